@@ -1,0 +1,1 @@
+"""The `crawler` command line: drives the Scrapy project and queries the database."""

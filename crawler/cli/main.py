@@ -1,0 +1,212 @@
+"""`crawler`: crawl, demo and query Panda Watch databases.
+
+One function per command; `--db` is shared (default: $PANDAWATCH_DB, else output/crawl.db). Crawling
+commands drive the Scrapy project (`scrapy crawl …`); query commands read the public tables and views.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from crawler.cli.scrapy_run import scrapy_crawl
+from crawler.store import open_db, resolve_db_path
+from crawler.store import queries
+from crawler.store.schema import PUBLIC_TABLES, VIEWS
+
+console = Console()
+
+
+def db_option(func):
+    return click.option(
+        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
+    )(func)
+
+
+def _open(db_path: Path | None, must_exist: bool = True):
+    path = resolve_db_path(str(db_path) if db_path else None)
+    try:
+        return open_db(path, create=not must_exist)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group()
+@click.version_option(package_name="panda-watch")
+def cli():
+    """Panda Watch: crawl articles and their comments into SQLite and track what changes.
+
+    \b
+    Examples:
+      crawler demo                               # crawl the bundled replica site twice, show changes
+      crawler crawl https://www.boredpanda.com/some-article/
+      crawler changes --since 2d --kind deleted
+      crawler export --format csv comments > comments.csv
+    """
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@db_option
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy setting, as with `scrapy crawl -s`.")
+def crawl(urls, db_path, settings):
+    """Crawl article URLs and their comments (same as `scrapy crawl article -a url=…`).
+
+    Example: crawler crawl https://www.boredpanda.com/some-article/
+    """
+    extra = dict(s.split("=", 1) for s in settings)
+    if db_path:
+        extra["SQLITE_PATH"] = str(db_path)
+    result = scrapy_crawl("article", {"url": ",".join(urls)}, extra, quiet=False)
+    sys.exit(result.returncode)
+
+
+@cli.command()
+@db_option
+@click.option("--port", default=0, show_default=True, help="Port for the replica site (0: any free).")
+@click.option("--serve/--no-serve", default=False, help="Keep serving the replica after the demo.")
+def demo(db_path, port, serve):
+    """Serve the bundled replica site, crawl it, change it, crawl again and show what changed.
+
+    Needs no internet. Example: crawler demo --db output/demo.db
+    """
+    from crawler.cli.demo import run_demo
+
+    path = resolve_db_path(str(db_path) if db_path else None)
+    sys.exit(run_demo(path, port=port, serve=serve, console=console))
+
+
+@cli.command()
+@db_option
+@click.option("--since", help="A run id (changes after that run) or a duration: 30m, 6h, 2d, 1w. "
+                              "Default: the latest run that recorded changes.")
+@click.option("--article", help="Only this article (URL in any form, or article id).")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(queries.KINDS),
+              help="Only these kinds (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+def changes(db_path, since, article, kinds, as_json):
+    """What changed: added, edited, deleted, restored comments, article edits, vote changes.
+
+    Example: crawler changes --since 1d --kind edited --kind deleted
+    """
+    db = _open(db_path)
+    try:
+        rows = queries.changes(db, since=since, article=article, kinds=tuple(kinds))
+    except queries.QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    print_changes(rows)
+
+
+def _short(value, width: int = 60) -> str:
+    text = "" if value is None else " ".join(str(value).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _detail(row: dict) -> str:
+    if row["kind"] == "edited":
+        sized = f" (+{row['chars_added']}/-{row['chars_removed']})" if row["chars_added"] is not None else ""
+        return f"{row['field']}{sized}: {_short(row['old_value'], 30)} → {_short(row['new_value'], 30)}"
+    if row["kind"] == "votes":
+        return f"{row['old_value']} → {row['new_value']}"
+    return _short(row["new_value"] or row["old_value"], 60)
+
+
+def print_changes(rows: list[dict]) -> None:
+    """A table of change rows (latest_changes / article_timeline) and counts by kind."""
+    if not rows:
+        console.print("No changes.")
+        return
+    table = Table(title=f"{len(rows)} change(s)")
+    table.add_column("run", justify="right")
+    table.add_column("kind")
+    table.add_column("what", no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    for row in rows:
+        entity = row["entity_id"].split(":", 1)[-1]
+        table.add_row(str(row["run_id"]), row["kind"], f"{row['entity_type']} {entity}", _detail(row))
+    console.print(table)
+    for entity, kinds in queries.summary(rows).items():
+        console.print(f"{entity}: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+
+
+@cli.command()
+@click.argument("article")
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+def history(article, db_path, as_json):
+    """Timeline of one article and its comments (URL in any form, or article id).
+
+    Example: crawler history https://www.boredpanda.com/some-article/
+    """
+    db = _open(db_path)
+    try:
+        row, events = queries.history(db, article)
+    except queries.QueryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps({"article": row, "events": events}, ensure_ascii=False, indent=2))
+        return
+    console.print(f"[bold]{row['title']}[/bold]\n{row['url']}")
+    console.print(f"first seen {row['first_seen_at']}, last seen {row['last_seen_at']}, "
+                  f"version {row['version']}, comments complete: {row['comments_complete']}")
+    print_changes(events)
+
+
+@cli.command()
+@click.argument("name")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv",
+              show_default=True)
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write (default: standard output).")
+def export(name, db_path, fmt, output):
+    """Export a table or view as CSV, JSON or JSON lines.
+
+    Example: crawler export --format jsonl changes -o changes.jsonl
+    """
+    if name not in PUBLIC_TABLES + VIEWS:
+        raise click.ClickException(f"unknown table or view {name!r}; one of: "
+                                   + ", ".join(PUBLIC_TABLES + VIEWS))
+    db = _open(db_path)
+    rows = db.query(f"SELECT * FROM [{name}]")
+    if fmt == "csv":
+        columns = [c[0] for c in db.execute(f"SELECT * FROM [{name}] LIMIT 0").description]
+        writer = csv.DictWriter(output, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    elif fmt == "jsonl":
+        for row in rows:
+            output.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        output.write(json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n")
+
+
+@cli.command()
+@db_option
+@click.option("--limit", default=20, show_default=True)
+def runs(db_path, limit):
+    """Recent crawl runs with their status and counts.
+
+    Example: crawler runs --limit 5
+    """
+    db = _open(db_path)
+    table = Table(title="runs")
+    columns = ("run_id", "spider", "started_at", "status", "articles_seen", "comments_seen",
+               "threads_incomplete", "changes_recorded")
+    for column in columns:
+        table.add_column(column)
+    for row in db.query("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", [limit]):
+        table.add_row(*(str(row[c]) for c in columns))
+    console.print(table)

@@ -1,0 +1,127 @@
+"""The replica's comment API: the three admin-ajax actions of the replica contract.
+
+`POST /blog/wp-admin/admin-ajax.php` with a form-encoded `action` lands in `answer`, which returns the
+`data` of a successful answer or raises `AjaxError` carrying the HTTP status and message of a failure.
+Nobody knows how the real site pages its comments (see the design notes), so everything about this API
+lives in this one module and the thread queries it calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .model import Article, Comment, Site
+from .render import render_comment, render_comments
+from .thread import (
+    DEFAULT_PER_PAGE,
+    MAX_PER_PAGE,
+    SORT_KEYS,
+    replies_page,
+    thread_index,
+    top_level_page,
+)
+
+AJAX_PATH = "/blog/wp-admin/admin-ajax.php"
+#: replies come in smaller batches than top-level comments, so a hub takes several requests
+DEFAULT_REPLIES_PER_PAGE = 10
+
+
+class AjaxError(Exception):
+    """A failed action: answered as {"success": false, "data": {"message": …}} with `status`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+Form = Mapping[str, str]
+
+
+def answer(site: Site, form: Form) -> dict[str, Any]:
+    """Run the form's action against the site (the caller holds the site lock)."""
+    action = form.get("action", "")
+    if action not in _ACTIONS:
+        raise AjaxError(400, f"unknown action {action!r}")
+    return _ACTIONS[action](site, form)
+
+
+def load_comments(site: Site, form: Form) -> dict[str, Any]:
+    article = _article(site, form)
+    page = _int_field(form, "page", default=1, minimum=1)
+    per_page = min(_int_field(form, "per_page", default=DEFAULT_PER_PAGE, minimum=1), MAX_PER_PAGE)
+    sort = form.get("sort", "")
+    if sort not in SORT_KEYS:
+        raise AjaxError(400, f"unknown sort {sort!r}")
+    if page in article.fail_comment_pages:
+        raise AjaxError(500, "internal error while loading comments")
+    comments, has_more = top_level_page(article, page, per_page, sort)
+    thread = thread_index(article)
+    return {
+        "html": render_comments(comments, thread),
+        "has_more": has_more,
+        "total": thread.total,
+        "page": page,
+    }
+
+
+def load_replies(site: Site, form: Form) -> dict[str, Any]:
+    article, comment = _visible_comment(site, form)
+    offset = _int_field(form, "offset", default=0, minimum=0)
+    per_page = min(_int_field(form, "per_page", default=DEFAULT_REPLIES_PER_PAGE, minimum=1), MAX_PER_PAGE)
+    if comment.id in article.fail_replies:
+        raise AjaxError(500, "internal error while loading replies")
+    replies, has_more, remaining = replies_page(article, comment.id, offset, per_page)
+    return {
+        "html": render_comments(replies, thread_index(article)),
+        "has_more": has_more,
+        "remaining": remaining,
+    }
+
+
+def load_comment(site: Site, form: Form) -> dict[str, Any]:
+    article, comment = _visible_comment(site, form)
+    if comment.id in article.fail_full_text:
+        raise AjaxError(500, "internal error while loading the comment")
+    return {"html": render_comment(comment, thread_index(article), full=True)}
+
+
+_ACTIONS: dict[str, Callable[[Site, Form], dict[str, Any]]] = {
+    "load_comments": load_comments,
+    "load_replies": load_replies,
+    "load_comment": load_comment,
+}
+
+
+def _int_field(form: Form, name: str, *, default: int, minimum: int) -> int:
+    raw = form.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise AjaxError(400, f"{name} must be an integer, not {raw!r}") from None
+    if value < minimum:
+        raise AjaxError(400, f"{name} must be at least {minimum}")
+    return value
+
+
+def _article(site: Site, form: Form) -> Article:
+    raw = form.get("post_id", "")
+    try:
+        return site.article_by_post_id(int(raw))
+    except (ValueError, KeyError):
+        raise AjaxError(400, f"bad post id {raw!r}") from None
+
+
+def _visible_comment(site: Site, form: Form) -> tuple[Article, Comment]:
+    """The comment named by comment_id, if a reader could see it (not deleted, not hidden)."""
+    raw = form.get("comment_id", "")
+    try:
+        article, comment = site.find_comment(raw)
+    except KeyError:
+        raise AjaxError(400, f"bad comment id {raw!r}") from None
+    if comment.id not in thread_index(article).depth:
+        raise AjaxError(400, f"bad comment id {raw!r}")
+    return article, comment

@@ -1,0 +1,120 @@
+"""Small HTML helpers shared by the site adapters: parsing, text of an element, numbers in text.
+
+Adapters are pure functions of HTML; these helpers keep them short and make every adapter treat
+odd input (empty documents, garbage bytes, missing elements) the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree
+import lxml.html
+from lxml.html import HtmlElement
+
+from crawler.text import normalise_whitespace
+
+# Elements whose text is never content: scripts, icons and embedded objects.
+NON_TEXT_TAGS = ("script", "style", "noscript", "svg", "template", "iframe", "object")
+BLOCK_TAGS = frozenset(
+    ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption", "pre", "dd", "dt", "td", "th", "div", "section", "article"]
+)
+_NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)\s*([kKmM])?")
+
+
+class NotHTML(ValueError):
+    """The body is empty or not an HTML document; the reason is in the message."""
+
+
+def parse_html(html: str | bytes) -> HtmlElement:
+    """Parse a document, raising NotHTML for empty or non-HTML input instead of lxml's errors."""
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", errors="replace")
+    if not html or not html.strip():
+        raise NotHTML("empty body")
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise NotHTML(f"unparseable HTML: {exc}") from exc
+    if root.find(".//body") is None and root.find(".//head") is None:
+        raise NotHTML("no <head> or <body> element")
+    return root
+
+
+def parse_fragment(html: str) -> HtmlElement:
+    """Parse an HTML fragment (an AJAX answer) into a wrapper element; empty input gives no children."""
+    return lxml.html.fragment_fromstring(html or "", create_parent="div")
+
+
+def first(root: HtmlElement, css: str) -> HtmlElement | None:
+    found = root.cssselect(css)
+    return found[0] if found else None
+
+
+def child(el: HtmlElement | None, class_name: str, tag: str = "*") -> HtmlElement | None:
+    """The first direct child of `el` carrying `class_name` (cssselect's `:scope >` is not reliable)."""
+    if el is None:
+        return None
+    found = el.xpath(f"./{tag}[contains(concat(' ', normalize-space(@class), ' '), ' {class_name} ')]")
+    return found[0] if found else None
+
+
+def children(el: HtmlElement | None, class_name: str, tag: str = "*") -> list[HtmlElement]:
+    if el is None:
+        return []
+    return el.xpath(f"./{tag}[contains(concat(' ', normalize-space(@class), ' '), ' {class_name} ')]")
+
+
+def text_of(el: HtmlElement | None, skip: tuple[str, ...] = ()) -> str | None:
+    """Normalised visible text of `el`, without scripts/icons and without elements matching `skip`.
+
+    Block elements become paragraph breaks so that "<p>a</p><p>b</p>" reads "a\\n\\nb".
+    """
+    if el is None:
+        return None
+    # Hold the skipped elements: lxml proxies die with their last reference and their id()s get
+    # reused, so a set of ids alone would skip random other elements.
+    skipped_elements = [x for css in skip for x in el.cssselect(css)]
+    skipped = {id(x) for x in skipped_elements}
+    parts: list[str] = []
+
+    def walk(node: HtmlElement) -> None:
+        if not isinstance(node.tag, str) or node.tag in NON_TEXT_TAGS or id(node) in skipped:
+            if node is not el and node.tail:
+                parts.append(node.tail)
+            return
+        block = node.tag in BLOCK_TAGS or node.tag == "br"
+        if block:
+            parts.append("\n\n")
+        if node.text:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+        if block:
+            parts.append("\n\n")
+        if node is not el and node.tail:
+            parts.append(node.tail)
+
+    walk(el)
+    return normalise_whitespace("".join(parts))
+
+
+def attr(el: HtmlElement | None, name: str) -> str | None:
+    if el is None:
+        return None
+    value = el.get(name)
+    return value.strip() if value is not None else None
+
+
+def to_int(value: str | None) -> int | None:
+    """'12', '1,234', '12.3K', '123 points' -> int; None when there is no number."""
+    if value is None:
+        return None
+    match = _NUMBER.search(value.replace("\u00a0", " "))
+    if not match:
+        return None
+    number, suffix = match.groups()
+    if suffix:
+        scale = 1_000 if suffix.lower() == "k" else 1_000_000
+        return int(round(float(number.replace(",", ".")) * scale))
+    return int(number.replace(",", "").replace(".", ""))

@@ -1,0 +1,35 @@
+"""What every site adapter returns for a piece of comment thread, and the follow-up requests it needs.
+
+An adapter turns one answer (the article page, or one comment-API answer) into a `ThreadPage`: the
+comments it holds and the requests that fetch the rest (next page, more replies, full text of cut
+comments). The spider only executes follow-ups and counts them; it knows nothing of any endpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crawler.items import CommentItem
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A request the thread still needs, described without Scrapy (adapters do no I/O)."""
+
+    kind: str  # "comments_page", "replies" or "full_text": the adapter's parse_answer dispatches on it
+    url: str
+    formdata: dict[str, str] = field(default_factory=dict)
+    method: str = "POST"
+    key: str = ""  # identifies the follow-up so the same one is never requested twice in a run
+
+
+@dataclass
+class ThreadPage:
+    comments: list[CommentItem] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    #: the top-level list reached its end in this answer (no further comment page)
+    end_reached: bool = False
+    #: the site's own figure for all comments incl. replies, when this answer gives one
+    reported_total: int | None = None
+    #: comments exist but only a browser can load them (JavaScript-only block)
+    needs_browser: bool = False

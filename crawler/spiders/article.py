@@ -1,0 +1,205 @@
+"""`scrapy crawl article -a url=…`: an article page, then its whole comment thread.
+
+The spider navigates only: the site adapter parses every answer and says which follow-up requests the
+thread still needs (next comment page, more replies, full text of cut comments). The spider runs them,
+counts answers and failures per article, and when an article's last follow-up is answered emits a
+ThreadItem saying whether the thread was loaded completely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from crawler.dates import iso, now_utc
+from crawler.sites import boredpanda
+from crawler.sites.boredpanda.article import NotAnArticle
+from crawler.sites.boredpanda.comments import BadAnswer
+from crawler.sites.html import NotHTML
+from crawler.sites.thread import FollowUp, ThreadPage
+from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
+from crawler.spiders.thread_state import ThreadState
+
+STATS = "article_spider"
+
+
+def _now() -> str:
+    return iso(now_utc())
+
+
+class ArticleSpider(scrapy.Spider):
+    name = "article"
+
+    def __init__(self, url: str | None = None, urls_file: str | None = None,
+                 render: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.check_arguments(url=url, urls_file=urls_file, render=render)
+        self.targets = parse_targets(url, urls_file)
+        self.render = parse_choice("render", render, ("api",), "api")
+        # Hosts the user named may be anywhere (even loopback); see crawler.hostguard.
+        self.user_hosts = {urlsplit(u).hostname for u in self.targets}
+
+    @classmethod
+    def check_arguments(cls, url: str | None = None, urls_file: str | None = None,
+                        render: str | None = None, **_: Any) -> None:
+        """Raise ArgumentError for arguments this spider cannot run with (used before start)."""
+        parse_targets(url, urls_file)
+        parse_choice("render", render, ("api",), "api")
+
+    @property
+    def tolerance(self) -> float:
+        return self.settings.getfloat("COMMENTS_TOTAL_TOLERANCE", 0.0)
+
+    @property
+    def max_pages(self) -> int:
+        return self.settings.getint("COMMENTS_MAX_PAGES", 400)
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.logger.info("Crawling %d article(s)", len(self.targets))
+        for url in self.targets:
+            yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed)
+
+    # -- article pages -------------------------------------------------------------------------
+
+    def _skip(self, response: Response, reason: str, detail: str) -> None:
+        self.crawler.stats.inc_value(f"{STATS}/skipped/{reason}")
+        self.logger.warning("Skipped %s: %s", response.url, detail)
+
+    def _html_or_skip(self, response: Response) -> str | None:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+        if not isinstance(response, TextResponse) or "html" not in content_type:
+            self._skip(response, "not_html", f"not an HTML page ({content_type or 'no content type'})")
+            return None
+        body = response.text
+        if body.strip() and "</html" not in body[-4096:].lower():
+            # A body cut short would be stored as a shortened article and later look like an edit.
+            self._skip(response, "truncated_html", "the HTML ends before </html> (truncated page)")
+            return None
+        return body
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        body = self._html_or_skip(response)
+        if body is None:
+            return
+        try:
+            page = boredpanda.parse_article_page(body, response.url)
+        except (NotHTML, NotAnArticle) as exc:
+            self._skip(response, "not_article", str(exc))
+            return
+        fetched_at = _now()
+        page.article.fetched_at = fetched_at
+        self.crawler.stats.inc_value(f"{STATS}/articles")
+        yield page.article
+        yield from self._list_items(page, fetched_at)
+        if page.next_page_url:
+            yield self._list_page_request(page.next_page_url, page.article.article_id)
+        state = ThreadState(article_id=page.article.article_id, url=response.url,
+                            tolerance=self.tolerance)
+        yield from self._absorb(state, page.thread(response.url), fetched_at)
+
+    def _list_items(self, page: boredpanda.ArticlePage, fetched_at: str) -> Iterator[Any]:
+        for item in page.list_items:
+            item.fetched_at = fetched_at
+            yield item
+
+    def _list_page_request(self, url: str, article_id: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_list_page, errback=self.list_page_failed,
+                              cb_kwargs={"article_id": article_id})
+
+    def parse_list_page(self, response: Response, article_id: str) -> Iterator[Any]:
+        body = self._html_or_skip(response)
+        if body is None:
+            return
+        try:
+            page = boredpanda.parse_article_page(body, response.url)
+        except (NotHTML, NotAnArticle) as exc:
+            self._skip(response, "not_list_page", str(exc))
+            return
+        self.crawler.stats.inc_value(f"{STATS}/list_pages")
+        yield from self._list_items(page, _now())
+        if page.next_page_url:
+            yield self._list_page_request(page.next_page_url, article_id)
+
+    def article_failed(self, failure) -> None:
+        self.crawler.stats.inc_value(f"{STATS}/request_error/article")
+        self.logger.error("Article %s failed: %s", failure.request.url, failure.getErrorMessage())
+
+    def list_page_failed(self, failure) -> None:
+        self.crawler.stats.inc_value(f"{STATS}/request_error/list_page")
+        self.logger.error("List page %s failed: %s", failure.request.url, failure.getErrorMessage())
+
+    # -- the comment thread --------------------------------------------------------------------
+
+    def _absorb(self, state: ThreadState, page: ThreadPage, fetched_at: str) -> Iterator[Any]:
+        """Emit a thread page's comments, request its follow-ups, and close the thread when done."""
+        if page.reported_total is not None:
+            state.reported_total = page.reported_total
+        state.end_reached |= page.end_reached
+        state.needs_browser |= page.needs_browser
+        for comment in page.comments:
+            comment.article_id = state.article_id
+            comment.fetched_at = fetched_at
+            state.seen.add(comment.comment_id)
+            yield comment
+        for follow_up in page.follow_ups:
+            if follow_up.key in state.requested:
+                continue
+            if follow_up.kind == "comments_page" and state.pages_requested >= self.max_pages:
+                # A comment list that never ends (or a bug in the site) must not page forever.
+                state.capped = True
+                self.crawler.stats.inc_value(f"{STATS}/comments_page_cap_reached")
+                continue
+            if follow_up.kind == "comments_page":
+                state.pages_requested += 1
+            state.requested.add(follow_up.key)
+            state.requests_total += 1
+            state.pending += 1
+            self.crawler.stats.inc_value(f"{STATS}/follow_up/{follow_up.kind}")
+            yield scrapy.FormRequest(
+                follow_up.url, formdata=follow_up.formdata, method=follow_up.method,
+                callback=self.parse_follow_up, errback=self.follow_up_failed,
+                cb_kwargs={"state": state, "follow_up": follow_up}, dont_filter=True,
+            )
+        yield from self._maybe_finish(state)
+
+    def _maybe_finish(self, state: ThreadState) -> Iterator[Any]:
+        if state.pending or state.finished:
+            return
+        state.finished = True
+        item = state.item(_now())
+        key = "complete" if item.complete else "incomplete"
+        self.crawler.stats.inc_value(f"{STATS}/threads/{key}")
+        self.crawler.stats.inc_value(f"{STATS}/comments_loaded", item.loaded)
+        if not item.complete:
+            self.logger.warning("Comments of %s incomplete: %s", state.url, item.reason)
+        yield item
+
+    def parse_follow_up(self, response: Response, state: ThreadState,
+                        follow_up: FollowUp) -> Iterator[Any]:
+        state.pending -= 1
+        try:
+            page = boredpanda.parse_answer(follow_up, response.body, state.article_id, response.url)
+        except BadAnswer as exc:
+            yield from self._failed(state, follow_up, str(exc))
+            return
+        yield from self._absorb(state, page, _now())
+
+    def follow_up_failed(self, failure) -> Iterator[Any]:
+        state: ThreadState = failure.request.cb_kwargs["state"]
+        follow_up: FollowUp = failure.request.cb_kwargs["follow_up"]
+        state.pending -= 1
+        yield from self._failed(state, follow_up, failure.getErrorMessage())
+
+    def _failed(self, state: ThreadState, follow_up: FollowUp, message: str) -> Iterator[Any]:
+        state.requests_failed += 1
+        state.failures.append(f"{follow_up.key}: {message}")
+        self.crawler.stats.inc_value(f"{STATS}/request_error/{follow_up.kind}")
+        self.logger.error("Comment request %s for %s failed: %s", follow_up.key, state.url, message)
+        yield from self._maybe_finish(state)
+
+
+__all__ = ["ArgumentError", "ArticleSpider"]

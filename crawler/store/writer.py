@@ -1,0 +1,221 @@
+"""Batched, transactional writes of crawled items, with change tracking.
+
+Items are buffered and written in batches, one transaction per batch (never one per item). Inside a
+batch each item is compared once with its stored row by the rules in `crawler.store.changes`, and the
+current row, its versions, its change events and vote samples are written in that same transaction:
+a crawl killed half-way leaves whole batches or nothing, never an event without its row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import sqlite_utils
+from itemadapter import ItemAdapter
+
+from crawler.dates import iso, now_utc
+from crawler.items import ArticleItem, CommentItem, ListItem, ThreadItem
+from crawler.store import changes as rules
+from crawler.store.db import open_db
+
+logger = logging.getLogger(__name__)
+SQLITE_MAX_PARAMS = 500
+
+
+def _chunks(values: list, size: int = SQLITE_MAX_PARAMS) -> Iterable[list]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+class Store:
+    """The crawl's connection to the database: one run, buffered items, batched transactions."""
+
+    def __init__(self, db: sqlite_utils.Database, batch_size: int = 500):
+        self.db = db
+        self.batch_size = batch_size
+        self.buffer: list[Any] = []
+        self.run_id: int | None = None
+        self.counts = {"articles": 0, "comments": 0, "list_items": 0, "threads_complete": 0,
+                       "threads_incomplete": 0, "changes": 0}
+        self.notes: list[str] = []
+
+    @classmethod
+    def open(cls, path, batch_size: int = 500) -> Store:
+        return cls(open_db(path), batch_size=batch_size)
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def start_run(self, spider: str, args: dict | None = None) -> int:
+        with self.db.atomic():
+            self.run_id = self.db["runs"].insert(
+                {"spider": spider, "started_at": iso(now_utc()), "status": "running",
+                 "args": json.dumps(args or {}, default=str)}
+            ).last_pk
+        return self.run_id
+
+    def finish_run(self, finish_reason: str | None, stats: dict | None = None,
+                   errors: int = 0) -> str:
+        """Flush, then record the run's outcome; returns the run status."""
+        self.flush()
+        if finish_reason not in (None, "finished"):
+            status = "failed"
+        elif self.counts["threads_incomplete"] or errors:
+            status = "incomplete"
+        else:
+            status = "ok"
+        with self.db.atomic():
+            self.db["runs"].update(self.run_id, {
+                "finished_at": iso(now_utc()), "status": status, "finish_reason": finish_reason,
+                "articles_seen": self.counts["articles"], "comments_seen": self.counts["comments"],
+                "threads_complete": self.counts["threads_complete"],
+                "threads_incomplete": self.counts["threads_incomplete"],
+                "changes_recorded": self.counts["changes"],
+                "notes": json.dumps(self.notes), "stats": json.dumps(stats or {}, default=str),
+            })
+        return status
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- items -------------------------------------------------------------------------------
+
+    def add(self, item: Any) -> None:
+        self.buffer.append(item)
+        if len(self.buffer) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything buffered in one transaction, in the order the items came."""
+        if not self.buffer:
+            return
+        items, self.buffer = self.buffer, []
+        with self.db.atomic():
+            segment: list[Any] = []
+            for item in items:
+                if isinstance(item, ThreadItem):
+                    self._write_segment(segment)
+                    segment = []
+                    self._write_thread(item)
+                else:
+                    segment.append(item)
+            self._write_segment(segment)
+
+    def _write_segment(self, items: list[Any]) -> None:
+        articles = [ItemAdapter(i).asdict() for i in items if isinstance(i, ArticleItem)]
+        list_items = [ItemAdapter(i).asdict() for i in items if isinstance(i, ListItem)]
+        comments = [ItemAdapter(i).asdict() for i in items if isinstance(i, CommentItem)]
+        if articles:
+            self._write_articles(articles)
+        if list_items:
+            self._write_list_items(list_items)
+        if comments:
+            self._write_comments(comments)
+
+    def _existing(self, table: str, key: str, ids: list[str]) -> dict[str, dict]:
+        found: dict[str, dict] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(f"SELECT * FROM {table} WHERE {key} IN ({marks})", chunk):
+                found[row[key]] = row
+        return found
+
+    def _new_articles(self, article_ids: Iterable[str]) -> set[str]:
+        """Articles first stored by this run: their comments are part of the article's `added`."""
+        rows = self._existing("articles", "article_id", list(article_ids))
+        return {a for a, row in rows.items() if row.get("first_seen_run_id") == self.run_id}
+
+    def _apply(self, table: str, pk, rows: list[dict], outcomes: list[rules.Outcome],
+               versions_table: str | None):
+        """Write full current rows (every column, so one upsert shape fits all) and the history."""
+        self.db[table].upsert_all(rows, pk=pk)
+        versions = [v for o in outcomes for v in o.versions]
+        events = [c for o in outcomes for c in o.changes]
+        samples = [s for o in outcomes for s in o.vote_samples]
+        if versions and versions_table:
+            self.db[versions_table].insert_all(versions)
+        if events:
+            self.db["changes"].insert_all(events)
+            self.counts["changes"] += len(events)
+        if samples:
+            self.db["vote_samples"].insert_all(samples)
+
+    def _write_articles(self, items: list[dict]) -> None:
+        current = self._existing("articles", "article_id", [i["article_id"] for i in items])
+        outcomes = []
+        for item in items:
+            outcome = rules.article_outcome(current.get(item["article_id"]), item, self.run_id,
+                                            item.get("fetched_at") or iso(now_utc()))
+            current[item["article_id"]] = {**current.get(item["article_id"], {}), **outcome.row}
+            outcomes.append(outcome)
+        self.counts["articles"] += len(items)
+        rows = [current[k] for k in dict.fromkeys(i["article_id"] for i in items)]
+        self._apply("articles", "article_id", rows, outcomes, "article_versions")
+
+    def _write_list_items(self, items: list[dict]) -> None:
+        new_articles = self._new_articles(i["article_id"] for i in items)
+        outcomes, rows = [], []
+        for article_id in {i["article_id"] for i in items}:
+            stored = self.db.query("SELECT * FROM list_items WHERE article_id = ?", [article_id])
+            current = {row["position"]: row for row in stored}
+            for item in (i for i in items if i["article_id"] == article_id):
+                outcome = rules.list_item_outcome(current.get(item["position"]), item, self.run_id,
+                                                  item.get("fetched_at") or iso(now_utc()),
+                                                  article_id in new_articles)
+                current[item["position"]] = {**current.get(item["position"], {}), **outcome.row}
+                outcomes.append(outcome)
+            positions = dict.fromkeys(i["position"] for i in items if i["article_id"] == article_id)
+            rows.extend(current[p] for p in positions)
+        self.counts["list_items"] += len(items)
+        self._apply("list_items", ("article_id", "position"), rows, outcomes, None)
+
+    def _write_comments(self, items: list[dict]) -> None:
+        current = self._existing("comments", "comment_id", [i["comment_id"] for i in items])
+        new_articles = self._new_articles(i["article_id"] for i in items)
+        outcomes = []
+        for item in items:
+            old = current.get(item["comment_id"])
+            outcome = rules.comment_outcome(old, item, self.run_id,
+                                            item.get("fetched_at") or iso(now_utc()),
+                                            item["article_id"] in new_articles)
+            current[item["comment_id"]] = {**(old or {}), **outcome.row}
+            outcomes.append(outcome)
+        self.counts["comments"] += len(items)
+        rows = [current[k] for k in dict.fromkeys(i["comment_id"] for i in items)]
+        self._apply("comments", "comment_id", rows, outcomes, "comment_versions")
+
+    def _write_thread(self, thread: ThreadItem) -> None:
+        """Record how the thread loaded; on a complete load, comments not seen this run are deleted."""
+        at = thread.fetched_at or iso(now_utc())
+        self.db["thread_loads"].upsert({
+            "run_id": self.run_id, "article_id": thread.article_id, "at": at, "method": thread.method,
+            "reported_total": thread.reported_total, "loaded": thread.loaded,
+            "requests_total": thread.requests_total, "requests_failed": thread.requests_failed,
+            "end_reached": int(thread.end_reached), "complete": int(thread.complete),
+            "reason": thread.reason,
+        }, pk=("run_id", "article_id"))
+        self.db.execute(
+            "UPDATE articles SET comments_complete = ?, comments_loaded = ?, "
+            "comments_incomplete_reason = ? WHERE article_id = ?",
+            [int(thread.complete), thread.loaded, thread.reason, thread.article_id],
+        )
+        if not thread.complete:
+            self.counts["threads_incomplete"] += 1
+            self.notes.append(f"comments of {thread.url} incomplete, nothing marked deleted: "
+                              f"{thread.reason}")
+            return
+        self.counts["threads_complete"] += 1
+        missing = list(self.db.query(
+            "SELECT comment_id, article_id, text FROM comments WHERE article_id = ? "
+            "AND status = 'live' AND last_seen_run_id IS NOT ?", [thread.article_id, self.run_id]))
+        if not missing:
+            return
+        events = rules.deletion_events(missing, self.run_id, at)
+        for chunk in _chunks([m["comment_id"] for m in missing]):
+            marks = ",".join("?" * len(chunk))
+            self.db.execute(f"UPDATE comments SET status = 'deleted', last_changed_at = ? "
+                            f"WHERE comment_id IN ({marks})", [at, *chunk])
+        self.db["changes"].insert_all(events)
+        self.counts["changes"] += len(events)

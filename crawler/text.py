@@ -1,0 +1,87 @@
+"""Text normalisation and boilerplate removal shared by the adapters, the clean pipeline and the store.
+
+Change tracking compares *normalised* text, so the same function must be used wherever text is made
+comparable: NFC, one space between words, paragraphs separated by one blank line, and none of the
+page furniture that leaks into naive text extraction (see the seed page in the design notes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+# Whole paragraphs that are page furniture, never article or comment text.
+BOILERPLATE_PARAGRAPHS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"^advertisement$",
+        r"^related:?$",
+        r"^share on (facebook|twitter|x|pinterest|whatsapp|email)$",
+        r"^view this post on instagram$",
+        r"^a post shared by .{1,120}$",
+        r"^read (more|less) »?$",
+        r"^load more (comments|replies)(\.\.\.|…)?$",
+        r"^image credits?: .*$",
+        r"^(dots)?created by potrace [\d.]+, written by peter selinger [\d-]+$",
+    )
+]
+# Fragments that leak *inside* a line (an SVG icon's <title>/<desc> next to a comment's time).
+INLINE_BOILERPLATE = re.compile(
+    r"\s*(Dots)?Created by potrace [\d.]+, written by Peter Selinger [\d-]+", re.IGNORECASE
+)
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\n\s*\n+")
+# A cut comment ends with an ellipsis (and the page's "Read more" link, already removed).
+TRUNCATION_MARKS = ("…", "...")
+
+
+def normalise_whitespace(text: str) -> str:
+    """NFC, single spaces, paragraphs split by exactly one blank line, no leading/trailing space."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\u00a0", " ")
+    paragraphs = [_SPACES.sub(" ", p).strip() for p in _BLANK_LINES.split(text)]
+    lines = ["\n".join(line.strip() for line in p.split("\n") if line.strip()) for p in paragraphs]
+    return "\n\n".join(p for p in lines if p)
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    return any(p.match(paragraph.strip()) for p in BOILERPLATE_PARAGRAPHS)
+
+
+def strip_boilerplate(text: str) -> str:
+    """Drop furniture paragraphs and inline icon text; the result is normalised."""
+    text = INLINE_BOILERPLATE.sub("", text)
+    kept = [p for p in normalise_whitespace(text).split("\n\n") if not is_boilerplate(p)]
+    return "\n\n".join(kept)
+
+
+def clean_text(text: str | None) -> str | None:
+    """The canonical form of any stored text (None stays None, an all-furniture text becomes "")."""
+    if text is None:
+        return None
+    return strip_boilerplate(text)
+
+
+def strip_truncation(text: str) -> str:
+    """The visible part of a cut text, without its trailing ellipsis."""
+    text = text.rstrip()
+    for mark in TRUNCATION_MARKS:
+        if text.endswith(mark):
+            return text[: -len(mark)].rstrip()
+    return text
+
+
+def is_prefix_of(cut: str, full: str) -> bool:
+    """True when `cut` (a truncated text) is the beginning of `full`, compared on normalised words."""
+    cut_words = " ".join(strip_truncation(cut).split())
+    full_words = " ".join(full.split())
+    return bool(cut_words) and full_words.startswith(cut_words)
+
+
+def content_hash(*parts: str | None) -> str:
+    """Stable hash of normalised content, used to tell "unchanged" cheaply."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update((part or "").encode())
+        digest.update(b"\x1f")
+    return digest.hexdigest()[:32]

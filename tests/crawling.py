@@ -1,0 +1,108 @@
+"""Running real crawls from tests: `scrapy crawl` in a child process, results read from SQLite.
+
+Each crawl runs in its own process because Twisted's reactor cannot be restarted; the replica site
+runs in the test process, so tests can change it between two crawls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The replica is ours: no politeness needed, and no retries so fault tests stay fast.
+FAST = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DOWNLOAD_DELAY": "0",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+    "CONCURRENT_REQUESTS": "32",
+    "RETRY_TIMES": "0",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@dataclass
+class Crawl:
+    returncode: int
+    stdout: str
+    stderr: str
+    db_path: Path
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        return query(self.db_path, sql, params)
+
+    @property
+    def run(self) -> dict:
+        rows = self.query("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")
+        assert rows, f"no run recorded; stderr:\n{self.stderr[-3000:]}"
+        return rows[0]
+
+    @property
+    def stats(self) -> dict:
+        return json.loads(self.run["stats"])
+
+
+def query(db_path: Path, sql: str, params=()) -> list[dict]:
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+def crawl(db_path: Path, urls: list[str] | None = None, spider: str = "article",
+          args: dict[str, str] | None = None, settings: dict[str, str] | None = None,
+          timeout: float = 240) -> Crawl:
+    command = [sys.executable, "-m", "scrapy", "crawl", spider]
+    spider_args = dict(args or {})
+    if urls is not None:
+        spider_args["url"] = ",".join(urls)
+    for key, value in spider_args.items():
+        command += ["-a", f"{key}={value}"]
+    for key, value in {**FAST, "SQLITE_PATH": str(db_path), **(settings or {})}.items():
+        command += ["-s", f"{key}={value}"]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
+    env.pop("PANDAWATCH_DB", None)
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return Crawl(done.returncode, done.stdout, done.stderr, db_path)
+
+
+def model_thread(site, slug: str) -> dict[str, dict]:
+    """What the replica's model says the stored comments of `slug` must be, keyed by stored id."""
+    article = site.article(slug)
+    live = {c.id: c for c in article.comments if not c.deleted}
+    # A deleted comment takes its replies with it (they are no longer reachable on the site).
+    def reachable(comment) -> bool:
+        while comment.parent_id is not None:
+            if comment.parent_id not in live:
+                return False
+            comment = live[comment.parent_id]
+        return True
+
+    def depth(comment) -> int:
+        d = 0
+        while comment.parent_id is not None:
+            comment, d = live[comment.parent_id], d + 1
+        return d
+
+    return {
+        f"boredpanda:{c.id}": {
+            "parent_id": f"boredpanda:{c.parent_id}" if c.parent_id else None,
+            "depth": depth(c),
+            "text": c.text,
+            "upvotes": c.upvotes,
+            "downvotes": c.downvotes,
+        }
+        for c in live.values() if reachable(c)
+    }
+
+
+def article_url(server, slug: str, page: int = 1) -> str:
+    return f"{server.base_url}/{slug}/" + (f"{page}/" if page > 1 else "")
