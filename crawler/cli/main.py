@@ -210,3 +210,29 @@ def runs(db_path, limit):
     for row in db.query("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", [limit]):
         table.add_row(*(str(row[c]) for c in columns))
     console.print(table)
+
+
+@cli.command()
+@db_option
+@click.option("--port", default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def datasette(db_path, port, host):
+    """Browse the database in Datasette, with Panda Watch's canned queries (needs the `datasette` extra).
+
+    Example: crawler datasette --db output/crawl.db --port 8001
+    """
+    import shutil
+    import subprocess
+    import tempfile
+
+    from crawler.datasette import metadata_for
+
+    path = resolve_db_path(str(db_path) if db_path else None)
+    _open(db_path).close()  # a clear error for a missing file, and views of this version
+    executable = shutil.which("datasette")
+    if executable is None:
+        raise click.ClickException("Datasette is not installed: pip install 'panda-watch[datasette]'")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as meta:
+        json.dump(metadata_for(path), meta)
+    sys.exit(subprocess.call([executable, "serve", str(path), "--metadata", meta.name,
+                              "--host", host, "--port", str(port)]))

@@ -1,0 +1,69 @@
+"""The `crawler` command line: export, documentation of every command, clear errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.cli.main import cli
+from crawler.replica.demo_site import ONE_PAGE_SLUG
+from tests.crawling import article_url, crawl, query
+
+
+@pytest.fixture
+def db(replica, tmp_path):
+    path = tmp_path / "crawl.db"
+    crawl(path, [article_url(replica, ONE_PAGE_SLUG)])
+    return path
+
+
+def test_every_command_is_documented_with_an_example():
+    runner = CliRunner()
+    for name, command in cli.commands.items():
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert command.help and "Example" in command.help, name
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
+def test_export_writes_every_row(db, fmt):
+    result = CliRunner().invoke(cli, ["export", "--db", str(db), "--format", fmt, "comments"])
+    assert result.exit_code == 0, result.output
+    stored = query(db, "SELECT * FROM comments")
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(result.output)))
+        assert [r["comment_id"] for r in rows] == [r["comment_id"] for r in stored]
+        assert rows[0]["text"] == stored[0]["text"]
+    elif fmt == "json":
+        assert json.loads(result.output) == stored
+    else:
+        assert [json.loads(line) for line in result.output.splitlines()] == stored
+
+
+def test_export_of_a_view(db):
+    result = CliRunner().invoke(cli, ["export", "--db", str(db), "--format", "jsonl", "latest_changes"])
+    assert result.exit_code == 0
+    assert [json.loads(line)["kind"] for line in result.output.splitlines()] == ["added"]
+
+
+def test_unknown_table_and_missing_database_are_clear_errors(db, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["export", "--db", str(db), "sqlite_master"])
+    assert result.exit_code == 1 and "unknown table or view 'sqlite_master'" in result.output
+    result = runner.invoke(cli, ["changes", "--db", str(tmp_path / "nope.db")])
+    assert result.exit_code == 1 and "no database at" in result.output
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_runs_lists_the_crawl(db):
+    result = CliRunner().invoke(cli, ["runs", "--db", str(db)])
+    assert result.exit_code == 0 and "article" in result.output and "ok" in result.output
+
+
+def test_history_of_an_unknown_article(db):
+    result = CliRunner().invoke(cli, ["history", "https://example.com/nothing/", "--db", str(db)])
+    assert result.exit_code == 1 and "no article" in result.output

@@ -1,0 +1,73 @@
+"""The store on its own: batched transactions, WAL, idempotent upserts, the run row."""
+
+from __future__ import annotations
+
+import json
+
+from crawler.items import ArticleItem, CommentItem, ThreadItem
+from crawler.store import Store, open_db, resolve_db_path
+from tests.crawling import query
+
+
+def _items(n_comments: int):
+    yield ArticleItem(url="https://e.com/a/", article_id="x:a", title="A", body_text="Body.",
+                      fetched_at="2026-11-26T10:00:00+00:00")
+    for i in range(n_comments):
+        yield CommentItem(comment_id=f"x:{i}", article_id="x:a", text=f"comment {i}", upvotes=i, downvotes=0,
+                          fetched_at="2026-11-26T10:00:00+00:00")
+    yield ThreadItem(article_id="x:a", url="https://e.com/a/", reported_total=n_comments, loaded=n_comments,
+                     requests_total=1, requests_failed=0, end_reached=True, complete=True,
+                     fetched_at="2026-11-26T10:00:00+00:00")
+
+
+def test_writes_are_batched_not_one_transaction_per_item(tmp_path):
+    store = Store.open(tmp_path / "s.db", batch_size=500)
+    commits = []
+    store.db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
+    store.start_run("test")
+    for item in _items(2000):
+        store.add(item)
+    store.finish_run("finished")
+    # 2,002 items in batches of 500: a handful of write transactions, plus the run's start and end.
+    assert len(commits) <= 7
+    assert query(tmp_path / "s.db", "SELECT count(*) AS n FROM comments") == [{"n": 2000}]
+
+
+def test_wal_and_busy_timeout(tmp_path):
+    db = open_db(tmp_path / "s.db")
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+
+
+def test_same_items_twice_are_idempotent(tmp_path):
+    for _ in range(2):
+        store = Store.open(tmp_path / "s.db")
+        store.start_run("test")
+        for item in _items(50):
+            store.add(item)
+        store.finish_run("finished")
+        store.close()
+    path = tmp_path / "s.db"
+    assert query(path, "SELECT count(*) AS n FROM comments") == [{"n": 50}]
+    assert query(path, "SELECT count(*) AS n FROM changes") == [{"n": 1}]  # the article's "added"
+    runs = query(path, "SELECT run_id, status, comments_seen, threads_complete FROM runs")
+    assert runs == [{"run_id": 1, "status": "ok", "comments_seen": 50, "threads_complete": 1},
+                    {"run_id": 2, "status": "ok", "comments_seen": 50, "threads_complete": 1}]
+
+
+def test_run_row_keeps_scrapy_stats(tmp_path):
+    store = Store.open(tmp_path / "s.db")
+    store.start_run("article", {"url": "https://e.com/a/"})
+    store.finish_run("shutdown", {"downloader/request_count": 3})
+    [run] = query(tmp_path / "s.db", "SELECT * FROM runs")
+    assert run["status"] == "failed" and run["finish_reason"] == "shutdown"
+    assert json.loads(run["stats"]) == {"downloader/request_count": 3}
+    assert json.loads(run["args"]) == {"url": "https://e.com/a/"}
+
+
+def test_database_path_resolution(monkeypatch, tmp_path):
+    monkeypatch.delenv("PANDAWATCH_DB", raising=False)
+    assert str(resolve_db_path()) == "output/crawl.db"
+    monkeypatch.setenv("PANDAWATCH_DB", str(tmp_path / "env.db"))
+    assert resolve_db_path() == tmp_path / "env.db"
+    assert str(resolve_db_path("explicit.db")) == "explicit.db"
