@@ -77,15 +77,17 @@ def _run(command: list[str], cwd: Path, env: dict[str, str], timeout: float) -> 
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - started
     if done.returncode != 0:
-        raise CrawlFailed(f"{' '.join(command[:5])} … exited with {done.returncode}:\n"
-                          f"{done.stderr[-3000:]}")
+        raise CrawlFailed(f"{' '.join(command[:5])} … exited with {done.returncode}:\n{done.stderr[-3000:]}")
     return done.stderr, wall
 
 
 def _environment(project: bool) -> dict[str, str]:
     """The child's environment: with or without the project's settings, never a user's database."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("SCRAPY_SETTINGS_MODULE", "PANDAWATCH_DB")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("SCRAPY_SETTINGS_MODULE", "PANDAWATCH_DB")
+    }
     if project:
         env["SCRAPY_SETTINGS_MODULE"] = "crawler.settings"
     return env
@@ -93,8 +95,17 @@ def _environment(project: bool) -> dict[str, str]:
 
 def crawl_articles(urls_file: Path, db_path: Path) -> CrawlResult:
     """`scrapy crawl article` of every URL in `urls_file` on the API path, into `db_path`."""
-    command = [sys.executable, "-m", "scrapy", "crawl", "article",
-               "-a", f"urls_file={urls_file}", "-a", "render=api"]
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "article",
+        "-a",
+        f"urls_file={urls_file}",
+        "-a",
+        "render=api",
+    ]
     for name, value in {**FAST_SETTINGS, "SQLITE_PATH": str(db_path)}.items():
         command += ["-s", f"{name}={value}"]
     _, wall = _run(command, ROOT, _environment(project=True), CRAWL_TIMEOUT_SECONDS)
@@ -104,8 +115,16 @@ def crawl_articles(urls_file: Path, db_path: Path) -> CrawlResult:
 
 def scrapy_bench(seconds: int) -> float:
     """Steady-state pages/s of `scrapy bench` run for `seconds`, outside the project."""
-    command = [sys.executable, "-m", "scrapy", "bench",
-               "-s", f"CLOSESPIDER_TIMEOUT={seconds}", "-s", "LOG_LEVEL=INFO"]
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "bench",
+        "-s",
+        f"CLOSESPIDER_TIMEOUT={seconds}",
+        "-s",
+        "LOG_LEVEL=INFO",
+    ]
     with tempfile.TemporaryDirectory(prefix="scrapy-bench-") as outside:
         log, _ = _run(command, Path(outside), _environment(project=False), seconds + 120)
     return steady_rate(log)

@@ -6,7 +6,8 @@ they ran, so the spread of a noisy machine stays visible next to the number that
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import statistics
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 COLUMNS = ("measure", "value", "runs", "goal", "result")
@@ -31,10 +32,29 @@ class Section:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, measure: str, value: str, runs: Iterable[str] = (), goal: str = "",
-            met: bool | None = None) -> None:
+    def add(
+        self, measure: str, value: str, runs: Iterable[str] = (), goal: str = "", met: bool | None = None
+    ) -> None:
         """Append a row; `runs` are the per-run values, already formatted."""
         self.rows.append(Row(measure, value, " ".join(runs), goal, met))
+
+    def add_median(self, measure: str, values: list[float], fmt: Callable[[float], str]) -> None:
+        """Append a row of the median of `values`, each run formatted with `fmt`."""
+        self.add(measure, fmt(statistics.median(values)), map(fmt, values))
+
+    def add_ratio(
+        self, measure: str, top: list[float], bottom: list[float], goal: float | None = None
+    ) -> None:
+        """Append median(top) / median(bottom); its runs are the ratios of the side-by-side pairs.
+
+        With a `goal`, the row says whether the ratio is at least the goal.
+        """
+        value = statistics.median(top) / statistics.median(bottom)
+        runs = [ratio(t / b) for t, b in zip(top, bottom, strict=True)]
+        if goal is None:
+            self.add(measure, ratio(value), runs)
+        else:
+            self.add(measure, ratio(value), runs, f">= {ratio(goal)}", value >= goal)
 
     def render(self) -> str:
         """The section as aligned plain text."""
@@ -42,7 +62,8 @@ class Section:
         widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
         lines = [self.title, "-" * len(self.title)]
         for number, row in enumerate(cells):
-            lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            padded = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            lines.append("  ".join(padded).rstrip())
             if number == 0:
                 lines.append("  ".join("-" * width for width in widths))
         lines.extend(f"  note: {note}" for note in self.notes)
@@ -69,5 +90,5 @@ def ratio(value: float) -> str:
     return f"{value:.2f}x"
 
 
-def count(value: int) -> str:
-    return f"{value:,}"
+def count(value: float) -> str:
+    return f"{value:,.0f}"

@@ -45,12 +45,15 @@ def last_run(db_path: Path) -> tuple[int, dict[str, Any]]:
 def history_rows(db_path: Path, run_id: int | None = None) -> dict[str, int]:
     """Rows of each history table: all of them, or only those of `run_id`."""
     where, params = ("WHERE run_id = ?", (run_id,)) if run_id is not None else ("", ())
-    return {table: query(db_path, f"SELECT count(*) FROM {table} {where}", params)[0][0]
-            for table in HISTORY_TABLES}
+    return {
+        table: query(db_path, f"SELECT count(*) FROM {table} {where}", params)[0][0]
+        for table in HISTORY_TABLES
+    }
 
 
 def thread_summary(db_path: Path) -> ThreadSummary:
     comments = query(db_path, "SELECT count(*) FROM comments")[0][0]
-    articles, complete = query(db_path, "SELECT count(*), count(*) FILTER (WHERE comments_complete = 1) "
-                                        "FROM articles")[0]
+    articles, complete = query(
+        db_path, "SELECT count(*), count(*) FILTER (WHERE comments_complete = 1) FROM articles"
+    )[0]
     return ThreadSummary(comments, articles, complete)

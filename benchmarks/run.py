@@ -25,7 +25,7 @@ import scrapy
 
 from benchmarks import synthetic
 from benchmarks.crawls import crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
-from benchmarks.report import Section, count, per_second, ratio, seconds
+from benchmarks.report import Section, count, per_second, seconds
 from benchmarks.results import history_rows, thread_summary
 from benchmarks.writes import raw_rows, time_item_conversion, time_raw, time_store
 
@@ -49,10 +49,6 @@ FULL = Profile("full", articles=200, comments_each=50, crawl_repeats=3, store_re
 QUICK = Profile("quick", articles=40, comments_each=50, crawl_repeats=1, store_repeats=2, bench_seconds=4)
 
 
-def _goal_met(value: float) -> bool:
-    return value >= THROUGHPUT_GOAL
-
-
 def crawl_throughput(profile: Profile, urls_file: Path, workdir: Path) -> Section:
     """Section 1: pages/s of the article spider into a fresh database, next to `scrapy bench`."""
     crawls, bench = [], []
@@ -63,23 +59,29 @@ def crawl_throughput(profile: Profile, urls_file: Path, workdir: Path) -> Sectio
     summaries = [thread_summary(crawl.db_path) for crawl in crawls]
     expected = profile.articles * profile.comments_each
     section = Section("1. Crawl throughput (issue 3)")
-    section.add("article spider, pages/s", per_second(median(spider)), map(per_second, spider))
-    section.add("scrapy bench, pages/s (steady state)", per_second(median(bench)), map(per_second, bench))
-    section.add("spider / scrapy bench", ratio(median(spider) / median(bench)),
-                (ratio(s / b) for s, b in zip(spider, bench)), f">= {ratio(THROUGHPUT_GOAL)}",
-                _goal_met(median(spider) / median(bench)))
-    section.add("responses per crawl", count(crawls[-1].stats["downloader/response_count"]),
-                (count(c.stats["downloader/response_count"]) for c in crawls))
-    section.add("crawl time (Scrapy's elapsed_time_seconds)",
-                seconds(median(c.stats["elapsed_time_seconds"] for c in crawls)),
-                (seconds(c.stats["elapsed_time_seconds"]) for c in crawls))
-    section.add("comments stored", count(min(s.comments for s in summaries)),
-                (count(s.comments) for s in summaries), count(expected),
-                all(s.comments == expected for s in summaries))
-    section.add("articles with comments_complete = 1",
-                f"{min(s.complete for s in summaries)}/{profile.articles}",
-                (str(s.complete) for s in summaries), "all",
-                all(s.complete == s.articles == profile.articles for s in summaries))
+    section.add_median("article spider, pages/s", spider, per_second)
+    section.add_median("scrapy bench, pages/s (steady state)", bench, per_second)
+    section.add_ratio("spider / scrapy bench", spider, bench, THROUGHPUT_GOAL)
+    section.add_median("responses per crawl", [c.stats["downloader/response_count"] for c in crawls], count)
+    section.add_median(
+        "crawl time (Scrapy's elapsed_time_seconds)",
+        [c.stats["elapsed_time_seconds"] for c in crawls],
+        seconds,
+    )
+    section.add(
+        "comments stored",
+        count(min(s.comments for s in summaries)),
+        (count(s.comments) for s in summaries),
+        count(expected),
+        all(s.comments == expected for s in summaries),
+    )
+    section.add(
+        "articles with comments_complete = 1",
+        f"{min(s.complete for s in summaries)}/{profile.articles}",
+        (str(s.complete) for s in summaries),
+        "all",
+        all(s.complete == s.articles == profile.articles for s in summaries),
+    )
     return section
 
 
@@ -98,23 +100,20 @@ def store_throughput(profile: Profile, workdir: Path) -> Section:
         conversion.append(time_item_conversion(items))
     store_rate = [len(items) / t for t in fresh]
     raw_rate = [len(items) / t for t in raw]
-    rewrite_rate = [len(items) / t for t in rewrite]
-    section = Section(f"2. Store throughput (issues 3, 4): {count(len(items))} rows "
-                      f"({profile.articles} articles, {count(len(rows['comments']))} comments)")
-    section.add("(a) Store, fresh database, rows/s", per_second(median(store_rate)),
-                map(per_second, store_rate))
-    section.add("(b) raw sqlite-utils upsert_all, rows/s", per_second(median(raw_rate)),
-                map(per_second, raw_rate))
-    section.add("(a) / (b)", ratio(median(store_rate) / median(raw_rate)),
-                (ratio(s / r) for s, r in zip(store_rate, raw_rate)), f">= {ratio(THROUGHPUT_GOAL)}",
-                _goal_met(median(store_rate) / median(raw_rate)))
-    section.add("(c) Store, identical re-write, rows/s", per_second(median(rewrite_rate)),
-                map(per_second, rewrite_rate))
+    section = Section(
+        f"2. Store throughput (issues 3, 4): {count(len(items))} rows "
+        f"({profile.articles} articles, {count(len(rows['comments']))} comments)"
+    )
+    section.add_median("(a) Store, fresh database, rows/s", store_rate, per_second)
+    section.add_median("(b) raw sqlite-utils upsert_all, rows/s", raw_rate, per_second)
+    section.add_ratio("(a) / (b)", store_rate, raw_rate, THROUGHPUT_GOAL)
+    section.add_median("(c) Store, identical re-write, rows/s", [len(items) / t for t in rewrite], per_second)
     section.add("(c) history rows added", count(max(added)), map(count, added), "0", max(added) == 0)
-    section.add("item -> dict in the Store (ItemAdapter.asdict), s", seconds(median(conversion)),
-                map(seconds, conversion))
-    section.notes.append(f"item -> dict is {median(conversion) / median(fresh):.0%} of (a)'s median time; "
-                         f"(b) gets its rows as dicts built before the clock starts")
+    section.add_median("item -> dict inside (a) (ItemAdapter.asdict)", conversion, seconds)
+    section.notes.append(
+        f"item -> dict is {median(conversion) / median(fresh):.0%} of (a)'s median time; "
+        f"(b) gets its rows as dicts built before the clock starts"
+    )
     return section
 
 
@@ -130,25 +129,36 @@ def unchanged_recrawl(profile: Profile, urls_file: Path, workdir: Path) -> Secti
         of_run.append(history_rows(path, recrawl.run_id))
         added.append(sum(history_rows(path).values()) - before)
     section = Section("3. Unchanged re-crawl (issue 4)")
-    section.add("first crawl, wall time", seconds(median(first)), map(seconds, first))
-    section.add("re-crawl, wall time", seconds(median(second)), map(seconds, second))
-    section.add("re-crawl / first crawl", ratio(median(second) / median(first)),
-                (ratio(s / f) for s, f in zip(second, first)))
+    section.add_median("first crawl, wall time", first, seconds)
+    section.add_median("re-crawl, wall time", second, seconds)
+    section.add_ratio("re-crawl / first crawl", second, first)
     for table in of_run[0]:
         values = [counts[table] for counts in of_run]
-        section.add(f"{table} rows of the re-crawl's run", count(max(values)), map(count, values), "0",
-                    max(values) == 0)
-    section.add("history rows added by the re-crawl (any run_id)", count(max(added)), map(count, added),
-                "0", max(added) == 0)
+        section.add(
+            f"{table} rows of the re-crawl's run",
+            count(max(values)),
+            map(count, values),
+            "0",
+            max(values) == 0,
+        )
+    section.add(
+        "history rows added by the re-crawl (any run_id)",
+        count(max(added)),
+        map(count, added),
+        "0",
+        max(added) == 0,
+    )
     return section
 
 
 def _header(profile: Profile) -> str:
-    return (f"Panda Watch benchmarks, {profile.name} profile: bench site {profile.articles} articles x "
-            f"{profile.comments_each} comments; crawls repeated {profile.crawl_repeats}x, store writes "
-            f"{profile.store_repeats}x.\nValues are medians (ratios: of the medians); 'runs' lists each run "
-            f"in order.\nPython {platform.python_version()}, Scrapy {scrapy.__version__}, SQLite "
-            f"{sqlite3.sqlite_version}, {os.cpu_count()} CPUs.")
+    return (
+        f"Panda Watch benchmarks, {profile.name} profile: bench site {profile.articles} articles x "
+        f"{profile.comments_each} comments; crawls repeated {profile.crawl_repeats}x, store writes "
+        f"{profile.store_repeats}x.\nValues are medians (ratios: of the medians); 'runs' lists each run "
+        f"in order.\nPython {platform.python_version()}, Scrapy {scrapy.__version__}, SQLite "
+        f"{sqlite3.sqlite_version}, {os.cpu_count()} CPUs."
+    )
 
 
 def _run_section(name: str, measure: Callable[[], Section]) -> bool:
@@ -165,12 +175,17 @@ def _run_section(name: str, measure: Callable[[], Section]) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="a small site and fewer repeats, to check the benchmarks run (under a minute)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small site and fewer repeats, to check the benchmarks run (under a minute)",
+    )
     profile = QUICK if parser.parse_args(argv).quick else FULL
     print(_header(profile) + "\n", flush=True)
-    with (tempfile.TemporaryDirectory(prefix="pandawatch-bench-") as tmp,
-          serve_bench_site(profile.articles, profile.comments_each) as urls):
+    with (
+        tempfile.TemporaryDirectory(prefix="pandawatch-bench-") as tmp,
+        serve_bench_site(profile.articles, profile.comments_each) as urls,
+    ):
         workdir = Path(tmp)
         urls_file = write_urls_file(urls, workdir / "urls.txt")
         sections = {

@@ -68,7 +68,10 @@ def relative_precision(phrase: str) -> str | None:
 
 
 def estimate_relative(phrase: str | None, seen_at: str) -> tuple[str | None, str | None]:
-    """("2 months ago", seen_at ISO) -> (estimated ISO UTC, precision); (None, None) if not a relative time."""
+    """("2 months ago", seen_at ISO) -> (estimated ISO UTC, precision).
+
+    (None, None) when the phrase is not a relative time.
+    """
     if not phrase:
         return None, None
     precision = relative_precision(phrase)

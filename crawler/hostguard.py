@@ -39,8 +39,14 @@ def is_internal(host: str) -> bool:
     """True when `host` resolves to an address that is not on the public internet."""
     for address in _addresses(host):
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved
-                or ip.is_multicast or ip.is_unspecified):
+        if (
+            ip.is_private
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_reserved
+            or ip.is_multicast
+            or ip.is_unspecified
+        ):
             return True
     return False
 

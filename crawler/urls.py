@@ -15,10 +15,27 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 # Parameters that never change which page is served; dropped before fetching and from identities.
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl",
-        "ref", "ref_src", "source", "spm", "share", "amp",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref",
+        "ref_src",
+        "source",
+        "spm",
+        "share",
+        "amp",
         # permalinks into the page: same article, different scroll position
-        "comment_id", "media_id", "replytocom", "image_id",
+        "comment_id",
+        "media_id",
+        "replytocom",
+        "image_id",
     }
 )
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_")
@@ -60,9 +77,7 @@ def fetch_url(url: str) -> str:
     """The URL to request: tracking parameters, permalink parameters and the fragment removed."""
     parts = urlsplit(check_url(url))
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if _keep_param(k)])
-    return urlunsplit(
-        (parts.scheme.lower(), parts.netloc.lower(), _normalise_path(parts.path), query, "")
-    )
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), _normalise_path(parts.path), query, ""))
 
 
 def url_key(url: str) -> str:

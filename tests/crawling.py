@@ -57,9 +57,14 @@ def query(db_path: Path, sql: str, params=()) -> list[dict]:
         conn.close()
 
 
-def crawl(db_path: Path, urls: list[str] | None = None, spider: str = "article",
-          args: dict[str, str] | None = None, settings: dict[str, str] | None = None,
-          timeout: float = 240) -> Crawl:
+def crawl(
+    db_path: Path,
+    urls: list[str] | None = None,
+    spider: str = "article",
+    args: dict[str, str] | None = None,
+    settings: dict[str, str] | None = None,
+    timeout: float = 240,
+) -> Crawl:
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
     spider_args = dict(args or {})
     if urls is not None:
@@ -78,6 +83,7 @@ def model_thread(site, slug: str) -> dict[str, dict]:
     """What the replica's model says the stored comments of `slug` must be, keyed by stored id."""
     article = site.article(slug)
     live = {c.id: c for c in article.comments if not c.deleted}
+
     # A deleted comment takes its replies with it (they are no longer reachable on the site).
     def reachable(comment) -> bool:
         while comment.parent_id is not None:
@@ -100,7 +106,8 @@ def model_thread(site, slug: str) -> dict[str, dict]:
             "upvotes": c.upvotes,
             "downvotes": c.downvotes,
         }
-        for c in live.values() if reachable(c)
+        for c in live.values()
+        if reachable(c)
     }
 
 

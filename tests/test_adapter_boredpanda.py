@@ -33,10 +33,12 @@ def test_output_matches_the_reviewed_expectation(case):
 
 # -- article fields ------------------------------------------------------------------------------
 
+
 def test_title_author_and_ids():
     article = load("seed-article").article
-    assert article.title == ("North Korean Troops Sent To Russia Immediately Desert The Frontlines: "
-                             "“First Step To The World War”")
+    assert article.title == (
+        "North Korean Troops Sent To Russia Immediately Desert The Frontlines: “First Step To The World War”"
+    )
     assert article.author == "Binitha Jacob"
     assert article.author_url == f"{BASE}/author/binitha-jacob/"
     assert article.post_id == "8123456" and article.article_id == "boredpanda:8123456"
@@ -61,8 +63,16 @@ def test_tags_votes_views_shares_description():
 def test_body_keeps_own_sentences_and_moves_credits():
     article = load("seed-article").article
     assert "Russian officials are reportedly on the hunt for these missing soldiers." in article.body_text
-    for junk in ("ADVERTISEMENT", "RELATED:", "Instagram", "Share on Facebook", "Read more", "potrace",
-                 "Image credits", "Author, BoredPanda staff"):
+    for junk in (
+        "ADVERTISEMENT",
+        "RELATED:",
+        "Instagram",
+        "Share on Facebook",
+        "Read more",
+        "potrace",
+        "Image credits",
+        "Author, BoredPanda staff",
+    ):
         assert junk not in article.body_text
     assert article.image_credits == ["Art Guzman via Pexels (Representational Image)"]
     assert "<script" not in article.body_html and "ADVERTISEMENT" not in article.body_html
@@ -94,6 +104,7 @@ def test_list_items_second_page():
 
 
 # -- comments ------------------------------------------------------------------------------------
+
 
 def test_comment_fields():
     thread = load("seed-article").thread(BASE + "/north-korean-troops-desert-frontlines/")

@@ -22,8 +22,10 @@ HISTORY = ("changes", "comment_versions", "article_versions", "vote_samples")
 
 def changes_of(result, run_id=None) -> set[tuple]:
     run_id = run_id or result.run["run_id"]
-    return {(r["entity_type"], r["entity_id"], r["kind"], r["field"])
-            for r in result.query("SELECT * FROM changes WHERE run_id = ?", [run_id])}
+    return {
+        (r["entity_type"], r["entity_id"], r["kind"], r["field"])
+        for r in result.query("SELECT * FROM changes WHERE run_id = ?", [run_id])
+    }
 
 
 def history_counts(result) -> dict[str, int]:
@@ -40,10 +42,16 @@ def top_level(site, slug):
 
 def test_first_crawl_records_articles_added_only(replica, tmp_path):
     result = crawl(tmp_path / "c.db", [article_url(replica, SEED_SLUG), article_url(replica, NORMAL_SLUG)])
-    assert changes_of(result) == {("article", "boredpanda:8123456", "added", None),
-                                  ("article", "boredpanda:8200001", "added", None)}
-    assert history_counts(result) == {"changes": 2, "comment_versions": 0, "article_versions": 0,
-                                      "vote_samples": 0}
+    assert changes_of(result) == {
+        ("article", "boredpanda:8123456", "added", None),
+        ("article", "boredpanda:8200001", "added", None),
+    }
+    assert history_counts(result) == {
+        "changes": 2,
+        "comment_versions": 0,
+        "article_versions": 0,
+        "vote_samples": 0,
+    }
 
 
 def test_identical_recrawl_adds_no_row_anywhere(replica, tmp_path):
@@ -78,10 +86,14 @@ def test_comment_edited_twice_keeps_two_versions(replica, replica_site, tmp_path
     replica_site.edit_comment(comment.id, "Third version, now much longer than the second one was.")
     third = crawl(tmp_path / "c.db", [url])
     assert changes_of(second) == changes_of(third) == {("comment", key(comment.id), "edited", "text")}
-    versions = third.query("SELECT version, text, run_id FROM comment_versions WHERE comment_id = ? "
-                           "ORDER BY version", [key(comment.id)])
+    versions = third.query(
+        "SELECT version, text, run_id FROM comment_versions WHERE comment_id = ? ORDER BY version",
+        [key(comment.id)],
+    )
     assert [(v["version"], v["text"]) for v in versions] == [
-        (1, original), (2, "Second version of this comment.")]
+        (1, original),
+        (2, "Second version of this comment."),
+    ]
     [row] = third.query("SELECT text, version FROM comments WHERE comment_id = ?", [key(comment.id)])
     assert row == {"text": "Third version, now much longer than the second one was.", "version": 3}
     [event] = third.query("SELECT * FROM changes WHERE run_id = ?", [third.run["run_id"]])
@@ -113,7 +125,8 @@ def test_deleted_only_on_a_complete_load_then_restored(replica, replica_site, tm
     restored = crawl(db, [url])
     assert changes_of(restored) == {("comment", key(victim.id), "restored", None)}
     assert restored.query("SELECT status FROM comments WHERE comment_id = ?", [key(victim.id)]) == [
-        {"status": "live"}]
+        {"status": "live"}
+    ]
 
 
 def test_deleting_a_comment_with_replies_deletes_the_replies_too(replica, replica_site, tmp_path):
@@ -136,7 +149,8 @@ def test_vote_changes_on_five_comments(replica, replica_site, tmp_path):
     assert changes_of(result) == {("comment", key(c.id), "votes", "votes") for c in moved}
     samples = result.query("SELECT entity_id, upvotes, downvotes FROM vote_samples")
     assert {(s["entity_id"], s["upvotes"], s["downvotes"]) for s in samples} == {
-        (key(c.id), c.upvotes, c.downvotes) for c in moved}
+        (key(c.id), c.upvotes, c.downvotes) for c in moved
+    }
     assert len(result.query("SELECT * FROM vote_movers")) == 5
 
 
@@ -150,7 +164,9 @@ def test_title_edit_and_whitespace_only_body_edit_make_one_event(replica, replic
     replica_site.edit_article(SEED_SLUG, title="A New Title For The Article", body=spaced)
     result = crawl(tmp_path / "c.db", [url])
     assert changes_of(result) == {("article", "boredpanda:8123456", "edited", "title")}
-    [event] = result.query("SELECT old_value, new_value FROM changes WHERE run_id = ?", [result.run["run_id"]])
+    [event] = result.query(
+        "SELECT old_value, new_value FROM changes WHERE run_id = ?", [result.run["run_id"]]
+    )
     assert event == {"old_value": before["title"], "new_value": "A New Title For The Article"}
     versions = result.query("SELECT version, title, body_text FROM article_versions")
     assert versions == [{"version": 1, "title": before["title"], "body_text": before["body_text"]}]
@@ -162,10 +178,14 @@ def test_body_edit_records_size_of_change(replica, replica_site, tmp_path):
     article = replica_site.article(SEED_SLUG)
     replica_site.edit_article(SEED_SLUG, body=[*article.body, ("p", "A correction was added to this story.")])
     result = crawl(tmp_path / "c.db", [url])
-    [event] = result.query("SELECT field, chars_added, chars_removed FROM changes WHERE run_id = ?",
-                           [result.run["run_id"]])
-    assert event == {"field": "body_text", "chars_added": len("\n\nA correction was added to this story."),
-                     "chars_removed": 0}
+    [event] = result.query(
+        "SELECT field, chars_added, chars_removed FROM changes WHERE run_id = ?", [result.run["run_id"]]
+    )
+    assert event == {
+        "field": "body_text",
+        "chars_added": len("\n\nA correction was added to this story."),
+        "chars_removed": 0,
+    }
 
 
 def test_cut_comment_seen_in_full_later_is_not_an_edit(replica, replica_site, tmp_path):
@@ -185,7 +205,8 @@ def test_cut_comment_seen_in_full_later_is_not_an_edit(replica, replica_site, tm
     third = crawl(tmp_path / "c.db", [url])
     assert changes_of(third) == set()
     assert third.query("SELECT text FROM comments WHERE comment_id = ?", [key(sharpe.id)]) == [
-        {"text": full["text"]}]
+        {"text": full["text"]}
+    ]
 
 
 def test_cli_changes_and_history_read_the_same_rows(replica, replica_site, tmp_path):
@@ -203,6 +224,7 @@ def test_cli_changes_and_history_read_the_same_rows(replica, replica_site, tmp_p
     out = runner.invoke(cli, ["changes", "--db", str(db), "--json"])
     assert out.exit_code == 0, out.output
     import json
+
     rows = [json.loads(line) for line in out.output.splitlines()]
     assert [(r["kind"], r["entity_id"]) for r in rows] == [("edited", key(comment.id))]
     out = runner.invoke(cli, ["changes", "--db", str(db), "--since", "1", "--kind", "deleted", "--json"])
@@ -225,13 +247,20 @@ def test_sigkill_mid_crawl_leaves_a_consistent_database(replica, replica_site, t
     for comment in replica_site.article(BIG_THREAD_SLUG).comments[::3]:
         replica_site.edit_comment(comment.id, f"Edited {comment.id} before the killed crawl.")
         replica_site.set_votes(comment.id, comment.upvotes + 1, comment.downvotes)
-    settings = {**FAST, "SQLITE_PATH": str(db), "STORE_BATCH_SIZE": "25", "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
-                "DOWNLOAD_DELAY": "0.02"}
+    settings = {
+        **FAST,
+        "SQLITE_PATH": str(db),
+        "STORE_BATCH_SIZE": "25",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+        "DOWNLOAD_DELAY": "0.02",
+    }
     command = [sys.executable, "-m", "scrapy", "crawl", "article", "-a", f"url={url}"]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 60
     written = 0
     while time.monotonic() < deadline and written < 100:
@@ -247,11 +276,17 @@ def test_sigkill_mid_crawl_leaves_a_consistent_database(replica, replica_site, t
     assert query(db, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
     # Every change row has its data: the comment exists, and an edit's new text is the stored text
     # unless a later event of the same batch replaced it.
-    orphans = query(db, "SELECT c.change_id FROM changes c LEFT JOIN comments m ON m.comment_id = c.entity_id "
-                        "WHERE c.entity_type = 'comment' AND m.comment_id IS NULL")
+    orphans = query(
+        db,
+        "SELECT c.change_id FROM changes c LEFT JOIN comments m ON m.comment_id = c.entity_id "
+        "WHERE c.entity_type = 'comment' AND m.comment_id IS NULL",
+    )
     assert orphans == []
-    edits = query(db, "SELECT c.entity_id, c.new_value, m.text, m.version FROM changes c "
-                      "JOIN comments m ON m.comment_id = c.entity_id WHERE c.kind = 'edited' AND c.run_id = 2")
+    edits = query(
+        db,
+        "SELECT c.entity_id, c.new_value, m.text, m.version FROM changes c "
+        "JOIN comments m ON m.comment_id = c.entity_id WHERE c.kind = 'edited' AND c.run_id = 2",
+    )
     assert edits and all(e["new_value"] == e["text"] and e["version"] == 2 for e in edits)
     versions = query(db, "SELECT count(*) AS n FROM comment_versions WHERE run_id = 2")[0]["n"]
     assert versions == len(edits)

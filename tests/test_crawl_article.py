@@ -11,8 +11,16 @@ from crawler.replica.seed import SEED_SLUG
 from crawler.text import clean_text
 from tests.crawling import article_url, crawl, model_thread
 
-FORBIDDEN_IN_BODY = ("ADVERTISEMENT", "potrace", "View this post on Instagram", "Share on Facebook",
-                     "Read more »", "Image credits", "RELATED:", "A post shared by")
+FORBIDDEN_IN_BODY = (
+    "ADVERTISEMENT",
+    "potrace",
+    "View this post on Instagram",
+    "Share on Facebook",
+    "Read more »",
+    "Image credits",
+    "RELATED:",
+    "A post shared by",
+)
 
 
 def test_seed_article_body_is_the_articles_own_text(replica, tmp_path):
@@ -39,7 +47,8 @@ def test_seed_article_comments_stored_once_with_full_text(replica, replica_site,
     rows = result.query("SELECT * FROM comments")
     assert len(rows) == len(expected) == len({r["comment_id"] for r in rows})
     assert {r["comment_id"]: (r["parent_id"], r["depth"]) for r in rows} == {
-        k: (v["parent_id"], v["depth"]) for k, v in expected.items()}
+        k: (v["parent_id"], v["depth"]) for k, v in expected.items()
+    }
     # The page carries its comment block twice; the second copy is recognised, not stored again.
     assert result.stats["article_spider/comments_loaded"] == len(expected)
     [cut] = [r for r in rows if r["text"].startswith("[1/2] As a (now retired) warfighter")]
@@ -53,24 +62,35 @@ def test_seed_article_comments_stored_once_with_full_text(replica, replica_site,
     assert thread["complete"] == 1 and thread["loaded"] == len(expected)
 
 
-@pytest.mark.parametrize("slug, minimum", [(NO_COMMENTS_SLUG, 0), (ONE_PAGE_SLUG, 1), (BIG_THREAD_SLUG, 1000)])
+@pytest.mark.parametrize(
+    "slug, minimum", [(NO_COMMENTS_SLUG, 0), (ONE_PAGE_SLUG, 1), (BIG_THREAD_SLUG, 1000)]
+)
 def test_every_comment_with_parent_and_depth(replica, replica_site, tmp_path, slug, minimum):
     result = crawl(tmp_path / "crawl.db", [article_url(replica, slug)])
     assert result.returncode == 0
     expected = model_thread(replica_site, slug)
     assert len(expected) >= minimum
-    rows = result.query("SELECT comment_id, parent_id, depth, text, upvotes, downvotes, text_truncated "
-                        "FROM comments")
+    rows = result.query(
+        "SELECT comment_id, parent_id, depth, text, upvotes, downvotes, text_truncated FROM comments"
+    )
     assert {r["comment_id"]: (r["parent_id"], r["depth"]) for r in rows} == {
-        k: (v["parent_id"], v["depth"]) for k, v in expected.items()}
+        k: (v["parent_id"], v["depth"]) for k, v in expected.items()
+    }
     assert {r["comment_id"]: r["text"] for r in rows} == {
-        k: clean_text(v["text"]) for k, v in expected.items()}
+        k: clean_text(v["text"]) for k, v in expected.items()
+    }
     assert {r["comment_id"]: (r["upvotes"], r["downvotes"]) for r in rows} == {
-        k: (v["upvotes"], v["downvotes"]) for k, v in expected.items()}
+        k: (v["upvotes"], v["downvotes"]) for k, v in expected.items()
+    }
     assert not any(r["text_truncated"] for r in rows)
-    [article] = result.query("SELECT comments_complete, comments_loaded, comment_count_reported FROM articles")
-    assert article == {"comments_complete": 1, "comments_loaded": len(expected),
-                       "comment_count_reported": len(expected)}
+    [article] = result.query(
+        "SELECT comments_complete, comments_loaded, comment_count_reported FROM articles"
+    )
+    assert article == {
+        "comments_complete": 1,
+        "comments_loaded": len(expected),
+        "comment_count_reported": len(expected),
+    }
     if slug == BIG_THREAD_SLUG:
         assert max(r["depth"] for r in rows) >= 3
         assert result.stats["article_spider/follow_up/replies"] > 0
@@ -89,10 +109,18 @@ def test_comment_page_failing_keeps_what_loaded(replica, replica_site, tmp_path)
     assert stats["downloader/response_status_count/500"] == 1
     [article] = result.query("SELECT * FROM articles")
     assert article["comments_complete"] == 0
-    assert "1 of" in article["comments_incomplete_reason"] and "failed" in article["comments_incomplete_reason"]
+    assert (
+        "1 of" in article["comments_incomplete_reason"] and "failed" in article["comments_incomplete_reason"]
+    )
     # Pages 1 and 2 (50 top-level comments each, newest first) are stored with their replies.
-    top_level = sorted((int(k.split(":")[1]) for k, v in model_thread(replica_site, BIG_THREAD_SLUG).items()
-                        if v["parent_id"] is None), reverse=True)
+    top_level = sorted(
+        (
+            int(k.split(":")[1])
+            for k, v in model_thread(replica_site, BIG_THREAD_SLUG).items()
+            if v["parent_id"] is None
+        ),
+        reverse=True,
+    )
     stored = {r["comment_id"] for r in result.query("SELECT comment_id FROM comments WHERE depth = 0")}
     assert {f"boredpanda:{i}" for i in top_level[:100]} <= stored
     assert not {f"boredpanda:{i}" for i in top_level[100:150]} & stored
@@ -103,9 +131,12 @@ def test_odd_pages_skipped_with_a_reason(replica, tmp_path):
     odd = {name: f"{replica.base_url}/fault/{name}/" for name in ("malformed", "empty", "binary", "not-html")}
     result = crawl(tmp_path / "crawl.db", [*odd.values(), article_url(replica, ONE_PAGE_SLUG)])
     assert result.returncode == 0, result.stderr[-2000:]
-    assert [a["url"] for a in result.query("SELECT url FROM articles")] == [article_url(replica, ONE_PAGE_SLUG)]
+    assert [a["url"] for a in result.query("SELECT url FROM articles")] == [
+        article_url(replica, ONE_PAGE_SLUG)
+    ]
     assert result.query("SELECT DISTINCT article_id FROM comments") == [
-        {"article_id": result.query("SELECT article_id FROM articles")[0]["article_id"]}]
+        {"article_id": result.query("SELECT article_id FROM articles")[0]["article_id"]}
+    ]
     stats = result.stats
     assert stats["article_spider/skipped/truncated_html"] == 1
     assert stats["article_spider/skipped/not_article"] == 1  # the empty body
@@ -122,21 +153,30 @@ def test_same_crawl_twice_leaves_identical_rows(replica, tmp_path):
     volatile = {"last_seen_at", "last_seen_run_id", "comments_incomplete_reason"}
 
     def snapshot(table, key):
-        return {r[key]: {k: v for k, v in r.items() if k not in volatile}
-                for r in first.query(f"SELECT * FROM {table}")}
+        return {
+            r[key]: {k: v for k, v in r.items() if k not in volatile}
+            for r in first.query(f"SELECT * FROM {table}")
+        }
 
-    before = (snapshot("articles", "article_id"), snapshot("comments", "comment_id"),
-              first.query("SELECT count(*) AS n FROM list_items"))
+    before = (
+        snapshot("articles", "article_id"),
+        snapshot("comments", "comment_id"),
+        first.query("SELECT count(*) AS n FROM list_items"),
+    )
     second = crawl(db, urls)
     assert second.returncode == 0
-    after = (snapshot("articles", "article_id"), snapshot("comments", "comment_id"),
-             second.query("SELECT count(*) AS n FROM list_items"))
+    after = (
+        snapshot("articles", "article_id"),
+        snapshot("comments", "comment_id"),
+        second.query("SELECT count(*) AS n FROM list_items"),
+    )
     assert before == after
     run_id = second.run["run_id"]
     for table in ("changes", "comment_versions", "article_versions", "vote_samples"):
         assert second.query(f"SELECT count(*) AS n FROM {table} WHERE run_id = ?", [run_id]) == [{"n": 0}]
-    assert second.query("SELECT count(*) AS n FROM comments WHERE last_seen_run_id = ?", [run_id])[0]["n"] \
-        == len(before[1])
+    assert second.query("SELECT count(*) AS n FROM comments WHERE last_seen_run_id = ?", [run_id])[0][
+        "n"
+    ] == len(before[1])
 
 
 def test_list_article_items_across_pages(replica, replica_site, tmp_path):
@@ -153,11 +193,14 @@ def test_list_article_items_across_pages(replica, replica_site, tmp_path):
     assert result.stats["article_spider/list_pages"] == 1
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"url": "ftp://example.com/a"}, "not an http(s) URL"),
-    ({"url": " , "}, "url is empty"),
-    ({"urls_file": "/nonexistent/urls.txt"}, "does not exist"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"url": "ftp://example.com/a"}, "not an http(s) URL"),
+        ({"url": " , "}, "url is empty"),
+        ({"urls_file": "/nonexistent/urls.txt"}, "does not exist"),
+    ],
+)
 def test_bad_arguments_end_with_one_error_line(tmp_path, args, message):
     result = crawl(tmp_path / "crawl.db", args=args)
     assert result.returncode == 2
@@ -193,8 +236,11 @@ def test_redirect_to_an_unnamed_private_host_is_refused(replica, tmp_path):
 
 
 def test_endless_comment_list_stops_at_the_page_cap(replica, tmp_path):
-    result = crawl(tmp_path / "crawl.db", [article_url(replica, "endless-comments-article")],
-                   settings={"COMMENTS_MAX_PAGES": "5"})
+    result = crawl(
+        tmp_path / "crawl.db",
+        [article_url(replica, "endless-comments-article")],
+        settings={"COMMENTS_MAX_PAGES": "5"},
+    )
     assert result.returncode == 0
     assert result.stats["article_spider/follow_up/comments_page"] == 5
     assert result.stats["article_spider/comments_page_cap_reached"] == 1

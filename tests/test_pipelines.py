@@ -21,9 +21,12 @@ def build(cls):
 def test_clean_article_fields():
     pipeline, _ = build(CleanPipeline)
     item = ArticleItem(
-        url="https://www.boredpanda.com/a/", article_id="boredpanda:1",
-        title="  Cafe\u0301   title \n", canonical_url="http://www.boredpanda.com/a?utm_source=x#c",
-        body_text="One.\n\nADVERTISEMENT\n\nShare on Facebook\n\nTwo.", tags=[" cats", "cats", "dogs "],
+        url="https://www.boredpanda.com/a/",
+        article_id="boredpanda:1",
+        title="  Cafe\u0301   title \n",
+        canonical_url="http://www.boredpanda.com/a?utm_source=x#c",
+        body_text="One.\n\nADVERTISEMENT\n\nShare on Facebook\n\nTwo.",
+        tags=[" cats", "cats", "dogs "],
         published_at="2024-10-25T10:00:00+02:00",
     )
     pipeline.process_item(item)
@@ -36,9 +39,12 @@ def test_clean_article_fields():
 
 def test_clean_comment_relative_time_becomes_an_estimate():
     pipeline, _ = build(CleanPipeline)
-    item = CommentItem(comment_id="boredpanda:1", text="Hi  there DotsCreated by potrace 1.15, written by "
-                       "Peter Selinger 2001-2017", relative_time="3 hours ago",
-                       fetched_at="2026-11-26T10:00:00+00:00")
+    item = CommentItem(
+        comment_id="boredpanda:1",
+        text="Hi  there DotsCreated by potrace 1.15, written by Peter Selinger 2001-2017",
+        relative_time="3 hours ago",
+        fetched_at="2026-11-26T10:00:00+00:00",
+    )
     pipeline.process_item(item)
     assert item.text == "Hi there"
     assert (item.posted_at, item.posted_at_precision) == ("2026-11-26T07:00:00+00:00", "hour")
@@ -46,18 +52,26 @@ def test_clean_comment_relative_time_becomes_an_estimate():
 
 def test_clean_comment_exact_time_wins():
     pipeline, _ = build(CleanPipeline)
-    item = CommentItem(comment_id="x:1", text="a", posted_at="2024-09-01T10:00:00Z", relative_time="2 months ago",
-                       fetched_at="2026-11-26T10:00:00+00:00")
+    item = CommentItem(
+        comment_id="x:1",
+        text="a",
+        posted_at="2024-09-01T10:00:00Z",
+        relative_time="2 months ago",
+        fetched_at="2026-11-26T10:00:00+00:00",
+    )
     pipeline.process_item(item)
     assert (item.posted_at, item.posted_at_precision) == ("2024-09-01T10:00:00+00:00", "exact")
 
 
-@pytest.mark.parametrize("item, field", [
-    (CommentItem(comment_id="x:1", article_id="x:a", text=None), "text"),
-    (CommentItem(comment_id="", article_id="x:a", text="hi"), "comment_id"),
-    (ArticleItem(url="https://e.com/a/", article_id="x:a", title=None), "title"),
-    (ListItem(article_id="x:a", position=None), "position"),
-])
+@pytest.mark.parametrize(
+    "item, field",
+    [
+        (CommentItem(comment_id="x:1", article_id="x:a", text=None), "text"),
+        (CommentItem(comment_id="", article_id="x:a", text="hi"), "comment_id"),
+        (ArticleItem(url="https://e.com/a/", article_id="x:a", title=None), "title"),
+        (ListItem(article_id="x:a", position=None), "position"),
+    ],
+)
 def test_validate_drops_items_missing_a_required_field(item, field):
     pipeline, stats = build(ValidatePipeline)
     with pytest.raises(MissingField, match=field):

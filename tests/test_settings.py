@@ -36,4 +36,3 @@ def test_robots_txt_is_obeyed(replica, tmp_path):
     result = crawl(tmp_path / "c.db", [url, article_url(replica, "one-page-article")])
     assert result.stats["robotstxt/forbidden"] == 1
     assert result.query("SELECT count(*) AS n FROM articles") == [{"n": 1}]
-

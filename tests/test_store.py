@@ -10,20 +10,41 @@ from tests.crawling import query
 
 
 def _items(n_comments: int):
-    yield ArticleItem(url="https://e.com/a/", article_id="x:a", title="A", body_text="Body.",
-                      fetched_at="2026-11-26T10:00:00+00:00")
+    yield ArticleItem(
+        url="https://e.com/a/",
+        article_id="x:a",
+        title="A",
+        body_text="Body.",
+        fetched_at="2026-11-26T10:00:00+00:00",
+    )
     for i in range(n_comments):
-        yield CommentItem(comment_id=f"x:{i}", article_id="x:a", text=f"comment {i}", upvotes=i, downvotes=0,
-                          fetched_at="2026-11-26T10:00:00+00:00")
-    yield ThreadItem(article_id="x:a", url="https://e.com/a/", reported_total=n_comments, loaded=n_comments,
-                     requests_total=1, requests_failed=0, end_reached=True, complete=True,
-                     fetched_at="2026-11-26T10:00:00+00:00")
+        yield CommentItem(
+            comment_id=f"x:{i}",
+            article_id="x:a",
+            text=f"comment {i}",
+            upvotes=i,
+            downvotes=0,
+            fetched_at="2026-11-26T10:00:00+00:00",
+        )
+    yield ThreadItem(
+        article_id="x:a",
+        url="https://e.com/a/",
+        reported_total=n_comments,
+        loaded=n_comments,
+        requests_total=1,
+        requests_failed=0,
+        end_reached=True,
+        complete=True,
+        fetched_at="2026-11-26T10:00:00+00:00",
+    )
 
 
 def test_writes_are_batched_not_one_transaction_per_item(tmp_path):
     store = Store.open(tmp_path / "s.db", batch_size=500)
     commits = []
-    store.db.conn.set_trace_callback(lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None)
+    store.db.conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql.strip().upper() == "COMMIT" else None
+    )
     store.start_run("test")
     for item in _items(2000):
         store.add(item)
@@ -51,8 +72,10 @@ def test_same_items_twice_are_idempotent(tmp_path):
     assert query(path, "SELECT count(*) AS n FROM comments") == [{"n": 50}]
     assert query(path, "SELECT count(*) AS n FROM changes") == [{"n": 1}]  # the article's "added"
     runs = query(path, "SELECT run_id, status, comments_seen, threads_complete FROM runs")
-    assert runs == [{"run_id": 1, "status": "ok", "comments_seen": 50, "threads_complete": 1},
-                    {"run_id": 2, "status": "ok", "comments_seen": 50, "threads_complete": 1}]
+    assert runs == [
+        {"run_id": 1, "status": "ok", "comments_seen": 50, "threads_complete": 1},
+        {"run_id": 2, "status": "ok", "comments_seen": 50, "threads_complete": 1},
+    ]
 
 
 def test_run_row_keeps_scrapy_stats(tmp_path):

@@ -10,11 +10,19 @@ def test_whitespace_and_unicode_are_normalised():
 
 
 def test_page_furniture_is_removed():
-    text = "\n\n".join([
-        "First sentence.", "ADVERTISEMENT", "RELATED:", "View this post on Instagram",
-        "A post shared by Daily Mail (@dailymail)", "Share on Facebook", "Read more »",
-        "Image credits: Art Guzman via Pexels", "Second sentence.",
-    ])
+    text = "\n\n".join(
+        [
+            "First sentence.",
+            "ADVERTISEMENT",
+            "RELATED:",
+            "View this post on Instagram",
+            "A post shared by Daily Mail (@dailymail)",
+            "Share on Facebook",
+            "Read more »",
+            "Image credits: Art Guzman via Pexels",
+            "Second sentence.",
+        ]
+    )
     assert clean_text(text) == "First sentence.\n\nSecond sentence."
 
 

@@ -32,8 +32,9 @@ def test_file_like_paths_keep_their_form():
     assert fetch_url("https://e.com/feed.xml") == "https://e.com/feed.xml"
 
 
-@pytest.mark.parametrize("bad", ["file:///etc/passwd", "data:text/html,hi", "ftp://e.com/x", "", "e.com/a",
-                                 "https://"])
+@pytest.mark.parametrize(
+    "bad", ["file:///etc/passwd", "data:text/html,hi", "ftp://e.com/x", "", "e.com/a", "https://"]
+)
 def test_non_http_urls_are_refused(bad):
     with pytest.raises(BadURL):
         check_url(bad)

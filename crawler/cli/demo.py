@@ -7,7 +7,9 @@ again, and print what Panda Watch saw change.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -37,8 +39,9 @@ def change_site(site: Site) -> list[str]:
     site.delete_comment(top[2].id)
     done.append(f"comment {top[2].id} deleted")
     for n in range(3):
-        site.add_comment(NORMAL_SLUG, f"New comment number {n + 1} after the first crawl.",
-                         author=f"Late Reader {n + 1}")
+        site.add_comment(
+            NORMAL_SLUG, f"New comment number {n + 1} after the first crawl.", author=f"Late Reader {n + 1}"
+        )
     site.add_comment(NORMAL_SLUG, "A reply to the first comment.", author="Replier", parent_id=top[0].id)
     done.append("3 comments and 1 reply added")
     for comment in big.comments[:5]:
@@ -49,12 +52,15 @@ def change_site(site: Site) -> list[str]:
 
 def _crawl(urls_file: Path, db_path: Path, console: Console, label: str) -> int:
     with console.status(f"{label}: crawling the replica site…"):
-        result = scrapy_crawl("article", {"urls_file": str(urls_file)},
-                              {**LOCAL_SITE_SETTINGS, "SQLITE_PATH": str(db_path)})
+        result = scrapy_crawl(
+            "article", {"urls_file": str(urls_file)}, {**LOCAL_SITE_SETTINGS, "SQLITE_PATH": str(db_path)}
+        )
     db = open_db(db_path)
     run = next(db.query("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1"))
-    console.print(f"{label}: run {run['run_id']} {run['status']}, {run['articles_seen']} articles, "
-                  f"{run['comments_seen']} comments, {run['threads_incomplete']} incomplete thread(s)")
+    console.print(
+        f"{label}: run {run['run_id']} {run['status']}, {run['articles_seen']} articles, "
+        f"{run['comments_seen']} comments, {run['threads_incomplete']} incomplete thread(s)"
+    )
     db.close()
     return result.returncode
 
@@ -68,8 +74,9 @@ def run_demo(db_path: Path, port: int = 0, serve: bool = False, console: Console
     with ReplicaServer(site, port=port) as server, tempfile.TemporaryDirectory() as tmp:
         console.print(f"Replica site at {server.base_url}, database {db_path}")
         urls_file = Path(tmp) / "urls.txt"
-        urls_file.write_text("".join(f"{server.base_url}/{a.slug}/\n" for a in site.articles()
-                                     if a.slug not in SKIPPED))
+        urls_file.write_text(
+            "".join(f"{server.base_url}/{a.slug}/\n" for a in site.articles() if a.slug not in SKIPPED)
+        )
         if _crawl(urls_file, db_path, console, "First crawl"):
             return 1
         for line in change_site(site):
@@ -80,19 +87,14 @@ def run_demo(db_path: Path, port: int = 0, serve: bool = False, console: Console
         last_run = db.execute("SELECT max(run_id) FROM runs").fetchone()[0]
         print_changes(queries.changes(db, since=str(last_run - 1)))
         db.close()
-        console.print(f"Explore: crawler changes --db {db_path} | crawler history --db {db_path} "
-                      f"{server.base_url}/{SEED_SLUG}/ | sqlite3 {db_path}")
+        console.print(
+            f"Explore: crawler changes --db {db_path} | crawler history --db {db_path} "
+            f"{server.base_url}/{SEED_SLUG}/ | sqlite3 {db_path}"
+        )
         if serve:
             console.print(f"Serving {server.base_url} until Ctrl+C")
-            try:
-                server.wait() if hasattr(server, "wait") else _sleep_forever()
-            except KeyboardInterrupt:
-                pass
+            with contextlib.suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
     return 0
 
-
-def _sleep_forever() -> None:
-    import time
-
-    while True:
-        time.sleep(3600)

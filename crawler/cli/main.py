@@ -16,8 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler.cli.scrapy_run import scrapy_crawl
-from crawler.store import open_db, resolve_db_path
-from crawler.store import queries
+from crawler.store import open_db, queries, resolve_db_path
 from crawler.store.schema import PUBLIC_TABLES, VIEWS
 
 console = Console()
@@ -25,7 +24,10 @@ console = Console()
 
 def db_option(func):
     return click.option(
-        "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
         help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
     )(func)
 
@@ -55,8 +57,14 @@ def cli():
 @cli.command()
 @click.argument("urls", nargs=-1, required=True)
 @db_option
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
-              help="A Scrapy setting, as with `scrapy crawl -s`.")
+@click.option(
+    "-s",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A Scrapy setting, as with `scrapy crawl -s`.",
+)
 def crawl(urls, db_path, settings):
     """Crawl article URLs and their comments (same as `scrapy crawl article -a url=…`).
 
@@ -86,11 +94,15 @@ def demo(db_path, port, serve):
 
 @cli.command()
 @db_option
-@click.option("--since", help="A run id (changes after that run) or a duration: 30m, 6h, 2d, 1w. "
-                              "Default: the latest run that recorded changes.")
+@click.option(
+    "--since",
+    help="A run id (changes after that run) or a duration: 30m, 6h, 2d, 1w. "
+    "Default: the latest run that recorded changes.",
+)
 @click.option("--article", help="Only this article (URL in any form, or article id).")
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(queries.KINDS),
-              help="Only these kinds (repeatable).")
+@click.option(
+    "--kind", "kinds", multiple=True, type=click.Choice(queries.KINDS), help="Only these kinds (repeatable)."
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
 def changes(db_path, since, article, kinds, as_json):
     """What changed: added, edited, deleted, restored comments, article edits, vote changes.
@@ -159,26 +171,35 @@ def history(article, db_path, as_json):
         click.echo(json.dumps({"article": row, "events": events}, ensure_ascii=False, indent=2))
         return
     console.print(f"[bold]{row['title']}[/bold]\n{row['url']}")
-    console.print(f"first seen {row['first_seen_at']}, last seen {row['last_seen_at']}, "
-                  f"version {row['version']}, comments complete: {row['comments_complete']}")
+    console.print(
+        f"first seen {row['first_seen_at']}, last seen {row['last_seen_at']}, "
+        f"version {row['version']}, comments complete: {row['comments_complete']}"
+    )
     print_changes(events)
 
 
 @cli.command()
 @click.argument("name")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv",
-              show_default=True)
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
-              help="File to write (default: standard output).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json", "jsonl"]), default="csv", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="File to write (default: standard output).",
+)
 def export(name, db_path, fmt, output):
     """Export a table or view as CSV, JSON or JSON lines.
 
     Example: crawler export --format jsonl changes -o changes.jsonl
     """
     if name not in PUBLIC_TABLES + VIEWS:
-        raise click.ClickException(f"unknown table or view {name!r}; one of: "
-                                   + ", ".join(PUBLIC_TABLES + VIEWS))
+        raise click.ClickException(
+            f"unknown table or view {name!r}; one of: " + ", ".join(PUBLIC_TABLES + VIEWS)
+        )
     db = _open(db_path)
     rows = db.query(f"SELECT * FROM [{name}]")
     if fmt == "csv":
@@ -203,8 +224,16 @@ def runs(db_path, limit):
     """
     db = _open(db_path)
     table = Table(title="runs")
-    columns = ("run_id", "spider", "started_at", "status", "articles_seen", "comments_seen",
-               "threads_incomplete", "changes_recorded")
+    columns = (
+        "run_id",
+        "spider",
+        "started_at",
+        "status",
+        "articles_seen",
+        "comments_seen",
+        "threads_incomplete",
+        "changes_recorded",
+    )
     for column in columns:
         table.add_column(column)
     for row in db.query("SELECT * FROM runs ORDER BY run_id DESC LIMIT ?", [limit]):
@@ -234,5 +263,8 @@ def datasette(db_path, port, host):
         raise click.ClickException("Datasette is not installed: pip install 'panda-watch[datasette]'")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as meta:
         json.dump(metadata_for(path), meta)
-    sys.exit(subprocess.call([executable, "serve", str(path), "--metadata", meta.name,
-                              "--host", host, "--port", str(port)]))
+    sys.exit(
+        subprocess.call(
+            [executable, "serve", str(path), "--metadata", meta.name, "--host", host, "--port", str(port)]
+        )
+    )

@@ -21,8 +21,9 @@ LOCAL_SITE_SETTINGS = {
 }
 
 
-def scrapy_crawl(spider: str, args: Mapping[str, str], settings: Mapping[str, str],
-                 quiet: bool = True) -> subprocess.CompletedProcess:
+def scrapy_crawl(
+    spider: str, args: Mapping[str, str], settings: Mapping[str, str], quiet: bool = True
+) -> subprocess.CompletedProcess:
     """Run `scrapy crawl SPIDER -a k=v … -s K=V …` in a child process and wait for it."""
     command = [sys.executable, "-m", "scrapy", "crawl", spider]
     for key, value in args.items():

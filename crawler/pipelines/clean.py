@@ -47,8 +47,9 @@ class CleanPipeline:
         a["body_text"] = clean_text(a.get("body_text"))
         a["canonical_url"] = _url(a.get("canonical_url")) or _url(a.get("url"))
         a["tags"] = list(dict.fromkeys(t for t in (_line(t) for t in a.get("tags") or []) if t))
-        a["image_credits"] = list(dict.fromkeys(
-            c for c in (_line(c) for c in a.get("image_credits") or []) if c))
+        a["image_credits"] = list(
+            dict.fromkeys(c for c in (_line(c) for c in a.get("image_credits") or []) if c)
+        )
         a["published_at"] = parse_absolute(a.get("published_at"))
         a["modified_at"] = parse_absolute(a.get("modified_at"))
 
@@ -61,4 +62,5 @@ class CleanPipeline:
             c["posted_at"], c["posted_at_precision"] = exact, "exact"
         elif c.get("fetched_at"):
             c["posted_at"], c["posted_at_precision"] = estimate_relative(
-                c.get("relative_time"), c["fetched_at"])
+                c.get("relative_time"), c["fetched_at"]
+            )

@@ -17,7 +17,26 @@ from crawler.text import normalise_whitespace
 # Elements whose text is never content: scripts, icons and embedded objects.
 NON_TEXT_TAGS = ("script", "style", "noscript", "svg", "template", "iframe", "object")
 BLOCK_TAGS = frozenset(
-    ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption", "pre", "dd", "dt", "td", "th", "div", "section", "article"]
+    [
+        "p",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "li",
+        "blockquote",
+        "figcaption",
+        "pre",
+        "dd",
+        "dt",
+        "td",
+        "th",
+        "div",
+        "section",
+        "article",
+    ]
 )
 _NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)\s*([kKmM])?")
 

@@ -33,3 +33,17 @@ class ThreadPage:
     reported_total: int | None = None
     #: comments exist but only a browser can load them (JavaScript-only block)
     needs_browser: bool = False
+
+
+@dataclass(frozen=True)
+class ClickPlan:
+    """What a browser must do on a page for its whole comment thread to be in the DOM.
+
+    The browser path scrolls `container` into view (lazy blocks load then), then clicks every element
+    matching one of `load_more` ("Load More Comments", "Load More Replies...", "Read more") until none
+    is left or a stop condition holds, counting `item` elements to see growth.
+    """
+
+    container: str
+    item: str
+    load_more: tuple[str, ...]

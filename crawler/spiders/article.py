@@ -34,8 +34,9 @@ def _now() -> str:
 class ArticleSpider(scrapy.Spider):
     name = "article"
 
-    def __init__(self, url: str | None = None, urls_file: str | None = None,
-                 render: str | None = None, **kwargs: Any):
+    def __init__(
+        self, url: str | None = None, urls_file: str | None = None, render: str | None = None, **kwargs: Any
+    ):
         super().__init__(**kwargs)
         self.check_arguments(url=url, urls_file=urls_file, render=render)
         self.targets = parse_targets(url, urls_file)
@@ -44,8 +45,9 @@ class ArticleSpider(scrapy.Spider):
         self.user_hosts = {urlsplit(u).hostname for u in self.targets}
 
     @classmethod
-    def check_arguments(cls, url: str | None = None, urls_file: str | None = None,
-                        render: str | None = None, **_: Any) -> None:
+    def check_arguments(
+        cls, url: str | None = None, urls_file: str | None = None, render: str | None = None, **_: Any
+    ) -> None:
         """Raise ArgumentError for arguments this spider cannot run with (used before start)."""
         parse_targets(url, urls_file)
         parse_choice("render", render, ("api",), "api")
@@ -97,8 +99,7 @@ class ArticleSpider(scrapy.Spider):
         yield from self._list_items(page, fetched_at)
         if page.next_page_url:
             yield self._list_page_request(page.next_page_url, page.article.article_id)
-        state = ThreadState(article_id=page.article.article_id, url=response.url,
-                            tolerance=self.tolerance)
+        state = ThreadState(article_id=page.article.article_id, url=response.url, tolerance=self.tolerance)
         yield from self._absorb(state, page.thread(response.url), fetched_at)
 
     def _list_items(self, page: boredpanda.ArticlePage, fetched_at: str) -> Iterator[Any]:
@@ -107,8 +108,12 @@ class ArticleSpider(scrapy.Spider):
             yield item
 
     def _list_page_request(self, url: str, article_id: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_list_page, errback=self.list_page_failed,
-                              cb_kwargs={"article_id": article_id})
+        return scrapy.Request(
+            url,
+            callback=self.parse_list_page,
+            errback=self.list_page_failed,
+            cb_kwargs={"article_id": article_id},
+        )
 
     def parse_list_page(self, response: Response, article_id: str) -> Iterator[Any]:
         body = self._html_or_skip(response)
@@ -160,9 +165,13 @@ class ArticleSpider(scrapy.Spider):
             state.pending += 1
             self.crawler.stats.inc_value(f"{STATS}/follow_up/{follow_up.kind}")
             yield scrapy.FormRequest(
-                follow_up.url, formdata=follow_up.formdata, method=follow_up.method,
-                callback=self.parse_follow_up, errback=self.follow_up_failed,
-                cb_kwargs={"state": state, "follow_up": follow_up}, dont_filter=True,
+                follow_up.url,
+                formdata=follow_up.formdata,
+                method=follow_up.method,
+                callback=self.parse_follow_up,
+                errback=self.follow_up_failed,
+                cb_kwargs={"state": state, "follow_up": follow_up},
+                dont_filter=True,
             )
         yield from self._maybe_finish(state)
 
@@ -178,8 +187,7 @@ class ArticleSpider(scrapy.Spider):
             self.logger.warning("Comments of %s incomplete: %s", state.url, item.reason)
         yield item
 
-    def parse_follow_up(self, response: Response, state: ThreadState,
-                        follow_up: FollowUp) -> Iterator[Any]:
+    def parse_follow_up(self, response: Response, state: ThreadState, follow_up: FollowUp) -> Iterator[Any]:
         state.pending -= 1
         try:
             page = boredpanda.parse_answer(follow_up, response.body, state.article_id, response.url)

@@ -28,9 +28,21 @@ from crawler.text import content_hash, is_prefix_of
 ARTICLE_TRACKED = ("title", "author", "description", "tags", "body_text", "image_credits")
 LIST_ITEM_TRACKED = ("title", "description", "image_url")
 # Fields refreshed on every crawl without history (what the page says now, not content).
-ARTICLE_OPERATIONAL = ("url", "canonical_url", "site", "post_id", "modified_at", "views", "shares",
-                       "body_html", "is_list", "list_pages", "comment_count_reported", "author_url",
-                       "published_at")
+ARTICLE_OPERATIONAL = (
+    "url",
+    "canonical_url",
+    "site",
+    "post_id",
+    "modified_at",
+    "views",
+    "shares",
+    "body_html",
+    "is_list",
+    "list_pages",
+    "comment_count_reported",
+    "author_url",
+    "published_at",
+)
 
 
 @dataclass
@@ -56,15 +68,22 @@ def _size(old: str | None, new: str | None) -> tuple[int, int]:
     return added, removed
 
 
-def _event(run_id, at, entity_type, entity_id, article_id, kind, field_name=None,
-           old=None, new=None, sized=False) -> dict[str, Any]:
+def _event(
+    run_id, at, entity_type, entity_id, article_id, kind, field_name=None, old=None, new=None, sized=False
+) -> dict[str, Any]:
     added, removed = _size(old, new) if sized else (None, None)
     return {
-        "run_id": run_id, "at": at, "entity_type": entity_type, "entity_id": entity_id,
-        "article_id": article_id, "kind": kind, "field": field_name,
+        "run_id": run_id,
+        "at": at,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "article_id": article_id,
+        "kind": kind,
+        "field": field_name,
         "old_value": None if old is None else str(old),
         "new_value": None if new is None else str(new),
-        "chars_added": added, "chars_removed": removed,
+        "chars_added": added,
+        "chars_removed": removed,
     }
 
 
@@ -73,6 +92,7 @@ def _votes_text(up, down) -> str:
 
 
 # -- articles ------------------------------------------------------------------------------------
+
 
 def _article_content(item: dict[str, Any]) -> dict[str, Any]:
     content = {name: item.get(name) for name in ARTICLE_TRACKED}
@@ -93,79 +113,186 @@ def article_hash(item: dict[str, Any]) -> str:
 def article_outcome(old: dict | None, item: dict[str, Any], run_id: int, at: str) -> Outcome:
     content = _article_content(item)
     row = {
-        "article_id": item["article_id"], **content,
+        "article_id": item["article_id"],
+        **content,
         **{name: item.get(name) for name in ARTICLE_OPERATIONAL},
         "is_list": int(bool(item.get("is_list"))),
         "votes": item.get("votes"),
-        "last_seen_at": at, "last_seen_run_id": run_id,
+        "last_seen_at": at,
+        "last_seen_run_id": run_id,
     }
     if old is None:
-        row.update(first_seen_at=at, last_changed_at=at, first_seen_run_id=run_id, version=1,
-                   content_hash=_hash_content(content))
-        return Outcome(row, [_event(run_id, at, "article", row["article_id"], row["article_id"],
-                                    "added", new=item.get("title"))])
+        row.update(
+            first_seen_at=at,
+            last_changed_at=at,
+            first_seen_run_id=run_id,
+            version=1,
+            content_hash=_hash_content(content),
+        )
+        return Outcome(
+            row,
+            [
+                _event(
+                    run_id,
+                    at,
+                    "article",
+                    row["article_id"],
+                    row["article_id"],
+                    "added",
+                    new=item.get("title"),
+                )
+            ],
+        )
     outcome = Outcome(row)
     for name in ARTICLE_TRACKED:
         new, before = row[name], old.get(name)
         if new is None:
             row[name] = before  # a field the page no longer shows is unknown, not erased
         elif new != before:
-            outcome.changes.append(_event(run_id, at, "article", row["article_id"],
-                                          row["article_id"], "edited", name, before, new, sized=True))
+            outcome.changes.append(
+                _event(
+                    run_id,
+                    at,
+                    "article",
+                    row["article_id"],
+                    row["article_id"],
+                    "edited",
+                    name,
+                    before,
+                    new,
+                    sized=True,
+                )
+            )
     row["content_hash"] = _hash_content(row)
     row["version"] = old["version"]
     if outcome.changes:
-        outcome.versions.append({
-            "article_id": row["article_id"], "version": old["version"], "run_id": run_id,
-            "captured_at": at, **{name: old.get(name) for name in ARTICLE_TRACKED},
-            "content_hash": old.get("content_hash"),
-        })
+        outcome.versions.append(
+            {
+                "article_id": row["article_id"],
+                "version": old["version"],
+                "run_id": run_id,
+                "captured_at": at,
+                **{name: old.get(name) for name in ARTICLE_TRACKED},
+                "content_hash": old.get("content_hash"),
+            }
+        )
         row["version"] += 1
     if row["votes"] is None:
         row["votes"] = old.get("votes")
     elif old.get("votes") is not None and row["votes"] != old.get("votes"):
-        outcome.changes.append(_event(run_id, at, "article", row["article_id"], row["article_id"],
-                                      "votes", "votes", old.get("votes"), row["votes"]))
-        outcome.vote_samples.append({"entity_type": "article", "entity_id": row["article_id"],
-                                     "article_id": row["article_id"], "run_id": run_id, "at": at,
-                                     "upvotes": row["votes"], "downvotes": None})
+        outcome.changes.append(
+            _event(
+                run_id,
+                at,
+                "article",
+                row["article_id"],
+                row["article_id"],
+                "votes",
+                "votes",
+                old.get("votes"),
+                row["votes"],
+            )
+        )
+        outcome.vote_samples.append(
+            {
+                "entity_type": "article",
+                "entity_id": row["article_id"],
+                "article_id": row["article_id"],
+                "run_id": run_id,
+                "at": at,
+                "upvotes": row["votes"],
+                "downvotes": None,
+            }
+        )
     row["last_changed_at"] = at if outcome.changes else old["last_changed_at"]
     return outcome
 
 
 # -- list items ----------------------------------------------------------------------------------
 
-def list_item_outcome(old: dict | None, item: dict[str, Any], run_id: int, at: str,
-                      article_is_new: bool) -> Outcome:
+
+def list_item_outcome(
+    old: dict | None, item: dict[str, Any], run_id: int, at: str, article_is_new: bool
+) -> Outcome:
     entity_id = f"{item['article_id']}#{item['position']}"
-    row = {name: item.get(name) for name in ("article_id", "position", "page", "item_id", "title",
-                                             "description", "image_url", "points")}
-    row.update(content_hash=content_hash(*(item.get(n) for n in LIST_ITEM_TRACKED)),
-               last_seen_at=at, last_seen_run_id=run_id)
+    row = {
+        name: item.get(name)
+        for name in (
+            "article_id",
+            "position",
+            "page",
+            "item_id",
+            "title",
+            "description",
+            "image_url",
+            "points",
+        )
+    }
+    row.update(
+        content_hash=content_hash(*(item.get(n) for n in LIST_ITEM_TRACKED)),
+        last_seen_at=at,
+        last_seen_run_id=run_id,
+    )
     if old is None:
         row.update(first_seen_at=at, last_changed_at=at)
-        changes = [] if article_is_new else [
-            _event(run_id, at, "list_item", entity_id, item["article_id"], "added", new=item.get("title"))
-        ]
+        changes = (
+            []
+            if article_is_new
+            else [
+                _event(run_id, at, "list_item", entity_id, item["article_id"], "added", new=item.get("title"))
+            ]
+        )
         return Outcome(row, changes)
     outcome = Outcome(row)
     for name in LIST_ITEM_TRACKED:
         if row[name] != old.get(name):
-            outcome.changes.append(_event(run_id, at, "list_item", entity_id, item["article_id"],
-                                          "edited", name, old.get(name), row[name], sized=True))
+            outcome.changes.append(
+                _event(
+                    run_id,
+                    at,
+                    "list_item",
+                    entity_id,
+                    item["article_id"],
+                    "edited",
+                    name,
+                    old.get(name),
+                    row[name],
+                    sized=True,
+                )
+            )
     if row["points"] is None:
         row["points"] = old.get("points")
     elif old.get("points") is not None and row["points"] != old["points"]:
-        outcome.changes.append(_event(run_id, at, "list_item", entity_id, item["article_id"],
-                                      "votes", "points", old["points"], row["points"]))
-        outcome.vote_samples.append({"entity_type": "list_item", "entity_id": entity_id,
-                                     "article_id": item["article_id"], "run_id": run_id, "at": at,
-                                     "upvotes": row["points"], "downvotes": None})
+        outcome.changes.append(
+            _event(
+                run_id,
+                at,
+                "list_item",
+                entity_id,
+                item["article_id"],
+                "votes",
+                "points",
+                old["points"],
+                row["points"],
+            )
+        )
+        outcome.vote_samples.append(
+            {
+                "entity_type": "list_item",
+                "entity_id": entity_id,
+                "article_id": item["article_id"],
+                "run_id": run_id,
+                "at": at,
+                "upvotes": row["points"],
+                "downvotes": None,
+            }
+        )
     row["last_changed_at"] = at if outcome.changes else old["last_changed_at"]
     return outcome
 
 
 # -- comments ------------------------------------------------------------------------------------
+
 
 def _text_decision(old: dict, item: dict[str, Any]) -> tuple[str | None, bool, bool]:
     """(text to store, stored text is cut, is an edit) for a comment seen before."""
@@ -177,63 +304,138 @@ def _text_decision(old: dict, item: dict[str, Any]) -> tuple[str | None, bool, b
         return old_text, False, False  # the page shows the start of a text we know in full
     if old_cut and not new_cut and is_prefix_of(old_text or "", new_text):
         return new_text, False, False  # the full text of a comment we only knew cut
-    if old_cut and new_cut and (is_prefix_of(old_text or "", new_text) or is_prefix_of(new_text, old_text or "")):
+    if (
+        old_cut
+        and new_cut
+        and (is_prefix_of(old_text or "", new_text) or is_prefix_of(new_text, old_text or ""))
+    ):
         return old_text, True, False  # two cuts of the same text at different lengths
     return new_text, new_cut, True
 
 
-def comment_outcome(old: dict | None, item: dict[str, Any], run_id: int, at: str,
-                    article_is_new: bool) -> Outcome:
+def comment_outcome(
+    old: dict | None, item: dict[str, Any], run_id: int, at: str, article_is_new: bool
+) -> Outcome:
     """The stored comment after this crawl's observation `item`, and its history rows.
 
     A comment first seen together with its article is part of that article's `added` event, so a
     first crawl of a 1,000-comment thread records one event, not 1,001.
     """
     comment_id, article_id = item["comment_id"], item["article_id"]
-    row = {name: item.get(name) for name in ("comment_id", "article_id", "parent_id", "depth",
-                                             "author", "author_role", "author_url", "upvotes",
-                                             "downvotes", "reply_count")}
+    row = {
+        name: item.get(name)
+        for name in (
+            "comment_id",
+            "article_id",
+            "parent_id",
+            "depth",
+            "author",
+            "author_role",
+            "author_url",
+            "upvotes",
+            "downvotes",
+            "reply_count",
+        )
+    }
     row.update(last_seen_at=at, last_seen_run_id=run_id, status="live")
     if old is None:
-        row.update(text=item.get("text"), text_truncated=int(bool(item.get("truncated"))),
-                   content_hash=content_hash(item.get("text")), version=1,
-                   posted_at=item.get("posted_at"), posted_at_precision=item.get("posted_at_precision"),
-                   first_seen_at=at, last_changed_at=at, first_seen_run_id=run_id)
-        changes = [] if article_is_new else [
-            _event(run_id, at, "comment", comment_id, article_id, "added", "text", None, item.get("text"))
-        ]
+        row.update(
+            text=item.get("text"),
+            text_truncated=int(bool(item.get("truncated"))),
+            content_hash=content_hash(item.get("text")),
+            version=1,
+            posted_at=item.get("posted_at"),
+            posted_at_precision=item.get("posted_at_precision"),
+            first_seen_at=at,
+            last_changed_at=at,
+            first_seen_run_id=run_id,
+        )
+        changes = (
+            []
+            if article_is_new
+            else [
+                _event(run_id, at, "comment", comment_id, article_id, "added", "text", None, item.get("text"))
+            ]
+        )
         return Outcome(row, changes)
 
     outcome = Outcome(row)
-    for name in ("author", "author_role", "author_url", "upvotes", "downvotes", "reply_count",
-                 "parent_id", "depth"):
+    for name in (
+        "author",
+        "author_role",
+        "author_url",
+        "upvotes",
+        "downvotes",
+        "reply_count",
+        "parent_id",
+        "depth",
+    ):
         if row[name] is None:
             row[name] = old.get(name)  # not shown this time (e.g. a full-text answer): unknown
     if old.get("status") == "deleted":
         outcome.changes.append(_event(run_id, at, "comment", comment_id, article_id, "restored"))
     text, cut, edited = _text_decision(old, item)
-    row.update(text=text, text_truncated=int(cut), content_hash=content_hash(text),
-               version=old["version"])
+    row.update(text=text, text_truncated=int(cut), content_hash=content_hash(text), version=old["version"])
     if edited:
-        outcome.changes.append(_event(run_id, at, "comment", comment_id, article_id, "edited",
-                                      "text", old.get("text"), text, sized=True))
-        outcome.versions.append({"comment_id": comment_id, "version": old["version"], "run_id": run_id,
-                                 "captured_at": at, "article_id": article_id,
-                                 "text": old.get("text"), "content_hash": old.get("content_hash")})
+        outcome.changes.append(
+            _event(
+                run_id,
+                at,
+                "comment",
+                comment_id,
+                article_id,
+                "edited",
+                "text",
+                old.get("text"),
+                text,
+                sized=True,
+            )
+        )
+        outcome.versions.append(
+            {
+                "comment_id": comment_id,
+                "version": old["version"],
+                "run_id": run_id,
+                "captured_at": at,
+                "article_id": article_id,
+                "text": old.get("text"),
+                "content_hash": old.get("content_hash"),
+            }
+        )
         row["version"] = old["version"] + 1
     old_votes = (old.get("upvotes"), old.get("downvotes"))
     new_votes = (row["upvotes"], row["downvotes"])
     if new_votes != old_votes:
-        outcome.changes.append(_event(run_id, at, "comment", comment_id, article_id, "votes", "votes",
-                                      _votes_text(*old_votes), _votes_text(*new_votes)))
-        outcome.vote_samples.append({"entity_type": "comment", "entity_id": comment_id,
-                                     "article_id": article_id, "run_id": run_id, "at": at,
-                                     "upvotes": row["upvotes"], "downvotes": row["downvotes"]})
+        outcome.changes.append(
+            _event(
+                run_id,
+                at,
+                "comment",
+                comment_id,
+                article_id,
+                "votes",
+                "votes",
+                _votes_text(*old_votes),
+                _votes_text(*new_votes),
+            )
+        )
+        outcome.vote_samples.append(
+            {
+                "entity_type": "comment",
+                "entity_id": comment_id,
+                "article_id": article_id,
+                "run_id": run_id,
+                "at": at,
+                "upvotes": row["upvotes"],
+                "downvotes": row["downvotes"],
+            }
+        )
     # A relative time gives an estimate that drifts with every crawl ("2 hours ago" seen an hour
     # later): keep the first of the finest estimates; an exact time always wins. Never an edit.
     new_precision = item.get("posted_at_precision")
-    if item.get("posted_at") and (new_precision == "exact"
-                                  or is_finer(new_precision, old.get("posted_at_precision"))):
+    if item.get("posted_at") and (
+        new_precision == "exact" or is_finer(new_precision, old.get("posted_at_precision"))
+    ):
         row.update(posted_at=item["posted_at"], posted_at_precision=item.get("posted_at_precision"))
     else:
         row.update(posted_at=old.get("posted_at"), posted_at_precision=old.get("posted_at_precision"))
@@ -247,5 +449,9 @@ def deletion_events(missing: list[dict], run_id: int, at: str) -> list[dict[str,
     The caller must only pass comments of a complete load (design notes §3): a partial load deletes
     nothing.
     """
-    return [_event(run_id, at, "comment", c["comment_id"], c["article_id"], "deleted",
-                   "text", c.get("text"), None) for c in missing]
+    return [
+        _event(
+            run_id, at, "comment", c["comment_id"], c["article_id"], "deleted", "text", c.get("text"), None
+        )
+        for c in missing
+    ]

@@ -54,8 +54,12 @@ def article_id_for(db: sqlite_utils.Database, url_or_id: str) -> str:
     raise QueryError(f"no article {url_or_id} in this database")
 
 
-def changes(db: sqlite_utils.Database, since: str | None = None, article: str | None = None,
-            kinds: tuple[str, ...] = ()) -> list[dict]:
+def changes(
+    db: sqlite_utils.Database,
+    since: str | None = None,
+    article: str | None = None,
+    kinds: tuple[str, ...] = (),
+) -> list[dict]:
     where, params = parse_since(db, since)
     if article:
         where += " AND article_id = ?"

@@ -240,12 +240,25 @@ ORDER BY t.run_id DESC;
 """
 
 PUBLIC_TABLES = (
-    "runs", "articles", "list_items", "comments", "article_versions", "comment_versions",
-    "changes", "vote_samples", "thread_loads",
+    "runs",
+    "articles",
+    "list_items",
+    "comments",
+    "article_versions",
+    "comment_versions",
+    "changes",
+    "vote_samples",
+    "thread_loads",
 )
 HISTORY_TABLES = ("article_versions", "comment_versions", "changes", "vote_samples")
-VIEWS = ("latest_changes", "article_timeline", "deleted_comments", "most_edited_comments",
-         "vote_movers", "incomplete_threads")
+VIEWS = (
+    "latest_changes",
+    "article_timeline",
+    "deleted_comments",
+    "most_edited_comments",
+    "vote_movers",
+    "incomplete_threads",
+)
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:

@@ -27,7 +27,7 @@ SQLITE_MAX_PARAMS = 500
 
 def _chunks(values: list, size: int = SQLITE_MAX_PARAMS) -> Iterable[list]:
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 class Store:
@@ -38,8 +38,14 @@ class Store:
         self.batch_size = batch_size
         self.buffer: list[Any] = []
         self.run_id: int | None = None
-        self.counts = {"articles": 0, "comments": 0, "list_items": 0, "threads_complete": 0,
-                       "threads_incomplete": 0, "changes": 0}
+        self.counts = {
+            "articles": 0,
+            "comments": 0,
+            "list_items": 0,
+            "threads_complete": 0,
+            "threads_incomplete": 0,
+            "changes": 0,
+        }
         self.notes: list[str] = []
 
     @classmethod
@@ -50,14 +56,21 @@ class Store:
 
     def start_run(self, spider: str, args: dict | None = None) -> int:
         with self.db.atomic():
-            self.run_id = self.db["runs"].insert(
-                {"spider": spider, "started_at": iso(now_utc()), "status": "running",
-                 "args": json.dumps(args or {}, default=str)}
-            ).last_pk
+            self.run_id = (
+                self.db["runs"]
+                .insert(
+                    {
+                        "spider": spider,
+                        "started_at": iso(now_utc()),
+                        "status": "running",
+                        "args": json.dumps(args or {}, default=str),
+                    }
+                )
+                .last_pk
+            )
         return self.run_id
 
-    def finish_run(self, finish_reason: str | None, stats: dict | None = None,
-                   errors: int = 0) -> str:
+    def finish_run(self, finish_reason: str | None, stats: dict | None = None, errors: int = 0) -> str:
         """Flush, then record the run's outcome; returns the run status."""
         self.flush()
         if finish_reason not in (None, "finished"):
@@ -67,14 +80,21 @@ class Store:
         else:
             status = "ok"
         with self.db.atomic():
-            self.db["runs"].update(self.run_id, {
-                "finished_at": iso(now_utc()), "status": status, "finish_reason": finish_reason,
-                "articles_seen": self.counts["articles"], "comments_seen": self.counts["comments"],
-                "threads_complete": self.counts["threads_complete"],
-                "threads_incomplete": self.counts["threads_incomplete"],
-                "changes_recorded": self.counts["changes"],
-                "notes": json.dumps(self.notes), "stats": json.dumps(stats or {}, default=str),
-            })
+            self.db["runs"].update(
+                self.run_id,
+                {
+                    "finished_at": iso(now_utc()),
+                    "status": status,
+                    "finish_reason": finish_reason,
+                    "articles_seen": self.counts["articles"],
+                    "comments_seen": self.counts["comments"],
+                    "threads_complete": self.counts["threads_complete"],
+                    "threads_incomplete": self.counts["threads_incomplete"],
+                    "changes_recorded": self.counts["changes"],
+                    "notes": json.dumps(self.notes),
+                    "stats": json.dumps(stats or {}, default=str),
+                },
+            )
         return status
 
     def close(self) -> None:
@@ -127,8 +147,9 @@ class Store:
         rows = self._existing("articles", "article_id", list(article_ids))
         return {a for a, row in rows.items() if row.get("first_seen_run_id") == self.run_id}
 
-    def _apply(self, table: str, pk, rows: list[dict], outcomes: list[rules.Outcome],
-               versions_table: str | None):
+    def _apply(
+        self, table: str, pk, rows: list[dict], outcomes: list[rules.Outcome], versions_table: str | None
+    ):
         """Write full current rows (every column, so one upsert shape fits all) and the history."""
         self.db[table].upsert_all(rows, pk=pk)
         versions = [v for o in outcomes for v in o.versions]
@@ -146,8 +167,9 @@ class Store:
         current = self._existing("articles", "article_id", [i["article_id"] for i in items])
         outcomes = []
         for item in items:
-            outcome = rules.article_outcome(current.get(item["article_id"]), item, self.run_id,
-                                            item.get("fetched_at") or iso(now_utc()))
+            outcome = rules.article_outcome(
+                current.get(item["article_id"]), item, self.run_id, item.get("fetched_at") or iso(now_utc())
+            )
             current[item["article_id"]] = {**current.get(item["article_id"], {}), **outcome.row}
             outcomes.append(outcome)
         self.counts["articles"] += len(items)
@@ -161,9 +183,13 @@ class Store:
             stored = self.db.query("SELECT * FROM list_items WHERE article_id = ?", [article_id])
             current = {row["position"]: row for row in stored}
             for item in (i for i in items if i["article_id"] == article_id):
-                outcome = rules.list_item_outcome(current.get(item["position"]), item, self.run_id,
-                                                  item.get("fetched_at") or iso(now_utc()),
-                                                  article_id in new_articles)
+                outcome = rules.list_item_outcome(
+                    current.get(item["position"]),
+                    item,
+                    self.run_id,
+                    item.get("fetched_at") or iso(now_utc()),
+                    article_id in new_articles,
+                )
                 current[item["position"]] = {**current.get(item["position"], {}), **outcome.row}
                 outcomes.append(outcome)
             positions = dict.fromkeys(i["position"] for i in items if i["article_id"] == article_id)
@@ -177,9 +203,13 @@ class Store:
         outcomes = []
         for item in items:
             old = current.get(item["comment_id"])
-            outcome = rules.comment_outcome(old, item, self.run_id,
-                                            item.get("fetched_at") or iso(now_utc()),
-                                            item["article_id"] in new_articles)
+            outcome = rules.comment_outcome(
+                old,
+                item,
+                self.run_id,
+                item.get("fetched_at") or iso(now_utc()),
+                item["article_id"] in new_articles,
+            )
             current[item["comment_id"]] = {**(old or {}), **outcome.row}
             outcomes.append(outcome)
         self.counts["comments"] += len(items)
@@ -189,13 +219,22 @@ class Store:
     def _write_thread(self, thread: ThreadItem) -> None:
         """Record how the thread loaded; on a complete load, comments not seen this run are deleted."""
         at = thread.fetched_at or iso(now_utc())
-        self.db["thread_loads"].upsert({
-            "run_id": self.run_id, "article_id": thread.article_id, "at": at, "method": thread.method,
-            "reported_total": thread.reported_total, "loaded": thread.loaded,
-            "requests_total": thread.requests_total, "requests_failed": thread.requests_failed,
-            "end_reached": int(thread.end_reached), "complete": int(thread.complete),
-            "reason": thread.reason,
-        }, pk=("run_id", "article_id"))
+        self.db["thread_loads"].upsert(
+            {
+                "run_id": self.run_id,
+                "article_id": thread.article_id,
+                "at": at,
+                "method": thread.method,
+                "reported_total": thread.reported_total,
+                "loaded": thread.loaded,
+                "requests_total": thread.requests_total,
+                "requests_failed": thread.requests_failed,
+                "end_reached": int(thread.end_reached),
+                "complete": int(thread.complete),
+                "reason": thread.reason,
+            },
+            pk=("run_id", "article_id"),
+        )
         self.db.execute(
             "UPDATE articles SET comments_complete = ?, comments_loaded = ?, "
             "comments_incomplete_reason = ? WHERE article_id = ?",
@@ -203,19 +242,24 @@ class Store:
         )
         if not thread.complete:
             self.counts["threads_incomplete"] += 1
-            self.notes.append(f"comments of {thread.url} incomplete, nothing marked deleted: "
-                              f"{thread.reason}")
+            self.notes.append(f"comments of {thread.url} incomplete, nothing marked deleted: {thread.reason}")
             return
         self.counts["threads_complete"] += 1
-        missing = list(self.db.query(
-            "SELECT comment_id, article_id, text FROM comments WHERE article_id = ? "
-            "AND status = 'live' AND last_seen_run_id IS NOT ?", [thread.article_id, self.run_id]))
+        missing = list(
+            self.db.query(
+                "SELECT comment_id, article_id, text FROM comments WHERE article_id = ? "
+                "AND status = 'live' AND last_seen_run_id IS NOT ?",
+                [thread.article_id, self.run_id],
+            )
+        )
         if not missing:
             return
         events = rules.deletion_events(missing, self.run_id, at)
         for chunk in _chunks([m["comment_id"] for m in missing]):
             marks = ",".join("?" * len(chunk))
-            self.db.execute(f"UPDATE comments SET status = 'deleted', last_changed_at = ? "
-                            f"WHERE comment_id IN ({marks})", [at, *chunk])
+            self.db.execute(
+                f"UPDATE comments SET status = 'deleted', last_changed_at = ? WHERE comment_id IN ({marks})",
+                [at, *chunk],
+            )
         self.db["changes"].insert_all(events)
         self.counts["changes"] += len(events)

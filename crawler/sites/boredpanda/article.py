@@ -26,13 +26,47 @@ from crawler.urls import url_hash
 SITE = "boredpanda"
 # Page furniture inside div.post-content: removed before the body text is read.
 BODY_FURNITURE = (
-    ".ad-container", ".ad", ".adsbygoogle", ".related-posts", ".related", ".instagram-media",
-    ".twitter-tweet", ".tiktok-embed", ".share-buttons", ".social-share", ".author-bio",
-    ".post-author-box", ".open-list-items", ".pagination-combined", ".post-tags", ".post-comments",
-    "script", "style", "noscript", "iframe", "svg",
+    ".ad-container",
+    ".ad",
+    ".adsbygoogle",
+    ".related-posts",
+    ".related",
+    ".instagram-media",
+    ".twitter-tweet",
+    ".tiktok-embed",
+    ".share-buttons",
+    ".social-share",
+    ".author-bio",
+    ".post-author-box",
+    ".open-list-items",
+    ".pagination-combined",
+    ".post-tags",
+    ".post-comments",
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "svg",
 )
-BODY_HTML_TAGS = {"p", "h2", "h3", "h4", "ul", "ol", "li", "a", "em", "strong", "b", "i",
-                  "blockquote", "br", "figure", "figcaption", "img"}
+BODY_HTML_TAGS = {
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "blockquote",
+    "br",
+    "figure",
+    "figcaption",
+    "img",
+}
 
 
 class NotAnArticle(ValueError):
@@ -65,7 +99,10 @@ def _json_ld(root: HtmlElement) -> dict:
         candidates = data if isinstance(data, list) else data.get("@graph", [data])
         for obj in candidates:
             if isinstance(obj, dict) and str(obj.get("@type")) in (
-                "NewsArticle", "Article", "BlogPosting", "['NewsArticle']"
+                "NewsArticle",
+                "Article",
+                "BlogPosting",
+                "['NewsArticle']",
             ):
                 return obj
     return {}
@@ -178,9 +215,19 @@ def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
     if this_page > 1:
         # Later pages of a list article carry list items only; the article is read from page 1.
         return ArticlePage(
-            article=ArticleItem(url=url, article_id=article_id, site=SITE, post_id=post_id,
-                                canonical_url=canonical, is_list=True, list_pages=pages),
-            list_items=list_items, page_number=this_page, pages=pages, next_page_url=next_url,
+            article=ArticleItem(
+                url=url,
+                article_id=article_id,
+                site=SITE,
+                post_id=post_id,
+                canonical_url=canonical,
+                is_list=True,
+                list_pages=pages,
+            ),
+            list_items=list_items,
+            page_number=this_page,
+            pages=pages,
+            next_page_url=next_url,
         )
 
     ld_author, ld_author_url = _ld_author(ld)
@@ -190,9 +237,11 @@ def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
     if title_el is None:
         title_el = first(root, "h1.post-title")
     body_text, body_html, credits = _body(first(root, "div.post-content"))
-    tags = _ld_keywords(ld) or _meta_all(root, "article:tag") or [
-        t for t in (text_of(a) for a in root.cssselect(".post-tags ul li a")) if t
-    ]
+    tags = (
+        _ld_keywords(ld)
+        or _meta_all(root, "article:tag")
+        or [t for t in (text_of(a) for a in root.cssselect(".post-tags ul li a")) if t]
+    )
     comments_block = first(root, "div.post-comments")
     article = ArticleItem(
         url=url,
@@ -221,9 +270,15 @@ def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
         list_pages=pages if is_list else None,
         comment_count_reported=to_int(attr(comments_block, "data-comments-count"))
         if comments_block is not None
-        else to_int(str(ld.get("commentCount"))) if ld.get("commentCount") is not None else None,
+        else to_int(str(ld.get("commentCount")))
+        if ld.get("commentCount") is not None
+        else None,
     )
     return ArticlePage(
-        article=article, list_items=list_items, page_number=1, pages=pages,
-        next_page_url=next_url, root=root,
+        article=article,
+        list_items=list_items,
+        page_number=1,
+        pages=pages,
+        next_page_url=next_url,
+        root=root,
     )

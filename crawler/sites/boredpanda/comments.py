@@ -61,9 +61,7 @@ def _comment_from(el: HtmlElement, article_id: str | None, base_url: str) -> Com
         text=text_of(text_el, skip=("a.read-more",)),
         truncated=truncated,
         upvotes=to_int(attr(first(votes, ".upvotes"), "data-count")) if votes is not None else None,
-        downvotes=to_int(attr(first(votes, ".downvotes"), "data-count"))
-        if votes is not None
-        else None,
+        downvotes=to_int(attr(first(votes, ".downvotes"), "data-count")) if votes is not None else None,
         # absent (a full-text answer omits replies) is unknown, not zero
         reply_count=to_int(attr(replies, "data-reply-count")) if replies is not None else None,
     )
@@ -109,9 +107,7 @@ def full_text_request(base_url: str, comment_id: str) -> FollowUp:
     )
 
 
-def parse_comments_html(
-    containers: list[HtmlElement], article_id: str | None, base_url: str
-) -> ThreadPage:
+def parse_comments_html(containers: list[HtmlElement], article_id: str | None, base_url: str) -> ThreadPage:
     """All comments under `containers` (any depth), deduplicated by id, with their follow-ups.
 
     Follow-ups: more replies wherever a "Load More Replies" button (or a reply count above the
