@@ -60,5 +60,22 @@ COMMENTS_TOTAL_TOLERANCE = 0.01
 #: the thread is recorded as incomplete.
 COMMENTS_MAX_PAGES = 400
 
+# -- Browser (render=browser / render=auto) ------------------------------------------------------------
+#: Chromium to launch; empty means $PANDAWATCH_CHROMIUM, else a system chromium, else Playwright's own.
+BROWSER_EXECUTABLE = None
+#: Extra Chromium command-line switches.
+BROWSER_EXTRA_ARGS = []
+BROWSER_HEADLESS = True
+#: Stop conditions of the "Load More" clicking, per page: clicks, seconds, seconds for one round's
+#: requests, seconds for a lazy block to start showing comments.
+BROWSER_MAX_CLICKS = 2000
+BROWSER_TIME_BUDGET = 120
+BROWSER_SETTLE_TIMEOUT = 15
+BROWSER_LAZY_WAIT = 3
+#: A new browser context (cookies, cache, memory) every this many pages; old ones are closed.
+BROWSER_CONTEXT_PAGES = 20
+BROWSER_MAX_PAGES_PER_CONTEXT = 4
+BROWSER_NAVIGATION_TIMEOUT = 30
+
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -23,7 +23,7 @@ class Command(ScrapyCrawl):
             check = getattr(spider_cls, "check_arguments", None)
             if check is not None:
                 try:
-                    check(**opts.spargs)
+                    check(settings=self.settings, **opts.spargs)
                 except ArgumentError as exc:
                     raise UsageError(str(exc), print_help=False) from exc
         super().run(args, opts)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from crawler.browser.setup import BrowserNotFound, playwright_settings
 from crawler.dates import iso, now_utc
 from crawler.sites import boredpanda
 from crawler.sites.boredpanda.article import NotAnArticle
@@ -22,35 +23,61 @@ from crawler.sites.boredpanda.comments import BadAnswer
 from crawler.sites.html import NotHTML
 from crawler.sites.thread import FollowUp, ThreadPage
 from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
+from crawler.spiders.rendering import BrowserPages
 from crawler.spiders.thread_state import ThreadState
 
 STATS = "article_spider"
+#: api: comment API only; browser: every article page in Chromium; auto: Chromium only for pages
+#: whose comments the adapter cannot load by API (a JavaScript-only comment block).
+RENDER_MODES = ("api", "browser", "auto")
 
 
 def _now() -> str:
     return iso(now_utc())
 
 
-class ArticleSpider(scrapy.Spider):
+class ArticleSpider(BrowserPages, scrapy.Spider):
     name = "article"
 
     def __init__(
         self, url: str | None = None, urls_file: str | None = None, render: str | None = None, **kwargs: Any
     ):
         super().__init__(**kwargs)
-        self.check_arguments(url=url, urls_file=urls_file, render=render)
         self.targets = parse_targets(url, urls_file)
-        self.render = parse_choice("render", render, ("api",), "api")
+        self.render = parse_choice("render", render, RENDER_MODES, "api")
         # Hosts the user named may be anywhere (even loopback); see crawler.hostguard.
         self.user_hosts = {urlsplit(u).hostname for u in self.targets}
 
     @classmethod
     def check_arguments(
-        cls, url: str | None = None, urls_file: str | None = None, render: str | None = None, **_: Any
+        cls,
+        url: str | None = None,
+        urls_file: str | None = None,
+        render: str | None = None,
+        settings=None,
+        **_: Any,
     ) -> None:
         """Raise ArgumentError for arguments this spider cannot run with (used before start)."""
         parse_targets(url, urls_file)
-        parse_choice("render", render, ("api",), "api")
+        mode = parse_choice("render", render, RENDER_MODES, "api")
+        if mode != "api" and settings is not None:
+            try:
+                playwright_settings(settings)
+            except BrowserNotFound as exc:
+                raise ArgumentError(str(exc)) from exc
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.render != "api":
+            # Settings may still change here (Scrapy freezes them after the spider is built): only
+            # crawls that use the browser load scrapy-playwright and launch Chromium.
+            try:
+                crawler.settings.update(playwright_settings(crawler.settings), priority="spider")
+            except BrowserNotFound as exc:
+                raise ArgumentError(str(exc)) from exc
+            spider._browser_setup()
+        return spider
 
     @property
     def tolerance(self) -> float:
@@ -61,9 +88,12 @@ class ArticleSpider(scrapy.Spider):
         return self.settings.getint("COMMENTS_MAX_PAGES", 400)
 
     async def start(self) -> AsyncIterator[Any]:
-        self.logger.info("Crawling %d article(s)", len(self.targets))
+        self.logger.info("Crawling %d article(s), comments by %s", len(self.targets), self.render)
         for url in self.targets:
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed)
+            if self.render == "browser":
+                yield self.browser_request(url, self.parse_rendered, {"with_article": True})
+            else:
+                yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed)
 
     # -- article pages -------------------------------------------------------------------------
 
@@ -99,8 +129,47 @@ class ArticleSpider(scrapy.Spider):
         yield from self._list_items(page, fetched_at)
         if page.next_page_url:
             yield self._list_page_request(page.next_page_url, page.article.article_id)
+        thread = page.thread(response.url)
+        if thread.needs_browser and self.render == "auto":
+            self.crawler.stats.inc_value(f"{STATS}/auto_browser")
+            yield self.browser_request(response.url, self.parse_rendered, {"with_article": False})
+            return
         state = ThreadState(article_id=page.article.article_id, url=response.url, tolerance=self.tolerance)
-        yield from self._absorb(state, page.thread(response.url), fetched_at)
+        yield from self._absorb(state, thread, fetched_at)
+
+    async def parse_rendered(self, response: Response, with_article: bool) -> AsyncIterator[Any]:
+        """A page rendered in Chromium: expand its comments, then read it with the site adapter."""
+        html, expansion, error = await self.render_and_expand(response)
+        try:
+            rendered = self.browser_site.parse(html or "", response.url)
+        except (NotHTML, NotAnArticle) as exc:
+            self._skip(response, "not_article", str(exc))
+            return
+        fetched_at = _now()
+        article, thread = rendered.article, rendered.thread
+        if with_article:
+            article.fetched_at = fetched_at
+            self.crawler.stats.inc_value(f"{STATS}/articles")
+            yield article
+            for item in rendered.list_items:
+                item.fetched_at = fetched_at
+                yield item
+            if rendered.next_page_url:
+                yield self._list_page_request(rendered.next_page_url, article.article_id)
+        state = ThreadState(article_id=article.article_id, url=response.url, tolerance=self.tolerance,
+                            method="browser")
+        state.browser_stop = error or (expansion.stopped_by if expansion else "no page")
+        state.end_reached = expansion is not None and expansion.exhausted and error is None
+        # Follow-ups are the HTTP path's business; in a browser the clicks did that work.
+        thread.follow_ups = []
+        thread.end_reached = False
+        thread.needs_browser = False
+        for item in self._absorb(state, thread, fetched_at):
+            yield item
+
+    def browser_page_failed(self, request) -> list:
+        self.crawler.stats.inc_value(f"{STATS}/request_error/article")
+        return []
 
     def _list_items(self, page: boredpanda.ArticlePage, fetched_at: str) -> Iterator[Any]:
         for item in page.list_items:

@@ -31,6 +31,8 @@ class ThreadState:
     needs_browser: bool = False
     #: the comment-page cap (COMMENTS_MAX_PAGES) stopped the paging before the list ended
     capped: bool = False
+    #: how the browser's expansion ended ("done", "no_growth", "max_clicks", "time_budget", an error)
+    browser_stop: str | None = None
     finished: bool = False
     failures: list[str] = field(default_factory=list)
 
@@ -47,7 +49,9 @@ class ThreadState:
         reasons = []
         if self.requests_failed:
             reasons.append(f"{self.requests_failed} of {self.requests_total} comment requests failed")
-        if self.capped:
+        if self.browser_stop not in (None, "done"):
+            reasons.append(f"browser stopped before the end of the thread: {self.browser_stop}")
+        elif self.capped:
             reasons.append("stopped at the COMMENTS_MAX_PAGES cap")
         elif not self.end_reached:
             reasons.append("end of the comment list not reached")

@@ -10,10 +10,19 @@ from crawler.sites.boredpanda.comments import (
     parse_answer,
     parse_comments_html,
 )
+from crawler.sites.thread import ClickPlan
 
 NAME = "boredpanda"
 
+#: What a browser clicks on a Bored Panda page until the whole thread is in the DOM.
+CLICK_PLAN = ClickPlan(
+    container="div.post-comments",
+    item="div.post-comments div.comment",
+    load_more=("button.load-more-comments", "button.load-more-replies", "a.read-more"),
+)
+
 __all__ = [
+    "CLICK_PLAN",
     "NAME",
     "ArticlePage",
     "initial_thread",

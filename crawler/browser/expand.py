@@ -1,0 +1,161 @@
+"""Expand a comment thread in a live page: scroll it into view, click "Load More …" until done.
+
+Works on any site: what to click is a `ClickPlan` (container, comment item, load-more selectors).
+Each round clicks every visible load-more element at once, then waits until the page's own requests
+(fetch / XHR, counted by a script installed before the page loads) have finished. It stops when
+nothing is left to click, when a round adds nothing (no growth), at the click cap or at the time
+budget; the result says which, so a thread cut short is never mistaken for a complete one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from crawler.sites.thread import ClickPlan
+
+#: Installed before any page script runs: counts the page's in-flight fetch/XHR requests and
+#: remembers when the page last did anything (a request started or ended, the DOM changed).
+INFLIGHT_SCRIPT = """
+(() => {
+  if (window.__pandaWatch) return;
+  const state = window.__pandaWatch = {inflight: 0, lastActivity: performance.now()};
+  const touch = () => { state.lastActivity = performance.now(); };
+  const fetch = window.fetch;
+  window.fetch = function (...args) {
+    state.inflight++; touch();
+    return fetch.apply(this, args).finally(() => { state.inflight--; touch(); });
+  };
+  const send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    state.inflight++; touch();
+    this.addEventListener("loadend", () => { state.inflight--; touch(); });
+    return send.apply(this, args);
+  };
+  new MutationObserver(touch).observe(document, {childList: true, subtree: true, characterData: true});
+})();
+"""
+
+#: The page is settled when no request is in flight and nothing happened for this long: a click
+#: handler may start its request a moment after the click, so "no request right now" is not enough.
+QUIET_MS = 200
+SETTLED = f"""
+() => !window.__pandaWatch || (window.__pandaWatch.inflight === 0
+       && performance.now() - window.__pandaWatch.lastActivity > {QUIET_MS})
+"""
+
+#: Click every visible, enabled element matching the selectors; returns how many were clicked.
+CLICK_ALL_SCRIPT = """
+(selectors) => {
+  let clicked = 0;
+  for (const selector of selectors) {
+    for (const el of document.querySelectorAll(selector)) {
+      if (el.disabled || el.dataset.pandaWatchClicked === "1" || !el.isConnected) continue;
+      el.dataset.pandaWatchClicked = "1";
+      el.click();
+      clicked++;
+    }
+  }
+  return clicked;
+}
+"""
+
+#: Elements still waiting to be clicked (not clicked yet, or clicked but still on the page).
+STATE_SCRIPT = """
+([item, selectors]) => ({
+  items: document.querySelectorAll(item).length,
+  pending: selectors.reduce((n, s) => n + document.querySelectorAll(s).length, 0),
+  inflight: window.__pandaWatch ? window.__pandaWatch.inflight : 0,
+})
+"""
+
+#: A button the site keeps after a click ("Load More" that stays) gets clicked again next round.
+RESET_SCRIPT = """
+(selectors) => {
+  for (const selector of selectors)
+    for (const el of document.querySelectorAll(selector)) delete el.dataset.pandaWatchClicked;
+}
+"""
+
+
+@dataclass
+class Limits:
+    max_clicks: int = 2000
+    time_budget: float = 120.0
+    settle_timeout: float = 15.0  # for one round's requests to finish
+    lazy_wait: float = 3.0  # for a lazily loaded block to show its first comment or button
+    no_growth_rounds: int = 2  # rounds in a row without new comments before giving up
+
+
+@dataclass
+class Expansion:
+    items: int
+    clicks: int
+    rounds: int
+    pending: int
+    stopped_by: str  # "done", "no_growth", "max_clicks", "time_budget"
+    seconds: float
+
+    @property
+    def exhausted(self) -> bool:
+        """True when nothing was left to click: the page shows the whole thread."""
+        return self.stopped_by == "done"
+
+
+async def install(page, request=None) -> None:
+    """scrapy-playwright page init callback: count requests from the very first page script on."""
+    await page.add_init_script(INFLIGHT_SCRIPT)
+
+
+async def _settle(page, timeout: float) -> None:
+    await page.wait_for_function(SETTLED, timeout=timeout * 1000, polling=50)
+
+
+async def expand_thread(page, plan: ClickPlan, limits: Limits) -> Expansion:
+    """Click the plan's load-more elements until none is left or a limit stops it."""
+    start = time.monotonic()
+    selectors = list(plan.load_more)
+    container = await page.query_selector(plan.container)
+    if container is not None:
+        await container.scroll_into_view_if_needed()
+    # A lazy block starts loading when it scrolls into view, a moment after the scroll: wait for its
+    # first comment or button. An empty thread shows neither, so this may time out.
+    with contextlib.suppress(PlaywrightTimeout):
+        await page.wait_for_selector(
+            ", ".join([plan.item, *selectors]), state="attached", timeout=limits.lazy_wait * 1000
+        )
+    await _settle(page, limits.settle_timeout)
+    clicks = rounds = stale = 0
+    state = await page.evaluate(STATE_SCRIPT, [plan.item, selectors])
+    stopped_by = "done"
+    while state["pending"]:
+        if clicks >= limits.max_clicks:
+            stopped_by = "max_clicks"
+            break
+        if time.monotonic() - start >= limits.time_budget:
+            stopped_by = "time_budget"
+            break
+        await page.evaluate(RESET_SCRIPT, selectors)
+        clicked = await page.evaluate(CLICK_ALL_SCRIPT, selectors)
+        clicks += clicked
+        rounds += 1
+        await _settle(page, limits.settle_timeout)
+        before = state["items"]
+        state = await page.evaluate(STATE_SCRIPT, [plan.item, selectors])
+        # "Read more" replaces text without adding comments, so growth also counts fewer pending.
+        grew = state["items"] > before or state["pending"] < clicked
+        stale = 0 if grew else stale + 1
+        if not clicked or stale >= limits.no_growth_rounds:
+            stopped_by = "no_growth"
+            break
+    return Expansion(
+        items=state["items"],
+        clicks=clicks,
+        rounds=rounds,
+        pending=state["pending"],
+        stopped_by=stopped_by,
+        seconds=round(time.monotonic() - start, 3),
+    )

@@ -1,0 +1,94 @@
+"""Which browser to launch and the scrapy-playwright settings that launch it.
+
+No machine here can download Playwright's own browser builds, so Debian's Chromium
+(`apt-get install chromium`, /usr/bin/chromium) is the default; `BROWSER_EXECUTABLE` (setting) or
+`PANDAWATCH_CHROMIUM` (environment) names another one, and a Playwright-installed Chromium is used
+when neither is set and no system Chromium exists.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+ENV_EXECUTABLE = "PANDAWATCH_CHROMIUM"
+SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+# Without the networking flags Chromium keeps calling home; on a closed network each attempt fails
+# slowly, and as root it refuses to start without --no-sandbox.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+)
+#: Resource types never downloaded: the comment thread needs none of them.
+ABORTED_RESOURCES = frozenset({"image", "font", "media"})
+
+
+class BrowserNotFound(RuntimeError):
+    """No usable browser; the message says how to get one."""
+
+
+def playwright_chromium_installed() -> bool:
+    """True when Playwright's own Chromium build is on disk (`playwright install chromium`)."""
+    root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    return root.is_dir() and any(root.glob("chromium*"))
+
+
+def find_executable(setting: str | None = None) -> str | None:
+    """The Chromium to launch: the setting, $PANDAWATCH_CHROMIUM, a system Chromium; None means
+    Playwright's own build. Raises BrowserNotFound when none of them exists."""
+    explicit = setting or os.environ.get(ENV_EXECUTABLE)
+    if explicit:
+        path = shutil.which(explicit) or (explicit if Path(explicit).is_file() else None)
+        if path is None:
+            source = "BROWSER_EXECUTABLE" if setting else ENV_EXECUTABLE
+            raise BrowserNotFound(f"{source}={explicit!r} is not an executable file")
+        return path
+    for name in SYSTEM_CANDIDATES:
+        path = shutil.which(name)
+        if path:
+            return path
+    if playwright_chromium_installed():
+        return None
+    raise BrowserNotFound(
+        "no browser found for render=browser: install Debian's Chromium (apt-get install -y chromium), "
+        f"set BROWSER_EXECUTABLE or ${ENV_EXECUTABLE}, or run `playwright install chromium`"
+    )
+
+
+def launch_options(
+    executable: str | None, headless: bool = True, extra_args: list[str] | None = None
+) -> dict:
+    options: dict = {"headless": headless, "args": [*CHROMIUM_ARGS, *(extra_args or [])]}
+    if executable:
+        options["executable_path"] = executable
+    return options
+
+
+def abort_heavy_resources(request) -> bool:
+    """PLAYWRIGHT_ABORT_REQUEST: skip images, fonts and media, and anything not http(s)."""
+    return request.resource_type in ABORTED_RESOURCES or not request.url.startswith(("http://", "https://"))
+
+
+def playwright_settings(settings) -> dict:
+    """The settings that route `meta["playwright"]` requests through Chromium (raises BrowserNotFound)."""
+    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    executable = find_executable(settings.get("BROWSER_EXECUTABLE"))
+    retry_exceptions = list(settings.getlist("RETRY_EXCEPTIONS"))
+    retry_exceptions.append("playwright.async_api.TimeoutError")
+    return {
+        "DOWNLOAD_HANDLERS": {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler},
+        "PLAYWRIGHT_BROWSER_TYPE": "chromium",
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(
+            executable, settings.getbool("BROWSER_HEADLESS", True), settings.getlist("BROWSER_EXTRA_ARGS")
+        ),
+        "PLAYWRIGHT_ABORT_REQUEST": abort_heavy_resources,
+        "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": settings.getint("BROWSER_NAVIGATION_TIMEOUT", 30) * 1000,
+        "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": settings.getint("BROWSER_MAX_PAGES_PER_CONTEXT", 4),
+        "RETRY_EXCEPTIONS": retry_exceptions,
+    }

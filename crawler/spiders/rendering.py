@@ -1,0 +1,140 @@
+"""Browser rendering for the article spider: pages whose comments need clicks in a real Chromium.
+
+A rendered page is requested through scrapy-playwright with the page kept open; the callback expands
+the thread (`crawler.browser.expand`), takes the DOM, closes the page, and hands the HTML to the same
+adapter functions the HTTP path uses. Pages are always closed, in the callback and in the errback;
+browser contexts are replaced every BROWSER_CONTEXT_PAGES pages and closed once their pages are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.browser.expand import Expansion, Limits, expand_thread
+from crawler.items import ArticleItem, ListItem
+from crawler.sites import boredpanda
+from crawler.sites.thread import ClickPlan, ThreadPage
+
+STATS = "browser"
+INIT_CALLBACK = "crawler.browser.expand.install"
+
+
+@dataclass
+class Rendered:
+    """A rendered page read by a site adapter."""
+
+    article: ArticleItem
+    thread: ThreadPage
+    list_items: list[ListItem] = field(default_factory=list)
+    next_page_url: str | None = None
+
+
+@dataclass(frozen=True)
+class BrowserSite:
+    """What the browser path needs from a site: what to click, and how to read the result."""
+
+    name: str
+    plan: ClickPlan
+    parse: Callable[[str, str], Rendered]
+
+
+def _parse_boredpanda(html: str, url: str) -> Rendered:
+    page = boredpanda.parse_article_page(html, url)
+    return Rendered(page.article, page.thread(url), page.list_items, page.next_page_url)
+
+
+BOREDPANDA = BrowserSite(boredpanda.NAME, boredpanda.CLICK_PLAN, _parse_boredpanda)
+
+
+class BrowserPages:
+    """Mixin for the article spider: request, expand, parse and close browser pages."""
+
+    browser_site: BrowserSite = BOREDPANDA
+
+    def _browser_setup(self) -> None:
+        settings = self.settings
+        self.limits = Limits(
+            max_clicks=settings.getint("BROWSER_MAX_CLICKS", 2000),
+            time_budget=settings.getfloat("BROWSER_TIME_BUDGET", 120.0),
+            settle_timeout=settings.getfloat("BROWSER_SETTLE_TIMEOUT", 15.0),
+            lazy_wait=settings.getfloat("BROWSER_LAZY_WAIT", 3.0),
+        )
+        self.context_pages = max(1, settings.getint("BROWSER_CONTEXT_PAGES", 20))
+        self.pages_requested = 0
+        # per context: pages assigned to it, and pages finished (closed or failed)
+        self.context_assigned: dict[str, int] = {}
+        self.context_done: dict[str, int] = {}
+
+    def browser_request(self, url: str, callback, cb_kwargs: dict | None = None) -> scrapy.Request:
+        # Contexts are filled in request order; a full context gets no new page, so it can be closed
+        # as soon as its last page is done (its memory, cookies and cache go with it).
+        context = f"pandawatch-{self.pages_requested // self.context_pages}"
+        self.pages_requested += 1
+        self.context_assigned[context] = self.context_assigned.get(context, 0) + 1
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.browser_failed,
+            cb_kwargs=cb_kwargs or {},
+            dont_filter=True,  # the same URL may already have been fetched over plain HTTP
+            meta={
+                "playwright": True,
+                "playwright_include_page": True,
+                "playwright_context": context,
+                "playwright_page_init_callback": INIT_CALLBACK,
+                "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
+            },
+        )
+
+    async def _page_done(self, page, context: str) -> None:
+        """Close a page (if any); close its context once it is full and all its pages are done."""
+        browser_context = page.context if page is not None else None
+        if page is not None and not page.is_closed():
+            await page.close()
+            self.crawler.stats.inc_value(f"{STATS}/pages_closed")
+        self.context_done[context] = self.context_done.get(context, 0) + 1
+        full = self.context_assigned.get(context, 0) >= self.context_pages
+        if full and self.context_done[context] >= self.context_assigned[context] and browser_context:
+            await browser_context.close()
+            self.crawler.stats.inc_value(f"{STATS}/contexts_closed")
+
+    async def render_and_expand(self, response: Response) -> tuple[str | None, Expansion | None, str | None]:
+        """(DOM after expansion, how expansion ended, error message); the page is always closed."""
+        page = response.meta["playwright_page"]
+        context = response.meta["playwright_context"]
+        self.crawler.stats.inc_value(f"{STATS}/pages_opened")
+        expansion = error = html = None
+        try:
+            expansion = await expand_thread(page, self.browser_site.plan, self.limits)
+            self.crawler.stats.inc_value(f"{STATS}/clicks", expansion.clicks)
+            self.crawler.stats.inc_value(f"{STATS}/stopped_by/{expansion.stopped_by}")
+        except Exception as exc:  # a page can fail in many ways (timeouts, crashes); keep what it shows
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            self.crawler.stats.inc_value(f"{STATS}/expand_error")
+            self.logger.error("Expanding comments of %s failed: %s", response.url, error)
+        try:
+            html = await page.content()
+        except Exception as exc:
+            error = error or f"{type(exc).__name__}: {exc}".splitlines()[0]
+        finally:
+            await self._page_done(page, context)
+        return html, expansion, error
+
+    async def browser_failed(self, failure) -> AsyncIterator[Any]:
+        page = failure.request.meta.get("playwright_page")
+        if page is not None:
+            self.crawler.stats.inc_value(f"{STATS}/pages_opened")
+        await self._page_done(page, failure.request.meta["playwright_context"])
+        self.crawler.stats.inc_value(f"{STATS}/request_error")
+        self.logger.error("Browser page %s failed: %s", failure.request.url, failure.getErrorMessage())
+        for item in self.browser_page_failed(failure.request):
+            yield item
+
+    def browser_page_failed(self, request) -> list:
+        """Items to emit when a browser page could not be loaded at all (overridden by the spider)."""
+        return []
