@@ -91,3 +91,23 @@ class ThreadItem:
     reason: str | None = None
     method: str = "api"
     fetched_at: str | None = None
+
+
+@dataclass
+class FetchItem:
+    """One article page fetch: its HTTP validators, and whether it was unchanged since the last one.
+
+    Stored outside the history (`http_cache`, `watchlist`), so conditional GETs and the monitor's
+    schedule never create change rows.
+    """
+
+    url: str
+    url_key: str
+    status: int
+    article_id: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    #: answered 304 Not Modified, or 200 with the same body as last time: not parsed, not re-written
+    unchanged: bool = False
+    fetched_at: str | None = None

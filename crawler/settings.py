@@ -60,6 +60,40 @@ COMMENTS_TOTAL_TOLERANCE = 0.01
 #: the thread is recorded as incomplete.
 COMMENTS_MAX_PAGES = 400
 
+# -- Monitoring (scrapy crawl monitor / discover, crawler run) ----------------------------------------
+#: Age-decay schedule: "quiet-for=check-every" tiers, in increasing order (see crawler/monitor/schedule.py).
+MONITOR_SCHEDULE = ["3h=15m", "1d=1h", "7d=3h", "30d=1d"]
+MONITOR_INTERVAL_BEYOND = "7d"
+#: Retire an article published this long ago once it has also been quiet for MONITOR_RETIRE_QUIET.
+MONITOR_RETIRE_AFTER = "90d"
+MONITOR_RETIRE_QUIET = "30d"
+#: Random spread of each interval (0.1 = ±10%).
+MONITOR_JITTER = 0.1
+#: Articles crawled per monitor run at most (the most overdue first).
+MONITOR_MAX_ARTICLES = 500
+#: Consecutive failed fetches after which a watch-list entry retires.
+MONITOR_MAX_FAILURES = 5
+#: An unchanged article page (304, or the same body) skips its comment thread unless the thread's last
+#: complete load is older than this.
+COMMENTS_RECHECK_AFTER = "1h"
+#: Send If-None-Match / If-Modified-Since with article pages fetched before.
+CONDITIONAL_GET = True
+#: Run-over-run warnings: comments loaded below this share of the previous run, thread coverage below
+#: this share of the reported total, more than this share of requests failed.
+MONITOR_DROP_WARN = 0.5
+MONITOR_COVERAGE_WARN = 0.9
+MONITOR_ERROR_RATE_WARN = 0.05
+#: A complete load missing more than this share of an article's comments (and more than 5) marks
+#: nothing deleted and warns instead: a vanished half-thread is a layout change, not a purge.
+MONITOR_MASS_DELETE = 0.3
+#: Discovery limits: new articles per run, oldest publication date (days), URL patterns (regexes),
+#: listing pages followed per source.
+DISCOVER_MAX_NEW = 100
+DISCOVER_MAX_AGE_DAYS = 30
+DISCOVER_ALLOW = []
+DISCOVER_DENY = [r"/(tag|author|category)/", r"/page/\d+/?$"]
+DISCOVER_MAX_LISTING_PAGES = 5
+
 # -- Browser (render=browser / render=auto) ------------------------------------------------------------
 #: Chromium to launch; empty means $PANDAWATCH_CHROMIUM, else a system chromium, else Playwright's own.
 BROWSER_EXECUTABLE = None

@@ -45,7 +45,9 @@ def test_browser_and_api_store_the_same_thread(replica, replica_site, tmp_path):
     depths = browser.query("SELECT max(depth) AS d FROM comments")[0]["d"]
     assert depths >= 3
     assert browser.query("SELECT method, complete FROM thread_loads ORDER BY article_id") == [
-        {"method": "browser", "complete": 1}, {"method": "browser", "complete": 1}]
+        {"method": "browser", "complete": 1},
+        {"method": "browser", "complete": 1},
+    ]
     assert browser.stats["browser/clicks"] > 100  # comments pages, replies and "Read more"
     assert "article_spider/follow_up/comments_page" not in browser.stats  # no API call of ours
 
@@ -53,31 +55,51 @@ def test_browser_and_api_store_the_same_thread(replica, replica_site, tmp_path):
 def test_javascript_only_thread_unknown_over_http_loaded_by_auto(replica, replica_site, tmp_path):
     url = article_url(replica, LAZY_SLUG)
     http = crawl(tmp_path / "http.db", [url])
-    [article] = http.query("SELECT comments_complete, comments_loaded, comments_incomplete_reason FROM articles")
+    [article] = http.query(
+        "SELECT comments_complete, comments_loaded, comments_incomplete_reason FROM articles"
+    )
     assert article["comments_complete"] == 0 and article["comments_loaded"] == 0
     assert "JavaScript" in article["comments_incomplete_reason"]
-    auto = crawl(tmp_path / "auto.db", [url, article_url(replica, SEED_SLUG)], args={"render": "auto"},
-                 settings=BROWSER)
+    auto = crawl(
+        tmp_path / "auto.db",
+        [url, article_url(replica, SEED_SLUG)],
+        args={"render": "auto"},
+        settings=BROWSER,
+    )
     assert auto.stats["article_spider/auto_browser"] == 1  # only the lazy page went to the browser
     expected = model_thread(replica_site, LAZY_SLUG)
-    rows = auto.query("SELECT c.comment_id, c.parent_id FROM comments c JOIN articles a USING (article_id) "
-                      "WHERE a.url = ?", [url])
+    rows = auto.query(
+        "SELECT c.comment_id, c.parent_id FROM comments c JOIN articles a USING (article_id) WHERE a.url = ?",
+        [url],
+    )
     assert {r["comment_id"]: r["parent_id"] for r in rows} == {k: v["parent_id"] for k, v in expected.items()}
-    assert auto.query("SELECT comments_complete FROM articles WHERE url = ?", [url]) == [{"comments_complete": 1}]
+    assert auto.query("SELECT comments_complete FROM articles WHERE url = ?", [url]) == [
+        {"comments_complete": 1}
+    ]
 
 
 def test_load_more_that_never_empties_stops_at_the_click_cap(replica, tmp_path):
-    result = crawl(tmp_path / "c.db", [article_url(replica, ENDLESS_SLUG)], args={"render": "browser"},
-                   settings={**BROWSER, "BROWSER_MAX_CLICKS": "5"})
+    result = crawl(
+        tmp_path / "c.db",
+        [article_url(replica, ENDLESS_SLUG)],
+        args={"render": "browser"},
+        settings={**BROWSER, "BROWSER_MAX_CLICKS": "5"},
+    )
     assert result.stats["browser/stopped_by/max_clicks"] == 1
-    [article] = result.query("SELECT comments_complete, comments_incomplete_reason, comments_loaded FROM articles")
+    [article] = result.query(
+        "SELECT comments_complete, comments_incomplete_reason, comments_loaded FROM articles"
+    )
     assert article["comments_complete"] == 0 and "max_clicks" in article["comments_incomplete_reason"]
     assert article["comments_loaded"] > 5  # what was loaded before the cap is kept
 
 
 def test_time_budget_stops_expansion(replica, tmp_path):
-    result = crawl(tmp_path / "c.db", [article_url(replica, BIG_THREAD_SLUG)], args={"render": "browser"},
-                   settings={**BROWSER, "BROWSER_TIME_BUDGET": "0.5"})
+    result = crawl(
+        tmp_path / "c.db",
+        [article_url(replica, BIG_THREAD_SLUG)],
+        args={"render": "browser"},
+        settings={**BROWSER, "BROWSER_TIME_BUDGET": "0.5"},
+    )
     assert result.stats["browser/stopped_by/time_budget"] == 1
     assert result.query("SELECT comments_complete FROM articles") == [{"comments_complete": 0}]
 
@@ -87,9 +109,12 @@ def test_hundred_pages_all_closed_and_no_chromium_left(tmp_path):
     with ReplicaServer(build_bench_site(100, 8)) as server:
         urls = tmp_path / "urls.txt"
         urls.write_text("".join(f"{server.base_url}/bench-article-{n:04d}/\n" for n in range(100)))
-        result = crawl(tmp_path / "c.db", args={"urls_file": str(urls), "render": "browser"},
-                       settings={**BROWSER, "BROWSER_EXTRA_ARGS": marker, "BROWSER_CONTEXT_PAGES": "20"},
-                       timeout=400)
+        result = crawl(
+            tmp_path / "c.db",
+            args={"urls_file": str(urls), "render": "browser"},
+            settings={**BROWSER, "BROWSER_EXTRA_ARGS": marker, "BROWSER_CONTEXT_PAGES": "20"},
+            timeout=400,
+        )
     stats = result.stats
     assert result.returncode == 0, result.stderr[-3000:]
     assert stats["browser/pages_opened"] == stats["browser/pages_closed"] == 100
@@ -103,24 +128,87 @@ def test_hundred_pages_all_closed_and_no_chromium_left(tmp_path):
 
 
 def test_missing_browser_is_one_clear_line(tmp_path):
-    result = crawl(tmp_path / "c.db", ["https://example.com/a/"], args={"render": "browser"},
-                   settings={"BROWSER_EXECUTABLE": "/nonexistent/chromium"})
-    assert result.returncode == 2 and "BROWSER_EXECUTABLE='/nonexistent/chromium' is not an executable" \
-        in result.stderr and "Traceback" not in result.stderr
-    env = {**os.environ, "PATH": "/nonexistent", "HOME": str(tmp_path), "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
+    result = crawl(
+        tmp_path / "c.db",
+        ["https://example.com/a/"],
+        args={"render": "browser"},
+        settings={"BROWSER_EXECUTABLE": "/nonexistent/chromium"},
+    )
+    assert (
+        result.returncode == 2
+        and "BROWSER_EXECUTABLE='/nonexistent/chromium' is not an executable" in result.stderr
+        and "Traceback" not in result.stderr
+    )
+    env = {
+        **os.environ,
+        "PATH": "/nonexistent",
+        "HOME": str(tmp_path),
+        "SCRAPY_SETTINGS_MODULE": "crawler.settings",
+    }
     env.pop("PANDAWATCH_CHROMIUM", None)
-    done = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "article", "-a", "url=https://example.com/a/",
-                           "-a", "render=auto"], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "article",
+            "-a",
+            "url=https://example.com/a/",
+            "-a",
+            "render=auto",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "no browser found" in done.stderr and "apt-get install" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_navigation_timeout_is_retried_and_the_page_closed(replica, tmp_path):
     url = f"{replica.base_url}/fault/slow/?seconds=3"
-    result = crawl(tmp_path / "c.db", [url], args={"render": "browser"},
-                   settings={**BROWSER, "BROWSER_NAVIGATION_TIMEOUT": "1", "RETRY_TIMES": "1"})
+    result = crawl(
+        tmp_path / "c.db",
+        [url],
+        args={"render": "browser"},
+        settings={**BROWSER, "BROWSER_NAVIGATION_TIMEOUT": "1", "RETRY_TIMES": "1"},
+    )
     stats = result.stats
     assert stats["retry/count"] == 1
     assert any("TimeoutError" in k for k in stats if k.startswith("retry/reason_count/"))
     assert stats["browser/request_error"] == 1
     assert stats.get("browser/pages_opened", 0) == stats.get("browser/pages_closed", 0)
+
+
+def test_second_site_comments_through_its_profile(replica, replica_site, tmp_path):
+    from crawler.replica import zine_of
+
+    zine = zine_of(replica_site)
+    story = zine.article("quiet-harbour-story")
+    live = {c.id: c for c in story.comments if not c.deleted}
+    url = f"{replica.base_url}/zine/quiet-harbour-story/"
+    result = crawl(
+        tmp_path / "c.db",
+        [url, f"{replica.base_url}/zine/empty-story/"],
+        args={"profile": "zine"},
+        settings=BROWSER,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = result.query("SELECT comment_id, parent_id, text, upvotes FROM comments")
+    assert {r["comment_id"]: r["parent_id"] for r in rows} == {
+        f"zine:{c.id}": (f"zine:{c.parent_id}" if c.parent_id else None) for c in live.values()
+    }
+    assert {r["comment_id"]: r["text"] for r in rows} == {f"zine:{c.id}": c.text for c in live.values()}
+    assert result.query("SELECT site, count(*) AS n FROM articles GROUP BY site") == [
+        {"site": "zine", "n": 2}
+    ]
+    assert result.query("SELECT complete FROM thread_loads") == [{"complete": 1}, {"complete": 1}]
+    assert "article_spider/follow_up/comments_page" not in result.stats
+
+
+def test_unknown_profile_is_one_clear_line(tmp_path):
+    result = crawl(tmp_path / "c.db", ["https://example.com/a/"], args={"profile": "no-such-site"})
+    assert result.returncode == 2 and "bundled profiles: boredpanda, zine" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -97,4 +97,3 @@ def run_demo(db_path: Path, port: int = 0, serve: bool = False, console: Console
                 while True:
                     time.sleep(3600)
     return 0
-

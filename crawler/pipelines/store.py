@@ -10,6 +10,8 @@ import logging
 
 from scrapy import signals
 
+from crawler.monitor.checks import Thresholds
+from crawler.monitor.schedule import Policy
 from crawler.store import Store, resolve_db_path
 
 logger = logging.getLogger(__name__)
@@ -20,7 +22,13 @@ class StorePipeline:
         self.crawler = crawler
         settings = crawler.settings
         self.path = resolve_db_path(settings.get("SQLITE_PATH"))
-        self.batch_size = settings.getint("STORE_BATCH_SIZE", 500)
+        self.options = {
+            "batch_size": settings.getint("STORE_BATCH_SIZE", 500),
+            "policy": Policy.from_settings(settings),
+            "thresholds": Thresholds.from_settings(settings),
+            "mass_delete": settings.getfloat("MONITOR_MASS_DELETE", 0.3),
+            "max_failures": settings.getint("MONITOR_MAX_FAILURES", 5),
+        }
         self.store: Store | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -30,7 +38,7 @@ class StorePipeline:
 
     def open_spider(self, spider=None):
         spider = spider or self.crawler.spider
-        self.store = Store.open(self.path, batch_size=self.batch_size)
+        self.store = Store.open(self.path, **self.options)
         args = {k: v for k, v in vars(spider).items() if k in ("url", "urls_file", "render", "targets")}
         run_id = self.store.start_run(spider.name, args)
         self.crawler.stats.set_value("store/run_id", run_id)

@@ -18,6 +18,10 @@
 | ukrainian-volunteers-rebuild-library    | 4                        | target of the seed's "RELATED:"     |
 | plain-article-1 … plain-article-3       | 3, 5, 8                  | listing and feed filler             |
 
+The demo site also serves The Daily Zine (zine.py) under `/zine/<slug>/`: `quiet-harbour-story` (60
+comments, 22 top-level, replies to depth 3) and `empty-story` (0), kept in a `Site` of their own
+(`zine_of(site)`), so none of the above changes.
+
 `build_bench_site()` builds many same-shaped articles for benchmarks; `serve_demo()` serves the demo
 site. Both sites are deterministic for a given seed.
 """
@@ -30,6 +34,7 @@ from .generate import REFERENCE_NOW, generated_article, generated_list_items
 from .model import Article, Site
 from .seed import RELATED_SLUG, RELATED_TITLE, SEED_SLUG, seed_article
 from .server import ReplicaServer
+from .zine import attach_zine, build_zine_site
 
 NORMAL_SLUG = "two-page-comments-article"
 NO_COMMENTS_SLUG = "no-comments-article"
@@ -119,10 +124,11 @@ def _demo_articles(seed: int) -> list[Article]:
 
 
 def build_demo_site(seed: int = 0) -> Site:
-    """A fresh demo site (see the module docstring for its articles)."""
+    """A fresh demo site with its zine attached (see the module docstring for its articles)."""
     site = Site()
     for article in _demo_articles(seed):
         site.add_article(article)
+    attach_zine(site, build_zine_site(seed))
     return site
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import ajax, control
+from . import ajax, control, zine
 from .discovery import (
     last_change,
     render_feed,
@@ -110,6 +110,8 @@ class Router:
                 ("GET", r"/robots\.txt", self.robots),
                 ("GET", r"/img/.+|/favicon\.ico", self.image),
                 ("GET", r"/fault/(?P<name>[a-z0-9-]+)/", self.fault),
+                ("GET", r"/zine/api/(?P<name>[a-z]+)", self.zine_api),
+                ("GET", r"/zine/(?P<slug>[a-z0-9][a-z0-9-]*)/", self.zine_page),
                 ("GET", r"/(?P<slug>[a-z0-9][a-z0-9-]*)/(?:(?P<page>\d+)/)?", self.article),
                 ("POST", re.escape(ajax.AJAX_PATH), self.ajax),
                 ("POST", r"/_replica/control", self.control),
@@ -187,7 +189,32 @@ class Router:
     def image(self, request: Request) -> Response:
         return Response(200, PNG, "image/png")
 
+    def zine_page(self, request: Request, slug: str) -> Response:
+        edition = zine.zine_of(self.site)
+        if edition is None:
+            return not_found()
+        with edition.lock:
+            try:
+                article = edition.article(slug)
+                text = zine.render_zine_page(article, self.base_url, request.query.get("expanded", ""))
+            except KeyError:
+                return not_found()
+            except ValueError as error:
+                return html_page("Bad Request", str(error), 400)
+            return cacheable(text, HTML, article.changed_at, salt=f"v{article.version}")
+
     # -- APIs ------------------------------------------------------------------------------------
+
+    def zine_api(self, request: Request, name: str) -> Response:
+        edition = zine.zine_of(self.site)
+        try:
+            if edition is None:
+                raise zine.ZineError(404, "no zine on this site")
+            with edition.lock:
+                data = zine.api_answer(edition, name, request.query)
+        except zine.ZineError as error:
+            return Response(error.status, json.dumps({"error": error.message}).encode(), JSON)
+        return Response(200, json.dumps(data).encode(), JSON)
 
     def ajax(self, request: Request) -> Response:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.items import CommentItem
+from crawler.items import ArticleItem, CommentItem, ListItem
 
 
 @dataclass(frozen=True)
@@ -47,3 +47,17 @@ class ClickPlan:
     container: str
     item: str
     load_more: tuple[str, ...]
+
+
+@dataclass
+class RenderedPage:
+    """What an adapter reads from a page rendered (and expanded) in a browser.
+
+    List items and the next list page come from the Bored Panda adapter; a profile knows no list
+    articles and leaves them empty.
+    """
+
+    article: ArticleItem
+    thread: ThreadPage
+    list_items: list[ListItem] = field(default_factory=list)
+    next_page_url: str | None = None

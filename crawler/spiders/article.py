@@ -21,9 +21,10 @@ from crawler.sites import boredpanda
 from crawler.sites.boredpanda.article import NotAnArticle
 from crawler.sites.boredpanda.comments import BadAnswer
 from crawler.sites.html import NotHTML
+from crawler.sites.profile import ProfileError
 from crawler.sites.thread import FollowUp, ThreadPage
 from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
-from crawler.spiders.rendering import BrowserPages
+from crawler.spiders.rendering import BrowserPages, BrowserSite, profile_site
 from crawler.spiders.thread_state import ThreadState
 
 STATS = "article_spider"
@@ -36,15 +37,37 @@ def _now() -> str:
     return iso(now_utc())
 
 
+def _render_mode(render: str | None, profile: str | None) -> str:
+    mode = parse_choice("render", render, RENDER_MODES, "browser" if profile else "api")
+    if profile and mode != "browser":
+        raise ArgumentError(f"-a profile={profile} reads pages in a browser: drop render={mode}")
+    return mode
+
+
+def _profile_site(profile: str) -> BrowserSite:
+    try:
+        return profile_site(profile)
+    except ProfileError as exc:
+        raise ArgumentError(str(exc)) from exc
+
+
 class ArticleSpider(BrowserPages, scrapy.Spider):
     name = "article"
 
     def __init__(
-        self, url: str | None = None, urls_file: str | None = None, render: str | None = None, **kwargs: Any
+        self,
+        url: str | None = None,
+        urls_file: str | None = None,
+        render: str | None = None,
+        profile: str | None = None,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.targets = parse_targets(url, urls_file)
-        self.render = parse_choice("render", render, RENDER_MODES, "api")
+        self.render = _render_mode(render, profile)
+        if profile:
+            # A site known only by its profile has no comment API we could call: browser only.
+            self.browser_site = _profile_site(profile)
         # Hosts the user named may be anywhere (even loopback); see crawler.hostguard.
         self.user_hosts = {urlsplit(u).hostname for u in self.targets}
 
@@ -54,12 +77,15 @@ class ArticleSpider(BrowserPages, scrapy.Spider):
         url: str | None = None,
         urls_file: str | None = None,
         render: str | None = None,
+        profile: str | None = None,
         settings=None,
         **_: Any,
     ) -> None:
         """Raise ArgumentError for arguments this spider cannot run with (used before start)."""
         parse_targets(url, urls_file)
-        mode = parse_choice("render", render, RENDER_MODES, "api")
+        mode = _render_mode(render, profile)
+        if profile:
+            _profile_site(profile)
         if mode != "api" and settings is not None:
             try:
                 playwright_settings(settings)
@@ -156,8 +182,9 @@ class ArticleSpider(BrowserPages, scrapy.Spider):
                 yield item
             if rendered.next_page_url:
                 yield self._list_page_request(rendered.next_page_url, article.article_id)
-        state = ThreadState(article_id=article.article_id, url=response.url, tolerance=self.tolerance,
-                            method="browser")
+        state = ThreadState(
+            article_id=article.article_id, url=response.url, tolerance=self.tolerance, method="browser"
+        )
         state.browser_stop = error or (expansion.stopped_by if expansion else "no page")
         state.end_reached = expansion is not None and expansion.exhausted and error is None
         # Follow-ups are the HTTP path's business; in a browser the clicks did that work.

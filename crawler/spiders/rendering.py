@@ -9,29 +9,20 @@ browser contexts are replaced every BROWSER_CONTEXT_PAGES pages and closed once 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 
 from crawler.browser.expand import Expansion, Limits, expand_thread
-from crawler.items import ArticleItem, ListItem
 from crawler.sites import boredpanda
-from crawler.sites.thread import ClickPlan, ThreadPage
+from crawler.sites.profile import load_profile, parse_rendered
+from crawler.sites.thread import ClickPlan, RenderedPage
 
 STATS = "browser"
 INIT_CALLBACK = "crawler.browser.expand.install"
-
-
-@dataclass
-class Rendered:
-    """A rendered page read by a site adapter."""
-
-    article: ArticleItem
-    thread: ThreadPage
-    list_items: list[ListItem] = field(default_factory=list)
-    next_page_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,15 +31,21 @@ class BrowserSite:
 
     name: str
     plan: ClickPlan
-    parse: Callable[[str, str], Rendered]
+    parse: Callable[[str, str], RenderedPage]
 
 
-def _parse_boredpanda(html: str, url: str) -> Rendered:
+def _parse_boredpanda(html: str, url: str) -> RenderedPage:
     page = boredpanda.parse_article_page(html, url)
-    return Rendered(page.article, page.thread(url), page.list_items, page.next_page_url)
+    return RenderedPage(page.article, page.thread(url), page.list_items, page.next_page_url)
 
 
 BOREDPANDA = BrowserSite(boredpanda.NAME, boredpanda.CLICK_PLAN, _parse_boredpanda)
+
+
+def profile_site(name_or_path: str) -> BrowserSite:
+    """The browser path for a site described by a profile (raises ProfileError)."""
+    profile = load_profile(name_or_path)
+    return BrowserSite(profile.name, profile.click_plan(), partial(parse_rendered, profile=profile))
 
 
 class BrowserPages:

@@ -25,7 +25,10 @@ CREATE TABLE IF NOT EXISTS runs (
     threads_complete INTEGER NOT NULL DEFAULT 0,
     threads_incomplete INTEGER NOT NULL DEFAULT 0,
     changes_recorded INTEGER NOT NULL DEFAULT 0,
-    notes TEXT,                              -- JSON list of warnings worth a look
+    notes TEXT,                              -- JSON list of notes (incomplete threads)
+    warnings TEXT,                           -- JSON list of run-over-run warnings
+    requests_failed INTEGER NOT NULL DEFAULT 0,
+    articles_unchanged INTEGER NOT NULL DEFAULT 0,  -- answered 304 or with an identical body
     stats TEXT                               -- JSON of Scrapy's stats
 );
 
@@ -165,6 +168,39 @@ CREATE TABLE IF NOT EXISTS vote_samples (
 );
 CREATE INDEX IF NOT EXISTS vote_samples_entity ON vote_samples(entity_type, entity_id, at);
 
+CREATE TABLE IF NOT EXISTS watchlist (
+    url_key TEXT PRIMARY KEY,                -- crawler.urls.url_key of the URL
+    url TEXT NOT NULL,
+    source TEXT NOT NULL,                    -- manual, feed, sitemap, listing
+    source_url TEXT,                         -- the feed / sitemap / listing it came from
+    added_at TEXT NOT NULL,
+    published_at TEXT,                       -- as the feed or sitemap said
+    article_id TEXT,
+    next_check_at TEXT,                      -- NULL: due now
+    last_checked_at TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,     -- consecutive failed fetches
+    retired_at TEXT,
+    retired_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS watchlist_due ON watchlist(retired_at, next_check_at);
+
+CREATE TABLE IF NOT EXISTS sources (
+    url TEXT PRIMARY KEY,                    -- a feed, sitemap (index) or listing page to discover from
+    added_at TEXT NOT NULL,
+    last_run_at TEXT
+);
+
+CREATE TABLE IF NOT EXISTS http_cache (
+    url_key TEXT PRIMARY KEY,                -- validators of the last article page fetch (not history)
+    url TEXT NOT NULL,
+    article_id TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    body_hash TEXT,
+    status INTEGER,
+    fetched_at TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS thread_loads (
     run_id INTEGER NOT NULL,
     article_id TEXT NOT NULL,
@@ -249,6 +285,9 @@ PUBLIC_TABLES = (
     "changes",
     "vote_samples",
     "thread_loads",
+    "watchlist",
+    "sources",
+    "http_cache",
 )
 HISTORY_TABLES = ("article_versions", "comment_versions", "changes", "vote_samples")
 VIEWS = (

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 from itemadapter import ItemAdapter
 
 from crawler.dates import iso, now_utc
-from crawler.items import ArticleItem, CommentItem, ListItem, ThreadItem
+from crawler.items import ArticleItem, CommentItem, FetchItem, ListItem, ThreadItem
+from crawler.monitor import checks
+from crawler.monitor.checks import DEFAULT_THRESHOLDS, Thresholds
+from crawler.monitor.schedule import DEFAULT_POLICY, Policy
 from crawler.store import changes as rules
 from crawler.store.db import open_db
+from crawler.urls import url_key
 
 logger = logging.getLogger(__name__)
 SQLITE_MAX_PARAMS = 500
@@ -33,11 +39,29 @@ def _chunks(values: list, size: int = SQLITE_MAX_PARAMS) -> Iterable[list]:
 class Store:
     """The crawl's connection to the database: one run, buffered items, batched transactions."""
 
-    def __init__(self, db: sqlite_utils.Database, batch_size: int = 500):
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        batch_size: int = 500,
+        policy: Policy = DEFAULT_POLICY,
+        thresholds: Thresholds = DEFAULT_THRESHOLDS,
+        mass_delete: float = 0.3,
+        max_failures: int = 5,
+        rng: random.Random | None = None,
+    ):
         self.db = db
         self.batch_size = batch_size
+        self.policy = policy
+        self.thresholds = thresholds
+        #: a complete load missing more than this share of an article's live comments deletes nothing
+        self.mass_delete = mass_delete
+        self.rng = rng or random.Random()
+        #: consecutive failed fetches after which a watch-list entry retires
+        self.max_failures = max_failures
+        self.warnings: list[str] = []
         self.buffer: list[Any] = []
         self.run_id: int | None = None
+        self.status: str | None = None
         self.counts = {
             "articles": 0,
             "comments": 0,
@@ -45,12 +69,13 @@ class Store:
             "threads_complete": 0,
             "threads_incomplete": 0,
             "changes": 0,
+            "unchanged": 0,
         }
         self.notes: list[str] = []
 
     @classmethod
-    def open(cls, path, batch_size: int = 500) -> Store:
-        return cls(open_db(path), batch_size=batch_size)
+    def open(cls, path, batch_size: int = 500, **options: Any) -> Store:
+        return cls(open_db(path), batch_size=batch_size, **options)
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -71,31 +96,99 @@ class Store:
         return self.run_id
 
     def finish_run(self, finish_reason: str | None, stats: dict | None = None, errors: int = 0) -> str:
-        """Flush, then record the run's outcome; returns the run status."""
+        """Flush, schedule the next checks, run the run-over-run checks, record the run's outcome."""
         self.flush()
+        stats = stats or {}
+        with self.db.atomic():
+            self._schedule_seen_articles()
+            self._run_over_run_checks(stats)
+            self._record_run(finish_reason, stats, errors)
+        return self.status
+
+    def _record_run(self, finish_reason: str | None, stats: dict, errors: int) -> None:
+        failed = checks.failed_requests(stats)
         if finish_reason not in (None, "finished"):
             status = "failed"
-        elif self.counts["threads_incomplete"] or errors:
+        elif self.counts["threads_incomplete"] or errors or failed:
             status = "incomplete"
         else:
             status = "ok"
-        with self.db.atomic():
-            self.db["runs"].update(
-                self.run_id,
-                {
-                    "finished_at": iso(now_utc()),
-                    "status": status,
-                    "finish_reason": finish_reason,
-                    "articles_seen": self.counts["articles"],
-                    "comments_seen": self.counts["comments"],
-                    "threads_complete": self.counts["threads_complete"],
-                    "threads_incomplete": self.counts["threads_incomplete"],
-                    "changes_recorded": self.counts["changes"],
-                    "notes": json.dumps(self.notes),
-                    "stats": json.dumps(stats or {}, default=str),
-                },
+        self.status = status
+        self.db["runs"].update(
+            self.run_id,
+            {
+                "finished_at": iso(now_utc()),
+                "status": status,
+                "finish_reason": finish_reason,
+                "articles_seen": self.counts["articles"],
+                "articles_unchanged": self.counts["unchanged"],
+                "comments_seen": self.counts["comments"],
+                "threads_complete": self.counts["threads_complete"],
+                "threads_incomplete": self.counts["threads_incomplete"],
+                "changes_recorded": self.counts["changes"],
+                "requests_failed": failed,
+                "notes": json.dumps(self.notes),
+                "warnings": json.dumps(self.warnings),
+                "stats": json.dumps(stats, default=str),
+            },
+        )
+
+    def _schedule_seen_articles(self) -> None:
+        """next_check_at of every article seen in this run, and of its watch-list entry."""
+        now = now_utc()
+        rows = self.db.query(
+            "SELECT a.article_id, a.url, a.canonical_url, a.published_at, a.first_seen_at, "
+            "(SELECT max(at) FROM changes c WHERE c.article_id = a.article_id) AS last_activity "
+            "FROM articles a WHERE a.last_seen_run_id = ?",
+            [self.run_id],
+        )
+        for row in list(rows):
+            last_activity = datetime.fromisoformat(row["last_activity"] or row["first_seen_at"])
+            published = datetime.fromisoformat(row["published_at"]) if row["published_at"] else None
+            next_check = self.policy.next_check(now, published, last_activity, self.rng)
+            self.db.execute(
+                "UPDATE articles SET next_check_at = ? WHERE article_id = ?",
+                [iso(next_check), row["article_id"]],
             )
-        return status
+            keys = {url_key(u) for u in (row["url"], row["canonical_url"]) if u}
+            for key in keys:
+                self.db.execute(
+                    "UPDATE watchlist SET article_id = ?, next_check_at = ?, last_checked_at = ?, "
+                    "failures = 0, "
+                    "retired_at = CASE WHEN ? IS NULL THEN ? END, "
+                    "retired_reason = CASE WHEN ? IS NULL THEN 'old and quiet' END WHERE url_key = ?",
+                    [
+                        row["article_id"],
+                        iso(next_check),
+                        iso(now),
+                        iso(next_check),
+                        iso(now),
+                        iso(next_check),
+                        key,
+                    ],
+                )
+
+    def _run_over_run_checks(self, stats: dict) -> None:
+        loads = self.db.query(
+            "SELECT t.*, a.url AS article_url FROM thread_loads t LEFT JOIN articles a USING (article_id) "
+            "WHERE t.run_id = ?",
+            [self.run_id],
+        )
+        for current in list(loads):
+            previous = next(
+                self.db.query(
+                    "SELECT * FROM thread_loads WHERE article_id = ? AND run_id < ? "
+                    "ORDER BY run_id DESC LIMIT 1",
+                    [current["article_id"], self.run_id],
+                ),
+                None,
+            )
+            self.warnings.extend(checks.thread_warnings(current, previous, self.thresholds))
+        rate = checks.error_rate_warning(stats, self.thresholds)
+        if rate:
+            self.warnings.append(rate)
+        for warning in self.warnings:
+            logger.warning("Run %s: %s", self.run_id, warning)
 
     def close(self) -> None:
         self.db.close()
@@ -115,7 +208,9 @@ class Store:
         with self.db.atomic():
             segment: list[Any] = []
             for item in items:
-                if isinstance(item, ThreadItem):
+                if isinstance(item, FetchItem):
+                    self._write_fetch(item)
+                elif isinstance(item, ThreadItem):
                     self._write_segment(segment)
                     segment = []
                     self._write_thread(item)
@@ -216,6 +311,42 @@ class Store:
         rows = [current[k] for k in dict.fromkeys(i["comment_id"] for i in items)]
         self._apply("comments", "comment_id", rows, outcomes, "comment_versions")
 
+    def _write_fetch(self, fetch: FetchItem) -> None:
+        """HTTP validators for the next conditional GET; an unchanged page only moves last_seen."""
+        at = fetch.fetched_at or iso(now_utc())
+        if fetch.status in (200, 304):
+            cached = {"url_key": fetch.url_key, "url": fetch.url, "status": fetch.status, "fetched_at": at}
+            for name in ("article_id", "etag", "last_modified", "body_hash"):
+                if getattr(fetch, name) is not None:  # a 304 keeps the validators it confirmed
+                    cached[name] = getattr(fetch, name)
+            self.db["http_cache"].upsert(cached, pk="url_key")
+            if fetch.unchanged and fetch.article_id:
+                self.counts["unchanged"] += 1
+                self.db.execute(
+                    "UPDATE articles SET last_seen_at = ?, last_seen_run_id = ? WHERE article_id = ?",
+                    [at, self.run_id, fetch.article_id],
+                )
+            return
+        # A failed fetch: back off (15 min doubling per failure, at most a day), retire after many.
+        failures = (
+            self.db.execute("SELECT failures FROM watchlist WHERE url_key = ?", [fetch.url_key]).fetchone()
+            or [0]
+        )[0] + 1
+        delay = min(timedelta(minutes=15) * 2 ** (failures - 1), timedelta(days=1))
+        retire = failures >= self.max_failures
+        self.db.execute(
+            "UPDATE watchlist SET failures = ?, last_checked_at = ?, next_check_at = ?, retired_at = ?, "
+            "retired_reason = ? WHERE url_key = ?",
+            [
+                failures,
+                at,
+                iso(now_utc() + delay),
+                at if retire else None,
+                f"{failures} failed fetches (last: HTTP {fetch.status})" if retire else None,
+                fetch.url_key,
+            ],
+        )
+
     def _write_thread(self, thread: ThreadItem) -> None:
         """Record how the thread loaded; on a complete load, comments not seen this run are deleted."""
         at = thread.fetched_at or iso(now_utc())
@@ -253,6 +384,16 @@ class Store:
             )
         )
         if not missing:
+            return
+        live = self.db.execute(
+            "SELECT count(*) FROM comments WHERE article_id = ? AND status = 'live'", [thread.article_id]
+        ).fetchone()[0]
+        if len(missing) > 5 and len(missing) > live * self.mass_delete:
+            # Half a thread vanishing at once is far likelier a layout or endpoint change than a purge.
+            self.warnings.append(
+                f"{len(missing)} of {live} comments of {thread.url} missing from a complete load: not marked "
+                f"deleted (over MONITOR_MASS_DELETE={self.mass_delete:.0%}; check the page)"
+            )
             return
         events = rules.deletion_events(missing, self.run_id, at)
         for chunk in _chunks([m["comment_id"] for m in missing]):
