@@ -111,3 +111,15 @@ class FetchItem:
     #: answered 304 Not Modified, or 200 with the same body as last time: not parsed, not re-written
     unchanged: bool = False
     fetched_at: str | None = None
+
+
+@dataclass
+class DiscoveredItem:
+    """An article link found in a feed, sitemap or listing page, to enrol in the watch list."""
+
+    url: str
+    url_key: str
+    source: str  # feed, sitemap, listing
+    source_url: str
+    published_at: str | None = None
+    found_at: str | None = None

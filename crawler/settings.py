@@ -32,6 +32,9 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote-control HTTP server, like the telnet console, would let anyone on the machine
+# drive a cron-run crawler: off.
+REMOTE_CONTROL_ENABLED = False
 # Never fetch local files, data: URLs or anything but the web.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 #: Allow requests to private/loopback/link-local hosts that the user did not name (see hostguard).
@@ -80,7 +83,7 @@ COMMENTS_RECHECK_AFTER = "1h"
 CONDITIONAL_GET = True
 #: Run-over-run warnings: comments loaded below this share of the previous run, thread coverage below
 #: this share of the reported total, more than this share of requests failed.
-MONITOR_DROP_WARN = 0.5
+MONITOR_DROP_WARN = 0.7
 MONITOR_COVERAGE_WARN = 0.9
 MONITOR_ERROR_RATE_WARN = 0.05
 #: A complete load missing more than this share of an article's comments (and more than 5) marks

@@ -37,11 +37,13 @@ class Crawl:
     def query(self, sql: str, params=()) -> list[dict]:
         return query(self.db_path, sql, params)
 
+    run_row: dict | None = None
+
     @property
     def run(self) -> dict:
-        rows = self.query("SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")
-        assert rows, f"no run recorded; stderr:\n{self.stderr[-3000:]}"
-        return rows[0]
+        """The runs row this crawl wrote (read right after it ended, so later crawls don't shadow it)."""
+        assert self.run_row, f"no run recorded; stderr:\n{self.stderr[-3000:]}"
+        return self.run_row
 
     @property
     def stats(self) -> dict:
@@ -76,7 +78,11 @@ def crawl(
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
     env.pop("PANDAWATCH_DB", None)
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
-    return Crawl(done.returncode, done.stdout, done.stderr, db_path)
+    result = Crawl(done.returncode, done.stdout, done.stderr, db_path)
+    if db_path.exists():
+        rows = query(db_path, "SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")
+        result.run_row = rows[0] if rows else None
+    return result
 
 
 def model_thread(site, slug: str) -> dict[str, dict]:

@@ -14,7 +14,7 @@ def test_polite_defaults(monkeypatch):
     assert 1 <= s.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 2
     assert s.get("USER_AGENT").startswith("PandaWatch/") and "+http" in s.get("USER_AGENT")
     assert 0 < s.getint("DOWNLOAD_MAXSIZE") <= 64 * 1024 * 1024
-    assert not s.getbool("TELNETCONSOLE_ENABLED")
+    assert not s.getbool("TELNETCONSOLE_ENABLED") and not s.getbool("REMOTE_CONTROL_ENABLED")
     handlers = s.getdict("DOWNLOAD_HANDLERS")
     assert handlers["file"] is None and handlers["data"] is None
     assert not s.getbool("ALLOW_PRIVATE_HOSTS")

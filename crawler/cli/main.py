@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -16,8 +17,13 @@ from rich.console import Console
 from rich.table import Table
 
 from crawler.cli.scrapy_run import scrapy_crawl
+from crawler.monitor import run as run_monitor
+from crawler.monitor.run import Locked, RunLock
+from crawler.monitor.schedule import parse_duration
 from crawler.store import open_db, queries, resolve_db_path
+from crawler.store import watch as watchlist
 from crawler.store.schema import PUBLIC_TABLES, VIEWS
+from crawler.urls import BadURL
 
 console = Console()
 
@@ -268,3 +274,185 @@ def datasette(db_path, port, host):
             [executable, "serve", str(path), "--metadata", meta.name, "--host", host, "--port", str(port)]
         )
     )
+
+
+# -- monitoring ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def watch():
+    """The watch list: articles `crawler run` / `scrapy crawl monitor` re-check on their schedule.
+
+    Example: crawler watch add https://www.boredpanda.com/some-article/
+    """
+
+
+@watch.command("add")
+@click.argument("urls", nargs=-1, required=True)
+@db_option
+def watch_add(urls, db_path):
+    """Add article URLs (due at once; a retired one comes back).
+
+    Example: crawler watch add https://www.boredpanda.com/a/ https://www.boredpanda.com/b/
+    """
+    _watch_add(db_path, list(urls))
+
+
+def _watch_add(db_path, urls: list[str]) -> None:
+    db = _open(db_path, must_exist=False)
+    try:
+        added, known = watchlist.add(db, urls)
+    except BadURL as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{len(added)} added, {len(known)} already watched")
+
+
+@watch.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+def watch_import(file, db_path):
+    """Add the URLs of a file, one per line (# starts a comment).
+
+    Example: crawler watch import urls.txt
+    """
+    lines = file.read_text(encoding="utf-8").splitlines()
+    urls = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    if not urls:
+        raise click.ClickException(f"{file} holds no URL")
+    _watch_add(db_path, urls)
+
+
+@watch.command("list")
+@db_option
+@click.option("--retired", is_flag=True, help="Also list retired entries.")
+@click.option("--json", "as_json", is_flag=True)
+def watch_list(db_path, retired, as_json):
+    """Watched articles, the next due first.
+
+    Example: crawler watch list --retired
+    """
+    rows = watchlist.entries(_open(db_path), include_retired=retired)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row))
+        return
+    table = Table(title=f"{len(rows)} watched")
+    for column in ("url", "source", "next_check_at", "last_checked_at", "retired_at"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row["url"],
+            row["source"],
+            row["next_check_at"] or "now",
+            row["last_checked_at"] or "",
+            row["retired_at"] or "",
+        )
+    console.print(table)
+
+
+@watch.command("remove")
+@click.argument("url")
+@db_option
+def watch_remove(url, db_path):
+    """Stop watching an article (its history stays).
+
+    Example: crawler watch remove https://www.boredpanda.com/a/
+    """
+    if not watchlist.remove(_open(db_path), url):
+        raise click.ClickException(f"{url} is not on the watch list")
+    click.echo("removed")
+
+
+@cli.group()
+def sources():
+    """Feeds, sitemaps and listing pages that discovery enrols new articles from.
+
+    Example: crawler sources add https://www.boredpanda.com/feed/
+    """
+
+
+@sources.command("add")
+@click.argument("url")
+@db_option
+def sources_add(url, db_path):
+    """Add a discovery source (RSS/Atom feed, sitemap or sitemap index, listing page).
+
+    Example: crawler sources add https://www.boredpanda.com/sitemap.xml
+    """
+    try:
+        added = watchlist.add_source(_open(db_path, must_exist=False), url)
+    except BadURL as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("added" if added else "already a source")
+
+
+@sources.command("list")
+@db_option
+def sources_list(db_path):
+    """The discovery sources.
+
+    Example: crawler sources list
+    """
+    for row in _open(db_path).query("SELECT url, added_at FROM sources ORDER BY added_at"):
+        click.echo(f"{row['url']}  (added {row['added_at']})")
+
+
+@sources.command("remove")
+@click.argument("url")
+@db_option
+def sources_remove(url, db_path):
+    """Remove a discovery source.
+
+    Example: crawler sources remove https://www.boredpanda.com/feed/
+    """
+    if not watchlist.remove_source(_open(db_path), url):
+        raise click.ClickException(f"{url} is not a source")
+    click.echo("removed")
+
+
+@cli.command("run")
+@db_option
+@click.option("--every", help="Repeat in the foreground at this interval (15m, 1h) instead of once.")
+@click.option("--all", "check_all", is_flag=True, help="Check every watched article, due or not.")
+@click.option(
+    "--render",
+    type=click.Choice(["api", "auto", "browser"]),
+    default="api",
+    show_default=True,
+    help="How comments are loaded (auto: a browser only for JavaScript-only threads).",
+)
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
+def run_command(db_path, every, check_all, render, settings):
+    """What cron calls: lock, discover new articles, crawl the due ones, print a report.
+
+    Exit codes: 0 done, 1 a crawl failed, 75 another run holds the lock.
+    Example (crontab): */15 * * * * cd /srv/pandawatch && .venv/bin/crawler run >> run.log 2>&1
+    """
+    path = resolve_db_path(str(db_path) if db_path else None)
+    extra = dict(s.split("=", 1) for s in settings)
+    extra["SQLITE_PATH"] = str(path)
+    interval = parse_duration(every).total_seconds() if every else None
+    while True:
+        started = time.monotonic()
+        code = _run_once(path, extra, {"render": render, **({"all": "1"} if check_all else {})})
+        if interval is None:
+            sys.exit(code)
+        console.print(f"next run in {every}")
+        time.sleep(max(0.0, started + interval - time.monotonic()))
+
+
+def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
+    try:
+        with RunLock(path):
+            first = run_monitor.next_run_id(path)
+            codes = []
+            if run_monitor.has_sources(path):
+                codes.append(scrapy_crawl("discover", {}, settings).returncode)
+            codes.append(scrapy_crawl("monitor", monitor_args, settings).returncode)
+            outcome = run_monitor.report(path, first)
+    except Locked as exc:
+        click.echo(str(exc), err=True)
+        return run_monitor.EXIT_LOCKED
+    for line in outcome.lines():
+        click.echo(line)
+    return run_monitor.EXIT_FAILED if outcome.failed or any(codes) else run_monitor.EXIT_OK

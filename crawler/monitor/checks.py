@@ -12,7 +12,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Thresholds:
     #: warn when an article's comments loaded fall below this share of the previous run's count
-    drop: float = 0.5
+    drop: float = 0.7
     #: warn when a thread's loaded / reported share is below this
     coverage: float = 0.9
     #: warn when more than this share of the run's requests failed
@@ -21,7 +21,7 @@ class Thresholds:
     @classmethod
     def from_settings(cls, settings) -> Thresholds:
         return cls(
-            drop=settings.getfloat("MONITOR_DROP_WARN", 0.5),
+            drop=settings.getfloat("MONITOR_DROP_WARN", 0.7),
             coverage=settings.getfloat("MONITOR_COVERAGE_WARN", 0.9),
             error_rate=settings.getfloat("MONITOR_ERROR_RATE_WARN", 0.05),
         )

@@ -25,20 +25,20 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 DEFAULT_TIERS = (("3h", "15m"), ("1d", "1h"), ("7d", "3h"), ("30d", "1d"))
 
 
 def parse_duration(text: str | int | float) -> timedelta:
-    """'15m', '3h', '2d', '1w' (or a number of seconds) -> timedelta."""
+    """'15m', '3h', '2d', '1w' (a bare number is seconds) -> timedelta."""
     if isinstance(text, int | float):
         return timedelta(seconds=text)
     match = _DURATION.match(str(text))
     if not match:
         raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 15m, 3h, 2d, 1w)")
-    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+    return timedelta(**{_UNITS[match.group(2) or "s"]: float(match.group(1))})
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from crawler.sites.html import NotHTML
 from crawler.sites.profile import ProfileError
 from crawler.sites.thread import FollowUp, ThreadPage
 from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
+from crawler.spiders.conditional import ConditionalGet
 from crawler.spiders.rendering import BrowserPages, BrowserSite, profile_site
 from crawler.spiders.thread_state import ThreadState
 
@@ -51,7 +52,7 @@ def _profile_site(profile: str) -> BrowserSite:
         raise ArgumentError(str(exc)) from exc
 
 
-class ArticleSpider(BrowserPages, scrapy.Spider):
+class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
     name = "article"
 
     def __init__(
@@ -115,11 +116,12 @@ class ArticleSpider(BrowserPages, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.logger.info("Crawling %d article(s), comments by %s", len(self.targets), self.render)
+        self.load_fetch_state(self.targets if self.render != "browser" else [])
         for url in self.targets:
             if self.render == "browser":
                 yield self.browser_request(url, self.parse_rendered, {"with_article": True})
             else:
-                yield scrapy.Request(url, callback=self.parse_article, errback=self.article_failed)
+                yield self.article_request(url, self.parse_article, self.article_failed)
 
     # -- article pages -------------------------------------------------------------------------
 
@@ -140,6 +142,16 @@ class ArticleSpider(BrowserPages, scrapy.Spider):
         return body
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        cached = self.cached_if_unchanged(response)
+        if cached is not None and not self.comments_due(cached):
+            yield self.fetch_item(response, cached["article_id"], unchanged=True)
+            return
+        if response.status == 304:
+            # Unchanged, but its comment thread is due and a 304 has no page to start from.
+            yield self.article_request(
+                response.url, self.parse_article, self.article_failed, validators=False
+            )
+            return
         body = self._html_or_skip(response)
         if body is None:
             return
@@ -151,6 +163,7 @@ class ArticleSpider(BrowserPages, scrapy.Spider):
         fetched_at = _now()
         page.article.fetched_at = fetched_at
         self.crawler.stats.inc_value(f"{STATS}/articles")
+        yield self.fetch_item(response, page.article.article_id)
         yield page.article
         yield from self._list_items(page, fetched_at)
         if page.next_page_url:
@@ -225,9 +238,11 @@ class ArticleSpider(BrowserPages, scrapy.Spider):
         if page.next_page_url:
             yield self._list_page_request(page.next_page_url, article_id)
 
-    def article_failed(self, failure) -> None:
+    def article_failed(self, failure) -> Iterator[Any]:
         self.crawler.stats.inc_value(f"{STATS}/request_error/article")
         self.logger.error("Article %s failed: %s", failure.request.url, failure.getErrorMessage())
+        response = getattr(failure.value, "response", None)
+        yield self.failed_fetch_item(failure.request, response.status if response is not None else 0)
 
     def list_page_failed(self, failure) -> None:
         self.crawler.stats.inc_value(f"{STATS}/request_error/list_page")

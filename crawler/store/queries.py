@@ -85,3 +85,41 @@ def summary(rows: list[dict]) -> dict[str, dict[str, int]]:
         by_kind = counts.setdefault(row["entity_type"], {})
         by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + 1
     return counts
+
+
+def fetch_state(db: sqlite_utils.Database, keys: list[str]) -> dict[str, dict]:
+    """For conditional GETs: per URL key the last validators, the article and its last complete
+    comment load."""
+    found: dict[str, dict] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = (
+            "SELECT h.url_key, h.etag, h.last_modified, h.body_hash, h.article_id, a.post_id, "
+            "a.comments_complete, (SELECT max(at) FROM thread_loads t WHERE t.article_id = h.article_id "
+            "AND t.complete = 1) AS comments_checked_at "
+            f"FROM http_cache h LEFT JOIN articles a USING (article_id) WHERE h.url_key IN ({marks})"
+        )
+        for row in db.query(sql, chunk):
+            found[row["url_key"]] = row
+    return found
+
+
+def due_watch_entries(
+    db: sqlite_utils.Database, now: str, limit: int, everything: bool = False
+) -> list[dict]:
+    """Watch-list entries to crawl now (never checked first, then the most overdue), not retired."""
+    where = "retired_at IS NULL" + (
+        "" if everything else " AND (next_check_at IS NULL OR next_check_at <= ?)"
+    )
+    params = [] if everything else [now]
+    sql = f"SELECT * FROM watchlist WHERE {where} ORDER BY next_check_at IS NOT NULL, next_check_at LIMIT ?"
+    return list(db.query(sql, [*params, limit]))
+
+
+def known_url_keys(db: sqlite_utils.Database) -> set[str]:
+    """URL keys already watched or crawled: discovery enrols only what is not among them."""
+    keys = {row["url_key"] for row in db.query("SELECT url_key FROM watchlist")}
+    for row in db.query("SELECT url, canonical_url FROM articles"):
+        keys.update(url_key(u) for u in (row["url"], row["canonical_url"]) if u)
+    return keys

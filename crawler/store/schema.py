@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS runs (
     warnings TEXT,                           -- JSON list of run-over-run warnings
     requests_failed INTEGER NOT NULL DEFAULT 0,
     articles_unchanged INTEGER NOT NULL DEFAULT 0,  -- answered 304 or with an identical body
+    articles_discovered INTEGER NOT NULL DEFAULT 0, -- enrolled in the watch list by discovery
     stats TEXT                               -- JSON of Scrapy's stats
 );
 

@@ -19,7 +19,7 @@ import sqlite_utils
 from itemadapter import ItemAdapter
 
 from crawler.dates import iso, now_utc
-from crawler.items import ArticleItem, CommentItem, FetchItem, ListItem, ThreadItem
+from crawler.items import ArticleItem, CommentItem, DiscoveredItem, FetchItem, ListItem, ThreadItem
 from crawler.monitor import checks
 from crawler.monitor.checks import DEFAULT_THRESHOLDS, Thresholds
 from crawler.monitor.schedule import DEFAULT_POLICY, Policy
@@ -70,6 +70,7 @@ class Store:
             "threads_incomplete": 0,
             "changes": 0,
             "unchanged": 0,
+            "discovered": 0,
         }
         self.notes: list[str] = []
 
@@ -122,6 +123,7 @@ class Store:
                 "finish_reason": finish_reason,
                 "articles_seen": self.counts["articles"],
                 "articles_unchanged": self.counts["unchanged"],
+                "articles_discovered": self.counts["discovered"],
                 "comments_seen": self.counts["comments"],
                 "threads_complete": self.counts["threads_complete"],
                 "threads_incomplete": self.counts["threads_incomplete"],
@@ -210,6 +212,8 @@ class Store:
             for item in items:
                 if isinstance(item, FetchItem):
                     self._write_fetch(item)
+                elif isinstance(item, DiscoveredItem):
+                    self._write_discovered(item)
                 elif isinstance(item, ThreadItem):
                     self._write_segment(segment)
                     segment = []
@@ -310,6 +314,22 @@ class Store:
         self.counts["comments"] += len(items)
         rows = [current[k] for k in dict.fromkeys(i["comment_id"] for i in items)]
         self._apply("comments", "comment_id", rows, outcomes, "comment_versions")
+
+    def _write_discovered(self, item: DiscoveredItem) -> None:
+        """Enrol a discovered article in the watch list, due at once; a known URL is left alone."""
+        inserted = self.db.execute(
+            "INSERT OR IGNORE INTO watchlist (url_key, url, source, source_url, added_at, published_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                item.url_key,
+                item.url,
+                item.source,
+                item.source_url,
+                item.found_at or iso(now_utc()),
+                item.published_at,
+            ],
+        ).rowcount
+        self.counts["discovered"] += inserted
 
     def _write_fetch(self, fetch: FetchItem) -> None:
         """HTTP validators for the next conditional GET; an unchanged page only moves last_seen."""
