@@ -23,10 +23,42 @@ def db(replica, tmp_path):
 
 def test_every_command_is_documented_with_an_example():
     runner = CliRunner()
-    for name, command in cli.commands.items():
-        result = runner.invoke(cli, [name, "--help"])
-        assert result.exit_code == 0, name
-        assert command.help and "Example" in command.help, name
+    commands = [([name], command) for name, command in cli.commands.items()]
+    commands += [
+        ([group, name], sub)
+        for group, command in cli.commands.items()
+        for name, sub in getattr(command, "commands", {}).items()
+    ]
+    assert len(commands) > 15
+    for path, command in commands:
+        result = runner.invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert command.help and "Example" in command.help, path
+
+
+def test_watch_and_sources_commands(tmp_path, replica):
+    runner = CliRunner()
+    db = ["--db", str(tmp_path / "w.db")]
+    url = f"{replica.base_url}/one-page-article/"
+    assert (
+        runner.invoke(cli, ["watch", "add", url, url + "#comments", *db]).output.strip()
+        == "1 added, 1 already watched"
+    )
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"# mine\n{url}\n{replica.base_url}/no-comments-article/\n")
+    assert "1 added, 1 already watched" in runner.invoke(cli, ["watch", "import", str(urls), *db]).output
+    listed = [
+        json.loads(line) for line in runner.invoke(cli, ["watch", "list", "--json", *db]).output.splitlines()
+    ]
+    assert sorted(e["url"] for e in listed) == sorted([url, f"{replica.base_url}/no-comments-article/"])
+    assert runner.invoke(cli, ["watch", "remove", url, *db]).exit_code == 0
+    result = runner.invoke(cli, ["watch", "remove", url, *db])
+    assert result.exit_code == 1 and "not on the watch list" in result.output
+    result = runner.invoke(cli, ["watch", "add", "file:///etc/passwd", *db])
+    assert result.exit_code == 1 and "not an http(s) URL" in result.output
+    assert runner.invoke(cli, ["sources", "add", f"{replica.base_url}/feed/", *db]).output.strip() == "added"
+    assert f"{replica.base_url}/feed/" in runner.invoke(cli, ["sources", "list", *db]).output
+    assert runner.invoke(cli, ["sources", "remove", f"{replica.base_url}/feed/", *db]).exit_code == 0
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
