@@ -64,7 +64,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.targets = parse_targets(url, urls_file)
+        self.targets = self.targets_from(url, urls_file)
         self.render = _render_mode(render, profile)
         if profile:
             # A site known only by its profile has no comment API we could call: browser only.
@@ -83,7 +83,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         **_: Any,
     ) -> None:
         """Raise ArgumentError for arguments this spider cannot run with (used before start)."""
-        parse_targets(url, urls_file)
+        cls.targets_from(url, urls_file)
         mode = _render_mode(render, profile)
         if profile:
             _profile_site(profile)
@@ -92,6 +92,11 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
                 playwright_settings(settings)
             except BrowserNotFound as exc:
                 raise ArgumentError(str(exc)) from exc
+
+    @classmethod
+    def targets_from(cls, url: str | None, urls_file: str | None) -> list[str]:
+        """The URLs to crawl, from the spider arguments."""
+        return parse_targets(url, urls_file)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -152,13 +157,8 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
                 response.url, self.parse_article, self.article_failed, validators=False
             )
             return
-        body = self._html_or_skip(response)
-        if body is None:
-            return
-        try:
-            page = boredpanda.parse_article_page(body, response.url)
-        except (NotHTML, NotAnArticle) as exc:
-            self._skip(response, "not_article", str(exc))
+        page = self._read_page(response, "not_article")
+        if page is None:
             return
         fetched_at = _now()
         page.article.fetched_at = fetched_at
@@ -224,14 +224,20 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             cb_kwargs={"article_id": article_id},
         )
 
-    def parse_list_page(self, response: Response, article_id: str) -> Iterator[Any]:
+    def _read_page(self, response: Response, skip_reason: str) -> boredpanda.ArticlePage | None:
+        """The adapter's reading of an HTML page, or None (counted and logged) for anything else."""
         body = self._html_or_skip(response)
         if body is None:
-            return
+            return None
         try:
-            page = boredpanda.parse_article_page(body, response.url)
+            return boredpanda.parse_article_page(body, response.url)
         except (NotHTML, NotAnArticle) as exc:
-            self._skip(response, "not_list_page", str(exc))
+            self._skip(response, skip_reason, str(exc))
+            return None
+
+    def parse_list_page(self, response: Response, article_id: str) -> Iterator[Any]:
+        page = self._read_page(response, "not_list_page")
+        if page is None:
             return
         self.crawler.stats.inc_value(f"{STATS}/list_pages")
         yield from self._list_items(page, _now())

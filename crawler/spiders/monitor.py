@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.dates import iso, now_utc
-from crawler.spiders.args import parse_choice
+from crawler.spiders.args import ArgumentError, parse_choice
 from crawler.spiders.article import ArticleSpider
 from crawler.store import open_db, queries, resolve_db_path
 
@@ -18,25 +18,20 @@ from crawler.store import open_db, queries, resolve_db_path
 class MonitorSpider(ArticleSpider):
     name = "monitor"
 
-    def __init__(self, all: str | None = None, render: str | None = None, **kwargs: Any):  # noqa: A002
-        # The targets come from the database once settings are known (from_crawler).
-        self.check_everything = parse_choice("all", all, ("0", "1", "yes", "no"), "0") in ("1", "yes")
-        super().__init__(url="https://placeholder.invalid/", render=render, **kwargs)
-        self.targets = []
-        self.user_hosts = set()
+    def __init__(self, all: str | None = None, **kwargs: Any):  # noqa: A002 - the argument users type
+        self.check_everything = _everything(all)
+        super().__init__(**kwargs)
 
     @classmethod
-    def check_arguments(
-        cls,
-        all: str | None = None,
-        render: str | None = None,
-        settings=None,  # noqa: A002
-        **kwargs: Any,
-    ) -> None:
-        parse_choice("all", all, ("0", "1", "yes", "no"), "0")
-        super().check_arguments(
-            url="https://placeholder.invalid/", render=render, settings=settings, **kwargs
-        )
+    def targets_from(cls, url: str | None, urls_file: str | None) -> list[str]:
+        if url or urls_file:
+            raise ArgumentError("monitor crawls the watch list: add URLs with `crawler watch add URL`")
+        return []  # read from the database once the settings are known (from_crawler)
+
+    @classmethod
+    def check_arguments(cls, all: str | None = None, **kwargs: Any) -> None:  # noqa: A002
+        _everything(all)
+        super().check_arguments(**kwargs)
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -52,7 +47,12 @@ class MonitorSpider(ArticleSpider):
         finally:
             db.close()
         spider.targets = [row["url"] for row in due]
+        # Watch-list hosts were named by the user (by hand, or as the host of a discovery source).
         spider.user_hosts = {urlsplit(u).hostname for u in spider.targets}
         if not spider.targets:
             spider.logger.info("Nothing is due")
         return spider
+
+
+def _everything(value: str | None) -> bool:
+    return parse_choice("all", value, ("0", "1", "yes", "no"), "0") in ("1", "yes")

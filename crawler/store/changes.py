@@ -87,6 +87,18 @@ def _event(
     }
 
 
+def _sample(entity_type: str, entity_id: str, article_id: str, run_id, at: str, up, down) -> dict[str, Any]:
+    return {
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "article_id": article_id,
+        "run_id": run_id,
+        "at": at,
+        "upvotes": up,
+        "downvotes": down,
+    }
+
+
 def _votes_text(up, down) -> str:
     return f"{'' if up is None else up}/{'' if down is None else down}"
 
@@ -194,15 +206,7 @@ def article_outcome(old: dict | None, item: dict[str, Any], run_id: int, at: str
             )
         )
         outcome.vote_samples.append(
-            {
-                "entity_type": "article",
-                "entity_id": row["article_id"],
-                "article_id": row["article_id"],
-                "run_id": run_id,
-                "at": at,
-                "upvotes": row["votes"],
-                "downvotes": None,
-            }
+            _sample("article", row["article_id"], row["article_id"], run_id, at, row["votes"], None)
         )
     row["last_changed_at"] = at if outcome.changes else old["last_changed_at"]
     return outcome
@@ -277,15 +281,7 @@ def list_item_outcome(
             )
         )
         outcome.vote_samples.append(
-            {
-                "entity_type": "list_item",
-                "entity_id": entity_id,
-                "article_id": item["article_id"],
-                "run_id": run_id,
-                "at": at,
-                "upvotes": row["points"],
-                "downvotes": None,
-            }
+            _sample("list_item", entity_id, item["article_id"], run_id, at, row["points"], None)
         )
     row["last_changed_at"] = at if outcome.changes else old["last_changed_at"]
     return outcome
@@ -420,15 +416,7 @@ def comment_outcome(
             )
         )
         outcome.vote_samples.append(
-            {
-                "entity_type": "comment",
-                "entity_id": comment_id,
-                "article_id": article_id,
-                "run_id": run_id,
-                "at": at,
-                "upvotes": row["upvotes"],
-                "downvotes": row["downvotes"],
-            }
+            _sample("comment", comment_id, article_id, run_id, at, row["upvotes"], row["downvotes"])
         )
     # A relative time gives an estimate that drifts with every crawl ("2 hours ago" seen an hour
     # later): keep the first of the finest estimates; an exact time always wins. Never an edit.

@@ -8,6 +8,7 @@ a crawl killed half-way leaves whole batches or nothing, never an event without 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -36,6 +37,14 @@ def _chunks(values: list, size: int = SQLITE_MAX_PARAMS) -> Iterable[list]:
         yield values[start : start + size]
 
 
+def _as_dict(item: Any) -> dict:
+    """A shallow dict of an item. Our items are flat dataclasses: copying their __dict__ is ~50x
+    cheaper than ItemAdapter.asdict (which recurses into every value), the store's largest cost."""
+    if dataclasses.is_dataclass(item):
+        return dict(vars(item))
+    return ItemAdapter(item).asdict()
+
+
 class Store:
     """The crawl's connection to the database: one run, buffered items, batched transactions."""
 
@@ -60,6 +69,7 @@ class Store:
         self.max_failures = max_failures
         self.warnings: list[str] = []
         self.buffer: list[Any] = []
+        self._column_cache: dict[str, list[str]] = {}
         self.run_id: int | None = None
         self.status: str | None = None
         self.counts = {
@@ -223,9 +233,9 @@ class Store:
             self._write_segment(segment)
 
     def _write_segment(self, items: list[Any]) -> None:
-        articles = [ItemAdapter(i).asdict() for i in items if isinstance(i, ArticleItem)]
-        list_items = [ItemAdapter(i).asdict() for i in items if isinstance(i, ListItem)]
-        comments = [ItemAdapter(i).asdict() for i in items if isinstance(i, CommentItem)]
+        articles = [_as_dict(i) for i in items if isinstance(i, ArticleItem)]
+        list_items = [_as_dict(i) for i in items if isinstance(i, ListItem)]
+        comments = [_as_dict(i) for i in items if isinstance(i, CommentItem)]
         if articles:
             self._write_articles(articles)
         if list_items:
@@ -246,11 +256,35 @@ class Store:
         rows = self._existing("articles", "article_id", list(article_ids))
         return {a for a, row in rows.items() if row.get("first_seen_run_id") == self.run_id}
 
+    def _upsert(self, table: str, pk, rows: list[dict]) -> None:
+        """INSERT … ON CONFLICT DO UPDATE of full rows with one executemany.
+
+        sqlite-utils' upsert_all re-derives the columns and JSON-encodes value by value for every
+        chunk; our rows are complete and flat, so one prepared statement does the same for a
+        fraction of the cost (the store's hot path).
+        """
+        if not rows:
+            return
+        columns = self._columns(table)
+        keys = [pk] if isinstance(pk, str) else list(pk)
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c not in keys)
+        sql = (
+            f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+        )
+        self.db.conn.executemany(sql, ([row.get(c) for c in columns] for row in rows))
+
+    def _columns(self, table: str) -> list[str]:
+        if table not in self._column_cache:
+            self._column_cache[table] = [c.name for c in self.db[table].columns]
+        return self._column_cache[table]
+
     def _apply(
         self, table: str, pk, rows: list[dict], outcomes: list[rules.Outcome], versions_table: str | None
     ):
         """Write full current rows (every column, so one upsert shape fits all) and the history."""
-        self.db[table].upsert_all(rows, pk=pk)
+        self._upsert(table, pk, rows)
         versions = [v for o in outcomes for v in o.versions]
         events = [c for o in outcomes for c in o.changes]
         samples = [s for o in outcomes for s in o.vote_samples]
