@@ -214,3 +214,27 @@ def test_layout_change_hiding_half_the_comments_warns_and_deletes_nothing(replic
     assert any("not marked deleted" in w for w in warnings)
     assert query(db, "SELECT count(*) AS n FROM comments WHERE status = 'deleted'") == [{"n": 0}]
     assert history_rows(db, second.run["run_id"]) == 0
+
+
+def test_run_every_repeats_in_the_foreground(replica, tmp_path):
+    db = tmp_path / "c.db"
+    CliRunner().invoke(cli, ["watch", "add", article_url(replica, ONE_PAGE_SLUG), "--db", str(db)])
+    env = {**os.environ, "PANDAWATCH_DB": str(db)}
+    command = [sys.executable, "-m", "crawler.cli", "run", "--every", "1s", "--all"]
+    loop = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 90
+        # A third run starts only after the second one's report was printed.
+        while time.monotonic() < deadline and not (
+            db.exists() and query(db, "SELECT count(*) AS n FROM runs")[0]["n"] >= 3
+        ):
+            time.sleep(0.2)
+    finally:
+        loop.terminate()
+        out, err = loop.communicate(timeout=30)
+    runs = query(db, "SELECT spider, status FROM runs WHERE status != 'running'")
+    assert len(runs) >= 2 and all(r == {"spider": "monitor", "status": "ok"} for r in runs)
+    assert out.count("next run in 1s") >= 2, err[-3000:]
+    assert "runs: 1 monitor ok" in out and "runs: 2 monitor ok" in out

@@ -438,6 +438,7 @@ def run_command(db_path, every, check_all, render, settings):
         if interval is None:
             sys.exit(code)
         console.print(f"next run in {every}")
+        sys.stdout.flush()  # a loop whose output goes to a log file shows each report when it happens
         time.sleep(max(0.0, started + interval - time.monotonic()))
 
 
