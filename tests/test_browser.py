@@ -212,3 +212,22 @@ def test_unknown_profile_is_one_clear_line(tmp_path):
     result = crawl(tmp_path / "c.db", ["https://example.com/a/"], args={"profile": "no-such-site"})
     assert result.returncode == 2 and "bundled profiles: boredpanda, zine" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_browser_refuses_a_redirect_to_an_unnamed_private_host(replica, tmp_path):
+    target = article_url(replica, SEED_SLUG).replace("127.0.0.1", "localhost")
+    start = f"{replica.base_url}/fault/redirect/?to={target}"
+    result = crawl(
+        tmp_path / "c.db", [start], args={"render": "browser"}, settings={**BROWSER, "RETRY_TIMES": "0"}
+    )
+    # refused before Chromium is involved: the browser only opens where Scrapy's redirects ended
+    assert result.stats["hostguard/refused/private_host"] == 1
+    assert "browser/pages_opened" not in result.stats
+    assert result.query("SELECT count(*) AS n FROM articles") == [{"n": 0}]
+    allowed = crawl(
+        tmp_path / "a.db",
+        [start],
+        args={"render": "browser"},
+        settings={**BROWSER, "ALLOW_PRIVATE_HOSTS": "True"},
+    )
+    assert allowed.query("SELECT count(*) AS n FROM articles") == [{"n": 1}]

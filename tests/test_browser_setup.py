@@ -8,6 +8,7 @@ from scrapy.settings import Settings
 from crawler.browser.setup import (
     CHROMIUM_ARGS,
     BrowserNotFound,
+    RequestFilter,
     abort_heavy_resources,
     find_executable,
     playwright_settings,
@@ -95,3 +96,13 @@ def test_heavy_resources_are_aborted(resource, aborted):
 
 def test_non_http_subresources_are_aborted():
     assert abort_heavy_resources(_Request("script", "file:///etc/passwd"))
+
+
+def test_page_scripts_cannot_reach_unnamed_private_hosts():
+    guard = RequestFilter({"127.0.0.1"}, allow_private=False)
+    assert not guard(_Request("document", "http://127.0.0.1:8000/a/"))  # named by the user
+    assert guard(_Request("fetch", "http://localhost:8000/admin"))  # same machine, other name
+    assert guard(_Request("xhr", "http://10.0.0.7/internal"))
+    assert guard(_Request("document", "http://169.254.169.254/latest/meta-data/"))
+    assert not guard(_Request("stylesheet", "http://10.0.0.7/x.css"))  # no answer reaches the page's code
+    assert not RequestFilter(set(), allow_private=True)(_Request("fetch", "http://10.0.0.7/internal"))

@@ -8,9 +8,15 @@ when neither is set and no system Chromium exists.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from crawler.hostguard import is_internal
+
+logger = logging.getLogger(__name__)
 
 ENV_EXECUTABLE = "PANDAWATCH_CHROMIUM"
 SYSTEM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -71,11 +77,44 @@ def launch_options(
 
 
 def abort_heavy_resources(request) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: skip images, fonts and media, and anything not http(s)."""
+    """Skip images, fonts and media, and anything not http(s)."""
     return request.resource_type in ABORTED_RESOURCES or not request.url.startswith(("http://", "https://"))
 
 
-def playwright_settings(settings) -> dict:
+#: Requests that could reach into the network the crawler runs in: pages (redirects included, which
+#: Chromium follows itself, past Scrapy's middlewares) and the page scripts' own requests.
+GUARDED_RESOURCES = frozenset({"document", "fetch", "xhr", "websocket", "eventsource"})
+
+
+class RequestFilter:
+    """PLAYWRIGHT_ABORT_REQUEST: heavy resources, and the browser's side of the host guard.
+
+    Hosts the user named may be anywhere; any other host a page or its scripts reach that resolves to a
+    private, loopback or link-local address is refused unless ALLOW_PRIVATE_HOSTS is set.
+    """
+
+    def __init__(self, named_hosts: set[str], allow_private: bool, crawler=None):
+        # the spider's own set (hostnames as urlsplit gives them, lower case): kept by reference, so
+        # hosts the spider learns later (the monitor's watch list) count too
+        self.named_hosts = named_hosts
+        self.allow_private = allow_private
+        self.crawler = crawler  # for its stats, which exist only once the crawl has started
+
+    def __call__(self, request) -> bool:
+        if abort_heavy_resources(request):
+            return True
+        if self.allow_private or request.resource_type not in GUARDED_RESOURCES:
+            return False
+        host = (urlsplit(request.url).hostname or "").lower()
+        if host in self.named_hosts or not is_internal(host):
+            return False
+        if self.crawler is not None:
+            self.crawler.stats.inc_value("hostguard/refused/browser_private_host")
+        logger.warning("Refused %s in the browser: private host nobody named", request.url)
+        return True
+
+
+def playwright_settings(settings, named_hosts: set[str] | None = None, crawler=None) -> dict:
     """The settings that route `meta["playwright"]` requests through Chromium (raises BrowserNotFound)."""
     handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
     executable = find_executable(settings.get("BROWSER_EXECUTABLE"))
@@ -87,7 +126,11 @@ def playwright_settings(settings) -> dict:
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(
             executable, settings.getbool("BROWSER_HEADLESS", True), settings.getlist("BROWSER_EXTRA_ARGS")
         ),
-        "PLAYWRIGHT_ABORT_REQUEST": abort_heavy_resources,
+        "PLAYWRIGHT_ABORT_REQUEST": RequestFilter(
+            named_hosts if named_hosts is not None else set(),
+            settings.getbool("ALLOW_PRIVATE_HOSTS"),
+            crawler,
+        ),
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": settings.getint("BROWSER_NAVIGATION_TIMEOUT", 30) * 1000,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": settings.getint("BROWSER_MAX_PAGES_PER_CONTEXT", 4),
         "RETRY_EXCEPTIONS": retry_exceptions,

@@ -17,6 +17,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.browser.setup import BrowserNotFound, playwright_settings
 from crawler.dates import iso, now_utc
+from crawler.hostguard import is_internal
 from crawler.sites import boredpanda
 from crawler.sites.boredpanda.article import NotAnArticle
 from crawler.sites.boredpanda.comments import BadAnswer
@@ -105,11 +106,18 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             # Settings may still change here (Scrapy freezes them after the spider is built): only
             # crawls that use the browser load scrapy-playwright and launch Chromium.
             try:
-                crawler.settings.update(playwright_settings(crawler.settings), priority="spider")
+                browser = playwright_settings(crawler.settings, spider.user_hosts, crawler)
+                crawler.settings.update(browser, priority="spider")
             except BrowserNotFound as exc:
                 raise ArgumentError(str(exc)) from exc
             spider._browser_setup()
         return spider
+
+    def host_allowed(self, url: str) -> bool:
+        host = urlsplit(url).hostname or ""
+        return (
+            host in self.user_hosts or self.settings.getbool("ALLOW_PRIVATE_HOSTS") or not is_internal(host)
+        )
 
     @property
     def tolerance(self) -> float:
@@ -124,7 +132,9 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         self.load_fetch_state(self.targets if self.render != "browser" else [])
         for url in self.targets:
             if self.render == "browser":
-                yield self.browser_request(url, self.parse_rendered, {"with_article": True})
+                # Plain HTTP first: Chromium follows redirects itself, past the host guard; Scrapy's
+                # redirects pass it, and the browser then opens the page where they ended.
+                yield scrapy.Request(url, callback=self.open_in_browser, errback=self.article_failed)
             else:
                 yield self.article_request(url, self.parse_article, self.article_failed)
 
@@ -176,8 +186,17 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         state = ThreadState(article_id=page.article.article_id, url=response.url, tolerance=self.tolerance)
         yield from self._absorb(state, thread, fetched_at)
 
+    def open_in_browser(self, response: Response) -> Iterator[Any]:
+        yield self.browser_request(response.url, self.parse_rendered, {"with_article": True})
+
     async def parse_rendered(self, response: Response, with_article: bool) -> AsyncIterator[Any]:
         """A page rendered in Chromium: expand its comments, then read it with the site adapter."""
+        if not self.host_allowed(response.url):
+            # The page itself redirected to a private host nobody named: nothing of it is kept.
+            await self._page_done(response.meta["playwright_page"], response.meta["playwright_context"])
+            self.crawler.stats.inc_value("hostguard/refused/browser_private_host")
+            self._skip(response, "private_host", "the browser was redirected to a private host nobody named")
+            return
         html, expansion, error = await self.render_and_expand(response)
         try:
             rendered = self.browser_site.parse(html or "", response.url)

@@ -48,7 +48,7 @@ class MonitorSpider(ArticleSpider):
             db.close()
         spider.targets = [row["url"] for row in due]
         # Watch-list hosts were named by the user (by hand, or as the host of a discovery source).
-        spider.user_hosts = {urlsplit(u).hostname for u in spider.targets}
+        spider.user_hosts.update(urlsplit(u).hostname for u in spider.targets)
         if not spider.targets:
             spider.logger.info("Nothing is due")
         return spider
