@@ -48,7 +48,8 @@ class ThreadState:
             return "comments load only with JavaScript: use -a render=browser or render=auto"
         reasons = []
         if self.requests_failed:
-            reasons.append(f"{self.requests_failed} of {self.requests_total} comment requests failed")
+            first = f" (first: {self.failures[0]})" if self.failures else ""
+            reasons.append(f"{self.requests_failed} of {self.requests_total} comment requests failed{first}")
         if self.browser_stop not in (None, "done"):
             reasons.append(f"browser stopped before the end of the thread: {self.browser_stop}")
         elif self.capped:
