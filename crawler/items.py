@@ -91,6 +91,9 @@ class ThreadItem:
     reason: str | None = None
     method: str = "api"
     fetched_at: str | None = None
+    #: every comment id the thread showed in this run: deletions are judged against this set, not
+    #: against what reached the database first (items of one thread are stored in no fixed order)
+    seen_ids: list[str] = field(default_factory=list)
 
 
 @dataclass

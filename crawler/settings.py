@@ -26,6 +26,9 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 RETRY_TIMES = 2
+# Items of one response processed at once. Our pipelines are synchronous, so more only costs
+# scheduling (Scrapy starts this many tasks per response: 100 by default).
+CONCURRENT_ITEMS = 16
 
 # -- Limits and safety -------------------------------------------------------------------------------
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024

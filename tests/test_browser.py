@@ -31,7 +31,7 @@ def comment_set(result) -> set[tuple]:
 
 
 def chromium_processes(marker: str) -> list[str]:
-    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    found = subprocess.run(["pgrep", "-f", "--", marker], capture_output=True, text=True)
     return found.stdout.split()
 
 

@@ -248,3 +248,18 @@ def test_endless_comment_list_stops_at_the_page_cap(replica, tmp_path):
     assert result.stats["article_spider/comments_page_cap_reached"] == 1
     [article] = result.query("SELECT comments_complete, comments_incomplete_reason FROM articles")
     assert article["comments_complete"] == 0 and "COMMENTS_MAX_PAGES" in article["comments_incomplete_reason"]
+
+
+def test_thread_accounting_holds_when_scrapy_interleaves_callbacks(replica, replica_site, tmp_path):
+    # Few concurrent items make Scrapy consume callback outputs lazily and interleaved; a thread must
+    # still finish only after its last follow-up, and a re-crawl must record nothing.
+    settings = {"CONCURRENT_ITEMS": "2", "COMMENTS_RECHECK_AFTER": "0", "STORE_BATCH_SIZE": "7"}
+    url = article_url(replica, BIG_THREAD_SLUG)
+    first = crawl(tmp_path / "c.db", [url], settings=settings)
+    expected = len(model_thread(replica_site, BIG_THREAD_SLUG))
+    assert first.query("SELECT comments_complete, comments_loaded FROM articles") == [
+        {"comments_complete": 1, "comments_loaded": expected}
+    ]
+    second = crawl(tmp_path / "c.db", [url], settings=settings)
+    assert second.query("SELECT count(*) AS n FROM changes WHERE run_id = 2") == [{"n": 0}]
+    assert second.query("SELECT count(*) AS n FROM comments WHERE status = 'live'") == [{"n": expected}]

@@ -36,6 +36,7 @@ def _items(n_comments: int):
         end_reached=True,
         complete=True,
         fetched_at="2026-11-26T10:00:00+00:00",
+        seen_ids=[f"x:{i}" for i in range(n_comments)],
     )
 
 
@@ -94,3 +95,27 @@ def test_database_path_resolution(monkeypatch, tmp_path):
     monkeypatch.setenv("PANDAWATCH_DB", str(tmp_path / "env.db"))
     assert resolve_db_path() == tmp_path / "env.db"
     assert str(resolve_db_path("explicit.db")) == "explicit.db"
+
+
+def test_deletions_do_not_depend_on_the_order_items_arrive(tmp_path):
+    path = tmp_path / "s.db"
+    store = Store.open(path, batch_size=5)
+    store.start_run("test")
+    for item in _items(10):
+        store.add(item)
+    store.finish_run("finished")
+    # Second run: the thread's summary reaches the store before its comments (another batch), and
+    # comment x:9 is really gone.
+    store.start_run("test")
+    items = list(_items(10))
+    thread = items[-1]
+    thread.seen_ids = [f"x:{i}" for i in range(9)]
+    thread.loaded = 9
+    for item in [items[0], thread, *items[1:10]]:
+        store.add(item)
+    store.finish_run("finished")
+    store.close()
+    assert query(path, "SELECT entity_id, kind FROM changes WHERE run_id = 2") == [
+        {"entity_id": "x:9", "kind": "deleted"}
+    ]
+    assert query(path, "SELECT count(*) AS n FROM comments WHERE status = 'live'") == [{"n": 9}]

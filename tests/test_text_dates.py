@@ -52,3 +52,27 @@ def test_absolute_dates_become_utc():
     assert parse_absolute("2024-10-25T08:00:00+02:00") == "2024-10-25T06:00:00+00:00"
     assert parse_absolute("Fri, 25 Oct 2024 08:00:00 +0000") == "2024-10-25T08:00:00+00:00"
     assert parse_absolute("not a date at all") is None
+
+
+def test_fast_relative_times_agree_with_dateparser():
+    import dateparser
+
+    from crawler import dates
+
+    base = dates._ANCHOR.replace(tzinfo=None)
+    for phrase in (
+        "2 months ago",
+        "1 month ago",
+        "an hour ago",
+        "3 weeks ago",
+        "5 years ago",
+        "45 seconds ago",
+        "a day ago",
+        "12 minutes ago",
+    ):
+        parsed = dateparser.parse(
+            phrase, languages=["en"], settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": "past"}
+        )
+        assert dates._simple_offset(phrase) == base - parsed, phrase
+    assert dates._simple_offset("yesterday") is None  # left to dateparser
+    assert estimate_relative("yesterday", "2026-11-26T10:00:00+00:00") == ("2026-11-25T10:00:00+00:00", "day")

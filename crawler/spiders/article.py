@@ -275,45 +275,57 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
 
     # -- the comment thread --------------------------------------------------------------------
 
-    def _absorb(self, state: ThreadState, page: ThreadPage, fetched_at: str) -> Iterator[Any]:
-        """Emit a thread page's comments, request its follow-ups, and close the thread when done."""
+    def _absorb(self, state: ThreadState, page: ThreadPage, fetched_at: str) -> list[Any]:
+        """A thread page's comments, its follow-up requests and, when nothing is pending, the thread's
+        ThreadItem.
+
+        Returns a list, not a generator: Scrapy consumes a callback's output lazily, interleaved with
+        other callbacks, and a thread whose follow-ups were not counted yet would look finished.
+        """
         if page.reported_total is not None:
             state.reported_total = page.reported_total
         state.end_reached |= page.end_reached
         state.needs_browser |= page.needs_browser
+        output: list[Any] = []
         for comment in page.comments:
             comment.article_id = state.article_id
             comment.fetched_at = fetched_at
             state.seen.add(comment.comment_id)
-            yield comment
+            output.append(comment)
         for follow_up in page.follow_ups:
-            if follow_up.key in state.requested:
-                continue
-            if follow_up.kind == "comments_page" and state.pages_requested >= self.max_pages:
-                # A comment list that never ends (or a bug in the site) must not page forever.
-                state.capped = True
-                self.crawler.stats.inc_value(f"{STATS}/comments_page_cap_reached")
-                continue
-            if follow_up.kind == "comments_page":
-                state.pages_requested += 1
-            state.requested.add(follow_up.key)
-            state.requests_total += 1
-            state.pending += 1
-            self.crawler.stats.inc_value(f"{STATS}/follow_up/{follow_up.kind}")
-            yield scrapy.FormRequest(
-                follow_up.url,
-                formdata=follow_up.formdata,
-                method=follow_up.method,
-                callback=self.parse_follow_up,
-                errback=self.follow_up_failed,
-                cb_kwargs={"state": state, "follow_up": follow_up},
-                dont_filter=True,
-            )
-        yield from self._maybe_finish(state)
+            request = self._follow_up_request(state, follow_up)
+            if request is not None:
+                output.append(request)
+        output.extend(self._finish_if_done(state))
+        return output
 
-    def _maybe_finish(self, state: ThreadState) -> Iterator[Any]:
+    def _follow_up_request(self, state: ThreadState, follow_up: FollowUp) -> scrapy.Request | None:
+        if follow_up.key in state.requested:
+            return None
+        if follow_up.kind == "comments_page" and state.pages_requested >= self.max_pages:
+            # A comment list that never ends (or a bug in the site) must not page forever.
+            state.capped = True
+            self.crawler.stats.inc_value(f"{STATS}/comments_page_cap_reached")
+            return None
+        if follow_up.kind == "comments_page":
+            state.pages_requested += 1
+        state.requested.add(follow_up.key)
+        state.requests_total += 1
+        state.pending += 1
+        self.crawler.stats.inc_value(f"{STATS}/follow_up/{follow_up.kind}")
+        return scrapy.FormRequest(
+            follow_up.url,
+            formdata=follow_up.formdata,
+            method=follow_up.method,
+            callback=self.parse_follow_up,
+            errback=self.follow_up_failed,
+            cb_kwargs={"state": state, "follow_up": follow_up},
+            dont_filter=True,
+        )
+
+    def _finish_if_done(self, state: ThreadState) -> list[Any]:
         if state.pending or state.finished:
-            return
+            return []
         state.finished = True
         item = state.item(_now())
         key = "complete" if item.complete else "incomplete"
@@ -321,29 +333,28 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         self.crawler.stats.inc_value(f"{STATS}/comments_loaded", item.loaded)
         if not item.complete:
             self.logger.warning("Comments of %s incomplete: %s", state.url, item.reason)
-        yield item
+        return [item]
 
-    def parse_follow_up(self, response: Response, state: ThreadState, follow_up: FollowUp) -> Iterator[Any]:
+    def parse_follow_up(self, response: Response, state: ThreadState, follow_up: FollowUp) -> list[Any]:
         state.pending -= 1
         try:
             page = boredpanda.parse_answer(follow_up, response.body, state.article_id, response.url)
         except BadAnswer as exc:
-            yield from self._failed(state, follow_up, str(exc))
-            return
-        yield from self._absorb(state, page, _now())
+            return self._failed(state, follow_up, str(exc))
+        return self._absorb(state, page, _now())
 
-    def follow_up_failed(self, failure) -> Iterator[Any]:
+    def follow_up_failed(self, failure) -> list[Any]:
         state: ThreadState = failure.request.cb_kwargs["state"]
         follow_up: FollowUp = failure.request.cb_kwargs["follow_up"]
         state.pending -= 1
-        yield from self._failed(state, follow_up, failure.getErrorMessage())
+        return self._failed(state, follow_up, failure.getErrorMessage())
 
-    def _failed(self, state: ThreadState, follow_up: FollowUp, message: str) -> Iterator[Any]:
+    def _failed(self, state: ThreadState, follow_up: FollowUp, message: str) -> list[Any]:
         state.requests_failed += 1
         state.failures.append(f"{follow_up.key}: {message}")
         self.crawler.stats.inc_value(f"{STATS}/request_error/{follow_up.kind}")
         self.logger.error("Comment request %s for %s failed: %s", follow_up.key, state.url, message)
-        yield from self._maybe_finish(state)
+        return self._finish_if_done(state)
 
 
 __all__ = ["ArgumentError", "ArticleSpider"]

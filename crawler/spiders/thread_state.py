@@ -74,4 +74,5 @@ class ThreadState:
             reason=reason,
             method=self.method,
             fetched_at=fetched_at,
+            seen_ids=sorted(self.seen),
         )

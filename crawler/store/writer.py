@@ -430,23 +430,21 @@ class Store:
             self.notes.append(f"comments of {thread.url} incomplete, nothing marked deleted: {thread.reason}")
             return
         self.counts["threads_complete"] += 1
-        missing = list(
+        seen = set(thread.seen_ids)
+        live = list(
             self.db.query(
-                "SELECT comment_id, article_id, text FROM comments WHERE article_id = ? "
-                "AND status = 'live' AND last_seen_run_id IS NOT ?",
-                [thread.article_id, self.run_id],
+                "SELECT comment_id, article_id, text FROM comments WHERE article_id = ? AND status = 'live'",
+                [thread.article_id],
             )
         )
+        missing = [c for c in live if c["comment_id"] not in seen]
         if not missing:
             return
-        live = self.db.execute(
-            "SELECT count(*) FROM comments WHERE article_id = ? AND status = 'live'", [thread.article_id]
-        ).fetchone()[0]
-        if len(missing) > 5 and len(missing) > live * self.mass_delete:
+        if len(missing) > 5 and len(missing) > len(live) * self.mass_delete:
             # Half a thread vanishing at once is far likelier a layout or endpoint change than a purge.
             self.warnings.append(
-                f"{len(missing)} of {live} comments of {thread.url} missing from a complete load: not marked "
-                f"deleted (over MONITOR_MASS_DELETE={self.mass_delete:.0%}; check the page)"
+                f"{len(missing)} of {len(live)} comments of {thread.url} missing from a complete load: "
+                f"not marked deleted (over MONITOR_MASS_DELETE={self.mass_delete:.0%}; check the page)"
             )
             return
         events = rules.deletion_events(missing, self.run_id, at)

@@ -18,7 +18,7 @@ from lxml.html import HtmlElement, tostring
 
 from crawler.dates import parse_absolute
 from crawler.items import ArticleItem, ListItem
-from crawler.sites.html import attr, first, parse_html, text_of, to_int
+from crawler.sites.html import attr, first, parse_html, select, text_of, to_int
 from crawler.sites.thread import ThreadPage
 from crawler.text import is_boilerplate
 from crawler.urls import url_hash
@@ -91,7 +91,7 @@ class ArticlePage:
 
 def _json_ld(root: HtmlElement) -> dict:
     """The page's NewsArticle/Article JSON-LD object, {} when absent or broken."""
-    for script in root.cssselect('script[type="application/ld+json"]'):
+    for script in select(root, 'script[type="application/ld+json"]'):
         try:
             data = json.loads(script.text or "")
         except ValueError:
@@ -114,7 +114,7 @@ def _meta(root: HtmlElement, prop: str) -> str | None:
 
 
 def _meta_all(root: HtmlElement, prop: str) -> list[str]:
-    return [m.get("content").strip() for m in root.cssselect(f'meta[property="{prop}"]') if m.get("content")]
+    return [m.get("content").strip() for m in select(root, f'meta[property="{prop}"]') if m.get("content")]
 
 
 def _ld_author(ld: dict) -> tuple[str | None, str | None]:
@@ -139,13 +139,13 @@ def _body(content: HtmlElement | None) -> tuple[str | None, str | None, list[str
         return None, None, []
     content = copy.deepcopy(content)
     credits = []
-    for el in content.cssselect(".image-credits, .image-source, .credits"):
+    for el in select(content, ".image-credits, .image-source, .credits"):
         text = text_of(el)
         if text:
             credits.append(text.removeprefix("Image credits:").removeprefix("Image credit:").strip())
         el.drop_tree()
     for css in BODY_FURNITURE:
-        for el in content.cssselect(css):
+        for el in select(content, css):
             el.drop_tree()
     text = text_of(content)
     paragraphs = [p for p in (text or "").split("\n\n") if p and not is_boilerplate(p)]
@@ -166,7 +166,7 @@ def _page_numbers(root: HtmlElement) -> tuple[int, int]:
 
 def _list_items(root: HtmlElement, article_id: str, page: int, base_url: str) -> list[ListItem]:
     items = []
-    for index, el in enumerate(root.cssselect("div.open-list-items > div.open-list-item"), start=1):
+    for index, el in enumerate(select(root, "div.open-list-items > div.open-list-item"), start=1):
         title_el = first(el, "div.open-list-header h2")
         img = first(el, "span.shareable-image-block img")
         image = attr(img, "data-src") or attr(img, "src")
@@ -190,7 +190,7 @@ def _list_items(root: HtmlElement, article_id: str, page: int, base_url: str) ->
 
 
 def is_article_page(root: HtmlElement) -> bool:
-    return bool(root.cssselect("article.post[data-post-id], h1.post-title, div.post-content"))
+    return bool(select(root, "article.post[data-post-id], h1.post-title, div.post-content"))
 
 
 def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
@@ -210,7 +210,7 @@ def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
     this_page, pages = _page_numbers(root)
     next_link = first(root, ".pagination-combined .pagination a.next")
     next_url = urljoin(url, next_link.get("href")) if next_link is not None else None
-    is_list = bool(root.cssselect("body.single-open-list-post, div.open-list-items"))
+    is_list = bool(select(root, "body.single-open-list-post, div.open-list-items"))
     list_items = _list_items(root, article_id, this_page, url) if is_list else []
     if this_page > 1:
         # Later pages of a list article carry list items only; the article is read from page 1.
@@ -240,7 +240,7 @@ def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
     tags = (
         _ld_keywords(ld)
         or _meta_all(root, "article:tag")
-        or [t for t in (text_of(a) for a in root.cssselect(".post-tags ul li a")) if t]
+        or [t for t in (text_of(a) for a in select(root, ".post-tags ul li a")) if t]
     )
     comments_block = first(root, "div.post-comments")
     article = ArticleItem(

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 
 from crawler.items import CommentItem
-from crawler.sites.html import attr, child, children, first, parse_fragment, text_of, to_int
+from crawler.sites.html import attr, child, children, first, parse_fragment, select, text_of, to_int
 from crawler.sites.thread import FollowUp, ThreadPage
 
 AJAX_PATH = "/blog/wp-admin/admin-ajax.php"
@@ -42,7 +42,7 @@ def _comment_from(el: HtmlElement, article_id: str | None, base_url: str) -> Com
     time_el = first(scope, "time.comment-time, .comment-time")
     text_el = child(el, "comment-text")
     truncated = attr(text_el, "data-truncated") == "true" or (
-        text_el is not None and bool(text_el.cssselect("a.read-more"))
+        text_el is not None and bool(select(text_el, "a.read-more"))
     )
     votes = child(el, "comment-votes")
     replies = child(el, "comment-replies")
@@ -115,7 +115,7 @@ def parse_comments_html(containers: list[HtmlElement], article_id: str | None, b
     """
     page = ThreadPage()
     seen: set[str] = set()
-    elements = [el for c in containers for el in c.cssselect("div.comment[data-comment-id]")]
+    elements = [el for c in containers for el in select(c, "div.comment[data-comment-id]")]
     for el in elements:
         if not el.get("data-comment-id", "").strip():
             continue
@@ -141,17 +141,17 @@ def parse_comments_html(containers: list[HtmlElement], article_id: str | None, b
 
 def initial_thread(root: HtmlElement, article_id: str, post_id: str | None, base_url: str) -> ThreadPage:
     """The thread as the article page shows it: page 1 of comments, and what to request next."""
-    blocks = root.cssselect("div.post-comments")
+    blocks = select(root, "div.post-comments")
     if not blocks:
         return ThreadPage(end_reached=True, reported_total=None)
     block = blocks[0]
     reported = to_int(block.get("data-comments-count"))
     post_id = block.get("data-post-id") or post_id
-    if block.get("data-lazy") == "true" and not block.cssselect("div.comment"):
+    if block.get("data-lazy") == "true" and not select(block, "div.comment"):
         return ThreadPage(reported_total=reported, needs_browser=bool(reported))
     page = parse_comments_html(blocks, article_id, base_url)
     page.reported_total = reported
-    more = any(b.cssselect("button.load-more-comments") for b in blocks)
+    more = any(select(b, "button.load-more-comments") for b in blocks)
     if more and post_id:
         # The page shows page 1 at the default 20 per page; paging at 50 must start again at page 1
         # (page 2 at 50 per page starts at the 51st comment). Repeats are deduplicated.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin
 
-from crawler.sites.html import parse_html
+from crawler.sites.html import parse_html, select
 
 
 def parse_listing(html: str | bytes, url: str) -> tuple[list[str], str | None]:
@@ -12,8 +12,8 @@ def parse_listing(html: str | bytes, url: str) -> tuple[list[str], str | None]:
     root = parse_html(html)
     links = [
         urljoin(url, a.get("href"))
-        for a in root.cssselect("section.posts article.post a.title")
+        for a in select(root, "section.posts article.post a.title")
         if a.get("href")
     ]
-    following = root.cssselect("a.next-page")
+    following = select(root, "a.next-page")
     return list(dict.fromkeys(links)), urljoin(url, following[0].get("href")) if following else None
