@@ -38,23 +38,48 @@ class Section:
         """Append a row; `runs` are the per-run values, already formatted."""
         self.rows.append(Row(measure, value, " ".join(runs), goal, met))
 
-    def add_median(self, measure: str, values: list[float], fmt: Callable[[float], str]) -> None:
-        """Append a row of the median of `values`, each run formatted with `fmt`."""
-        self.add(measure, fmt(statistics.median(values)), map(fmt, values))
+    def add_median(
+        self, measure: str, values: list[float], fmt: Callable[[float], str], at_least: float | None = None
+    ) -> None:
+        """Append a row of the median of `values`, each run formatted with `fmt`.
+
+        With `at_least`, the row's goal is that the median is at least that much.
+        """
+        value = statistics.median(values)
+        if at_least is None:
+            self.add(measure, fmt(value), map(fmt, values))
+        else:
+            self.add(measure, fmt(value), map(fmt, values), f">= {fmt(at_least)}", value >= at_least)
+
+    def add_zero(self, measure: str, counts: list[int]) -> None:
+        """Append a row of counts whose goal is 0 in every run; its value is the largest."""
+        self.add(measure, count(max(counts)), map(count, counts), "0", max(counts) == 0)
 
     def add_ratio(
-        self, measure: str, top: list[float], bottom: list[float], goal: float | None = None
+        self,
+        measure: str,
+        top: list[float],
+        bottom: list[float],
+        goal: float | None = None,
+        at_most: bool = False,
+        fmt: Callable[[float], str] | None = None,
     ) -> None:
-        """Append median(top) / median(bottom); its runs are the ratios of the side-by-side pairs.
+        """Append the median of top[i] / bottom[i], each pair measured side by side.
 
-        With a `goal`, the row says whether the ratio is at least the goal.
+        The median of the pairs' ratios, rather than the ratio of the medians, so that a burst of load
+        from other processes slows both sides of one pair instead of one side of the comparison.
+        With a `goal`, the row says whether the ratio is at least the goal (at most, with `at_most`).
+        Ratios are written as "0.25x", or with `fmt` (`percent`, say).
         """
-        value = statistics.median(top) / statistics.median(bottom)
-        runs = [ratio(t / b) for t, b in zip(top, bottom, strict=True)]
+        fmt = fmt or ratio
+        ratios = [t / b for t, b in zip(top, bottom, strict=True)]
+        value = statistics.median(ratios)
         if goal is None:
-            self.add(measure, ratio(value), runs)
+            self.add(measure, fmt(value), map(fmt, ratios))
+        elif at_most:
+            self.add(measure, fmt(value), map(fmt, ratios), f"<= {fmt(goal)}", value <= goal)
         else:
-            self.add(measure, ratio(value), runs, f">= {ratio(goal)}", value >= goal)
+            self.add(measure, fmt(value), map(fmt, ratios), f">= {fmt(goal)}", value >= goal)
 
     def render(self) -> str:
         """The section as aligned plain text."""
@@ -92,3 +117,18 @@ def ratio(value: float) -> str:
 
 def count(value: float) -> str:
     return f"{value:,.0f}"
+
+
+def size(value: float) -> str:
+    """Bytes in decimal units (a GB is 10^9 bytes): "1.23 GB", "456 MB", "7.8 MB", "123 kB"."""
+    if value >= 1e9:
+        return f"{value / 1e9:.2f} GB"
+    if value >= 1e7:
+        return f"{value / 1e6:.0f} MB"
+    if value >= 1e6:
+        return f"{value / 1e6:.1f} MB"
+    return f"{value / 1e3:.0f} kB"
+
+
+def percent(value: float) -> str:
+    return f"{value:.1%}"

@@ -1,8 +1,9 @@
-"""Run the benchmarks and print their tables: `python -m benchmarks.run [--quick]` from the project root.
+"""Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Three sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Six sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
-Store throughput against raw sqlite-utils, and what an unchanged re-crawl costs and records. Goals are
+Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
+against the browser path, a long browser crawl's memory, and a second monitoring run. Goals are
 printed as met or not met; the exit status is non-zero only when a benchmark crashed.
 """
 
@@ -16,26 +17,35 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from statistics import median
 
 import scrapy
 
 from benchmarks import synthetic
-from benchmarks.crawls import crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
+from benchmarks.browser_crawls import api_vs_browser, browser_crawl
+from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
+from benchmarks.monitoring import monitoring_rerun
 from benchmarks.report import Section, count, per_second, seconds
 from benchmarks.results import history_rows, thread_summary
-from benchmarks.writes import raw_rows, time_item_conversion, time_raw, time_store
+from benchmarks.writes import raw_rows, time_raw, time_store
 
+#: How a section is measured: called once, it returns the section's table.
+Measure = Callable[[], Section]
 #: Issue 3: the crawl at least half as fast as `scrapy bench`, the Store at least half as fast as raw.
 THROUGHPUT_GOAL = 0.5
+#: Two re-crawls of an unchanged site. As users run it, unchanged article pages answer 304 and their
+#: comment threads (complete less than COMMENTS_RECHECK_AFTER ago) are skipped; in full, with
+#: conditional GET off, every page and comment is parsed and compared with the store again, as happens
+#: whenever a page changed (a vote count is enough) or its thread is due for a re-check.
+RECRAWLS = {"re-crawl": {}, "full re-crawl": {"CONDITIONAL_GET": "False"}}
 
 
 @dataclass(frozen=True)
 class Profile:
-    """How big and how often: the bench site's size and the repeats of each measure."""
+    """How big and how often: the bench sites' sizes and the repeats of each measure."""
 
     name: str
     articles: int
@@ -43,10 +53,27 @@ class Profile:
     crawl_repeats: int
     store_repeats: int
     bench_seconds: int
+    browser_pages: int
 
 
-FULL = Profile("full", articles=200, comments_each=50, crawl_repeats=3, store_repeats=5, bench_seconds=10)
-QUICK = Profile("quick", articles=40, comments_each=50, crawl_repeats=1, store_repeats=2, bench_seconds=4)
+FULL = Profile(
+    "full",
+    articles=200,
+    comments_each=50,
+    crawl_repeats=3,
+    store_repeats=5,
+    bench_seconds=10,
+    browser_pages=100,
+)
+QUICK = Profile(
+    "quick",
+    articles=40,
+    comments_each=50,
+    crawl_repeats=1,
+    store_repeats=2,
+    bench_seconds=4,
+    browser_pages=15,
+)
 
 
 def crawl_throughput(profile: Profile, urls_file: Path, workdir: Path) -> Section:
@@ -89,15 +116,14 @@ def store_throughput(profile: Profile, workdir: Path) -> Section:
     """Section 2: Store writes (fresh, then an identical re-write) against raw sqlite-utils upserts."""
     items = synthetic.items(profile.articles, profile.comments_each)
     rows = raw_rows(items)
-    fresh, raw, rewrite, conversion, added = [], [], [], [], []
+    fresh, raw, rewrite, added = [], [], [], []
     for repeat in range(profile.store_repeats):
         path = workdir / f"store-{repeat}.db"
-        fresh.append(time_store(items, path)[0])
+        fresh.append(time_store(items, path))
         raw.append(time_raw(rows, workdir / f"raw-{repeat}.db"))
         before = sum(history_rows(path).values())
-        rewrite.append(time_store(items, path)[0])
+        rewrite.append(time_store(items, path))
         added.append(sum(history_rows(path).values()) - before)
-        conversion.append(time_item_conversion(items))
     store_rate = [len(items) / t for t in fresh]
     raw_rate = [len(items) / t for t in raw]
     section = Section(
@@ -108,60 +134,67 @@ def store_throughput(profile: Profile, workdir: Path) -> Section:
     section.add_median("(b) raw sqlite-utils upsert_all, rows/s", raw_rate, per_second)
     section.add_ratio("(a) / (b)", store_rate, raw_rate, THROUGHPUT_GOAL)
     section.add_median("(c) Store, identical re-write, rows/s", [len(items) / t for t in rewrite], per_second)
-    section.add("(c) history rows added", count(max(added)), map(count, added), "0", max(added) == 0)
-    section.add_median("item -> dict inside (a) (ItemAdapter.asdict)", conversion, seconds)
-    section.notes.append(
-        f"item -> dict is {median(conversion) / median(fresh):.0%} of (a)'s median time; "
-        f"(b) gets its rows as dicts built before the clock starts"
-    )
+    section.add_zero("(c) history rows added", added)
+    section.notes.append("(b) gets its rows as dicts built before the clock starts")
     return section
 
 
+def _add_crawl_costs(
+    section: Section, name: str, crawls: list[CrawlResult], baseline: list[CrawlResult] | None = None
+) -> None:
+    """Rows of what `crawls` cost: responses, wall time, CPU time (and its ratio to `baseline`'s)."""
+    cpu = [crawl.process.cpu_seconds for crawl in crawls]
+    section.add_median(f"{name}: responses", [c.stats["downloader/response_count"] for c in crawls], count)
+    section.add_median(f"{name}: wall time", [crawl.process.wall_seconds for crawl in crawls], seconds)
+    section.add_median(f"{name}: CPU time of the crawl process", cpu, seconds)
+    if baseline is not None:
+        section.add_ratio(f"{name} / first crawl, CPU time", cpu, [c.process.cpu_seconds for c in baseline])
+
+
 def unchanged_recrawl(profile: Profile, urls_file: Path, workdir: Path) -> Section:
-    """Section 3: the same site crawled twice into one database; the second crawl must record nothing."""
-    first, second, of_run, added = [], [], [], []
+    """Section 3: the same site crawled again into the same database; the re-crawls must record nothing."""
+    first: list[CrawlResult] = []
+    again: dict[str, list[CrawlResult]] = {name: [] for name in RECRAWLS}
+    of_run: dict[str, list[int]] = {name: [] for name in RECRAWLS}
+    added: dict[str, list[int]] = {name: [] for name in RECRAWLS}
+    by_table: dict[str, Counter[str]] = {name: Counter() for name in RECRAWLS}
     for repeat in range(profile.crawl_repeats):
         path = workdir / f"recrawl-{repeat}.db"
-        first.append(crawl_articles(urls_file, path).wall_seconds)
-        before = sum(history_rows(path).values())
-        recrawl = crawl_articles(urls_file, path)
-        second.append(recrawl.wall_seconds)
-        of_run.append(history_rows(path, recrawl.run_id))
-        added.append(sum(history_rows(path).values()) - before)
+        first.append(crawl_articles(urls_file, path))
+        for name, settings in RECRAWLS.items():
+            before = sum(history_rows(path).values())
+            crawl = crawl_articles(urls_file, path, settings)
+            again[name].append(crawl)
+            tables = history_rows(path, crawl.run_id)
+            by_table[name].update(tables)
+            of_run[name].append(sum(tables.values()))
+            added[name].append(sum(history_rows(path).values()) - before)
     section = Section("3. Unchanged re-crawl (issue 4)")
-    section.add_median("first crawl, wall time", first, seconds)
-    section.add_median("re-crawl, wall time", second, seconds)
-    section.add_ratio("re-crawl / first crawl", second, first)
-    for table in of_run[0]:
-        values = [counts[table] for counts in of_run]
-        section.add(
-            f"{table} rows of the re-crawl's run",
-            count(max(values)),
-            map(count, values),
-            "0",
-            max(values) == 0,
-        )
-    section.add(
-        "history rows added by the re-crawl (any run_id)",
-        count(max(added)),
-        map(count, added),
-        "0",
-        max(added) == 0,
-    )
+    _add_crawl_costs(section, "first crawl", first)
+    for name in RECRAWLS:
+        _add_crawl_costs(section, name, again[name], first)
+        section.add_zero(f"{name}: history rows of its run", of_run[name])
+        section.add_zero(f"{name}: history rows added (any run_id)", added[name])
+        tables = ", ".join(f"{table} {total}" for table, total in by_table[name].items())
+        section.notes.append(f"{name}, history rows of its runs by table: {tables}")
     return section
 
 
 def _header(profile: Profile) -> str:
+    versions = (
+        f"Python {platform.python_version()}, Scrapy {scrapy.__version__}, SQLite {sqlite3.sqlite_version}"
+    )
     return (
         f"Panda Watch benchmarks, {profile.name} profile: bench site {profile.articles} articles x "
-        f"{profile.comments_each} comments; crawls repeated {profile.crawl_repeats}x, store writes "
-        f"{profile.store_repeats}x.\nValues are medians (ratios: of the medians); 'runs' lists each run "
-        f"in order.\nPython {platform.python_version()}, Scrapy {scrapy.__version__}, SQLite "
-        f"{sqlite3.sqlite_version}, {os.cpu_count()} CPUs."
+        f"{profile.comments_each} comments, browser crawl {profile.browser_pages} pages; crawls repeated "
+        f"{profile.crawl_repeats}x, store writes {profile.store_repeats}x.\n"
+        "Values are medians; a ratio is the median of the ratios of side-by-side pairs; 'runs' lists "
+        "each run in order.\n"
+        f"{versions}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}."
     )
 
 
-def _run_section(name: str, measure: Callable[[], Section]) -> bool:
+def _run_section(name: str, measure: Measure) -> bool:
     """Print one section's table, or its traceback; return whether it ran without crashing."""
     started = time.perf_counter()
     try:
@@ -169,18 +202,48 @@ def _run_section(name: str, measure: Callable[[], Section]) -> bool:
     except Exception:
         print(f"{name}: CRASHED\n{traceback.format_exc()}", flush=True)
         return False
-    print(f"{section.render()}\n  ({time.perf_counter() - started:.0f} s)\n", flush=True)
+    took, load = time.perf_counter() - started, os.getloadavg()[0]
+    print(f"{section.render()}\n  ({took:.0f} s; load average at the end: {load:.1f})\n", flush=True)
     return True
 
 
-def main(argv: list[str] | None = None) -> int:
+def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tuple[str, Measure]]:
+    """Every section by number: its name, and how to measure it."""
+    repeats = profile.crawl_repeats
+    return {
+        1: ("1. Crawl throughput", lambda: crawl_throughput(profile, urls_file, workdir)),
+        2: ("2. Store throughput", lambda: store_throughput(profile, workdir)),
+        3: ("3. Unchanged re-crawl", lambda: unchanged_recrawl(profile, urls_file, workdir)),
+        4: ("4. API vs browser", lambda: api_vs_browser(repeats, workdir)),
+        5: ("5. Browser crawl", lambda: browser_crawl(profile.browser_pages, repeats, workdir)),
+        6: (
+            "6. Monitoring, second run",
+            lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
+        ),
+    }
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="a small site and fewer repeats, to check the benchmarks run (under a minute)",
+        help="a small site and fewer repeats, to check the benchmarks run (about a minute)",
     )
-    profile = QUICK if parser.parse_args(argv).quick else FULL
+    parser.add_argument(
+        "--only",
+        type=int,
+        action="append",
+        choices=range(1, 7),
+        metavar="SECTION",
+        help="run only this section (1-6); may be given more than once",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _arguments(argv)
+    profile = QUICK if arguments.quick else FULL
     print(_header(profile) + "\n", flush=True)
     with (
         tempfile.TemporaryDirectory(prefix="pandawatch-bench-") as tmp,
@@ -188,12 +251,9 @@ def main(argv: list[str] | None = None) -> int:
     ):
         workdir = Path(tmp)
         urls_file = write_urls_file(urls, workdir / "urls.txt")
-        sections = {
-            "1. Crawl throughput": lambda: crawl_throughput(profile, urls_file, workdir),
-            "2. Store throughput": lambda: store_throughput(profile, workdir),
-            "3. Unchanged re-crawl": lambda: unchanged_recrawl(profile, urls_file, workdir),
-        }
-        ok = [_run_section(name, measure) for name, measure in sections.items()]
+        sections = _sections(profile, urls_file, workdir)
+        chosen = sorted(set(arguments.only or sections))
+        ok = [_run_section(*sections[number]) for number in chosen]
     return 0 if all(ok) else 1
 
 

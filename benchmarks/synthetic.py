@@ -3,8 +3,9 @@
 Texts come from the replica's generator (`crawler.replica.generate`), so they look like the comments
 the bench crawl stores: a sentence or two, and every seventh comment long (over 420 characters, shown
 cut on the page). Each article (a body of 2,000-6,000 characters) is followed by its comments, about
-40% of them top-level and the rest replies down to depth 4. Deterministic for a seed. No ListItem or
-ThreadItem: the benchmark measures the article and comment writes, nearly all of a crawl's rows.
+40% of them top-level and the rest replies down to depth 4. Deterministic for a seed. No ListItem,
+ThreadItem or FetchItem: the benchmark measures the article and comment writes, nearly all of a crawl's
+rows.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ MAX_DEPTH = 4
 
 
 def _author_url(name: str) -> str:
-    return f"{BASE_URL}/author/{name.lower().replace(' ', '-').replace(chr(39), '')}/"
+    slug = name.lower().replace(" ", "-").replace("'", "")
+    return f"{BASE_URL}/author/{slug}/"
 
 
 def _body(rng: random.Random) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from itemadapter import ItemAdapter
 
 from crawler.items import ArticleItem, CommentItem
 from crawler.settings import STORE_BATCH_SIZE
@@ -22,16 +21,16 @@ from crawler.store import Store
 from crawler.store.db import BUSY_TIMEOUT_MS
 
 
-def time_store(items: list[Any], db_path: Path) -> tuple[float, int]:
-    """Seconds for one Store run writing `items` (start_run, add each, finish_run), and its run id."""
+def time_store(items: list[Any], db_path: Path) -> float:
+    """Seconds for one Store run writing `items`: start_run, add each, finish_run."""
     store = Store.open(db_path, batch_size=STORE_BATCH_SIZE)
     try:
         started = time.perf_counter()
-        run_id = store.start_run("benchmark")
+        store.start_run("benchmark")
         for item in items:
             store.add(item)
         store.finish_run("finished")
-        return time.perf_counter() - started, run_id
+        return time.perf_counter() - started
     finally:
         store.close()
 
@@ -58,11 +57,3 @@ def time_raw(rows: dict[str, list[dict[str, Any]]], db_path: Path) -> float:
         return time.perf_counter() - started
     finally:
         db.close()
-
-
-def time_item_conversion(items: list[Any]) -> float:
-    """Seconds the Store spends turning items into dicts (`ItemAdapter(item).asdict()`, once each)."""
-    started = time.perf_counter()
-    for item in items:
-        ItemAdapter(item).asdict()
-    return time.perf_counter() - started
