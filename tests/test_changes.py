@@ -98,7 +98,8 @@ def test_comment_edited_twice_keeps_two_versions(replica, replica_site, tmp_path
     assert row == {"text": "Third version, now much longer than the second one was.", "version": 3}
     [event] = third.query("SELECT * FROM changes WHERE run_id = ?", [third.run["run_id"]])
     assert event["old_value"] == "Second version of this comment."
-    assert event["chars_added"] > 0 and event["chars_removed"] >= 0
+    old, new = "Second version of this comment.", "Third version, now much longer than the second one was."
+    assert event["chars_added"] > 0 and event["chars_added"] - event["chars_removed"] == len(new) - len(old)
     assert third.query("SELECT edits FROM most_edited_comments LIMIT 1") == [{"edits": 2}]
 
 

@@ -47,11 +47,7 @@ def thread_warnings(current: dict, previous: dict | None, limits: Thresholds) ->
 
 def error_rate_warning(stats: dict, limits: Thresholds) -> str | None:
     requests = stats.get("downloader/request_count", 0)
-    failed = sum(
-        v
-        for k, v in stats.items()
-        if k.startswith(("article_spider/request_error/", "browser/request_error"))
-    )
+    failed = failed_requests(stats)
     if requests and failed / requests > limits.error_rate:
         return (
             f"{failed} of {requests} requests failed ({failed / requests:.0%}), over {limits.error_rate:.0%}"
@@ -60,6 +56,7 @@ def error_rate_warning(stats: dict, limits: Thresholds) -> str | None:
 
 
 def failed_requests(stats: dict) -> int:
+    """Requests of the run that failed for good: article pages, comment requests, browser pages."""
     return sum(
         v
         for k, v in stats.items()

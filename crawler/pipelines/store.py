@@ -56,8 +56,7 @@ class StorePipeline:
         if self.store is None:
             return
         stats = self.crawler.stats.get_stats()
-        errors = sum(v for k, v in stats.items() if k.startswith("article_spider/request_error/article"))
-        status = self.store.finish_run(reason, stats, errors=errors)
+        status = self.store.finish_run(reason, stats)
         self.crawler.stats.set_value("store/run_status", status)
         logger.info("Run %s %s: %s", self.store.run_id, status, self.store.counts)
         self.store.close()

@@ -175,7 +175,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         self.crawler.stats.inc_value(f"{STATS}/articles")
         yield self.fetch_item(response, page.article.article_id)
         yield page.article
-        yield from self._list_items(page, fetched_at)
+        yield from self._list_items(page.list_items, fetched_at)
         if page.next_page_url:
             yield self._list_page_request(page.next_page_url, page.article.article_id)
         thread = page.thread(response.url)
@@ -209,8 +209,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             article.fetched_at = fetched_at
             self.crawler.stats.inc_value(f"{STATS}/articles")
             yield article
-            for item in rendered.list_items:
-                item.fetched_at = fetched_at
+            for item in self._list_items(rendered.list_items, fetched_at):  # no `yield from` in async
                 yield item
             if rendered.next_page_url:
                 yield self._list_page_request(rendered.next_page_url, article.article_id)
@@ -226,12 +225,8 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         for item in self._absorb(state, thread, fetched_at):
             yield item
 
-    def browser_page_failed(self, request) -> list:
-        self.crawler.stats.inc_value(f"{STATS}/request_error/article")
-        return []
-
-    def _list_items(self, page: boredpanda.ArticlePage, fetched_at: str) -> Iterator[Any]:
-        for item in page.list_items:
+    def _list_items(self, items: list, fetched_at: str) -> Iterator[Any]:
+        for item in items:
             item.fetched_at = fetched_at
             yield item
 
@@ -259,7 +254,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         if page is None:
             return
         self.crawler.stats.inc_value(f"{STATS}/list_pages")
-        yield from self._list_items(page, _now())
+        yield from self._list_items(page.list_items, _now())
         if page.next_page_url:
             yield self._list_page_request(page.next_page_url, article_id)
 

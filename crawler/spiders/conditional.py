@@ -25,6 +25,11 @@ from crawler.urls import url_key
 STATS = "conditional_get"
 
 
+def _key(request_or_response) -> str:
+    """The URL key the request was made for (a redirect may have changed the response's URL)."""
+    return request_or_response.meta.get("url_key") or url_key(request_or_response.url)
+
+
 def body_hash(response: Response) -> str:
     return hashlib.sha256(response.body).hexdigest()[:32]
 
@@ -66,7 +71,7 @@ class ConditionalGet:
 
     def cached_if_unchanged(self, response: Response) -> dict | None:
         """The cached state of the page when the response says it did not change, else None."""
-        cached = self.fetch_state.get(response.meta.get("url_key") or url_key(response.url))
+        cached = self.fetch_state.get(_key(response))
         if cached is None or not cached.get("article_id"):
             return None
         if response.status == 304 or (
@@ -83,14 +88,13 @@ class ConditionalGet:
             return True
         return now_utc() - datetime.fromisoformat(checked) >= recheck
 
-    def fetch_item(self, response: Response, article_id: str | None, unchanged: bool = False) -> FetchItem:
+    def fetch_item(self, response: Response, article_id: str, unchanged: bool = False) -> FetchItem:
         headers = response.headers
-        cached = self.fetch_state.get(response.meta.get("url_key") or url_key(response.url)) or {}
         return FetchItem(
             url=response.url,
-            url_key=response.meta.get("url_key") or url_key(response.url),
+            url_key=_key(response),
             status=response.status,
-            article_id=article_id or cached.get("article_id"),
+            article_id=article_id,
             etag=(headers.get(b"ETag") or b"").decode("latin-1") or None,
             last_modified=(headers.get(b"Last-Modified") or b"").decode("latin-1") or None,
             body_hash=body_hash(response) if response.status == 200 else None,
@@ -101,7 +105,7 @@ class ConditionalGet:
     def failed_fetch_item(self, request, status: int) -> FetchItem:
         return FetchItem(
             url=request.url,
-            url_key=request.meta.get("url_key") or url_key(request.url),
+            url_key=_key(request),
             status=status,
             fetched_at=iso(now_utc()),
         )

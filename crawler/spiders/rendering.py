@@ -8,10 +8,9 @@ browser contexts are replaced every BROWSER_CONTEXT_PAGES pages and closed once 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 import scrapy
 from scrapy.http import Response
@@ -122,16 +121,10 @@ class BrowserPages:
             await self._page_done(page, context)
         return html, expansion, error
 
-    async def browser_failed(self, failure) -> AsyncIterator[Any]:
+    async def browser_failed(self, failure) -> None:
         page = failure.request.meta.get("playwright_page")
         if page is not None:
             self.crawler.stats.inc_value(f"{STATS}/pages_opened")
         await self._page_done(page, failure.request.meta["playwright_context"])
         self.crawler.stats.inc_value(f"{STATS}/request_error")
         self.logger.error("Browser page %s failed: %s", failure.request.url, failure.getErrorMessage())
-        for item in self.browser_page_failed(failure.request):
-            yield item
-
-    def browser_page_failed(self, request) -> list:
-        """Items to emit when a browser page could not be loaded at all (overridden by the spider)."""
-        return []

@@ -106,21 +106,21 @@ class Store:
             )
         return self.run_id
 
-    def finish_run(self, finish_reason: str | None, stats: dict | None = None, errors: int = 0) -> str:
+    def finish_run(self, finish_reason: str | None, stats: dict | None = None) -> str:
         """Flush, schedule the next checks, run the run-over-run checks, record the run's outcome."""
         self.flush()
         stats = stats or {}
         with self.db.atomic():
             self._schedule_seen_articles()
             self._run_over_run_checks(stats)
-            self._record_run(finish_reason, stats, errors)
+            self._record_run(finish_reason, stats)
         return self.status
 
-    def _record_run(self, finish_reason: str | None, stats: dict, errors: int) -> None:
+    def _record_run(self, finish_reason: str | None, stats: dict) -> None:
         failed = checks.failed_requests(stats)
         if finish_reason not in (None, "finished"):
             status = "failed"
-        elif self.counts["threads_incomplete"] or errors or failed:
+        elif self.counts["threads_incomplete"] or failed:
             status = "incomplete"
         else:
             status = "ok"
