@@ -119,3 +119,18 @@ BROWSER_NAVIGATION_TIMEOUT = 30
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# -- Progress and summary (crawler/extensions) --------------------------------------------------------
+EXTENSIONS = {
+    "crawler.extensions.summary.CrawlSummary": 500,
+    "crawler.extensions.progress.CrawlProgress": 510,
+}
+#: A short readable summary on stderr at the end of a crawl (what was stored, what failed and why).
+SUMMARY_ENABLED = True
+#: Write the summary as JSON to this file instead of printing it (the `crawler` command reads it).
+SUMMARY_FILE = None
+#: A progress line on stderr (the `crawler` command turns it on): redrawn every PROGRESS_REFRESH
+#: seconds on a terminal, a plain line every PROGRESS_INTERVAL seconds otherwise.
+PROGRESS_ENABLED = False
+PROGRESS_REFRESH = 1.0
+PROGRESS_INTERVAL = 10.0

@@ -230,7 +230,8 @@ ORDER BY c.change_id DESC;
 DROP VIEW IF EXISTS article_timeline;
 CREATE VIEW article_timeline AS
 SELECT c.article_id, a.url AS article_url, c.at, c.run_id, c.kind, c.entity_type, c.entity_id,
-       c.field, c.old_value, c.new_value, cm.author AS comment_author
+       c.field, c.old_value, c.new_value, cm.author AS comment_author, c.chars_added, c.chars_removed,
+       c.change_id, a.title AS article_title
 FROM changes c
 LEFT JOIN articles a ON a.article_id = c.article_id
 LEFT JOIN comments cm ON c.entity_type = 'comment' AND cm.comment_id = c.entity_id
@@ -256,16 +257,34 @@ GROUP BY cm.comment_id
 ORDER BY edits DESC, last_edited_at DESC;
 
 DROP VIEW IF EXISTS vote_movers;
+-- Ranked by how far the votes moved: from the first count ever seen (the old value of the entity's
+-- first votes event; samples are taken only on change) to the latest sample, up and down together.
 CREATE VIEW vote_movers AS
-SELECT s.entity_type, s.entity_id, s.article_id, count(*) AS samples,
-       (SELECT upvotes FROM vote_samples x WHERE x.entity_type = s.entity_type
-          AND x.entity_id = s.entity_id ORDER BY x.at DESC, x.rowid DESC LIMIT 1) AS upvotes_now,
-       (SELECT downvotes FROM vote_samples x WHERE x.entity_type = s.entity_type
-          AND x.entity_id = s.entity_id ORDER BY x.at DESC, x.rowid DESC LIMIT 1) AS downvotes_now,
-       max(s.at) AS last_moved_at
-FROM vote_samples s
-GROUP BY s.entity_type, s.entity_id
-ORDER BY samples DESC, last_moved_at DESC;
+WITH moves AS (
+    SELECT s.entity_type, s.entity_id, s.article_id, count(*) AS samples, max(s.at) AS last_moved_at,
+           (SELECT upvotes FROM vote_samples x WHERE x.entity_type = s.entity_type
+              AND x.entity_id = s.entity_id ORDER BY x.at DESC, x.rowid DESC LIMIT 1) AS upvotes_now,
+           (SELECT downvotes FROM vote_samples x WHERE x.entity_type = s.entity_type
+              AND x.entity_id = s.entity_id ORDER BY x.at DESC, x.rowid DESC LIMIT 1) AS downvotes_now,
+           (SELECT old_value FROM changes ch WHERE ch.entity_type = s.entity_type
+              AND ch.entity_id = s.entity_id AND ch.kind = 'votes' ORDER BY ch.change_id LIMIT 1) AS first
+    FROM vote_samples s
+    GROUP BY s.entity_type, s.entity_id
+), parsed AS (
+    SELECT *,
+           CAST(nullif(CASE WHEN instr(first, '/') THEN substr(first, 1, instr(first, '/') - 1)
+                            ELSE first END, '') AS INTEGER) AS upvotes_before,
+           CAST(nullif(CASE WHEN instr(first, '/') THEN substr(first, instr(first, '/') + 1) END, '')
+                AS INTEGER) AS downvotes_before
+    FROM moves
+)
+SELECT entity_type, entity_id, article_id, samples, upvotes_before, downvotes_before, upvotes_now,
+       downvotes_now,
+       abs(coalesce(upvotes_now, 0) - coalesce(upvotes_before, 0))
+         + abs(coalesce(downvotes_now, 0) - coalesce(downvotes_before, 0)) AS moved_by,
+       last_moved_at
+FROM parsed
+ORDER BY moved_by DESC, last_moved_at DESC;
 
 DROP VIEW IF EXISTS incomplete_threads;
 CREATE VIEW incomplete_threads AS
