@@ -514,19 +514,20 @@ def watch_import(file, db_path):
     from crawler.spiders.args import url_lines
     from crawler.urls import check_url
 
-    good, bad = [], 0
+    good, bad = [], set()
     for number, url in url_lines(file.read_text(encoding="utf-8", errors="replace")):
         try:
             good.append(check_url(url))
         except BadURL as exc:
-            bad += 1
-            click.echo(f"{clean(file)}:{number}: skipped: {clean(exc)}", err=True)
+            if number not in bad:
+                click.echo(f"{clean(file)}:{number}: skipped: {clean(exc)}", err=True)
+            bad.add(number)
     if not good and not bad:
         raise click.ClickException(f"{clean(file)} holds no URL")
     if good:
         _watch_add(db_path, good)
     if bad:
-        raise click.ClickException(f"{bad} line(s) of {clean(file)} skipped (see above)")
+        raise click.ClickException(f"{len(bad)} line(s) of {clean(file)} skipped (see above)")
 
 
 @watch.command("list")
@@ -621,8 +622,8 @@ def sources_remove(url, db_path):
     click.echo("removed")
 
 
-#: `crawler run --every` at most this often: a loop of empty runs hammers nothing but the disk.
-MIN_EVERY = timedelta(minutes=1)
+#: `crawler run --every 0m` would start runs back to back, as fast as the machine allows.
+MIN_EVERY = timedelta(seconds=1)
 
 
 def _every(ctx, param, value) -> timedelta | None:
@@ -636,7 +637,7 @@ def _every(ctx, param, value) -> timedelta | None:
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an interval (e.g. 15m, 1h, 1d)", ctx, param) from None
     if interval < MIN_EVERY:
-        raise click.BadParameter(f"{value!r} is too short: at least 1m", ctx, param)
+        raise click.BadParameter(f"{value!r} is too short: at least 1s (15m is usual)", ctx, param)
     return interval
 
 
@@ -653,7 +654,7 @@ def _human(interval: timedelta) -> str:
 @click.option(
     "--every",
     callback=_every,
-    help="Repeat in the foreground at this interval (15m, 1h; at least 1m) instead of once.",
+    help="Repeat in the foreground at this interval (15m, 1h) instead of once.",
 )
 @click.option("--all", "check_all", is_flag=True, help="Check every watched article, due or not.")
 @click.option(
