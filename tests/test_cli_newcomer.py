@@ -136,8 +136,8 @@ def test_scrapy_crawl_checks_the_database_before_crawling(tmp_path, corrupt_db):
     assert done.returncode == 3
     assert "Traceback" not in done.stderr
     assert [line for line in done.stderr.splitlines() if line.startswith("Error:")] == [
-        f"Error: {corrupt_db} is not a SQLite database (corrupt, or another kind of file); "
-        "move it away or pass another --db"
+        f"Error: {corrupt_db} is not a SQLite database (corrupt, or another kind of file: "
+        "file is not a database); move it away or pass another --db"
     ]
     done = _scrapy_crawl(tmp_path, f"SQLITE_PATH={tmp_path}")
     assert done.returncode == 3 and "is a directory" in done.stderr and "Traceback" not in done.stderr
@@ -211,7 +211,9 @@ def test_url_lines_strip_trailing_comments_and_whitespace():
 def test_watch_import_reports_the_bad_line_and_goes_on(tmp_path):
     db = tmp_path / "w.db"
     urls = tmp_path / "urls.txt"
-    urls.write_text("https://example.com/a/  # first\nnot a url\nftp://example.com/x\nhttps://example.com/b/\n")
+    urls.write_text(
+        "https://example.com/a/  # first\nnot a url\nftp://example.com/x\nhttps://example.com/b/\n"
+    )
     result = invoke("watch", "import", str(urls), "--db", str(db))
     assert result.exit_code == 1
     assert f"{urls}:2: skipped" in result.output and f"{urls}:3: skipped" in result.output

@@ -10,12 +10,11 @@ not silently create a directory tree).
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
+from urllib.request import pathname2url
 
 from crawler.store.db import DEFAULT_DB
-
-SQLITE_HEADER = b"SQLite format 3\x00"
-
 
 class DatabaseFileError(Exception):
     """The database path cannot be used; the message says why and what to do."""
@@ -24,6 +23,29 @@ class DatabaseFileError(Exception):
 def describe(path: Path) -> str:
     """The path as given, with its absolute form when it is relative (where is `output/`?)."""
     return str(path) if path.is_absolute() else f"{path} ({path.resolve()})"
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Ask SQLite itself whether the file is a database. Never open() the file from Python: closing
+    any descriptor of a database file drops every POSIX lock this process holds on it, including
+    those of SQLite connections that are open, which can corrupt the database (sqlite.org,
+    "How To Corrupt An SQLite Database File", 2.2)."""
+    if path.stat().st_size == 0:
+        return  # a new, empty database
+    uri = f"file:{pathname2url(str(path.resolve()))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseFileError(f"cannot open the database {describe(path)}: {exc}") from exc
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseFileError(
+            f"{describe(path)} is not a SQLite database (corrupt, or another kind of file: {exc}); "
+            "move it away or pass another --db"
+        ) from exc
+    finally:
+        conn.close()
 
 
 def check_db_path(path: str | os.PathLike, create: bool) -> Path:
@@ -35,16 +57,7 @@ def check_db_path(path: str | os.PathLike, create: bool) -> Path:
     if path.is_dir():
         raise DatabaseFileError(f"the database path {describe(path)} is a directory, not a file")
     if path.exists():
-        try:
-            with open(path, "rb") as handle:
-                header = handle.read(len(SQLITE_HEADER))
-        except OSError as exc:
-            raise DatabaseFileError(f"cannot read the database {describe(path)}: {exc.strerror}") from exc
-        if header and header != SQLITE_HEADER:
-            raise DatabaseFileError(
-                f"{describe(path)} is not a SQLite database (corrupt, or another kind of file); "
-                "move it away or pass another --db"
-            )
+        _check_sqlite_file(path)
         return path
     if not create:
         raise FileNotFoundError(

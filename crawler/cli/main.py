@@ -133,7 +133,11 @@ def _checked_path(db_path: Path | None, create: bool) -> Path:
 
 
 def _open(db_path: Path | None, must_exist: bool = True):
-    return open_db(_checked_path(db_path, create=not must_exist), create=True)
+    db = open_db(_checked_path(db_path, create=not must_exist), create=True)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(db.close)  # no connection outlives its command (CliRunner, --every loops)
+    return db
 
 
 def _settings(ctx, param, values) -> dict[str, str]:

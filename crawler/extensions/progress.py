@@ -67,12 +67,16 @@ class CrawlProgress:
 
     def line(self) -> str:
         stats = self.crawler.stats.get_stats()
-        due = len(getattr(self.spider, "targets", []) or [])
+        failed = failed_requests(stats)
+        targets = getattr(self.spider, "targets", None)
+        if targets is None:  # discovery: sources, not articles
+            pages = stats.get("response_received_count", 0)
+            return f"pages read {pages} · articles enrolled {stats.get('discover/enrolled', 0)}"
         skipped = sum(v for k, v in stats.items() if k.startswith("article_spider/skipped/"))
-        done = min(self.articles_done + skipped, due) if due else self.articles_done + skipped
+        done = min(self.articles_done + skipped, len(targets))
         return (
-            f"articles {done}/{due or '?'} · comments loaded {len(self.comments)} · "
-            f"requests failed {failed_requests(stats)}"
+            f"articles {done}/{len(targets)} · comments loaded {len(self.comments)} · "
+            f"requests failed {failed}"
         )
 
     def show(self, final: bool = False) -> None:
