@@ -16,6 +16,7 @@ from urllib.request import pathname2url
 
 from crawler.store.db import DEFAULT_DB
 
+
 class DatabaseFileError(Exception):
     """The database path cannot be used; the message says why and what to do."""
 
