@@ -61,25 +61,32 @@ class DemoError(RuntimeError):
     """The demo cannot run as asked; the message is for the user."""
 
 
-#: The demo's URL files live in a temporary folder with this prefix; its runs' arguments name it.
+#: The demo's URL files live in a temporary folder with this prefix.
 DEMO_MARK = "pandawatch-demo-"
 
 
 def _is_demo_db(path: Path) -> bool:
-    """True when the database at `path` holds nothing but earlier demo runs."""
+    """True when the database at `path` holds nothing but what a demo writes: article crawls of the
+    replica on loopback, nothing watched, no discovery source."""
     db = open_db(path)
     try:
-        args = [row[0] or "" for row in db.execute("SELECT args FROM runs")]
+        urls = [row[0] for row in db.execute("SELECT url FROM articles")]
+        spiders = {row[0] for row in db.execute("SELECT DISTINCT spider FROM runs")}
         others = db.execute("SELECT (SELECT count(*) FROM watchlist) + (SELECT count(*) FROM sources)")
-        return others.fetchone()[0] == 0 and all(DEMO_MARK in a for a in args)
+        return (
+            others.fetchone()[0] == 0
+            and spiders <= {"article"}
+            and all(u.startswith("http://127.0.0.1:") for u in urls)
+        )
     finally:
         db.close()
 
 
-def fresh_database(path: Path) -> None:
-    """Remove an earlier demo database at `path`; refuse to touch one that holds real crawls."""
+def fresh_database(path: Path) -> bool:
+    """Remove an earlier demo database at `path` (True when there was one); refuse to touch one that
+    holds anything else."""
     if not path.exists():
-        return
+        return False
     if not _is_demo_db(path):
         raise DemoError(
             f"{path} holds crawls that are not the demo's; the demo writes a database of its own "
@@ -87,6 +94,7 @@ def fresh_database(path: Path) -> None:
         )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return True
 
 
 def run_counts(db_path: Path, run_id: int) -> dict:
@@ -151,7 +159,9 @@ def run_demo(db_path: Path, port: int = 0, serve: bool = False, console: Console
     console = console or Console()
     site = build_demo_site()
     with ReplicaServer(site, port=port) as server, tempfile.TemporaryDirectory(prefix=DEMO_MARK) as tmp:
-        fresh_database(db_path)  # only once the port is ours: a busy port leaves the old demo alone
+        # only once the port is ours: a busy port leaves the earlier demo alone
+        if fresh_database(db_path):
+            console.print(f"Replaced the earlier demo database {db_path}")
         console.print(f"Replica site at {server.base_url}, demo database {db_path}")
         urls_file = Path(tmp) / "urls.txt"
         urls_file.write_text(
