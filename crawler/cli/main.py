@@ -692,6 +692,8 @@ def run_command(db_path, every, check_all, render, settings):
 def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
     try:
         with RunLock(path):
+            # the first run id this run may write (for hooks); the report goes by the crawls' own ids
+            first = run_monitor.next_run_id(path)  # noqa: F841
             crawls = []
             if run_monitor.has_sources(path):
                 crawls.append(crawl_with_summary("discover", {}, settings))
@@ -704,3 +706,6 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
         click.echo(clean(line))
     failed = outcome.failed or any(c.exit_code for c in crawls)
     return run_monitor.EXIT_FAILED if failed else run_monitor.EXIT_OK
+
+
+# -- commands that live in modules of their own (crawler/cli/<name>.py): one line each, below ----------
