@@ -178,9 +178,7 @@ def test_run_report_counts_its_own_runs_and_explains(replica, tmp_path, capfd):
         assert invoke("watch", "add", url, "--db", db).exit_code == 0
     assert invoke("sources", "add", f"{replica.base_url}/feed/", "--db", db).exit_code == 0
     settings = [a for k, v in FAST.items() if k != "LOG_LEVEL" for a in ("-s", f"{k}={v}")]
-    result = invoke(
-        "run", "--db", db, *settings, "-s", "DISCOVER_DENY=.", "-s", "PROGRESS_INTERVAL=0.5"
-    )
+    result = invoke("run", "--db", db, *settings, "-s", "DISCOVER_DENY=.", "-s", "PROGRESS_INTERVAL=0.5")
     assert result.exit_code == 1, result.output
     out = result.output
     assert "new articles discovered: 0 (rejected: 10 denied, 2 known)" in out
