@@ -35,6 +35,8 @@ class ArticleItem:
     list_pages: int | None = None
     comment_count_reported: int | None = None
     fetched_at: str | None = None
+    #: WARC record of the response this came from (set by crawler.evidence when EVIDENCE is on)
+    evidence_id: str | None = None
 
 
 @dataclass
@@ -50,6 +52,8 @@ class ListItem:
     image_url: str | None = None
     points: int | None = None
     fetched_at: str | None = None
+    #: WARC record of the response this came from (set by crawler.evidence when EVIDENCE is on)
+    evidence_id: str | None = None
 
 
 @dataclass
@@ -74,6 +78,8 @@ class CommentItem:
     downvotes: int | None = None
     reply_count: int | None = None
     fetched_at: str | None = None
+    #: WARC record of the response this came from (set by crawler.evidence when EVIDENCE is on)
+    evidence_id: str | None = None
 
 
 @dataclass
