@@ -36,7 +36,9 @@ def scenario(tmp_path_factory):
     with ReplicaServer(site) as server:
         url = article_url(server, NORMAL_SLUG)
         top = [c for c in site.article(NORMAL_SLUG).comments if c.parent_id is None]
-        victim = next(c for c in top if not any(r.parent_id == c.id for r in site.article(NORMAL_SLUG).comments))
+        victim = next(
+            c for c in top if not any(r.parent_id == c.id for r in site.article(NORMAL_SLUG).comments)
+        )
         edited = next(c for c in top if c is not victim)
         runs = [crawl(db, [url], settings=EVIDENCE)]
         site.delete_comment(victim.id)
@@ -102,7 +104,9 @@ def test_evidence_of_a_deleted_comment_names_the_first_runs_record(scenario, tmp
     assert " ".join(words).encode() in payload.replace(b"&#039;", b"'").replace(b"&amp;", b"&")
 
     # the export is a WARC warcio reads, with the very same records
-    text = CliRunner().invoke(cli, ["evidence", victim.split(":")[1], "--db", str(db), "--export", str(tmp_path)])
+    text = CliRunner().invoke(
+        cli, ["evidence", victim.split(":")[1], "--db", str(db), "--export", str(tmp_path)]
+    )
     assert text.exit_code == 0, text.output
     assert deleted["evidence_id"] in text.output and row["sha256"] in text.output
     [exported] = list(tmp_path.glob("*.warc.gz"))
@@ -121,8 +125,10 @@ def test_retention_drops_old_records_but_keeps_those_behind_deletions_and_edits(
     db = open_db(copy)
     try:
         keep = protected_records(db)
-        backing = {r["evidence_id"] for r in db.query("SELECT evidence_id FROM changes WHERE kind IN "
-                                                      "('deleted', 'edited')")}
+        backing = {
+            r["evidence_id"]
+            for r in db.query("SELECT evidence_id FROM changes WHERE kind IN ('deleted', 'edited')")
+        }
         assert backing and backing <= keep
         before = db.execute("SELECT count(*) FROM evidence").fetchone()[0]
         result = prune(db, copy, max_age=timedelta(seconds=0))  # everything is "old"
@@ -151,3 +157,20 @@ def test_evidence_of_a_200_article_run_costs_less_than_1_5x_the_compressed_downl
     assert len(payloads) == result.stats["downloader/response_count"]
     compressed = sum(len(gzip.compress(p, 6)) for p in payloads)
     assert warc.stat().st_size <= 1.5 * compressed, (warc.stat().st_size, compressed)
+
+
+@pytest.mark.skipif(not shutil.which("chromium"), reason="needs Debian's chromium")
+def test_browser_path_records_the_pages_xhr_answers(replica, tmp_path):
+    db = tmp_path / "c.db"
+    result = crawl(db, [article_url(replica, NORMAL_SLUG)], args={"render": "browser"}, settings=EVIDENCE)
+    assert result.returncode == 0 and result.run["status"] == "ok", result.stderr[-3000:]
+    [page] = query(db, "SELECT * FROM evidence WHERE source = 'browser'")
+    xhrs = query(db, "SELECT * FROM evidence WHERE source = 'xhr'")
+    # the comment API calls the page's "Load More" clicks made, each tied to the page
+    assert xhrs and {x["parent_record_id"] for x in xhrs} == {page["record_id"]}
+    assert all("admin-ajax.php" in x["url"] for x in xhrs)
+    assert query(db, "SELECT DISTINCT evidence_id FROM comments") == [{"evidence_id": page["record_id"]}]
+    comment = query(db, "SELECT comment_id FROM comments LIMIT 1")[0]["comment_id"]
+    shown = json.loads(CliRunner().invoke(cli, ["evidence", comment, "--db", str(db), "--json"]).output)
+    assert {s["record_id"] for s in shown["seen"]} == {page["record_id"], *(x["record_id"] for x in xhrs)}
+    assert all(s["hash_ok"] for s in shown["seen"])

@@ -88,7 +88,9 @@ def test_one_digest_per_run_lists_exactly_its_events_and_a_failing_target_is_ret
     url = article_url(replica, NORMAL_SLUG)
     assert runner.invoke(cli, ["watch", "add", url, "--db", str(db)]).exit_code == 0
     assert runner.invoke(cli, ["notify", "add", receiver.url("/all"), "--db", str(db)]).exit_code == 0
-    added = runner.invoke(cli, ["notify", "add", receiver.url("/deletions"), "--only-deletions", "--db", str(db)])
+    added = runner.invoke(
+        cli, ["notify", "add", receiver.url("/deletions"), "--only-deletions", "--db", str(db)]
+    )
     assert added.exit_code == 0, added.output
     failing = {"NOTIFY_URLS": receiver.url("/fail")}  # from the settings, like $PANDAWATCH_NOTIFY_URLS
 
@@ -110,9 +112,12 @@ def test_one_digest_per_run_lists_exactly_its_events_and_a_failing_target_is_ret
     assert [d["pandawatch"]["run"]["run_id"] for d in digests] == with_changes
     for digest in digests:
         run_id = digest["pandawatch"]["run"]["run_id"]
-        stored = query(db, "SELECT change_id, kind, entity_id FROM changes WHERE run_id = ? ORDER BY change_id",
-                       [run_id])
-        listed = [{k: e[k] for k in ("change_id", "kind", "entity_id")} for e in digest["pandawatch"]["events"]]
+        stored = query(
+            db, "SELECT change_id, kind, entity_id FROM changes WHERE run_id = ? ORDER BY change_id", [run_id]
+        )
+        listed = [
+            {k: e[k] for k in ("change_id", "kind", "entity_id")} for e in digest["pandawatch"]["events"]
+        ]
         assert listed == stored
         assert digest["title"].startswith(f"Panda Watch: {len(stored)} change(s) in run {run_id}")
         assert digest["message"].count("\n  - ") == len(stored)  # the readable text lists them too
@@ -135,8 +140,10 @@ def test_one_digest_per_run_lists_exactly_its_events_and_a_failing_target_is_ret
         bad = notified[receiver.url("/fail")]
         assert (bad["ok"], bad["attempts"], len(bad["errors"])) == (False, 3, 3)
         assert notified[receiver.url("/all")]["ok"] is True
-        assert any("notification to json://127.0.0.1" in w and "failed after 3" in w
-                   for w in json.loads(run["warnings"]))
+        assert any(
+            "notification to json://127.0.0.1" in w and "failed after 3" in w
+            for w in json.loads(run["warnings"])
+        )
     assert "FAILED after 3 attempt(s)" in second.stdout
 
 
@@ -148,8 +155,18 @@ def test_notify_test_command_reports_each_target(receiver, tmp_path):
     [(path, body)] = receiver.posts
     assert path == "/ok" and body["title"] == "Panda Watch: test notification"
     bad = runner.invoke(
-        cli, ["notify", "test", receiver.url("/fail"), "--db", db, "-s", "NOTIFY_RETRY_DELAY=0",
-              "-s", "NOTIFY_ATTEMPTS=2"]
+        cli,
+        [
+            "notify",
+            "test",
+            receiver.url("/fail"),
+            "--db",
+            db,
+            "-s",
+            "NOTIFY_RETRY_DELAY=0",
+            "-s",
+            "NOTIFY_ATTEMPTS=2",
+        ],
     )
     assert bad.exit_code == 1 and "FAILED after 2 attempt(s)" in bad.output
     assert len(receiver.bodies("/fail")) == 2
@@ -161,12 +178,33 @@ def test_filters_by_kind_site_article_and_vote_change():
     from crawler.notify.targets import Filters, Target, selected
 
     events = [
-        {"kind": "votes", "entity_type": "comment", "article_id": "a1", "site": "boredpanda",
-         "old_value": "10/1", "new_value": "11/1", "article_url": "https://x.test/a1/"},
-        {"kind": "votes", "entity_type": "comment", "article_id": "a1", "site": "boredpanda",
-         "old_value": "10/1", "new_value": "30/2", "article_url": "https://x.test/a1/"},
-        {"kind": "deleted", "entity_type": "comment", "article_id": "a2", "site": "zine",
-         "old_value": "bye", "new_value": None, "article_url": "https://y.test/a2/"},
+        {
+            "kind": "votes",
+            "entity_type": "comment",
+            "article_id": "a1",
+            "site": "boredpanda",
+            "old_value": "10/1",
+            "new_value": "11/1",
+            "article_url": "https://x.test/a1/",
+        },
+        {
+            "kind": "votes",
+            "entity_type": "comment",
+            "article_id": "a1",
+            "site": "boredpanda",
+            "old_value": "10/1",
+            "new_value": "30/2",
+            "article_url": "https://x.test/a1/",
+        },
+        {
+            "kind": "deleted",
+            "entity_type": "comment",
+            "article_id": "a2",
+            "site": "zine",
+            "old_value": "bye",
+            "new_value": None,
+            "article_url": "https://y.test/a2/",
+        },
     ]
     assert selected(Target("json://h", Filters(min_votes=5)), events) == events[1:]
     assert selected(Target("json://h", Filters(sites=["zine"])), events) == events[2:]

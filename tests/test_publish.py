@@ -87,7 +87,9 @@ def test_html_report_in_chromium_shows_the_changes_and_runs_nothing(changed_db, 
     from playwright.sync_api import sync_playwright
 
     out = tmp_path / "report.html"
-    result = CliRunner().invoke(cli, ["report", "--db", str(changed_db["db"]), "--since", "all", "-o", str(out)])
+    result = CliRunner().invoke(
+        cli, ["report", "--db", str(changed_db["db"]), "--since", "all", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     html = out.read_text()
     assert "<script" not in html.lower() and "<img" not in html.lower()  # only as &lt;script, &lt;img
@@ -107,7 +109,9 @@ def test_html_report_in_chromium_shows_the_changes_and_runs_nothing(changed_db, 
             articles = page.locator("section.article h2").all_inner_texts()
             deleted = page.locator(f'.change.deleted[data-comment="{changed_db["victim"]}"] .last-text')
             deleted_text = deleted.inner_text()
-            diff_ins = page.locator(f'.change.edited[data-comment="{changed_db["edited"]}"] ins').all_inner_texts()
+            diff_ins = page.locator(
+                f'.change.edited[data-comment="{changed_db["edited"]}"] ins'
+            ).all_inner_texts()
             hostile_text = page.locator(f'.change.added[data-comment="{changed_db["hostile"]}"] blockquote')
             hostile_shown = hostile_text.inner_text()
             charts = {

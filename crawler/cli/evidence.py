@@ -81,9 +81,7 @@ def evidence(comment_id, db_path, export_dir, do_prune, as_json, settings):
             raise click.ClickException(f"{comment_id} matches several comments: {', '.join(ids)}")
         [found] = ids
         comment = next(db.query("SELECT * FROM comments WHERE comment_id = ?", [found]))
-        article = next(
-            db.query("SELECT url FROM articles WHERE article_id = ?", [comment["article_id"]]), {}
-        )
+        article = next(db.query("SELECT url FROM articles WHERE article_id = ?", [comment["article_id"]]), {})
         seen = records.sightings(db, "comment", found)
         for row in seen:
             row["hash_ok"] = records.verify(path, row)
@@ -118,8 +116,9 @@ def evidence(comment_id, db_path, export_dir, do_prune, as_json, settings):
     click.echo(f"seen in {len(seen)} record(s):")
     for row in seen:
         check = "sha256 ok" if row["hash_ok"] else "FILE MISSING OR CHANGED"
+        via = f"  (answer the browser page {row['via']} received)" if row["via"] else ""
         click.echo(
-            f"  run {row['seen_in_run']}  {row['fetched_at']}  {row['source']}  HTTP {row['status']}  "
+            f"  run {row['seen_in_run']}  {row['fetched_at']}  {row['source']}  HTTP {row['status']}{via}  "
             f"{safe(row['url'])}\n"
             f"    record {row['record_id']}  {row['warc_path']} @ {row['offset']}\n"
             f"    sha256 {row['sha256']}  ({check})"

@@ -23,7 +23,9 @@ from crawler.store import open_db, queries, resolve_db_path
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(queries.KINDS), help="Only these kinds.")
 @click.option("--since", help="A run id (events after it) or a duration (2d); default: all.")
 @click.option("--limit", default=DEFAULT_LIMIT, show_default=True, help="Newest entries at most.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default: stdout)."
+)
 def feed(db_path, sites, article, kinds, since, limit, output):
     """Write an Atom feed of change events (entry ids stay the same across exports).
 

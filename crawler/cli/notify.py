@@ -58,13 +58,17 @@ def notify():
 @notify.command("add")
 @click.argument("url")
 @db_option
-@click.option("--kind", "kinds", multiple=True, type=click.Choice(targets_mod.KINDS), help="Only these kinds.")
+@click.option(
+    "--kind", "kinds", multiple=True, type=click.Choice(targets_mod.KINDS), help="Only these kinds."
+)
 @click.option("--site", "sites", multiple=True, help="Only articles of this site (adapter name).")
 @click.option("--article", "articles", multiple=True, help="Only this article (URL or id).")
 @click.option(
     "--type", "entity_types", multiple=True, type=click.Choice(targets_mod.ENTITY_TYPES), help="Only these."
 )
-@click.option("--min-votes", type=click.IntRange(min=0), default=0, help="votes events: at least this change.")
+@click.option(
+    "--min-votes", type=click.IntRange(min=0), default=0, help="votes events: at least this change."
+)
 @click.option("--only-deletions", is_flag=True, help="Same as --kind deleted.")
 def notify_add(url, db_path, kinds, sites, articles, entity_types, min_votes, only_deletions):
     """Add (or re-filter) a target. Example: crawler notify add json://localhost:8080/hook --kind deleted"""
@@ -94,8 +98,11 @@ def notify_list(db_path, settings, as_json):
         db.close()
     for target in found:
         if as_json:
-            click.echo(json.dumps({"target": target.redacted(), "source": target.source,
-                                   "filters": vars(target.filters)}))
+            click.echo(
+                json.dumps(
+                    {"target": target.redacted(), "source": target.source, "filters": vars(target.filters)}
+                )
+            )
         else:
             click.echo(f"{target.redacted()}  [{target.source}]  {target.filters.describe()}")
     if not found and not as_json:

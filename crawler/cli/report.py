@@ -18,11 +18,17 @@ from crawler.store import open_db, queries, resolve_db_path
     default=None,
     help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
 )
-@click.option("--since", default="1d", show_default=True, help="A run id (after it) or a duration (2d); 'all'.")
+@click.option(
+    "--since", default="1d", show_default=True, help="A run id (after it) or a duration (2d); 'all'."
+)
 @click.option("--article", help="Only this article (URL in any form, or article id).")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
-    show_default=True, help="The HTML file to write.",
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write.",
 )
 def report(db_path, since, article, output):
     """Write an HTML report: per article its deletions, edits (word diffs), vote charts, evidence.

@@ -61,13 +61,22 @@ def find_comment_ids(db: sqlite_utils.Database, comment_id: str) -> list[str]:
 
 
 def sightings(db: sqlite_utils.Database, entity_type: str, entity_id: str) -> list[dict]:
-    """Every record that showed the entity, oldest first, with the run it belongs to."""
+    """Every record that showed the entity, oldest first, with the run it belongs to.
+
+    An item read from a page rendered in Chromium is linked to the page's record; the XHR answers that
+    page received (where the comments it shows came from) are listed with it, `via` naming the page.
+    """
     return list(
         db.query(
-            "SELECT e.*, i.run_id AS seen_in_run FROM evidence_items i "
+            "SELECT e.*, i.run_id AS seen_in_run, NULL AS via FROM evidence_items i "
             "JOIN evidence e ON e.record_id = i.record_id "
-            "WHERE i.entity_type = ? AND i.entity_id = ? ORDER BY e.fetched_at, e.rowid",
-            [entity_type, entity_id],
+            "WHERE i.entity_type = :type AND i.entity_id = :id "
+            "UNION ALL "
+            "SELECT x.*, i.run_id AS seen_in_run, i.record_id AS via FROM evidence_items i "
+            "JOIN evidence x ON x.parent_record_id = i.record_id "
+            "WHERE i.entity_type = :type AND i.entity_id = :id "
+            "ORDER BY fetched_at, offset",
+            {"type": entity_type, "id": entity_id},
         )
     )
 
@@ -95,7 +104,7 @@ def verify(db_path: Path, row: dict) -> bool:
 
 
 def export(db_path: Path, rows: list[dict], target: Path, description: str) -> int:
-    """Copy the records (and the request records written right after them) into one WARC file."""
+    """Copy the response records (byte for byte, as stored) into one new WARC file."""
     chunks, seen = [], set()
     for row in rows:
         if row["record_id"] in seen:

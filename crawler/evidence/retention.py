@@ -115,9 +115,7 @@ def prune(
 
 
 def _prune_file(db: sqlite_utils.Database, entry: dict, keep: set[str], result: Pruned) -> None:
-    rows = list(
-        db.query("SELECT * FROM evidence WHERE warc_path = ? ORDER BY offset", [entry["warc_path"]])
-    )
+    rows = list(db.query("SELECT * FROM evidence WHERE warc_path = ? ORDER BY offset", [entry["warc_path"]]))
     kept = [r for r in rows if r["record_id"] in keep]
     dropped = [r["record_id"] for r in rows if r["record_id"] not in keep]
     path: Path = entry["path"]

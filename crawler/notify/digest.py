@@ -46,8 +46,10 @@ def json_body(run: dict, events: list[dict]) -> dict:
     return {
         "run": {k: run.get(k) for k in ("run_id", "spider", "started_at", "finished_at", "status")},
         "counts": dict(Counter(e["kind"] for e in events)),
-        "events": [{"id": change_tag(e["run_id"], e["change_id"])} | {k: e.get(k) for k in EVENT_FIELDS}
-                   for e in events],
+        "events": [
+            {"id": change_tag(e["run_id"], e["change_id"])} | {k: e.get(k) for k in EVENT_FIELDS}
+            for e in events
+        ],
     }
 
 
@@ -60,8 +62,10 @@ def _line(event: dict) -> str:
     what = f"{event['entity_type']} {event['entity_id'].split(':', 1)[-1]}"
     kind = event["kind"]
     if kind == "edited":
-        return f"{what} edited ({event['field']}): {_short(event['old_value'], 60)!r} -> " \
-               f"{_short(event['new_value'], 60)!r}"
+        return (
+            f"{what} edited ({event['field']}): {_short(event['old_value'], 60)!r} -> "
+            f"{_short(event['new_value'], 60)!r}"
+        )
     if kind == "votes":
         return f"{what} votes {event['old_value']} -> {event['new_value']}"
     if kind == "deleted":

@@ -76,7 +76,9 @@ def send(
             return Delivery(redacted, True, attempt, digest_events(digest), iso(now_utc()), errors)
         message = log.splitlines()[-1] if log else "Apprise reported a failure"
         errors.append(f"attempt {attempt}: {message}")
-        logger.warning("Notification to %s failed (attempt %d of %d): %s", redacted, attempt, attempts, message)
+        logger.warning(
+            "Notification to %s failed (attempt %d of %d): %s", redacted, attempt, attempts, message
+        )
         if attempt < attempts:
             time.sleep(delay * 2 ** (attempt - 1))
     return Delivery(redacted, False, attempt, digest_events(digest), iso(now_utc()), errors)
@@ -118,7 +120,9 @@ def _record(db: sqlite_utils.Database, run: dict, deliveries: list[Delivery]) ->
     warnings = json.loads(run.get("warnings") or "[]")
     for d in deliveries:
         if not d.ok:
-            warnings.append(f"notification to {d.target} failed after {d.attempts} attempt(s): {d.errors[-1]}")
+            warnings.append(
+                f"notification to {d.target} failed after {d.attempts} attempt(s): {d.errors[-1]}"
+            )
     with db.conn:
         db.execute(
             "UPDATE runs SET notified = ?, warnings = ? WHERE run_id = ?",

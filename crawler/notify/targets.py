@@ -8,6 +8,7 @@ have no filters; targets added with `crawler notify add` keep theirs in the noti
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass, field
 
@@ -73,10 +74,8 @@ def _article_keys(values: list[str]) -> set[str]:
     keys = set()
     for value in values:
         keys.add(value)
-        try:
+        with contextlib.suppress(BadURL):
             keys.add(url_key(value))
-        except BadURL:
-            pass
     return keys
 
 
@@ -96,10 +95,8 @@ def selected(target: Target, events: list[dict]) -> list[dict]:
             ids = {event.get("article_id")}
             for url in (event.get("article_url"), event.get("article_canonical_url")):
                 if url:
-                    try:
+                    with contextlib.suppress(BadURL):
                         ids.add(url_key(url))
-                    except BadURL:
-                        pass
             if not ids & articles:
                 continue
         if event["kind"] == "votes" and f.min_votes and vote_change(event) < f.min_votes:

@@ -70,6 +70,10 @@ def _votes(text) -> tuple[int | None, int | None]:
     return values[0], values[1]
 
 
+def _n(value: int | None) -> str:
+    return "?" if value is None else str(value)
+
+
 def vote_chart(comment_id: str, points: list[tuple[str, int | None, int | None]]) -> str:
     """An inline SVG line chart of (time, up, down) points (no script, no external reference)."""
     times = [datetime.fromisoformat(t).timestamp() for t, _, _ in points]
@@ -88,22 +92,20 @@ def vote_chart(comment_id: str, points: list[tuple[str, int | None, int | None]]
         coords = [xy(times[i], p[index]) for i, p in enumerate(points) if p[index] is not None]
         if coords:
             lines.append(f'<polyline class="{css}" points="{" ".join(coords)}"/>')
-    dots = "".join(
-        f"<circle cx=\"{xy(times[i], p[1] if p[1] is not None else low).split(',')[0]}\" "
-        f"cy=\"{xy(times[i], p[1] if p[1] is not None else low).split(',')[1]}\" r=\"2\" fill=\"#070\">"
-        f"<title>{escape(p[0])}: {p[1] if p[1] is not None else '?'} up / "
-        f"{p[2] if p[2] is not None else '?'} down</title></circle>"
-        for i, p in enumerate(points)
-    )
-    label = f"votes of comment {comment_id}: " + ", ".join(
-        f"{p[1] if p[1] is not None else '?'}/{p[2] if p[2] is not None else '?'}" for p in points
-    )
+    dots = []
+    for i, (at, up, down) in enumerate(points):
+        x, y = xy(times[i], up if up is not None else low).split(",")
+        dots.append(
+            f'<circle cx="{x}" cy="{y}" r="2" fill="#070"><title>{escape(at)}: {_n(up)} up / {_n(down)} down'
+            "</title></circle>"
+        )
+    label = f"votes of comment {comment_id}: " + ", ".join(f"{_n(up)}/{_n(down)}" for _, up, down in points)
     return (
         f'<svg class="votes-chart" data-comment="{escape(comment_id)}" data-samples="{len(points)}" '
         f'width="{CHART_W}" height="{CHART_H}" viewBox="0 0 {CHART_W} {CHART_H}" role="img" '
         f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
         f'<rect width="{CHART_W}" height="{CHART_H}" fill="#fafafa" stroke="#ddd"/>'
-        f"{''.join(lines)}{dots}</svg>"
+        f"{''.join(lines)}{''.join(dots)}</svg>"
     )
 
 
@@ -142,7 +144,9 @@ def _evidence_rows(db: sqlite_utils.Database, ids: set[str]) -> dict[str, dict]:
     return out
 
 
-def _chart_points(db: sqlite_utils.Database, comment_id: str, first_votes: dict | None, first_seen: str | None):
+def _chart_points(
+    db: sqlite_utils.Database, comment_id: str, first_votes: dict | None, first_seen: str | None
+):
     samples = list(
         db.query(
             "SELECT at, upvotes, downvotes FROM vote_samples WHERE entity_type = 'comment' AND entity_id = ? "
@@ -186,12 +190,16 @@ class Report:
 
     def render(self) -> str:
         ids = self._article_ids()
-        articles = {
-            row["article_id"]: row
-            for row in self.db.query(
-                f"SELECT * FROM articles WHERE article_id IN ({','.join('?' * len(ids))})", ids
-            )
-        } if ids else {}
+        articles = (
+            {
+                row["article_id"]: row
+                for row in self.db.query(
+                    f"SELECT * FROM articles WHERE article_id IN ({','.join('?' * len(ids))})", ids
+                )
+            }
+            if ids
+            else {}
+        )
         period = f"since {self.since}" if self.since else "all recorded history"
         counts: dict[str, int] = defaultdict(int)
         for e in self.events:
@@ -248,7 +256,7 @@ class Report:
                     f'<div class="change deleted" data-comment="{escape(e["entity_id"])}">'
                     f'<span class="kind">deleted</span> {self._who(e)} '
                     f'<span class="meta">last seen {escape(e["last_seen_at"] or "?")}, deleted by run '
-                    f'{e["run_id"]} at {escape(e["at"])}</span>{self._ev(e)}'
+                    f"{e['run_id']} at {escape(e['at'])}</span>{self._ev(e)}"
                     f'<blockquote class="last-text">{escape(text or "")}</blockquote></div>'
                 )
         edits = [e for e in by_kind["edited"] if e["entity_type"] != "article"]
@@ -259,7 +267,7 @@ class Report:
                     f'<div class="change edited" data-comment="{escape(e["entity_id"])}">'
                     f'<span class="kind">edited</span> {self._who(e)} <span class="meta">{escape(e["at"])}'
                     f'</span>{self._ev(e)}<blockquote class="diff">'
-                    f'{word_diff(e["old_value"], e["new_value"])}</blockquote></div>'
+                    f"{word_diff(e['old_value'], e['new_value'])}</blockquote></div>"
                 )
         for kind in ("added", "restored"):
             rows = [e for e in by_kind[kind] if e["entity_type"] != "article"]
@@ -271,10 +279,12 @@ class Report:
                 out.append(
                     f'<div class="change {kind}" data-comment="{escape(e["entity_id"])}">'
                     f'<span class="kind">{kind}</span> {self._who(e)} <span class="meta">{escape(e["at"])}'
-                    f'</span>{self._ev(e)}<blockquote>{escape(text or "")}</blockquote></div>'
+                    f"</span>{self._ev(e)}<blockquote>{escape(text or '')}</blockquote></div>"
                 )
         if any(e["entity_type"] == "article" and e["kind"] == "added" for e in events):
-            out.append('<p class="change added"><span class="kind">added</span> first crawled in this period</p>')
+            out.append(
+                '<p class="change added"><span class="kind">added</span> first crawled in this period</p>'
+            )
         out.append(self._charts(by_kind["votes"]))
         out.append("</section>")
         return "\n".join(out)
@@ -299,8 +309,8 @@ class Report:
         reason = f" ({escape(load['reason'])})" if load["reason"] else ""
         return (
             f'<p class="completeness" data-complete="{load["complete"]}">Thread {state} in run '
-            f'{load["run_id"]}: {load["loaded"]} of {escape(str(total))} comments loaded by '
-            f'{escape(load["method"] or "?")}{reason}.</p>'
+            f"{load['run_id']}: {load['loaded']} of {escape(str(total))} comments loaded by "
+            f"{escape(load['method'] or '?')}{reason}.</p>"
         )
 
     def _charts(self, vote_events: list[dict]) -> str:
@@ -318,7 +328,9 @@ class Report:
                 None,
             )
             row = next(
-                self.db.query("SELECT author, first_seen_at FROM comments WHERE comment_id = ?", [comment_id]),
+                self.db.query(
+                    "SELECT author, first_seen_at FROM comments WHERE comment_id = ?", [comment_id]
+                ),
                 {},
             )
             points = _chart_points(self.db, comment_id, first_event, row.get("first_seen_at"))
@@ -328,7 +340,7 @@ class Report:
             author = f" by {escape(row['author'])}" if row.get("author") else ""
             out.append(
                 f'<div class="chart">comment <code>{escape(comment_id.split(":", 1)[-1])}</code>{author}: '
-                f"{last[1] if last[1] is not None else '?'} up / {last[2] if last[2] is not None else '?'} down"
+                f"{_n(last[1])} up / {_n(last[2])} down"
                 f"<br>{vote_chart(comment_id, points)}</div>"
             )
         return "\n".join(out)
@@ -346,7 +358,7 @@ class Report:
                 f"<td><code>{escape(r['sha256'])}</code></td></tr>"
             )
         return (
-            "<h2>Evidence</h2><p class=\"meta\">WARC records the changes came from "
+            '<h2>Evidence</h2><p class="meta">WARC records the changes came from '
             "(<code>crawler evidence COMMENT_ID</code> checks a hash and exports a record).</p>"
             "<table><tr><th>#</th><th>record</th><th>run</th><th>fetched</th><th>URL</th><th>file</th>"
             "<th>payload SHA-256</th></tr>" + "".join(rows) + "</table>"
