@@ -328,6 +328,8 @@ PUBLIC_TABLES = (
     "watchlist",
     "sources",
     "http_cache",
+    "evidence",
+    "evidence_items",
 )
 HISTORY_TABLES = ("article_versions", "comment_versions", "changes", "vote_samples")
 VIEWS = (

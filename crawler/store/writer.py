@@ -280,7 +280,7 @@ class Store:
             self._column_cache[table] = [c.name for c in self.db[table].columns]
         return self._column_cache[table]
 
-    def _stamp(self, table: str, outcome: rules.Outcome, item: dict) -> None:
+    def _stamp(self, outcome: rules.Outcome, item: dict) -> None:
         """Carry the item's evidence record (crawler.evidence) onto its row and its change events."""
         record = item.get("evidence_id")
         if record is None:
@@ -313,7 +313,7 @@ class Store:
             outcome = rules.article_outcome(
                 current.get(item["article_id"]), item, self.run_id, item.get("fetched_at") or iso(now_utc())
             )
-            self._stamp("articles", outcome, item)
+            self._stamp(outcome, item)
             current[item["article_id"]] = {**current.get(item["article_id"], {}), **outcome.row}
             outcomes.append(outcome)
         self.counts["articles"] += len(items)
@@ -334,7 +334,7 @@ class Store:
                     item.get("fetched_at") or iso(now_utc()),
                     article_id in new_articles,
                 )
-                self._stamp("list_items", outcome, item)
+                self._stamp(outcome, item)
                 current[item["position"]] = {**current.get(item["position"], {}), **outcome.row}
                 outcomes.append(outcome)
             positions = dict.fromkeys(i["position"] for i in items if i["article_id"] == article_id)
@@ -355,7 +355,7 @@ class Store:
                 item.get("fetched_at") or iso(now_utc()),
                 item["article_id"] in new_articles,
             )
-            self._stamp("comments", outcome, item)
+            self._stamp(outcome, item)
             current[item["comment_id"]] = {**(old or {}), **outcome.row}
             outcomes.append(outcome)
         self.counts["comments"] += len(items)
