@@ -35,8 +35,6 @@ class ArticleItem:
     list_pages: int | None = None
     comment_count_reported: int | None = None
     fetched_at: str | None = None
-    #: WARC record of the response this came from (set by crawler.evidence when EVIDENCE is on)
-    evidence_id: str | None = None
 
 
 @dataclass
@@ -52,8 +50,6 @@ class ListItem:
     image_url: str | None = None
     points: int | None = None
     fetched_at: str | None = None
-    #: WARC record of the response this came from (set by crawler.evidence when EVIDENCE is on)
-    evidence_id: str | None = None
 
 
 @dataclass
@@ -78,8 +74,6 @@ class CommentItem:
     downvotes: int | None = None
     reply_count: int | None = None
     fetched_at: str | None = None
-    #: WARC record of the response this came from (set by crawler.evidence when EVIDENCE is on)
-    evidence_id: str | None = None
 
 
 @dataclass

@@ -118,7 +118,8 @@ def test_evidence_of_a_deleted_comment_names_the_first_runs_record(scenario, tmp
     }
 
 
-def test_retention_drops_old_records_but_keeps_those_behind_deletions_and_edits(scenario, tmp_path):
+@pytest.mark.parametrize("limit", ["age", "size"])
+def test_retention_drops_old_records_but_keeps_those_behind_deletions_and_edits(scenario, tmp_path, limit):
     copy = tmp_path / "c.db"
     shutil.copy(scenario["db"], copy)
     shutil.copytree(scenario["db"].parent / "warc", tmp_path / "warc")
@@ -131,7 +132,10 @@ def test_retention_drops_old_records_but_keeps_those_behind_deletions_and_edits(
         }
         assert backing and backing <= keep
         before = db.execute("SELECT count(*) FROM evidence").fetchone()[0]
-        result = prune(db, copy, max_age=timedelta(seconds=0))  # everything is "old"
+        if limit == "age":
+            result = prune(db, copy, max_age=timedelta(seconds=0))  # every record is old
+        else:
+            result = prune(db, copy, max_age=None, max_bytes=1)  # all of them are too many bytes
         left = {r["record_id"]: r for r in db.query("SELECT * FROM evidence")}
     finally:
         db.close()

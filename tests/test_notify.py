@@ -106,6 +106,10 @@ def test_one_digest_per_run_lists_exactly_its_events_and_a_failing_target_is_ret
 
     runs = query(db, "SELECT * FROM runs ORDER BY run_id")
     assert [r["status"] for r in runs] == ["ok", "ok", "ok"]  # failed notifications fail no run
+    # `crawler run` keeps evidence by default: every run has its WARC records, every event its link
+    evidence = query(db, "SELECT run_id, count(*) AS n FROM evidence GROUP BY run_id ORDER BY run_id")
+    assert [e["run_id"] for e in evidence] == [1, 2, 3] and all(e["n"] > 0 for e in evidence)
+    assert query(db, "SELECT count(*) AS n FROM changes WHERE evidence_id IS NULL") == [{"n": 0}]
     with_changes = [r["run_id"] for r in runs if r["changes_recorded"]]
     digests = receiver.bodies("/all")
     # one digest per run that recorded changes, each listing exactly that run's change events

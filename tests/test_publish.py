@@ -134,3 +134,39 @@ def test_html_report_in_chromium_shows_the_changes_and_runs_nothing(changed_db, 
     assert (scripts, images, dialogs, errors) == (0, 0, [], [])
     assert requests == [out.as_uri()]  # the file itself, nothing else
     assert "default-src 'none'" in csp and "img-src data:" in csp and "script-src" not in csp
+
+
+def test_scraped_strings_are_escaped_and_only_web_links_are_links():
+    from crawler.publish.feed import build_feed
+    from crawler.publish.report import word_diff
+    from crawler.publish.safe import web_link
+
+    assert word_diff("a <b> c", "a <i> c") == "a <del>&lt;b&gt;</del><ins>&lt;i&gt;</ins> c"
+    assert word_diff("same words", "same words") == "same words"
+    for bad in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,x",
+        "file:///etc/passwd",
+        "java\tscript:x",
+        "//host/x",
+    ):
+        assert web_link(bad) is None, bad
+    assert web_link("https://www.boredpanda.com/a/") == "https://www.boredpanda.com/a/"
+    event = {
+        "run_id": 1,
+        "change_id": 7,
+        "at": "2026-01-01T00:00:00+00:00",
+        "kind": "added",
+        "entity_type": "comment",
+        "entity_id": "s:1",
+        "article_id": "s:a",
+        "field": "text",
+        "old_value": None,
+        "new_value": "nul\x00 and \x1b[31m <x> & ]]>",
+        "article_url": "javascript:x",
+        "article_title": "T",
+    }
+    parsed = feedparser.parse(build_feed([event], "all", "t"))
+    assert not parsed.bozo and parsed.entries[0].content[0].value.endswith("<x> & ]]>")
+    assert "links" not in parsed.entries[0] or not parsed.entries[0].links

@@ -9,7 +9,10 @@ XHR / fetch answers the page's scripts received (the comment API calls "Load Mor
 `EvidenceStampMiddleware` (a spider middleware) sees each response together with the items its
 callback produced, and stamps every item with that response's record id (`evidence_id`): the store
 carries it onto the comment, article or list-item row and onto the change events it causes, and the
-sightings (which record showed which item) go to the `evidence_items` table.
+sightings (which record showed which item) go to the `evidence_items` table. The stamp is an instance
+attribute outside the items' declared fields, on purpose: adapter outputs (saved expected outputs,
+feed exports through itemadapter) stay exactly what the page said; the store reads it from the
+item's `__dict__`, as it reads every field.
 
 The `evidence` rows are written by this module, in batches, outside the store's transactions; the
 WARC file is named after the run (`<db dir>/warc/<db name>-run-000042.warc.gz` by default).
@@ -35,8 +38,10 @@ STATS = "evidence"
 META_KEY = "evidence_record"
 #: Browser answers worth keeping: what the page's scripts fetched (comment API calls), not images.
 XHR_TYPES = frozenset({"xhr", "fetch"})
-#: evidence rows stored per batch during the crawl (the rest at the end)
+#: evidence rows and sightings stored per batch during the crawl (the rest at the end), so a crawl
+#: killed half-way keeps most of its links
 FLUSH_EVERY = 500
+SIGHTINGS_FLUSH_EVERY = 5000
 
 
 def _header_pairs(headers) -> list[tuple[str, str]]:
@@ -132,10 +137,28 @@ class EvidenceMiddleware:
     def process_request(self, request, spider=None):
         if request.meta.get("playwright"):
             handlers = dict(request.meta.get("playwright_page_event_handlers") or {})
-            if "response" not in handlers:  # a handler someone else attached is left alone
-                handlers["response"] = self._browser_listener(request)
-                request.meta["playwright_page_event_handlers"] = handlers
+            existing = handlers.get("response")
+            # A retried request arrives with the listener we gave its first attempt: replace it (it
+            # would name the first attempt's page), keeping whatever someone else attached.
+            theirs = getattr(existing, "evidence_wraps", existing)
+            listener = self._chain(theirs, self._browser_listener(request))
+            listener.evidence_wraps = theirs
+            handlers["response"] = listener
+            request.meta["playwright_page_event_handlers"] = handlers
         return None
+
+    def _chain(self, theirs, ours):
+        """Our listener after one someone else attached (a callable, or a spider method's name)."""
+
+        async def both(pw_response) -> None:
+            if theirs is not None:
+                handler = getattr(self.crawler.spider, theirs) if isinstance(theirs, str) else theirs
+                outcome = handler(pw_response)
+                if hasattr(outcome, "__await__"):
+                    await outcome
+            await ours(pw_response)
+
+        return both
 
     def response_downloaded(self, response, request, spider=None):
         source = "browser" if request.meta.get("playwright") else "http"
@@ -231,6 +254,8 @@ class EvidenceStampMiddleware:
         if getattr(item, "evidence_id", None) is None:
             item.evidence_id = record_id
         self.sightings[(record_id, *entity)] = None
+        if len(self.sightings) >= SIGHTINGS_FLUSH_EVERY:
+            self._flush()
 
     def process_spider_output(self, response, result, spider=None):
         record_id = response.meta.get(META_KEY)
@@ -244,7 +269,7 @@ class EvidenceStampMiddleware:
             self._stamp(item, record_id)
             yield item
 
-    def spider_closed(self, spider=None, reason=None):
+    def _flush(self) -> None:
         if not self.sightings:
             return
         run_id = self.crawler.stats.get_value("store/run_id")
@@ -253,3 +278,7 @@ class EvidenceStampMiddleware:
             store_sightings(db, list(self.sightings), run_id)
         finally:
             db.close()
+        self.sightings = {}
+
+    def spider_closed(self, spider=None, reason=None):
+        self._flush()
