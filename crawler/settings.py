@@ -130,6 +130,10 @@ BROWSER_NAVIGATION_TIMEOUT = 30
 EVIDENCE = os.environ.get("PANDAWATCH_EVIDENCE", "").lower() in ("1", "true", "yes", "on")
 #: Directory of the WARC files; empty means `warc/` beside the database.
 EVIDENCE_DIR = None
+#: Also write a WARC request record per response (for replay tools that match POST bodies). Off: the
+#: response record names its request (method and form body) in a WARC-Pandawatch-Request header, and
+#: the evidence stays within 1.5x the compressed bytes downloaded.
+EVIDENCE_REQUEST_RECORDS = False
 #: Retention (applied after each `crawler run`, or by `crawler evidence --prune`): records of runs
 #: older than this go, and the oldest go first while all WARC files together exceed EVIDENCE_MAX_BYTES
 #: (0: no size limit). Records that back a recorded deletion or edit are always kept.

@@ -76,6 +76,14 @@ def test_every_response_of_a_run_is_a_warc_record(scenario):
     assert set(responses) == {r["record_id"] for r in rows}
     for row in rows:
         assert hashlib.sha256(responses[row["record_id"]]).hexdigest() == row["sha256"]
+    # a comment API answer names the form that asked for it (no separate request records by default)
+    with open(path, "rb") as handle:
+        asked = [
+            r.rec_headers.get_header("WARC-Pandawatch-Request")
+            for r in ArchiveIterator(handle)
+            if "admin-ajax.php" in (r.rec_headers.get_header("WARC-Target-URI") or "")
+        ]
+    assert asked and all(a.startswith("POST ") and "action=load_" in a for a in asked)
     # every comment stored, and every change event, names the record it came from
     assert query(scenario["db"], "SELECT count(*) AS n FROM comments WHERE evidence_id IS NULL") == [{"n": 0}]
     assert query(scenario["db"], "SELECT count(*) AS n FROM changes WHERE evidence_id IS NULL") == [{"n": 0}]

@@ -78,6 +78,7 @@ class EvidenceMiddleware:
         self.stats = crawler.stats
         self.db_path = resolve_db_path(crawler.settings.get("SQLITE_PATH"))
         self.directory = evidence_dir(crawler.settings, self.db_path)
+        self.request_records = crawler.settings.getbool("EVIDENCE_REQUEST_RECORDS")
         self.warc: RunWarc | None = None
         self.run_id: int | None = None
         self.unflushed = 0
@@ -170,7 +171,7 @@ class EvidenceMiddleware:
             body=body,
             fetched_at=iso(now_utc()),
             method=request.method,
-            request_headers=_header_pairs(request.headers),
+            request_headers=_header_pairs(request.headers) if self.request_records else None,
             request_body=request.body or b"",
             source=source,
             protocol=getattr(response, "protocol", None) or "HTTP/1.1",
@@ -206,7 +207,9 @@ class EvidenceMiddleware:
                     body=body,
                     fetched_at=iso(now_utc()),
                     method=pw_request.method,
-                    request_headers=[(h["name"], h["value"]) for h in request_headers],
+                    request_headers=[(h["name"], h["value"]) for h in request_headers]
+                    if self.request_records
+                    else None,
                     request_body=post,
                     source="xhr",
                     parent_record_id=request.meta.get(META_KEY),

@@ -6,6 +6,11 @@ payload is stored exactly as it came over the wire (a gzip-encoded answer stays 
 and replay tools expect); its SHA-256 is taken over those bytes and also written as the record's
 `WARC-Payload-Digest` (`sha256:` + base32, the WARC 1.1 form).
 
+Request records (needed by replay tools that look POST answers up by their body) are written only
+with EVIDENCE_REQUEST_RECORDS: each is its own gzip member of mostly headers, which for a comment API
+answer of a few kilobytes costs half as much again as the answer. Without them the response record
+still says what was asked, in a `WARC-Pandawatch-Request` header (method and form body).
+
 Writes run in one background thread: compressing a page costs milliseconds, the crawl need not wait
 for it, and one worker keeps records in the order they were handed over (offsets stay sequential).
 """
@@ -52,6 +57,7 @@ class Capture:
     body: bytes
     fetched_at: str  # ISO-8601 UTC
     method: str = "GET"
+    #: the request's headers: written as a request record of its own only when given (see RunWarc)
     request_headers: list[tuple[str, str]] | None = None
     request_body: bytes = b""
     source: str = "http"  # http, browser (a page Chromium rendered), xhr (an answer the page fetched)
@@ -74,6 +80,13 @@ class WrittenRecord:
     fetched_at: str
     source: str
     parent_record_id: str | None
+
+
+def _body_text(body: bytes) -> str:
+    """A request body on one header line: as is when it is printable ASCII (a form), else base64."""
+    if all(0x20 < b < 0x7F for b in body):
+        return body.decode("ascii")
+    return "base64:" + base64.b64encode(body).decode("ascii")
 
 
 def _warc_date(iso_time: str) -> str:
@@ -131,6 +144,10 @@ class RunWarc:
             "WARC-Payload-Digest": _warc_digest(capture.body),
             "WARC-Pandawatch-Source": capture.source,
         }
+        if capture.method != "GET" or capture.request_body:
+            # What was asked travels with the answer even without a request record: a comment API
+            # answer means nothing without the form (which article, which page) that asked for it.
+            warc_headers["WARC-Pandawatch-Request"] = f"{capture.method} {_body_text(capture.request_body)}"
         if capture.parent_record_id:
             warc_headers["WARC-Concurrent-To"] = capture.parent_record_id
         response = writer.create_warc_record(
