@@ -99,8 +99,9 @@ class EvidenceMiddleware:
             self.run_id = self.stats.get_value("store/run_id")
             stamp = now_utc().strftime("%Y%m%dT%H%M%S")
             run = f"run-{self.run_id:06d}" if self.run_id is not None else f"norun-{stamp}"
-            name = f"{self.db_path.stem}-{run}.warc.gz"
-            path = self.directory / name
+            path = self.directory / f"{self.db_path.stem}-{run}.warc.gz"
+            if path.exists():  # a database recreated beside an old WARC file: never mix two runs
+                path = self.directory / f"{self.db_path.stem}-{run}-{stamp}.warc.gz"
             try:
                 stored = str(path.resolve().relative_to(self.db_path.parent.resolve()))
             except ValueError:
