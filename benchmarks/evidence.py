@@ -51,6 +51,13 @@ def evidence_throughput(repeats: int, urls_file: Path, workdir: Path) -> Section
         [c.pages_per_second for c in off],
         EVIDENCE_GOAL,
     )
+    # CPU time of the crawl process (the WARC writer thread included) is steadier than wall-clock rates
+    # on a shared machine.
+    section.add_ratio(
+        "on / off, CPU time of the crawl process",
+        [c.process.cpu_seconds for c in on],
+        [c.process.cpu_seconds for c in off],
+    )
     section.add_median("WARC records per crawl", [c.stats.get("evidence/records", 0) for c in on], count)
     section.add(
         "WARC bytes / gzip-compressed bytes downloaded (worst run)",
