@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import sqlite_utils
@@ -53,26 +54,35 @@ def json_body(run: dict, events: list[dict]) -> dict:
     }
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _short(value, width: int) -> str:
+    """One line, control characters (terminal escapes) shown as \\xNN, cut at `width`."""
     text = " ".join(str(value or "").split())
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _quoted(value, width: int) -> str:
+    return f"“{_short(value, width)}”"
+
+
 def _line(event: dict) -> str:
-    what = f"{event['entity_type']} {event['entity_id'].split(':', 1)[-1]}"
+    what = f"{event['entity_type'].replace('_', ' ')} {event['entity_id'].split(':', 1)[-1]}"
     kind = event["kind"]
     if kind == "edited":
         return (
-            f"{what} edited ({event['field']}): {_short(event['old_value'], 60)!r} -> "
-            f"{_short(event['new_value'], 60)!r}"
+            f"{what} edited ({event['field']}): {_quoted(event['old_value'], 60)} -> "
+            f"{_quoted(event['new_value'], 60)}"
         )
     if kind == "votes":
-        return f"{what} votes {event['old_value']} -> {event['new_value']}"
+        return f"{what} votes {_short(event['old_value'], 20)} -> {_short(event['new_value'], 20)}"
     if kind == "deleted":
-        return f"{what} deleted; last text: {_short(event['old_value'], 100)!r}"
+        return f"{what} deleted; last text: {_quoted(event['old_value'], 100)}"
     if kind == "added" and event["entity_type"] == "article":
-        return f"article added: {_short(event['new_value'], 100)!r}"
-    return f"{what} {kind}" + (f": {_short(event['new_value'], 100)!r}" if event["new_value"] else "")
+        return f"article added: {_quoted(event['new_value'], 100)}"
+    return f"{what} {kind}" + (f": {_quoted(event['new_value'], 100)}" if event["new_value"] else "")
 
 
 def text_body(run: dict, events: list[dict], max_listed: int = 50) -> tuple[str, str]:
@@ -80,7 +90,8 @@ def text_body(run: dict, events: list[dict], max_listed: int = 50) -> tuple[str,
     counts = Counter(e["kind"] for e in events)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
     title = f"Panda Watch: {len(events)} change(s) in run {run['run_id']} ({summary})"
-    lines = [title, ""]
+    # the title goes separately (Apprise shows it as the subject / heading)
+    lines = []
     listed = 0
     by_article: dict[str, list[dict]] = {}
     for event in events:
@@ -91,7 +102,7 @@ def text_body(run: dict, events: list[dict], max_listed: int = 50) -> tuple[str,
         head = group[0]
         lines.append(f"{_short(head.get('article_title') or head.get('article_id'), 100)}")
         if head.get("article_url"):
-            lines.append(f"  {head['article_url']}")
+            lines.append(f"  {_short(head['article_url'], 300)}")
         for event in group:
             if listed >= max_listed:
                 break
