@@ -186,3 +186,12 @@ def test_browser_path_records_the_pages_xhr_answers(replica, tmp_path):
     shown = json.loads(CliRunner().invoke(cli, ["evidence", comment, "--db", str(db), "--json"]).output)
     assert {s["record_id"] for s in shown["seen"]} == {page["record_id"], *(x["record_id"] for x in xhrs)}
     assert all(s["hash_ok"] for s in shown["seen"])
+
+
+def test_evidence_is_off_for_a_plain_scrapy_crawl(replica, tmp_path):
+    db = tmp_path / "c.db"
+    result = crawl(db, [article_url(replica, NORMAL_SLUG)])
+    assert result.run["status"] == "ok"
+    assert query(db, "SELECT count(*) AS n FROM evidence") == [{"n": 0}]
+    assert query(db, "SELECT count(evidence_id) AS n FROM comments") == [{"n": 0}]
+    assert not (tmp_path / "warc").exists() and "evidence/records" not in result.stats

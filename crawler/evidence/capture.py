@@ -82,6 +82,9 @@ class EvidenceMiddleware:
         self.warc: RunWarc | None = None
         self.run_id: int | None = None
         self.unflushed = 0
+        #: browser XHR records made before their page's record, by request, and their page once known
+        self.early_xhrs: dict[int, list[str]] = {}
+        self.late_parents: dict[str, str] = {}
         crawler.signals.connect(self.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -178,6 +181,8 @@ class EvidenceMiddleware:
             protocol=getattr(response, "protocol", None) or "HTTP/1.1",
         )
         request.meta[META_KEY] = self._capture(capture)
+        for xhr in self.early_xhrs.pop(id(request), []):
+            self.late_parents[xhr] = request.meta[META_KEY]
 
     def _browser_listener(self, request):
         async def on_response(pw_response) -> None:
@@ -200,7 +205,8 @@ class EvidenceMiddleware:
                 if h["name"].lower() not in ("content-encoding", "content-length")
             ]
             kept.append(("Content-Length", str(len(body))))
-            self._capture(
+            parent = request.meta.get(META_KEY)
+            record_id = self._capture(
                 Capture(
                     url=pw_response.url,
                     status=pw_response.status,
@@ -213,9 +219,13 @@ class EvidenceMiddleware:
                     else None,
                     request_body=post,
                     source="xhr",
-                    parent_record_id=request.meta.get(META_KEY),
+                    parent_record_id=parent,
                 )
             )
+            if parent is None:
+                # Fetched while the page was still loading, before its own record existed: linked to
+                # the page once that is written.
+                self.early_xhrs.setdefault(id(request), []).append(record_id)
 
         return on_response
 
@@ -230,6 +240,12 @@ class EvidenceMiddleware:
         db = open_db(self.db_path)
         try:
             store_records(db, rows, self.run_id)
+            if self.late_parents:
+                with db.conn:
+                    db.conn.executemany(
+                        "UPDATE evidence SET parent_record_id = ? WHERE record_id = ?",
+                        [(page, xhr) for xhr, page in self.late_parents.items()],
+                    )
         finally:
             db.close()
 
