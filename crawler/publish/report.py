@@ -261,7 +261,7 @@ class Report:
                 )
         edits = [e for e in by_kind["edited"] if e["entity_type"] != "article"]
         if edits:
-            out.append(f"<h3>Edited comments ({len(edits)})</h3>")
+            out.append(f"<h3>Edited ({len(edits)})</h3>")
             for e in edits:
                 out.append(
                     f'<div class="change edited" data-comment="{escape(e["entity_id"])}">'
