@@ -461,6 +461,7 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
         click.echo(line)
     return run_monitor.EXIT_FAILED if outcome.failed or any(codes) else run_monitor.EXIT_OK
 
+
 from crawler.cli.evidence import evidence  # noqa: E402
 from crawler.cli.feed import feed  # noqa: E402
 from crawler.cli.notify import notify  # noqa: E402
