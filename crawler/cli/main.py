@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from crawler.cli import names
+from crawler.cli import names, run_hooks
 from crawler.cli.dbfile import DatabaseFileError, check_db_path, describe
 from crawler.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EnvironmentFault
 from crawler.cli.output import cell, clean, json_line, safe, short
@@ -677,7 +677,7 @@ def run_command(db_path, every, check_all, render, settings):
     Example (crontab): */15 * * * * cd /srv/pandawatch && .venv/bin/crawler run >> run.log 2>&1
     """
     path = _checked_path(db_path, create=True)
-    extra = {**settings, "SQLITE_PATH": str(path)}
+    extra = run_hooks.crawl_settings({**settings, "SQLITE_PATH": str(path)})
     while True:
         started = time.monotonic()
         code = _run_once(path, extra, {"render": render, **({"all": "1"} if check_all else {})})
@@ -693,19 +693,29 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
     try:
         with RunLock(path):
             # the first run id this run may write (for hooks); the report goes by the crawls' own ids
-            first = run_monitor.next_run_id(path)  # noqa: F841
+            first = run_monitor.next_run_id(path)
             crawls = []
             if run_monitor.has_sources(path):
                 crawls.append(crawl_with_summary("discover", {}, settings))
             crawls.append(crawl_with_summary("monitor", monitor_args, settings))
+            after = run_hooks.after_crawls(path, first, settings)
             outcome = run_monitor.report(path, crawls)
     except Locked as exc:
         click.echo(clean(exc), err=True)
         return run_monitor.EXIT_LOCKED
-    for line in outcome.lines():
+    for line in outcome.lines() + after:
         click.echo(clean(line))
     failed = outcome.failed or any(c.exit_code for c in crawls)
     return run_monitor.EXIT_FAILED if failed else run_monitor.EXIT_OK
 
 
 # -- commands that live in modules of their own (crawler/cli/<name>.py): one line each, below ----------
+from crawler.cli.evidence import evidence  # noqa: E402
+from crawler.cli.feed import feed  # noqa: E402
+from crawler.cli.notify import notify  # noqa: E402
+from crawler.cli.report import report  # noqa: E402
+
+cli.add_command(notify)
+cli.add_command(feed)
+cli.add_command(report)
+cli.add_command(evidence)
