@@ -457,3 +457,8 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
     for line in outcome.lines():
         click.echo(line)
     return run_monitor.EXIT_FAILED if outcome.failed or any(codes) else run_monitor.EXIT_OK
+
+
+from crawler.cli.ingest import ingest  # noqa: E402
+
+cli.add_command(ingest)

@@ -106,8 +106,10 @@ def report(db_path: Path, first_run_id: int) -> Report:
             [first_run_id],
         ):
             out.changes[row["kind"]] = row["n"]
+        # a vote sample is also taken at first sight; a mover is what has a `votes` event
         out.vote_movers = db.execute(
-            "SELECT count(DISTINCT entity_id) FROM vote_samples WHERE run_id >= ?", [first_run_id]
+            "SELECT count(DISTINCT entity_id) FROM changes WHERE kind = 'votes' AND run_id >= ?",
+            [first_run_id],
         ).fetchone()[0]
         out.incomplete = [
             f"{row['article_url'] or row['article_id']}: {row['reason']}"

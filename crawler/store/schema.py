@@ -1,15 +1,23 @@
-"""The database schema and views: every table, index and view Panda Watch creates, in one place.
+"""The database schema, views and migrations: every table, index and view Panda Watch creates.
 
 Public tables (users' SQL depends on their names and columns; see the design notes §2): runs, articles,
 list_items, comments, article_versions, comment_versions, changes, vote_samples. `thread_loads` records
 how completely each article's comments were loaded in each run. Times are ISO-8601 UTC strings.
+
+How the schema changes: `TABLES_SQL` is the current schema, all `CREATE … IF NOT EXISTS`, run on every
+open (cheap, and it creates tables a newer feature added). Everything else — a new column, a rebuilt
+table, a changed view — is a numbered step in `MIGRATIONS`, run once per database in one `BEGIN
+IMMEDIATE` transaction and recorded in `PRAGMA user_version`. Views are created when a migration step
+asks for them (and missing ones on open), never dropped and re-created on every open: a reader of
+`latest_changes` must never see it missing.
 """
 
 from __future__ import annotations
 
-import sqlite_utils
+import sqlite3
+from collections.abc import Callable
 
-SCHEMA_VERSION = 1
+import sqlite_utils
 
 TABLES_SQL = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -30,7 +38,10 @@ CREATE TABLE IF NOT EXISTS runs (
     requests_failed INTEGER NOT NULL DEFAULT 0,
     articles_unchanged INTEGER NOT NULL DEFAULT 0,  -- answered 304 or with an identical body
     articles_discovered INTEGER NOT NULL DEFAULT 0, -- enrolled in the watch list by discovery
-    stats TEXT                               -- JSON of Scrapy's stats
+    stats TEXT,                              -- JSON of Scrapy's stats
+    pid INTEGER,                             -- process that writes the run (a gone one is reaped)
+    host TEXT,
+    spill_path TEXT                          -- items that could not be written: `crawler ingest` it
 );
 
 CREATE TABLE IF NOT EXISTS articles (
@@ -72,7 +83,8 @@ CREATE INDEX IF NOT EXISTS articles_next_check ON articles(next_check_at);
 
 CREATE TABLE IF NOT EXISTS list_items (
     article_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
+    item_key TEXT NOT NULL,                  -- the item's own id, else "#<position>"
+    position INTEGER NOT NULL,               -- where it is now (a moved item keeps its key)
     page INTEGER,
     item_id TEXT,
     title TEXT,
@@ -84,7 +96,7 @@ CREATE TABLE IF NOT EXISTS list_items (
     last_seen_at TEXT NOT NULL,
     last_changed_at TEXT NOT NULL,
     last_seen_run_id INTEGER,
-    PRIMARY KEY (article_id, position)
+    PRIMARY KEY (article_id, item_key)
 );
 
 CREATE TABLE IF NOT EXISTS comments (
@@ -105,6 +117,9 @@ CREATE TABLE IF NOT EXISTS comments (
     downvotes INTEGER,
     reply_count INTEGER,
     status TEXT NOT NULL DEFAULT 'live',     -- live, deleted
+    deleted_reason TEXT,                     -- the site's reason (placeholder, parent) and the evidence
+    missing_since TEXT,                      -- absent from a complete load since: a deletion candidate
+    missing_loads INTEGER NOT NULL DEFAULT 0,  -- consecutive complete loads without it
     first_seen_at TEXT NOT NULL,
     last_seen_at TEXT NOT NULL,
     last_changed_at TEXT NOT NULL,
@@ -152,7 +167,8 @@ CREATE TABLE IF NOT EXISTS changes (
     old_value TEXT,
     new_value TEXT,
     chars_added INTEGER,
-    chars_removed INTEGER
+    chars_removed INTEGER,
+    reason TEXT                              -- deletions: why, and on what evidence
 );
 CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id);
 CREATE INDEX IF NOT EXISTS changes_article ON changes(article_id, at);
@@ -219,16 +235,14 @@ CREATE TABLE IF NOT EXISTS thread_loads (
 """
 
 VIEWS_SQL = """
-DROP VIEW IF EXISTS latest_changes;
-CREATE VIEW latest_changes AS
+CREATE VIEW IF NOT EXISTS latest_changes AS
 SELECT c.change_id, c.run_id, c.at, c.kind, c.entity_type, c.entity_id, c.field,
        a.title AS article_title, a.url AS article_url, c.old_value, c.new_value,
        c.chars_added, c.chars_removed, c.article_id
 FROM changes c LEFT JOIN articles a ON a.article_id = c.article_id
 ORDER BY c.change_id DESC;
 
-DROP VIEW IF EXISTS article_timeline;
-CREATE VIEW article_timeline AS
+CREATE VIEW IF NOT EXISTS article_timeline AS
 SELECT c.article_id, a.url AS article_url, c.at, c.run_id, c.kind, c.entity_type, c.entity_id,
        c.field, c.old_value, c.new_value, cm.author AS comment_author
 FROM changes c
@@ -236,18 +250,16 @@ LEFT JOIN articles a ON a.article_id = c.article_id
 LEFT JOIN comments cm ON c.entity_type = 'comment' AND cm.comment_id = c.entity_id
 ORDER BY c.article_id, c.change_id;
 
-DROP VIEW IF EXISTS deleted_comments;
-CREATE VIEW deleted_comments AS
+CREATE VIEW IF NOT EXISTS deleted_comments AS
 SELECT cm.comment_id, cm.article_id, a.url AS article_url, cm.author, cm.text, cm.upvotes,
-       cm.downvotes, cm.first_seen_at,
+       cm.downvotes, cm.first_seen_at, cm.deleted_reason,
        (SELECT max(at) FROM changes ch WHERE ch.entity_type = 'comment'
           AND ch.entity_id = cm.comment_id AND ch.kind = 'deleted') AS deleted_at
 FROM comments cm LEFT JOIN articles a ON a.article_id = cm.article_id
 WHERE cm.status = 'deleted'
 ORDER BY deleted_at DESC;
 
-DROP VIEW IF EXISTS most_edited_comments;
-CREATE VIEW most_edited_comments AS
+CREATE VIEW IF NOT EXISTS most_edited_comments AS
 SELECT cm.comment_id, cm.article_id, cm.author, count(*) AS edits, max(ch.at) AS last_edited_at,
        cm.text AS current_text
 FROM changes ch JOIN comments cm ON cm.comment_id = ch.entity_id
@@ -255,8 +267,7 @@ WHERE ch.entity_type = 'comment' AND ch.kind = 'edited'
 GROUP BY cm.comment_id
 ORDER BY edits DESC, last_edited_at DESC;
 
-DROP VIEW IF EXISTS vote_movers;
-CREATE VIEW vote_movers AS
+CREATE VIEW IF NOT EXISTS vote_movers AS
 SELECT s.entity_type, s.entity_id, s.article_id, count(*) AS samples,
        (SELECT upvotes FROM vote_samples x WHERE x.entity_type = s.entity_type
           AND x.entity_id = s.entity_id ORDER BY x.at DESC, x.rowid DESC LIMIT 1) AS upvotes_now,
@@ -265,10 +276,10 @@ SELECT s.entity_type, s.entity_id, s.article_id, count(*) AS samples,
        max(s.at) AS last_moved_at
 FROM vote_samples s
 GROUP BY s.entity_type, s.entity_id
+HAVING count(*) > 1                          -- the first sample is where a series starts, not a move
 ORDER BY samples DESC, last_moved_at DESC;
 
-DROP VIEW IF EXISTS incomplete_threads;
-CREATE VIEW incomplete_threads AS
+CREATE VIEW IF NOT EXISTS incomplete_threads AS
 SELECT t.run_id, t.article_id, a.url AS article_url, t.reported_total, t.loaded,
        t.requests_failed, t.reason, t.at
 FROM thread_loads t LEFT JOIN articles a ON a.article_id = t.article_id
@@ -301,8 +312,121 @@ VIEWS = (
 )
 
 
+def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info([{table}])").fetchall()}
+
+
+def _add_columns(db: sqlite_utils.Database, table: str, columns: dict[str, str]) -> None:
+    """ALTER TABLE … ADD COLUMN for each column the table lacks (a fresh database has them all)."""
+    have = _columns(db, table)
+    for name, declaration in columns.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE [{table}] ADD COLUMN [{name}] {declaration}")
+
+
+def _recreate_views(db: sqlite_utils.Database, names: tuple[str, ...]) -> None:
+    """Drop and create these views from VIEWS_SQL, inside the migration's transaction."""
+    for statement in _statements(VIEWS_SQL):
+        for name in names:
+            if f"CREATE VIEW IF NOT EXISTS {name} " in statement:
+                db.execute(f"DROP VIEW IF EXISTS [{name}]")
+                db.execute(statement)
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    """Issue 10: run owner (reaping), spill file, deletion candidates and reasons, list items keyed by
+    their own id."""
+    _add_columns(db, "runs", {"pid": "INTEGER", "host": "TEXT", "spill_path": "TEXT"})
+    _add_columns(
+        db,
+        "comments",
+        {
+            "deleted_reason": "TEXT",
+            "missing_since": "TEXT",
+            "missing_loads": "INTEGER NOT NULL DEFAULT 0",
+        },
+    )
+    _add_columns(db, "changes", {"reason": "TEXT"})
+    if "item_key" not in _columns(db, "list_items"):
+        # A new primary key needs a new table (SQLite cannot ALTER one): copy, drop, rename.
+        db.execute("ALTER TABLE list_items RENAME TO list_items_v1")
+        db.execute(next(s for s in _statements(TABLES_SQL) if "TABLE IF NOT EXISTS list_items " in s))
+        db.execute(
+            "INSERT OR IGNORE INTO list_items (article_id, item_key, position, page, item_id, title, "
+            "description, image_url, points, content_hash, first_seen_at, last_seen_at, last_changed_at, "
+            "last_seen_run_id) SELECT article_id, coalesce(item_id, '#' || position), position, page, "
+            "item_id, title, description, image_url, points, content_hash, first_seen_at, last_seen_at, "
+            "last_changed_at, last_seen_run_id FROM list_items_v1"
+        )
+        db.execute("DROP TABLE list_items_v1")
+    _recreate_views(db, ("deleted_comments", "vote_movers"))
+
+
+#: (version, step): step N brings a database from version N-1 to N. Version 1 is the schema of the
+#: first release (commit ec52ba2). Steps must work on a fresh database too (TABLES_SQL already has
+#: their columns), so each checks before it alters.
+MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
+    (2, _v2),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a script, one by one (executescript would COMMIT our transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create missing tables, indexes and views; idempotent, safe to run on every open."""
-    db.conn.executescript(TABLES_SQL)
-    db.conn.executescript(VIEWS_SQL)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    """Bring the database to SCHEMA_VERSION: missing tables, pending migrations, missing views.
+
+    Safe to run on every open and from several processes at once: migrations run inside BEGIN
+    IMMEDIATE and re-read the version there, so only one process applies each step.
+    """
+    if schema_version(db) > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"the database was written by a newer Panda Watch (schema {schema_version(db)}, "
+            f"this one knows {SCHEMA_VERSION}): upgrade panda-watch"
+        )
+    if schema_version(db) == SCHEMA_VERSION and _has_everything(db):
+        return  # the common case: nothing to write, so a read-only open stays read-only
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema_version(db)
+        if version == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
+            version = 1  # tables without a version: the first release's schema
+        if 1 <= version < SCHEMA_VERSION:
+            for step_version, step in MIGRATIONS:
+                if step_version > version:
+                    step(db)
+        # a fresh database gets the current tables right away
+        for statement in _statements(TABLES_SQL):
+            db.execute(statement)
+        for statement in _statements(VIEWS_SQL):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+def _has_everything(db: sqlite_utils.Database) -> bool:
+    """Every table and view of the current schema exists (others may have added tables to TABLES_SQL)."""
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    wanted = set(VIEWS)
+    for statement in _statements(TABLES_SQL):
+        words = statement.split()
+        if words[:2] == ["CREATE", "TABLE"]:
+            wanted.add(words[5] if words[2:5] == ["IF", "NOT", "EXISTS"] else words[2])
+    return wanted <= names
