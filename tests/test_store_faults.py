@@ -29,7 +29,9 @@ def tmpfs(mount_point: Path, size: str):
     """A small filesystem of its own at `mount_point` (root only); skips the test where impossible."""
     mount_point.mkdir(parents=True, exist_ok=True)
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)], capture_output=True, text=True
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
@@ -51,7 +53,10 @@ def crawl_command(db: Path, url: str, settings: dict[str, str]) -> list[str]:
 
 
 def stored_ids(db: Path, article_id: str) -> set[str]:
-    return {r["comment_id"] for r in query(db, "SELECT comment_id FROM comments WHERE article_id = ?", [article_id])}
+    return {
+        r["comment_id"]
+        for r in query(db, "SELECT comment_id FROM comments WHERE article_id = ?", [article_id])
+    }
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -125,7 +130,9 @@ def test_disk_full_fails_loudly_spills_and_ingest_replays(replica, replica_site,
         assert query(db, "SELECT entity_type, kind, count(*) AS n FROM changes GROUP BY 1, 2") == [
             {"entity_type": "article", "kind": "added", "n": 1}
         ]
-        assert query(db, "SELECT complete, loaded FROM thread_loads") == [{"complete": 1, "loaded": len(expected)}]
+        assert query(db, "SELECT complete, loaded FROM thread_loads") == [
+            {"complete": 1, "loaded": len(expected)}
+        ]
         # replaying the same file again adds nothing
         again = CliRunner().invoke(cli, ["ingest", str(spills[0]), "--db", str(db)])
         assert again.exit_code == 0 and "0 changes" in again.output
@@ -142,7 +149,9 @@ def test_read_only_database_is_one_clear_error(replica, tmp_path):
         result = subprocess.run(crawl_command(db, url, {}), cwd=ROOT, env=env, capture_output=True, text=True)
         assert result.returncode == 1
         errors = error_lines(result.stderr)
-        assert len(errors) == 1 and errors[0].startswith(f"Error: {db} is on a read-only filesystem ("), errors
+        assert len(errors) == 1 and errors[0].startswith(f"Error: {db} is on a read-only filesystem ("), (
+            errors
+        )
         assert "Traceback" not in result.stderr
         # refused before anything was fetched: nothing to lose
         assert "Spider opened" not in result.stderr
@@ -158,5 +167,7 @@ def test_ingest_rejects_a_file_that_is_not_a_spill(tmp_path):
     bad.write_text(json.dumps({"type": "CommentItem", "item": {"comment_id": "x:1"}}) + "\nnot json\n")
     out = CliRunner().invoke(cli, ["ingest", str(bad), "--db", str(tmp_path / "c.db")])
     assert out.exit_code == 1
-    assert out.output.strip().splitlines() == [f"Error: {bad} line 2: Expecting value: line 1 column 1 (char 0)"]
+    assert out.output.strip().splitlines() == [
+        f"Error: {bad} line 2: Expecting value: line 1 column 1 (char 0)"
+    ]
     assert not (tmp_path / "c.db").exists()

@@ -94,6 +94,9 @@ class Article:
     #: top-level comments counted in the total and answered by load_comment, but left out of the
     #: comment pages (a listing that skips comments, as a page shift does)
     unlisted: set[str] = field(default_factory=set)
+    #: comments to delete right after load_comments served a page (page -> ids): a deletion while a
+    #: crawler pages the thread, at a moment tests can name
+    delete_after_page: dict[int, list[str]] = field(default_factory=dict)
     #: a "layout change": this fraction of the top-level comments (with their replies) disappears
     hide_fraction: float = 0.0
     version: int = 1
@@ -312,6 +315,11 @@ class Site:
                 article.fail_full_text = {str(comment_id) for comment_id in full_text}
             if unlisted is not None:
                 article.unlisted = {str(comment_id) for comment_id in unlisted}
+
+    def delete_after_page(self, slug: str, page: int, comment_id: str) -> None:
+        """Delete a comment as soon as load_comments has answered `page` of this article (once)."""
+        with self.lock:
+            self.article(slug).delete_after_page.setdefault(int(page), []).append(str(comment_id))
 
     def set_hide_fraction(self, slug: str, fraction: float) -> None:
         """Simulate a layout change that hides this fraction (0..1) of the top-level comments."""
