@@ -13,7 +13,6 @@ from crawler.store.changes import removal_reason
 from tests.crawling import article_url, model_thread, query
 from tests.crawling import crawl as _crawl
 
-
 TWO_HUNDRED = "two-hundred-comments"
 PAGED = "paged-thread"
 
@@ -87,8 +86,9 @@ def test_one_comment_missing_of_200_within_tolerance(replica, replica_site, tmp_
     # The listing leaves one comment out; the site still counts it (200) and still answers for it.
     replica_site.set_faults(TWO_HUNDRED, unlisted=[missing.id])
     present = crawl(db, [url])
-    [load] = present.query("SELECT complete, loaded, reported_total FROM thread_loads WHERE run_id = ?",
-                           [present.run["run_id"]])  # fmt: skip
+    [load] = present.query(
+        "SELECT complete, loaded, reported_total FROM thread_loads WHERE run_id = ?", [present.run["run_id"]]
+    )
     assert load == {"complete": 1, "loaded": 200, "reported_total": 200}
     assert events(present) == []
     assert present.stats["article_spider/confirm/present"] == 1
@@ -103,7 +103,8 @@ def test_one_comment_missing_of_200_within_tolerance(replica, replica_site, tmp_
     assert load == {"complete": 1, "loaded": 199}
     assert events(unknown) == []
     assert unknown.query(
-        "SELECT status, missing_loads, missing_since IS NOT NULL AS candidate FROM comments WHERE comment_id = ?",
+        "SELECT status, missing_loads, missing_since IS NOT NULL AS candidate FROM comments "
+        "WHERE comment_id = ?",
         [key(missing.id)],
     ) == [{"status": "live", "missing_loads": 1, "candidate": 1}]
     assert "deletion candidates" in unknown.run["notes"]
@@ -139,28 +140,34 @@ def test_replies_of_a_removed_comment_record_the_reason(replica, replica_site, t
 
 
 def _thread(n: int, seen: list[str], at: str) -> ThreadItem:
-    return ThreadItem(article_id="x:a", url="https://e.com/a/", reported_total=n, loaded=len(seen),
-                      requests_total=1, requests_failed=0, end_reached=True, complete=True,
-                      fetched_at=at, seen_ids=seen)  # fmt: skip
+    return ThreadItem(
+        article_id="x:a",
+        url="https://e.com/a/",
+        reported_total=n,
+        loaded=len(seen),
+        requests_total=1,
+        requests_failed=0,
+        end_reached=True,
+        complete=True,
+        fetched_at=at,
+        seen_ids=seen,
+    )
 
 
 def test_a_placeholder_is_a_deletion_with_the_sites_reason(tmp_path):
     path = tmp_path / "s.db"
     texts = {"x:1": "A real comment.", "x:2": "Another one.", "x:3": "Third."}
-    for run, (at, shown) in enumerate(
-        [
-            ("2026-11-26T10:00:00+00:00", texts),
-            (
-                "2026-11-26T11:00:00+00:00",
-                {**texts, "x:2": "[deleted]", "x:3": "This comment was removed by a moderator"},
-            ),
-            (
-                "2026-11-26T12:00:00+00:00",
-                {**texts, "x:2": "[deleted]", "x:3": "This comment was removed by a moderator"},
-            ),
-        ],
-        1,
-    ):
+    for at, shown in [
+        ("2026-11-26T10:00:00+00:00", texts),
+        (
+            "2026-11-26T11:00:00+00:00",
+            {**texts, "x:2": "[deleted]", "x:3": "This comment was removed by a moderator"},
+        ),
+        (
+            "2026-11-26T12:00:00+00:00",
+            {**texts, "x:2": "[deleted]", "x:3": "This comment was removed by a moderator"},
+        ),
+    ]:
         store = Store.open(path)
         store.start_run("test")
         store.add(ArticleItem(url="https://e.com/a/", article_id="x:a", title="A", fetched_at=at))
@@ -169,12 +176,24 @@ def test_a_placeholder_is_a_deletion_with_the_sites_reason(tmp_path):
         store.add(_thread(3, list(shown), at))
         store.finish_run("finished")
         store.close()
-    assert query(path, "SELECT run_id, entity_id, kind, reason, old_value FROM changes WHERE entity_type = 'comment'") == [
-        {"run_id": 2, "entity_id": "x:2", "kind": "deleted", "reason": "deleted (the site's placeholder)",
-         "old_value": "Another one."},
-        {"run_id": 2, "entity_id": "x:3", "kind": "deleted", "reason": "removed by a moderator (the site's placeholder)",
-         "old_value": "Third."},
-    ]  # fmt: skip
+    assert query(
+        path, "SELECT run_id, entity_id, kind, reason, old_value FROM changes WHERE entity_type = 'comment'"
+    ) == [
+        {
+            "run_id": 2,
+            "entity_id": "x:2",
+            "kind": "deleted",
+            "reason": "deleted (the site's placeholder)",
+            "old_value": "Another one.",
+        },
+        {
+            "run_id": 2,
+            "entity_id": "x:3",
+            "kind": "deleted",
+            "reason": "removed by a moderator (the site's placeholder)",
+            "old_value": "Third.",
+        },
+    ]
     # the text we knew is kept, not replaced by the placeholder; no edit, no version
     assert query(
         path, "SELECT comment_id, text, status, deleted_reason FROM comments ORDER BY comment_id"

@@ -57,16 +57,43 @@ def test_an_upgraded_database_takes_a_run_with_the_new_rules(tmp_path):
     store = Store.open(path)
     run_id = store.start_run("article")
     at = "2026-11-27T10:00:00+00:00"
-    store.add(ArticleItem(url="https://www.boredpanda.com/old/", article_id="boredpanda:1", title="Old Article",
-                          body_text="Body.", votes=10, fetched_at=at))  # fmt: skip
+    store.add(
+        ArticleItem(
+            url="https://www.boredpanda.com/old/",
+            article_id="boredpanda:1",
+            title="Old Article",
+            body_text="Body.",
+            votes=10,
+            fetched_at=at,
+        )
+    )
     store.add(
         ListItem(article_id="boredpanda:1", position=2, item_id="item-7", title="First item", fetched_at=at)
     )
-    store.add(CommentItem(comment_id="boredpanda:11", article_id="boredpanda:1", text="First comment.",
-                          upvotes=1, downvotes=0, fetched_at=at))  # fmt: skip
-    store.add(ThreadItem(article_id="boredpanda:1", url="https://www.boredpanda.com/old/", reported_total=1,
-                         loaded=1, requests_total=1, requests_failed=0, end_reached=True, complete=True,
-                         fetched_at=at, seen_ids=["boredpanda:11"]))  # fmt: skip
+    store.add(
+        CommentItem(
+            comment_id="boredpanda:11",
+            article_id="boredpanda:1",
+            text="First comment.",
+            upvotes=1,
+            downvotes=0,
+            fetched_at=at,
+        )
+    )
+    store.add(
+        ThreadItem(
+            article_id="boredpanda:1",
+            url="https://www.boredpanda.com/old/",
+            reported_total=1,
+            loaded=1,
+            requests_total=1,
+            requests_failed=0,
+            end_reached=True,
+            complete=True,
+            fetched_at=at,
+            seen_ids=["boredpanda:11"],
+        )
+    )
     assert store.finish_run("finished") == "ok"
     store.close()
     # run 2 of the old database was left 'running' without a pid: old enough, it is reaped

@@ -98,6 +98,11 @@ class StorePipeline:
         if unfinished is not None:
             for item in unfinished(reason):
                 self.store.add(item)
+        self.store.flush()
+        self.crawler.stats.set_value("store/slowest_batch_ms", round(self.store.slowest_batch * 1000, 1))
+        self.crawler.stats.set_value(
+            "store/costliest_batch_cpu_ms", round(self.store.costliest_batch * 1000, 1)
+        )
         stats = self.crawler.stats.get_stats()
         status = self.store.finish_run(reason, stats)
         self.crawler.stats.set_value("store/run_status", status)

@@ -56,6 +56,8 @@ class ListItem:
     title: str
     description: str
     points: int = 0
+    #: image name (without .jpg); None: named after the item's position, as the generator does
+    image: str | None = None
 
 
 @dataclass

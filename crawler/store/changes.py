@@ -68,16 +68,34 @@ _TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
 MAX_DIFF_TOKENS = 20_000
 
 
+_BLOCK = 4096
+
+
 def _common_prefix(a: str, b: str) -> int:
-    """Length of the common prefix, by bisection on slice equality (memcmp speed, no Python loop)."""
-    low, high = 0, min(len(a), len(b))
-    while low < high:
-        mid = (low + high + 1) // 2
-        if a[:mid] == b[:mid]:
-            low = mid
-        else:
-            high = mid - 1
-    return low
+    """Length of the common prefix: block by block (C-speed comparisons), then within the block."""
+    limit = min(len(a), len(b))
+    i = 0
+    while i < limit and a[i : i + _BLOCK] == b[i : i + _BLOCK]:
+        i += _BLOCK
+    end = min(i + _BLOCK, limit)
+    while i < end and a[i] == b[i]:
+        i += 1
+    return min(i, limit)
+
+
+def _common_suffix(a: str, b: str, floor: int) -> int:
+    """Length of the common suffix, not reaching into the first `floor` characters of either."""
+    limit = min(len(a), len(b)) - floor
+    n = 0
+    while (
+        n < limit
+        and a[len(a) - n - _BLOCK : len(a) - n] == b[len(b) - n - _BLOCK : len(b) - n]
+        and n + _BLOCK <= limit
+    ):
+        n += _BLOCK
+    while n < limit and a[len(a) - n - 1] == b[len(b) - n - 1]:
+        n += 1
+    return n
 
 
 def _word_start(text: str, index: int) -> int:
@@ -98,7 +116,7 @@ def edit_size(old: str | None, new: str | None) -> tuple[int, int]:
     if old == new:
         return 0, 0
     start = _word_start(old, _common_prefix(old, new))
-    end = _common_prefix(old[start:][::-1], new[start:][::-1])
+    end = _common_suffix(old, new, start)
     old_mid, new_mid = old[start : len(old) - end], new[start : len(new) - end]
     old_tokens, new_tokens = _TOKENS.findall(old_mid), _TOKENS.findall(new_mid)
     if len(old_tokens) + len(new_tokens) > MAX_DIFF_TOKENS:
@@ -115,6 +133,25 @@ def edit_size(old: str | None, new: str | None) -> tuple[int, int]:
 
 _size = edit_size
 
+#: an edit of a text longer than this records an excerpt around the change in `changes` (the whole
+#: old text is in the versions table, the whole new one in the current row): a one-word edit of a
+#: 1 MB comment must not write 2 MB more
+EVENT_VALUE_MAX = 16_384
+EXCERPT_CONTEXT = 200
+
+
+def excerpts(old: str, new: str) -> tuple[str, str]:
+    """The changed part of two long texts with some context, "…" marking what was left out."""
+    start = _word_start(old, _common_prefix(old, new))
+    end = _common_suffix(old, new, start)
+    begin = _word_start(old, max(0, start - EXCERPT_CONTEXT))
+
+    def cut(text: str) -> str:
+        stop = min(len(text), len(text) - end + EXCERPT_CONTEXT)
+        return ("…" if begin else "") + text[begin:stop] + ("…" if stop < len(text) else "")
+
+    return cut(old), cut(new)
+
 
 def _event(
     run_id,
@@ -130,6 +167,8 @@ def _event(
     reason=None,
 ) -> dict[str, Any]:
     added, removed = _size(old, new) if sized else (None, None)
+    if sized and max(len(old or ""), len(new or "")) > EVENT_VALUE_MAX:
+        old, new = excerpts(old or "", new or "")
     return {
         "run_id": run_id,
         "at": at,

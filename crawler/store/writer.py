@@ -154,6 +154,9 @@ class Store:
         self.spill_path: Path | None = None
         self.spilled = 0
         self._spill_handle = None
+        #: seconds the slowest batch transaction took (lock waits included)
+        self.slowest_batch = 0.0
+        self.costliest_batch = 0.0
 
     @classmethod
     def open(cls, path, batch_size: int = 500, **options: Any) -> Store:
@@ -440,8 +443,13 @@ class Store:
             del self.notes[saved[1] :], self.warnings[saved[2] :]
             self._write_batch(items)
 
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             self._transaction(write)
+            # the slowest batch, for the stats: a write must never stall the crawl (wall time
+            # includes lock waits and a busy machine; CPU time is what the write itself costs)
+            self.slowest_batch = max(self.slowest_batch, time.perf_counter() - started)
+            self.costliest_batch = max(self.costliest_batch, time.process_time() - cpu)
         except StoreError as exc:
             self.counts.update(saved[0])
             del self.notes[saved[1] :], self.warnings[saved[2] :]
