@@ -26,6 +26,7 @@ import scrapy
 
 from benchmarks import synthetic
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
+from benchmarks.concurrent_writes import concurrent_writers
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
 from benchmarks.monitoring import monitoring_rerun
 from benchmarks.report import Section, count, per_second, seconds
@@ -220,6 +221,12 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             "6. Monitoring, second run",
             lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
         ),
+        8: (
+            "8. Concurrent writers",
+            lambda: concurrent_writers(
+                profile.articles, profile.comments_each, profile.store_repeats, workdir
+            ),
+        ),
     }
 
 
@@ -234,9 +241,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         type=int,
         action="append",
-        choices=range(1, 7),
+        choices=range(1, 9),
         metavar="SECTION",
-        help="run only this section (1-6); may be given more than once",
+        help="run only this section (1-6, 8); may be given more than once",
     )
     return parser.parse_args(argv)
 
