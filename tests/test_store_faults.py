@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -171,3 +173,53 @@ def test_ingest_rejects_a_file_that_is_not_a_spill(tmp_path):
         f"Error: {bad} line 2: Expecting value: line 1 column 1 (char 0)"
     ]
     assert not (tmp_path / "c.db").exists()
+
+
+def test_database_made_read_only_mid_run_spills_and_ingest_replays(replica, replica_site, tmp_path):
+    db, url = tmp_path / "c.db", article_url(replica, BIG_THREAD_SLUG)
+    files = [db, Path(f"{db}-wal")]
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
+    settings = {
+        "STORE_BATCH_SIZE": "25",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
+        "DOWNLOAD_DELAY": "0.02",
+        "STORE_RETRY_DELAY": "0.05",
+    }
+    process = subprocess.Popen(
+        crawl_command(db, url, settings),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+            with contextlib.suppress(sqlite3.OperationalError):
+                if query(db, "SELECT count(*) AS n FROM comments")[0]["n"] >= 100:
+                    break
+        assert process.poll() is None, "the crawl ended before the database became read-only"
+        # immutable: not even root may write it any more, through the crawl's open files either
+        done = subprocess.run(["chattr", "+i", *map(str, files)], capture_output=True, text=True)
+        if done.returncode != 0:
+            process.kill()
+            pytest.skip(f"chattr +i is not possible here: {done.stderr.strip()}")
+        _, stderr = process.communicate(timeout=240)
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, files)], capture_output=True)
+    assert process.returncode == 1, stderr[-3000:]
+    errors = error_lines(stderr)
+    assert len(errors) == 1 and errors[0].split("Error: ", 1)[1].startswith(f"{db} is read-only ("), errors
+    assert "Traceback" not in stderr
+    [run] = query(db, "SELECT run_id, status FROM runs")
+    assert run["status"] != "ok"
+    [spill] = tmp_path.glob("*.jsonl")  # beside the database: its directory stayed writable
+    out = CliRunner().invoke(cli, ["ingest", str(spill), "--db", str(db)])
+    assert out.exit_code == 0, out.output
+    assert stored_ids(db, "boredpanda:8200004") == set(model_thread(replica_site, BIG_THREAD_SLUG))
+    assert query(db, "SELECT status FROM runs") == [{"status": "ok"}]
+    assert query(db, "SELECT entity_type, kind, count(*) AS n FROM changes GROUP BY 1, 2") == [
+        {"entity_type": "article", "kind": "added", "n": 1}
+    ]

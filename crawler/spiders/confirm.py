@@ -100,7 +100,7 @@ class ThreadEnd:
         path = resolve_db_path(self.settings.get("SQLITE_PATH"))
         if not path.exists():
             return set()
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
         try:
             rows = conn.execute(
                 "SELECT comment_id FROM comments WHERE article_id = ? AND status = 'live'", [article_id]
@@ -162,7 +162,8 @@ class ThreadEnd:
 
     def with_confirmations(self, state, item: ThreadItem) -> ThreadItem:
         """The thread's item with what the site said about the missing comments."""
-        self._open_threads.pop(state.article_id, None) if hasattr(self, "_open_threads") else None
+        self._confirmations()  # (creates the book-keeping of a thread that never got a page)
+        self._open_threads.pop(state.article_id, None)
         confirmation = self._confirmations().get(state.article_id)
         site = state.article_id.split(":", 1)[0]
         item.direct_check = state.method == "api" and site in CONFIRMERS

@@ -34,10 +34,10 @@ def describe(exc: BaseException, path: str | os.PathLike) -> str:
     message = str(exc)
     if _read_only_filesystem(path):
         return f"{path} is on a read-only filesystem ({message})"
+    if name.startswith("SQLITE_READONLY") or "readonly" in message or _read_only_file(path):
+        return f"{path} is read-only ({message})"
     if name == "SQLITE_FULL" or "disk is full" in message or getattr(exc, "errno", None) == 28:
         return f"the disk holding {path} is full ({message})"
-    if name.startswith("SQLITE_READONLY") or "readonly" in message or "Read-only" in message:
-        return f"{path} is read-only ({message})"
     if name.startswith("SQLITE_BUSY") or "locked" in message:
         return f"{path} stayed locked by another writer ({message})"
     if name.startswith("SQLITE_CANTOPEN") or "unable to open" in message:
@@ -50,6 +50,12 @@ def _read_only_filesystem(path: str | os.PathLike) -> bool:
         return bool(os.statvfs(Path(path).parent).f_flag & os.ST_RDONLY)
     except OSError:
         return False
+
+
+def _read_only_file(path: str | os.PathLike) -> bool:
+    """The database (or its WAL) exists and may not be written (mode, immutable flag, ACL)."""
+    files = [Path(path), Path(f"{path}-wal")]
+    return any(f.exists() and not os.access(f, os.W_OK) for f in files)
 
 
 def is_transient(exc: BaseException) -> bool:

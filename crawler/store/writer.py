@@ -297,7 +297,8 @@ class Store:
         try:
             self._transaction(self._record_run, finish_reason, stats)
         except StoreError:
-            logger.error("Error: could not record run %s as failed either: %s", self.run_id, self.error)
+            # (one Error: line per failure: this is the same cause again)
+            logger.warning("Run %s could not be recorded as failed either: it stays 'running'", self.run_id)
         return self.status
 
     def _finish(self, finish_reason: str | None, stats: dict) -> None:
