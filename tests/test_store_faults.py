@@ -159,6 +159,14 @@ def test_read_only_database_is_one_clear_error(replica, tmp_path):
         assert "Spider opened" not in result.stderr
         out = CliRunner().invoke(cli, ["crawl", url, "--db", str(db)])
         assert out.exit_code == 1
+        run = subprocess.run(
+            [str(Path(sys.executable).parent / "crawler"), "run", "--db", str(db)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert run.returncode == 1 and len(error_lines(run.stderr)) == 1, run.stderr[-2000:]
+        assert "Traceback" not in run.stderr
         remount(mount_point, "rw")
         # and no run claims success
         assert query(db, "SELECT run_id, status FROM runs") == [{"run_id": 1, "status": "ok"}]

@@ -22,6 +22,7 @@ from crawler.monitor.run import Locked, RunLock
 from crawler.monitor.schedule import parse_duration
 from crawler.store import open_db, queries, resolve_db_path
 from crawler.store import watch as watchlist
+from crawler.store.db import StoreError
 from crawler.store.schema import PUBLIC_TABLES, VIEWS
 from crawler.urls import BadURL
 
@@ -42,7 +43,7 @@ def _open(db_path: Path | None, must_exist: bool = True):
     path = resolve_db_path(str(db_path) if db_path else None)
     try:
         return open_db(path, create=not must_exist)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc
 
 
@@ -454,6 +455,9 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
     except Locked as exc:
         click.echo(str(exc), err=True)
         return run_monitor.EXIT_LOCKED
+    except (StoreError, OSError) as exc:  # database or lock file unwritable: one line, not a traceback
+        click.echo(f"Error: {exc}", err=True)
+        return run_monitor.EXIT_FAILED
     for line in outcome.lines():
         click.echo(line)
     return run_monitor.EXIT_FAILED if outcome.failed or any(codes) else run_monitor.EXIT_OK
