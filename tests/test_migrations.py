@@ -151,3 +151,15 @@ def test_a_newer_schema_is_refused_with_one_line(tmp_path):
         assert "newer Panda Watch" in str(exc)
     else:
         raise AssertionError("a database of a newer schema opened")
+
+
+def test_a_table_another_feature_adds_appears_on_an_existing_database(tmp_path, monkeypatch):
+    from crawler.store import schema
+
+    path = tmp_path / "db.db"
+    open_db(path).close()
+    extra = "\nCREATE TABLE IF NOT EXISTS feature_x (id INTEGER PRIMARY KEY, note TEXT);\n"
+    monkeypatch.setattr(schema, "TABLES_SQL", schema.TABLES_SQL + extra)
+    open_db(path).close()
+    assert columns(path, "feature_x") == ["id", "note"]
+    assert query(path, "PRAGMA user_version") == [{"user_version": SCHEMA_VERSION}]

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS runs (
     spider TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, incomplete, failed, or Scrapy's finish reason
+    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, incomplete, interrupted, failed
     finish_reason TEXT,
     args TEXT,                               -- JSON of the spider arguments
     articles_seen INTEGER NOT NULL DEFAULT 0,
@@ -422,11 +422,11 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 
 
 def _has_everything(db: sqlite_utils.Database) -> bool:
-    """Every table and view of the current schema exists (others may have added tables to TABLES_SQL)."""
-    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    """Every table, index and view of the current schema exists (others may add to TABLES_SQL)."""
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     wanted = set(VIEWS)
     for statement in _statements(TABLES_SQL):
         words = statement.split()
-        if words[:2] == ["CREATE", "TABLE"]:
+        if words[:2] in (["CREATE", "TABLE"], ["CREATE", "INDEX"]):
             wanted.add(words[5] if words[2:5] == ["IF", "NOT", "EXISTS"] else words[2])
     return wanted <= names
