@@ -1,6 +1,6 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Six sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Seven sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
 against the browser path, a long browser crawl's memory, and a second monitoring run. Goals are
@@ -28,6 +28,7 @@ from benchmarks import synthetic
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
 from benchmarks.concurrent_writes import concurrent_writers
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
+from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
 from benchmarks.report import Section, count, per_second, seconds
 from benchmarks.results import history_rows, thread_summary
@@ -221,6 +222,7 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             "6. Monitoring, second run",
             lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
         ),
+        7: ("7. Evidence", lambda: evidence_throughput(repeats, urls_file, workdir)),
         8: (
             "8. Concurrent writers",
             lambda: concurrent_writers(
@@ -243,7 +245,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         action="append",
         choices=range(1, 9),
         metavar="SECTION",
-        help="run only this section (1-6, 8); may be given more than once",
+        help="run only this section (1-8); may be given more than once",
     )
     return parser.parse_args(argv)
 

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS runs (
     articles_unchanged INTEGER NOT NULL DEFAULT 0,  -- answered 304 or with an identical body
     articles_discovered INTEGER NOT NULL DEFAULT 0, -- enrolled in the watch list by discovery
     stats TEXT,                              -- JSON of Scrapy's stats
+    notified TEXT,                           -- JSON list: the run's digest per notification target
     pid INTEGER,                             -- process that writes the run (a gone one is reaped)
     host TEXT,
     spill_path TEXT                          -- items that could not be written: `crawler ingest` it
@@ -76,7 +77,8 @@ CREATE TABLE IF NOT EXISTS articles (
     last_changed_at TEXT NOT NULL,
     next_check_at TEXT,
     first_seen_run_id INTEGER,
-    last_seen_run_id INTEGER
+    last_seen_run_id INTEGER,
+    evidence_id TEXT                         -- WARC record that last showed the article (evidence)
 );
 CREATE INDEX IF NOT EXISTS articles_url ON articles(canonical_url);
 CREATE INDEX IF NOT EXISTS articles_next_check ON articles(next_check_at);
@@ -96,6 +98,7 @@ CREATE TABLE IF NOT EXISTS list_items (
     last_seen_at TEXT NOT NULL,
     last_changed_at TEXT NOT NULL,
     last_seen_run_id INTEGER,
+    evidence_id TEXT,                        -- WARC record that last showed the item (evidence)
     PRIMARY KEY (article_id, item_key)
 );
 
@@ -124,7 +127,8 @@ CREATE TABLE IF NOT EXISTS comments (
     last_seen_at TEXT NOT NULL,
     last_changed_at TEXT NOT NULL,
     first_seen_run_id INTEGER,
-    last_seen_run_id INTEGER
+    last_seen_run_id INTEGER,
+    evidence_id TEXT                         -- WARC record that last showed the comment (evidence)
 );
 CREATE INDEX IF NOT EXISTS comments_article ON comments(article_id, status);
 CREATE INDEX IF NOT EXISTS comments_parent ON comments(parent_id);
@@ -168,6 +172,7 @@ CREATE TABLE IF NOT EXISTS changes (
     new_value TEXT,
     chars_added INTEGER,
     chars_removed INTEGER,
+    evidence_id TEXT,                        -- WARC record the event's data came from (evidence)
     reason TEXT                              -- deletions: why, and on what evidence
 );
 CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id);
@@ -231,6 +236,40 @@ CREATE TABLE IF NOT EXISTS thread_loads (
     complete INTEGER NOT NULL,
     reason TEXT,
     PRIMARY KEY (run_id, article_id)
+);
+
+-- Evidence (issue 13): WARC records of every response a run used, and which items they showed.
+CREATE TABLE IF NOT EXISTS evidence (
+    record_id TEXT PRIMARY KEY,              -- WARC-Record-ID, <urn:uuid:…>
+    run_id INTEGER,
+    warc_path TEXT NOT NULL,                 -- relative to the database's directory (or absolute)
+    offset INTEGER NOT NULL,                 -- of the record's gzip member in the file
+    length INTEGER NOT NULL,                 -- bytes of that member
+    url TEXT NOT NULL,
+    status INTEGER,
+    sha256 TEXT NOT NULL,                    -- hex SHA-256 of the payload as stored (as transferred)
+    payload_bytes INTEGER,
+    fetched_at TEXT NOT NULL,
+    source TEXT,                             -- http, browser (rendered page), xhr (a page's own fetch)
+    parent_record_id TEXT                    -- for xhr: the browser page's record
+);
+CREATE INDEX IF NOT EXISTS evidence_run ON evidence(run_id);
+CREATE INDEX IF NOT EXISTS evidence_file ON evidence(warc_path);
+
+CREATE TABLE IF NOT EXISTS evidence_items (
+    record_id TEXT NOT NULL,
+    entity_type TEXT NOT NULL,               -- article, comment, list_item
+    entity_id TEXT NOT NULL,
+    run_id INTEGER,
+    PRIMARY KEY (entity_type, entity_id, record_id)
+);
+CREATE INDEX IF NOT EXISTS evidence_items_record ON evidence_items(record_id);
+
+-- Notifications (issue 13): targets added with `crawler notify add`, with their filters.
+CREATE TABLE IF NOT EXISTS notify_targets (
+    url TEXT PRIMARY KEY,                    -- an Apprise URL (json://host/path, mailto://, …)
+    added_at TEXT NOT NULL,
+    filters TEXT                             -- JSON: kinds, sites, articles, min_votes
 );
 """
 
@@ -300,6 +339,8 @@ PUBLIC_TABLES = (
     "watchlist",
     "sources",
     "http_cache",
+    "evidence",
+    "evidence_items",
 )
 HISTORY_TABLES = ("article_versions", "comment_versions", "changes", "vote_samples")
 VIEWS = (
@@ -351,15 +392,22 @@ def _v2(db: sqlite_utils.Database) -> None:
         # A new primary key needs a new table (SQLite cannot ALTER one): copy, drop, rename.
         db.execute("ALTER TABLE list_items RENAME TO list_items_v1")
         db.execute(next(s for s in _statements(TABLES_SQL) if "TABLE IF NOT EXISTS list_items " in s))
+        common = [c for c in _columns(db, "list_items_v1") if c in _columns(db, "list_items")]
+        names = ", ".join(f"[{c}]" for c in common)
         db.execute(
-            "INSERT OR IGNORE INTO list_items (article_id, item_key, position, page, item_id, title, "
-            "description, image_url, points, content_hash, first_seen_at, last_seen_at, last_changed_at, "
-            "last_seen_run_id) SELECT article_id, coalesce(item_id, '#' || position), position, page, "
-            "item_id, title, description, image_url, points, content_hash, first_seen_at, last_seen_at, "
-            "last_changed_at, last_seen_run_id FROM list_items_v1"
+            f"INSERT OR IGNORE INTO list_items (item_key, {names}) "
+            f"SELECT coalesce(item_id, '#' || position), {names} FROM list_items_v1"
         )
         db.execute("DROP TABLE list_items_v1")
     _recreate_views(db, ("deleted_comments", "vote_movers"))
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    """Issue 13: evidence links (WARC records) and notification digests (their tables are in
+    TABLES_SQL)."""
+    _add_columns(db, "runs", {"notified": "TEXT"})
+    for table in ("articles", "list_items", "comments", "changes"):
+        _add_columns(db, table, {"evidence_id": "TEXT"})
 
 
 #: (version, step): step N brings a database from version N-1 to N. Version 1 is the schema of the
@@ -367,6 +415,7 @@ def _v2(db: sqlite_utils.Database) -> None:
 #: their columns), so each checks before it alters.
 MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (2, _v2),
+    (3, _v3),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

@@ -87,7 +87,11 @@ def item_from_json(line: str) -> Any:
         raise ValueError(f"not a spilled item: {line[:80]!r}")
     cls = ITEM_TYPES[record["type"]]
     names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in record["item"].items() if k in names})
+    item = cls(**{k: v for k, v in record["item"].items() if k in names})
+    for name, value in record["item"].items():
+        if name not in names:
+            setattr(item, name, value)  # stamps outside the fields (an evidence record)
+    return item
 
 
 def _chunks(values: list, size: int = SQLITE_MAX_PARAMS) -> Iterable[list]:
@@ -596,6 +600,16 @@ class Store:
             self._column_cache[table] = [c.name for c in self.db[table].columns]
         return self._column_cache[table]
 
+    def _stamp(self, outcome: rules.Outcome, item: dict) -> None:
+        """Carry the item's evidence record (crawler.evidence) onto its row and its change events."""
+        record = item.get("evidence_id")
+        if record is None:
+            return  # evidence off: the row keeps the record that showed it last
+        outcome.row["evidence_id"] = record
+        if "evidence_id" in self._columns("changes"):
+            for event in outcome.changes:
+                event["evidence_id"] = record
+
     def _apply(
         self, table: str, pk, rows: list[dict], outcomes: list[rules.Outcome], versions_table: str | None
     ):
@@ -619,6 +633,7 @@ class Store:
             outcome = rules.article_outcome(
                 current.get(item["article_id"]), item, self.run_id, item.get("fetched_at") or iso(now_utc())
             )
+            self._stamp(outcome, item)
             current[item["article_id"]] = {**current.get(item["article_id"], {}), **outcome.row}
             outcomes.append(outcome)
         self.counts["articles"] += len(items)
@@ -641,6 +656,7 @@ class Store:
                     item.get("fetched_at") or iso(now_utc()),
                     article_id in new_articles,
                 )
+                self._stamp(outcome, item)
                 current[key] = {**current.get(key, {}), **outcome.row}
                 outcomes.append(outcome)
                 keys.append(key)
@@ -663,6 +679,7 @@ class Store:
                 item.get("fetched_at") or iso(now_utc()),
                 item["article_id"] in new_articles,
             )
+            self._stamp(outcome, item)
             current[item["comment_id"]] = {**(old or {}), **outcome.row}
             outcomes.append(outcome)
         self.counts["comments"] += len(items)
@@ -775,8 +792,7 @@ class Store:
         seen = set(thread.seen_ids)
         live = list(
             self.db.query(
-                "SELECT comment_id, article_id, parent_id, text, missing_loads FROM comments "
-                "WHERE article_id = ? AND status = 'live'",
+                "SELECT * FROM comments WHERE article_id = ? AND status = 'live'",
                 [thread.article_id],
             )
         )
@@ -814,7 +830,12 @@ class Store:
                     "missing_loads = missing_loads + 1 WHERE comment_id = ?",
                     [at, decision.comment["comment_id"]],
                 )
-        events = rules.deletion_events([d for d in decisions if d.delete], self.run_id, at)
+        deleted = [d for d in decisions if d.delete]
+        events = rules.deletion_events(deleted, self.run_id, at)
+        if "evidence_id" in self._columns("changes"):
+            # A deletion's evidence is the last record that showed the comment's text.
+            for event, decision in zip(events, deleted, strict=True):
+                event["evidence_id"] = decision.comment.get("evidence_id")
         candidates = sum(not d.delete for d in decisions)
         if candidates:
             self.notes.append(
