@@ -345,11 +345,17 @@ def list_item_key(item: dict[str, Any]) -> str:
     return str(item["item_id"]) if item.get("item_id") else f"#{item['position']}"
 
 
+def list_item_entity_id(item: dict[str, Any]) -> str:
+    """The id of a list item in `changes` and `vote_samples`: article id, "#", the item's own id (else
+    its position)."""
+    return f"{item['article_id']}#{list_item_key(item).lstrip('#')}"
+
+
 def list_item_outcome(
     old: dict | None, item: dict[str, Any], run_id: int, at: str, article_is_new: bool
 ) -> Outcome:
     key = list_item_key(item)
-    entity_id = f"{item['article_id']}#{key.lstrip('#')}"
+    entity_id = list_item_entity_id(item)
     row = {"item_key": key}
     row |= {
         name: item.get(name)
