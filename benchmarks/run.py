@@ -26,6 +26,7 @@ import scrapy
 
 from benchmarks import synthetic
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
+from benchmarks.concurrent_writes import concurrent_writers
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
 from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
@@ -222,6 +223,12 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
         ),
         7: ("7. Evidence", lambda: evidence_throughput(repeats, urls_file, workdir)),
+        8: (
+            "8. Concurrent writers",
+            lambda: concurrent_writers(
+                profile.articles, profile.comments_each, profile.store_repeats, workdir
+            ),
+        ),
     }
 
 
@@ -236,9 +243,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         type=int,
         action="append",
-        choices=range(1, 8),
+        choices=range(1, 9),
         metavar="SECTION",
-        help="run only this section (1-7); may be given more than once",
+        help="run only this section (1-8); may be given more than once",
     )
     return parser.parse_args(argv)
 

@@ -32,6 +32,7 @@ from crawler.monitor.run import Locked, RunLock
 from crawler.monitor.schedule import parse_duration
 from crawler.store import open_db, queries, resolve_db_path
 from crawler.store import watch as watchlist
+from crawler.store.db import StoreError
 from crawler.store.schema import PUBLIC_TABLES, VIEWS
 from crawler.urls import BadURL
 
@@ -126,14 +127,18 @@ def _checked_path(db_path: Path | None, create: bool) -> Path:
     path = _db_path(db_path)
     try:
         return check_db_path(path, create=create)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StoreError) as exc:
         raise click.ClickException(str(exc)) from exc
     except DatabaseFileError as exc:
         raise EnvironmentFault(str(exc)) from exc
 
 
 def _open(db_path: Path | None, must_exist: bool = True):
-    db = open_db(_checked_path(db_path, create=not must_exist), create=True)
+    path = _checked_path(db_path, create=not must_exist)
+    try:
+        db = open_db(path, create=True)
+    except StoreError as exc:  # e.g. read-only, or on a full disk: one line naming the path
+        raise click.ClickException(str(exc)) from exc
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.call_on_close(db.close)  # no connection outlives its command (CliRunner, --every loops)
@@ -703,6 +708,9 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
     except Locked as exc:
         click.echo(clean(exc), err=True)
         return run_monitor.EXIT_LOCKED
+    except (StoreError, OSError) as exc:  # database or lock file unwritable: one line, not a traceback
+        click.echo(f"Error: {exc}", err=True)
+        return run_monitor.EXIT_FAILED
     for line in outcome.lines() + after:
         click.echo(clean(line))
     failed = outcome.failed or any(c.exit_code for c in crawls)
@@ -712,6 +720,7 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
 # -- commands that live in modules of their own (crawler/cli/<name>.py): one line each, below ----------
 from crawler.cli.evidence import evidence  # noqa: E402
 from crawler.cli.feed import feed  # noqa: E402
+from crawler.cli.ingest import ingest  # noqa: E402
 from crawler.cli.notify import notify  # noqa: E402
 from crawler.cli.report import report  # noqa: E402
 
@@ -719,3 +728,4 @@ cli.add_command(notify)
 cli.add_command(feed)
 cli.add_command(report)
 cli.add_command(evidence)
+cli.add_command(ingest)

@@ -147,8 +147,10 @@ def report(db_path: Path, crawls: list) -> Report:
         out.first_seen = db.execute(
             f"SELECT count(*) FROM comments WHERE first_seen_run_id IN ({marks})", run_ids
         ).fetchone()[0] - out.changes.get("added", 0)
+        # a vote sample is also taken at first sight; a mover is what has a `votes` event
         out.vote_movers = db.execute(
-            f"SELECT count(DISTINCT entity_id) FROM vote_samples WHERE run_id IN ({marks})", run_ids
+            f"SELECT count(DISTINCT entity_id) FROM changes WHERE kind = 'votes' AND run_id IN ({marks})",
+            run_ids,
         ).fetchone()[0]
         out.incomplete = [
             f"{row['article_url'] or row['article_id']}: {_cli_hint(row['reason'] or '')}"
