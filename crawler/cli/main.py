@@ -16,7 +16,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from crawler.cli.ingest import ingest
 from crawler.cli.scrapy_run import scrapy_crawl
+from crawler.cli.worker import worker
 from crawler.monitor import run as run_monitor
 from crawler.monitor.run import Locked, RunLock
 from crawler.monitor.schedule import parse_duration
@@ -422,7 +424,8 @@ def sources_remove(url, db_path):
     help="How comments are loaded (auto: a browser only for JavaScript-only threads).",
 )
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
-def run_command(db_path, every, check_all, render, settings):
+@click.option("--redis", "redis_url", help="Queue the due checks on this Redis for `crawler worker` instead of crawling.")
+def run_command(db_path, every, check_all, render, settings, redis_url):
     """What cron calls: lock, discover new articles, crawl the due ones, print a report.
 
     Exit codes: 0 done, 1 a crawl failed, 75 another run holds the lock.
@@ -434,7 +437,12 @@ def run_command(db_path, every, check_all, render, settings):
     interval = parse_duration(every).total_seconds() if every else None
     while True:
         started = time.monotonic()
-        code = _run_once(path, extra, {"render": render, **({"all": "1"} if check_all else {})})
+        if redis_url:  # scale-out: workers crawl, `crawler ingest --redis` stores (crawler/distributed)
+            from crawler.distributed.schedule import enqueue_command
+
+            code = enqueue_command(path, redis_url, check_all, extra)
+        else:
+            code = _run_once(path, extra, {"render": render, **({"all": "1"} if check_all else {})})
         if interval is None:
             sys.exit(code)
         console.print(f"next run in {every}")
@@ -457,3 +465,7 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
     for line in outcome.lines():
         click.echo(line)
     return run_monitor.EXIT_FAILED if outcome.failed or any(codes) else run_monitor.EXIT_OK
+
+
+cli.add_command(worker)
+cli.add_command(ingest)
