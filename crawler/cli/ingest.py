@@ -28,7 +28,7 @@ def _store_options(settings) -> dict:
 @click.command("ingest")
 @click.option("--redis", "redis_url", required=True, envvar="PANDAWATCH_REDIS", help="Redis URL (or $PANDAWATCH_REDIS).")
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Database (default $PANDAWATCH_DB or output/crawl.db).")
-@click.option("--idle-exit", type=float, default=0, show_default=True, help="Exit after this many idle seconds (0: never).")
+@click.option("--idle-exit", type=float, default=0, show_default=True, help="Exit after this many idle seconds once every run is finished (0: never).")
 @click.option("--batch", type=int, default=50, show_default=True, help="Stream entries per transaction.")
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A setting (MONITOR_*, REDIS_KEY_PREFIX).")
 def ingest(redis_url, db_path, idle_exit, batch, settings):

@@ -96,7 +96,8 @@ class Ingester:
         until: Callable[[], bool] | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> IngestCounts:
-        """Ingest until idle for `idle_exit` seconds (None: forever) or `until()` says so."""
+        """Ingest until `until()` says so, or until idle for `idle_exit` seconds with every run it
+        knows finished (None: forever)."""
         say = progress or (lambda _msg: None)
         backlog = True  # entries delivered to this consumer before a crash come first
         last_activity = time.monotonic()
@@ -121,8 +122,15 @@ class Ingester:
             if until is not None and until():
                 break
             if idle_exit is not None and not entries and time.monotonic() - last_activity >= idle_exit:
-                break
+                if not self.unfinished_runs():
+                    break
         return self.counts
+
+    def unfinished_runs(self) -> int:
+        """Runs whose checks are not all stored yet (an idle ingester does not exit before them)."""
+        return self.db.execute(
+            "SELECT count(*) FROM distributed_runs WHERE finished_at IS NULL AND expected > 0"
+        ).fetchone()[0]
 
     def _ensure_group(self) -> None:
         if self._group_ready:
