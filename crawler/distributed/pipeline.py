@@ -14,6 +14,7 @@ import json
 from scrapy.exceptions import DropItem, NotConfigured
 
 from crawler.distributed.tracking import item_record
+from crawler.pipelines.dedupe import DedupePipeline
 
 
 class NotSendable(DropItem):
@@ -37,3 +38,17 @@ class StreamPipeline:
             raise NotSendable(f"cannot send {type(item).__name__} to the results stream: {exc}") from exc
         self.crawler.stats.inc_value(f"distributed/items/{type(item).__name__}")
         return item
+
+
+class CheckDedupePipeline(DedupePipeline):
+    """Dedupe within one article check. A worker lives through many runs: the single-process
+    pipeline's memory (one run) would drop the next run's copy of every comment as a duplicate.
+    When a check is finished its article's keys are forgotten."""
+
+    def check_finished(self, records: list[dict]) -> None:
+        articles = {r["fields"].get("article_id") for r in records}
+        for record in records:
+            if record["type"] == "CommentItem":
+                self.comments.pop(record["fields"]["comment_id"], None)
+        self.articles -= articles
+        self.list_items = {key for key in self.list_items if key[0] not in articles}

@@ -21,6 +21,7 @@ import uuid
 
 from protego import Protego
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import reactor, task
 
@@ -116,7 +117,7 @@ class ClusterPoliteness:
             if wait_ms <= 0:
                 break
             waited += wait_ms / 1000
-            await task.deferLater(reactor, min(wait_ms, 1000) / 1000, lambda: None)
+            await maybe_deferred_to_future(task.deferLater(reactor, min(wait_ms, 1000) / 1000, lambda: None))
         if waited:
             self.crawler.stats.inc_value(f"{STATS}/waited", waited)
         request.meta[SLOT] = (domain, token)
@@ -133,9 +134,10 @@ class ClusterPoliteness:
             logger.warning("Could not release the politeness slot for %s: %s", domain, exc)
 
     def process_response(self, request, response):
-        self._give_back(request)
         if urlparse_cached(request).path == "/robots.txt" and response.status == 200:
+            # learned before the slot is given back: the very next request already keeps the delay
             self._learn_crawl_delay(request, response)
+        self._give_back(request)
         return response
 
     def process_exception(self, request, exception):

@@ -41,6 +41,10 @@ def apply_worker_settings(settings) -> None:
     """Swap the SQLite store for the results stream and add the cluster-wide components."""
     pipelines = dict(settings.getdict("ITEM_PIPELINES"))
     pipelines["crawler.pipelines.store.StorePipeline"] = None
+    if "crawler.pipelines.dedupe.DedupePipeline" in pipelines:
+        order = pipelines.pop("crawler.pipelines.dedupe.DedupePipeline")
+        pipelines["crawler.pipelines.dedupe.DedupePipeline"] = None
+        pipelines["crawler.distributed.pipeline.CheckDedupePipeline"] = order
     pipelines["crawler.distributed.pipeline.StreamPipeline"] = 900
     settings.set("ITEM_PIPELINES", pipelines, priority="spider")
     spider_mws = dict(settings.getdict("SPIDER_MIDDLEWARES"))
@@ -182,6 +186,9 @@ class RedisChecks(RedisMixin):
             "items": entry.items,
         }
         self.fetch_state.pop(check.url_key, None)
+        for pipe in self.crawler.engine.scraper.itemproc.middlewares:
+            if hasattr(pipe, "check_finished"):
+                pipe.check_finished(entry.items)
         try:
             self.queue.complete(self.worker, check.id, result)
         except Exception as exc:  # the lease will expire and another worker redo the check
