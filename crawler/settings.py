@@ -123,7 +123,7 @@ REDIS_URL = None
 #: Prefix of every Redis key Panda Watch uses (several deployments can share one Redis).
 REDIS_KEY_PREFIX = "pandawatch"
 #: Article checks one worker crawls at once.
-DISTRIBUTED_CHECKS_PER_WORKER = 8
+DISTRIBUTED_CHECKS_PER_WORKER = 16
 #: Seconds a check's lease lasts; a live worker renews it every third of this, a dead one's expires.
 DISTRIBUTED_LEASE_TIME = 120
 #: A check whose lease expired this many times (its workers died) is abandoned and recorded as failed.
@@ -133,7 +133,8 @@ DISTRIBUTED_POLL_INTERVAL = 1.0
 #: scrapy-redis: seconds a worker waits with nothing queued or leased anywhere before it exits (0: forever).
 MAX_IDLE_TIME_BEFORE_CLOSE = 0
 #: Cluster-wide per-domain limits; None: CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY, enforced
-#: across all workers. A longer robots.txt Crawl-delay wins, up to DISTRIBUTED_MAX_CRAWL_DELAY seconds.
+#: across all workers (a worker's own DOWNLOAD_DELAY is then 0: the cluster's replaces it). A longer
+#: robots.txt Crawl-delay wins, up to DISTRIBUTED_MAX_CRAWL_DELAY seconds.
 DISTRIBUTED_DOMAIN_CONCURRENCY = None
 DISTRIBUTED_DOMAIN_DELAY = None
 DISTRIBUTED_MAX_CRAWL_DELAY = 60

@@ -7,6 +7,7 @@ brings back everything, as a production Redis with AOF would.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -59,10 +60,9 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is None:
             return
-        try:
+        # SHUTDOWN closes the connection under us
+        with contextlib.suppress(redis.RedisError):
             self.client().shutdown(nosave=not self.appendonly)
-        except redis.RedisError:
-            pass  # SHUTDOWN closes the connection under us
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -26,11 +26,31 @@ def _store_options(settings) -> dict:
 
 
 @click.command("ingest")
-@click.option("--redis", "redis_url", required=True, envvar="PANDAWATCH_REDIS", help="Redis URL (or $PANDAWATCH_REDIS).")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), help="Database (default $PANDAWATCH_DB or output/crawl.db).")
-@click.option("--idle-exit", type=float, default=0, show_default=True, help="Exit after this many idle seconds once every run is finished (0: never).")
+@click.option(
+    "--redis", "redis_url", required=True, envvar="PANDAWATCH_REDIS", help="Redis URL (or $PANDAWATCH_REDIS)."
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="Database (default $PANDAWATCH_DB or output/crawl.db).",
+)
+@click.option(
+    "--idle-exit",
+    type=float,
+    default=0,
+    show_default=True,
+    help="Exit after this many idle seconds once every run is finished (0: never).",
+)
 @click.option("--batch", type=int, default=50, show_default=True, help="Stream entries per transaction.")
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A setting (MONITOR_*, REDIS_KEY_PREFIX).")
+@click.option(
+    "-s",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A setting (MONITOR_*, REDIS_KEY_PREFIX).",
+)
 def ingest(redis_url, db_path, idle_exit, batch, settings):
     """Store the workers' results from Redis: the only writer of the database in a scaled-out crawl.
 
@@ -63,6 +83,7 @@ def ingest(redis_url, db_path, idle_exit, batch, settings):
     finally:
         writer.close()
     click.echo(
-        f"stored {counts.checks} checks ({counts.duplicates} duplicates skipped, {counts.abandoned} abandoned), "
+        f"stored {counts.checks} checks ({counts.duplicates} duplicates skipped, "
+        f"{counts.abandoned} abandoned), "
         f"{len(counts.finished)} runs finished"
     )

@@ -424,7 +424,9 @@ def sources_remove(url, db_path):
     help="How comments are loaded (auto: a browser only for JavaScript-only threads).",
 )
 @click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting.")
-@click.option("--redis", "redis_url", help="Queue the due checks on this Redis for `crawler worker` instead of crawling.")
+@click.option(
+    "--redis", "redis_url", help="Queue the due checks on this Redis for workers instead of crawling."
+)
 def run_command(db_path, every, check_all, render, settings, redis_url):
     """What cron calls: lock, discover new articles, crawl the due ones, print a report.
 

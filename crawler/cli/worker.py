@@ -14,7 +14,9 @@ import click
 
 
 @click.command("worker")
-@click.option("--redis", "redis_url", required=True, envvar="PANDAWATCH_REDIS", help="Redis URL (or $PANDAWATCH_REDIS).")
+@click.option(
+    "--redis", "redis_url", required=True, envvar="PANDAWATCH_REDIS", help="Redis URL (or $PANDAWATCH_REDIS)."
+)
 @click.option(
     "--idle-exit",
     type=float,

@@ -121,9 +121,9 @@ class Ingester:
                 continue
             if until is not None and until():
                 break
-            if idle_exit is not None and not entries and time.monotonic() - last_activity >= idle_exit:
-                if not self.unfinished_runs():
-                    break
+            idle = idle_exit is not None and time.monotonic() - last_activity >= idle_exit
+            if idle and not entries and not self.unfinished_runs():
+                break
         return self.counts
 
     def unfinished_runs(self) -> int:
@@ -251,7 +251,11 @@ class Ingester:
         if kind == "abandoned":
             # Every worker that took it died: a failed fetch for the schedule's back-off, and a note.
             check = Check.from_json(check_id, json.dumps(data))
-            store.add(item_classes.FetchItem(url=check.url, url_key=check.url_key, status=0, fetched_at=iso(now_utc())))
+            store.add(
+                item_classes.FetchItem(
+                    url=check.url, url_key=check.url_key, status=0, fetched_at=iso(now_utc())
+                )
+            )
             store.notes.append(f"check of {check.url} abandoned: its workers died (DISTRIBUTED_MAX_ATTEMPTS)")
             stats[FAILED_ARTICLE] = stats.get(FAILED_ARTICLE, 0) + 1
             self.counts.abandoned += 1
@@ -268,7 +272,8 @@ class Ingester:
         self.db.execute(
             "INSERT INTO distributed_checks (check_id, token, url_key, worker, outcome, stored_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [check_id, token, data["url_key"], data.get("worker"), "abandoned" if kind == "abandoned" else "stored",
+            [check_id, token, data["url_key"], data.get("worker"),
+             "abandoned" if kind == "abandoned" else "stored",
              iso(now_utc())],
         )  # fmt: skip
         self.db.execute("UPDATE distributed_runs SET stored = stored + 1 WHERE token = ?", [token])
@@ -298,7 +303,8 @@ class Ingester:
         """Finish every run whose checks are all stored; returns their run ids."""
         rows = list(
             self.db.query(
-                "SELECT * FROM distributed_runs WHERE finished_at IS NULL AND expected > 0 AND stored >= expected"
+                "SELECT * FROM distributed_runs "
+                "WHERE finished_at IS NULL AND expected > 0 AND stored >= expected"
             )
         )
         finished = []
@@ -322,7 +328,9 @@ class Ingester:
             # the run's articles may be enqueued again (their next checks are scheduled now)
             done = [
                 (r["check_id"], r["url_key"])
-                for r in self.db.query("SELECT check_id, url_key FROM distributed_checks WHERE token = ?", [token])
+                for r in self.db.query(
+                    "SELECT check_id, url_key FROM distributed_checks WHERE token = ?", [token]
+                )
             ]
             self.queue.forget(done)
             self.counts.finished.append(row["run_id"])

@@ -96,7 +96,11 @@ class ClusterPoliteness:
         return cls(crawler, connect(url), prefix)
 
     def _keys(self, domain: str) -> list[str]:
-        return [f"{self.prefix}:polite:{domain}:slots", f"{self.prefix}:polite:{domain}:next", self.crawl_delays]
+        return [
+            f"{self.prefix}:polite:{domain}:slots",
+            f"{self.prefix}:polite:{domain}:next",
+            self.crawl_delays,
+        ]
 
     async def process_request(self, request):
         domain = urlparse_cached(request).hostname or ""
@@ -107,8 +111,14 @@ class ClusterPoliteness:
                 wait_ms = int(
                     self._acquire(
                         keys=self._keys(domain),
-                        args=[token, self.concurrency, self.delay_ms, self.slot_ttl_ms, domain,
-                              self.max_crawl_delay_ms],
+                        args=[
+                            token,
+                            self.concurrency,
+                            self.delay_ms,
+                            self.slot_ttl_ms,
+                            domain,
+                            self.max_crawl_delay_ms,
+                        ],
                     )  # fmt: skip
                 )
             except Exception as exc:  # Redis down longer than the client's retries: wait, never skip
@@ -129,7 +139,9 @@ class ClusterPoliteness:
             return
         domain, token = slot
         try:
-            self._release(keys=self._keys(domain), args=[token, self.delay_ms, domain, self.max_crawl_delay_ms])
+            self._release(
+                keys=self._keys(domain), args=[token, self.delay_ms, domain, self.max_crawl_delay_ms]
+            )
         except Exception as exc:  # the slot's lease expires by itself
             logger.warning("Could not release the politeness slot for %s: %s", domain, exc)
 

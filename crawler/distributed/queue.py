@@ -234,17 +234,23 @@ class CheckQueue:
         """Extend the leases; returns the ids this worker no longer holds."""
         if not ids:
             return []
-        return list(self._renew(keys=[self.keys["leases"], self.keys["owners"]], args=[worker, int(ttl * 1000), *ids]))
+        return list(
+            self._renew(keys=[self.keys["leases"], self.keys["owners"]], args=[worker, int(ttl * 1000), *ids])
+        )
 
     def complete(self, worker: str, check_id: str, result: dict) -> None:
         k = self.keys
-        self._complete(keys=[k["leases"], k["owners"], k["results"]], args=[worker, check_id, json.dumps(result)])
+        self._complete(
+            keys=[k["leases"], k["owners"], k["results"]], args=[worker, check_id, json.dumps(result)]
+        )
 
     def release(self, worker: str, ids: list[str]) -> int:
         if not ids:
             return 0
         k = self.keys
-        return int(self._release(keys=[k["leases"], k["owners"], k["queue"], k["attempts"]], args=[worker, *ids]))
+        return int(
+            self._release(keys=[k["leases"], k["owners"], k["queue"], k["attempts"]], args=[worker, *ids])
+        )
 
     def outstanding(self) -> int:
         """Checks queued or leased anywhere: work that may still come this worker's way."""

@@ -48,7 +48,9 @@ def enqueue_due(db_path: Path, queue: CheckQueue, limit: int, everything: bool =
         db.close()
     if not due:
         return Enqueued(None, 0, 0)
-    token, queued = queue.enqueue_run([(row["url"], row["url_key"], state.get(row["url_key"])) for row in due])
+    token, queued = queue.enqueue_run(
+        [(row["url"], row["url_key"], state.get(row["url_key"])) for row in due]
+    )
     return Enqueued(token if queued else None, len(due), queued)
 
 
@@ -71,7 +73,9 @@ def enqueue_command(db_path: Path, redis_url: str, everything: bool, overrides: 
         click.echo(str(exc), err=True)
         return EXIT_LOCKED
     if done.run is None:
-        click.echo(f"nothing queued ({done.due} due, all with a check still open)" if done.due else "nothing is due")
+        click.echo(
+            f"nothing queued ({done.due} due, all with a check still open)" if done.due else "nothing is due"
+        )
     else:
         click.echo(f"redis run {done.run}: queued {done.queued} of {done.due} due article checks")
     return EXIT_OK

@@ -53,6 +53,13 @@ def apply_worker_settings(settings) -> None:
     downloader_mws = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
     downloader_mws["crawler.distributed.politeness.ClusterPoliteness"] = 950  # last before the download
     settings.set("DOWNLOADER_MIDDLEWARES", downloader_mws, priority="spider")
+    # The per-domain limits hold across the cluster (ClusterPoliteness): fix them from the settings as
+    # given, then drop the worker's own delay, which would only add to the cluster's.
+    for cluster, local in (("DISTRIBUTED_DOMAIN_DELAY", "DOWNLOAD_DELAY"),
+                           ("DISTRIBUTED_DOMAIN_CONCURRENCY", "CONCURRENT_REQUESTS_PER_DOMAIN")):  # fmt: skip
+        if settings.get(cluster) in (None, ""):
+            settings.set(cluster, settings.get(local), priority=settings.getpriority(local) or "spider")
+    settings.set("DOWNLOAD_DELAY", 0, priority=settings.getpriority("DOWNLOAD_DELAY") or "spider")
     # The same article may be checked again by a later run in this worker; checks are unique in Redis.
     settings.set("DUPEFILTER_CLASS", "scrapy.dupefilters.BaseDupeFilter", priority="spider")
 
@@ -87,7 +94,7 @@ class RedisChecks(RedisMixin):
         self.fetch_data = self._lease_checks
         self.count_size = lambda _key: self.queue.outstanding()
         self.worker = worker_name()
-        self.capacity = settings.getint("DISTRIBUTED_CHECKS_PER_WORKER", 8)
+        self.capacity = settings.getint("DISTRIBUTED_CHECKS_PER_WORKER", 16)
         self.lease_time = settings.getfloat("DISTRIBUTED_LEASE_TIME", 120)
         self.max_attempts = settings.getint("DISTRIBUTED_MAX_ATTEMPTS", 3)
         self.poll_interval = settings.getfloat("DISTRIBUTED_POLL_INTERVAL", 1.0)
@@ -208,4 +215,6 @@ class RedisChecks(RedisMixin):
                 released = self.queue.release(self.worker, held)
                 self.logger.info("Handed back %d unfinished check(s)", released)
             except Exception as exc:
-                self.logger.warning("Could not hand back %d check(s) (their leases expire): %s", len(held), exc)
+                self.logger.warning(
+                    "Could not hand back %d check(s) (their leases expire): %s", len(held), exc
+                )

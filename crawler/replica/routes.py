@@ -186,7 +186,8 @@ class Router:
     def robots(self, request: Request) -> Response:
         text = render_robots(self.base_url)
         if self.site.crawl_delay is not None:
-            text = text.replace("User-agent: *\n", f"User-agent: *\nCrawl-delay: {self.site.crawl_delay:g}\n", 1)
+            delay = f"Crawl-delay: {self.site.crawl_delay:g}\n"
+            text = text.replace("User-agent: *\n", f"User-agent: *\n{delay}", 1)
         return Response(200, text.encode(), "text/plain; charset=utf-8")
 
     def image(self, request: Request) -> Response:
