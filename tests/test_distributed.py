@@ -375,3 +375,45 @@ def test_a_check_that_arrives_twice_is_stored_once(redis_server, tmp_path):
     assert client.xlen(queue.results) == 0  # acknowledged and deleted
     # the run is finished: the article may be queued again
     assert queue.enqueue_run([("https://example.org/a/", "example.org/a", None)])[1] == 1
+
+
+def test_long_lived_workers_record_a_second_run_as_one_process_does(redis_server, tmp_path):
+    """The same workers and ingester serve two runs; between them comments are edited, deleted and
+    voted on. The second run's history is the same as a single-process second run's (the same change
+    rules, and a worker's dedupe memory does not carry over from one run to the next)."""
+    site = build_bench_site(12, 6)
+    with ReplicaServer(site) as replica:
+        urls = [f"{replica.base_url}/{a.slug}/" for a in site.articles()]
+        single, scaled = tmp_path / "single.db", tmp_path / "scaled.db"
+        watch(single, urls)
+        watch(scaled, urls)
+        logs = [tmp_path / f"worker{n}.log" for n in range(2)] + [tmp_path / "ingest.log"]
+        workers = [start_worker(redis_server.url, logs[n], idle_exit=0) for n in range(2)]
+        ingester = start_ingester(redis_server.url, scaled, logs[2], idle_exit=0)
+
+        assert crawl(single, spider="monitor").run["status"] == "ok"
+        enqueue(scaled, redis_server.url)
+        wait_for(lambda: runs_finished(scaled), 120, "run 1", logs)
+        assert "nothing is due" in enqueue(scaled, redis_server.url)  # rescheduled by the age-decay policy
+
+        first, second = site.articles()[0], site.articles()[1]
+        site.edit_comment(first.comments[0].id, "An edited comment, with other words in it.")
+        site.delete_comment(first.comments[-1].id)
+        site.set_votes(second.comments[1].id, 99, 1)
+        assert crawl(single, spider="monitor", args={"all": "1"}).run["status"] == "ok"
+        assert "queued 12 of 12" in enqueue(scaled, redis_server.url, "--all")
+        wait_for(lambda: len(query(scaled, "SELECT finished_at FROM distributed_runs")) == 2, 60, "run 2", logs)
+        wait_for(lambda: runs_finished(scaled), 120, "run 2 to finish", logs)
+        for process in workers:
+            process.send_signal(signal.SIGTERM)  # a normal stop
+        for process, log in zip([*workers, ingester], logs, strict=True):
+            if process is ingester:
+                process.send_signal(signal.SIGTERM)
+            assert wait_exit(process, 60, log) in (0, -signal.SIGTERM)
+
+    second_run = "SELECT entity_type, kind, entity_id FROM changes WHERE run_id = 2 ORDER BY 1, 2, 3"
+    assert query(scaled, second_run) == query(single, second_run)
+    assert {r["kind"] for r in query(scaled, second_run)} >= {"edited", "votes"}
+    assert_same_store(single, scaled)
+    assert run_counts(scaled, 2) == run_counts(single, 2)
+    assert run_counts(scaled, 2)["comments_seen"] > 0  # the second run's comments were not dropped

@@ -61,6 +61,11 @@ def ingest(redis_url, db_path, idle_exit, batch, settings):
     from crawler.distributed.ingest import Ingester
     from crawler.distributed.queue import DEFAULT_PREFIX, connect
 
+    from crawler.distributed.queue import unreachable
+
+    problem = unreachable(redis_url)
+    if problem:
+        raise click.ClickException(problem)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     project = Settings()
     project.setmodule("crawler.settings", priority="project")

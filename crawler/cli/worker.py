@@ -38,6 +38,11 @@ def worker(redis_url, idle_exit, checks, render, settings):
 
     Example: crawler worker --redis redis://queue.example:6379/0 --idle-exit 300
     """
+    from crawler.distributed.queue import unreachable
+
+    problem = unreachable(redis_url)
+    if problem:
+        raise click.ClickException(problem)
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
@@ -57,4 +62,5 @@ def worker(redis_url, idle_exit, checks, render, settings):
     process.crawl(crawler, render=render)
     process.start()
     reason = crawler.stats.get_value("finish_reason")
-    sys.exit(0 if reason in ("finished", "idle", None) else 1)
+    # "shutdown": stopped by SIGTERM or Ctrl-C, a normal way for a service to end
+    sys.exit(0 if reason in ("finished", "shutdown", None) else 1)

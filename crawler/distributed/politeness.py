@@ -23,7 +23,7 @@ from protego import Protego
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet import reactor, task
+from twisted.internet import defer, reactor, task
 
 from crawler.distributed.queue import DEFAULT_PREFIX, connect
 
@@ -43,7 +43,7 @@ local robots = tonumber(redis.call('HGET', KEYS[3], ARGV[5]) or '0')
 if robots > delay then delay = math.min(robots, tonumber(ARGV[6])) end
 local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
 if now < nxt then return nxt - now end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 20 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return math.max(20, math.floor(delay / 2)) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('SET', KEYS[2], now + delay, 'PX', delay + 60000)
 return 0
@@ -82,6 +82,8 @@ class ClusterPoliteness:
         self.slot_ttl_ms = int(1000 * (settings.getfloat("DOWNLOAD_TIMEOUT", 180) + 30))
         self.user_agent = settings.get("USER_AGENT") or "*"
         self.crawl_delays = f"{prefix}:crawl_delay"
+        #: one request per domain per worker asks Redis at a time; the others queue behind it here
+        self._gates: dict[str, defer.DeferredLock] = {}
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
         if self.concurrency < 1:
@@ -104,6 +106,15 @@ class ClusterPoliteness:
 
     async def process_request(self, request):
         domain = urlparse_cached(request).hostname or ""
+        gate = self._gates.setdefault(domain, defer.DeferredLock())
+        await maybe_deferred_to_future(gate.acquire())
+        try:
+            await self._take_slot(request, domain)
+        finally:
+            gate.release()
+        return None
+
+    async def _take_slot(self, request, domain: str) -> None:
         token = uuid.uuid4().hex
         waited = 0.0
         while True:
@@ -131,7 +142,6 @@ class ClusterPoliteness:
         if waited:
             self.crawler.stats.inc_value(f"{STATS}/waited", waited)
         request.meta[SLOT] = (domain, token)
-        return None
 
     def _give_back(self, request) -> None:
         slot = request.meta.pop(SLOT, None)

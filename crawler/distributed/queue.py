@@ -160,6 +160,15 @@ def connect(url: str, retries: int = 40) -> redis.Redis:
     )
 
 
+def unreachable(url: str) -> str | None:
+    """Why Redis at `url` cannot be used right now (a bad URL, nobody listening), or None."""
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).ping()
+    except (ValueError, redis.RedisError) as exc:
+        return f"cannot use Redis at {url}: {exc}"
+    return None
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 

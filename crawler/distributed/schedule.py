@@ -59,9 +59,13 @@ def enqueue_command(db_path: Path, redis_url: str, everything: bool, overrides: 
     import click
     from scrapy.settings import Settings
 
-    from crawler.distributed.queue import DEFAULT_PREFIX, connect
+    from crawler.distributed.queue import DEFAULT_PREFIX, connect, unreachable
     from crawler.monitor.run import EXIT_LOCKED, EXIT_OK, Locked, RunLock
 
+    problem = unreachable(redis_url)
+    if problem:
+        click.echo(f"Error: {problem}", err=True)
+        return 1
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict(overrides, priority="cmdline")
