@@ -40,6 +40,26 @@ ENV = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
 ENV.pop("PANDAWATCH_DB", None)
 
 
+#: every worker and ingester a test started; whatever still runs when the test ends is killed
+_STARTED: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_processes():
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _popen(command: list[str], log: Path, mode: str = "w") -> subprocess.Popen:
+    process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=log.open(mode), stderr=subprocess.STDOUT)
+    _STARTED.append(process)
+    return process
+
+
 @pytest.fixture
 def redis_server(tmp_path):
     server = RedisServer(tmp_path / "redis", appendonly=True).start()
@@ -66,13 +86,13 @@ def start_worker(redis_url: str, log: Path, settings: dict | None = None, idle_e
         ]
     for key, value in values.items():
         command += ["-s", f"{key}={value}"]
-    return subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return _popen(command, log)
 
 
 def start_ingester(redis_url: str, db: Path, log: Path, batch: int = 10, idle_exit: int = 2):
     command = [sys.executable, "-m", "crawler.cli", "ingest", "--redis", redis_url, "--db", str(db),
                "--batch", str(batch), "--idle-exit", str(idle_exit)]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=log.open("a"), stderr=subprocess.STDOUT)
+    return _popen(command, log, "a")
 
 
 def wait_for(predicate, timeout: float, what: str, logs: list[Path] = ()):
@@ -346,23 +366,25 @@ def test_a_dead_workers_lease_expires_and_the_check_is_leased_again_then_abandon
     assert json.loads(entries[1][1]["data"])["url"] == "https://example.org/a/"
 
 
+def _result(check, token: str, worker: str, article_id: str) -> dict:
+    """What a worker sends for a check: a fetch and an article."""
+    fields = {"url": check.url, "article_id": article_id, "title": "A", "body_text": "B"}
+    fetch = {"url": check.url, "url_key": check.url_key, "status": 200, "article_id": article_id}
+    return {
+        "check": check.id, "run": token, "url": check.url, "url_key": check.url_key, "worker": worker,
+        "requests": 1,
+        "items": [{"type": "FetchItem", "fields": fetch}, {"type": "ArticleItem", "fields": fields}],
+    }  # fmt: skip
+
+
 def test_a_check_that_arrives_twice_is_stored_once(redis_server, tmp_path):
     client = connect(redis_server.url)
     queue = CheckQueue(client, prefix="t")
     token, _ = queue.enqueue_run([("https://example.org/a/", "example.org/a", None)])
     check = queue.lease("w1", 1, ttl=60)[0]
-    article = {
-        "type": "ArticleItem",
-        "fields": {"url": check.url, "article_id": "x:1", "title": "A", "body_text": "B"},
-    }
-    fetch = {
-        "type": "FetchItem",
-        "fields": {"url": check.url, "url_key": check.url_key, "status": 200, "article_id": "x:1"},
-    }
-    result = {"check": check.id, "run": token, "url": check.url, "url_key": check.url_key, "worker": "w1",
-              "requests": 1, "items": [fetch, article]}  # fmt: skip
-    queue.complete("w1", check.id, result)
-    queue.complete("w2", check.id, {**result, "worker": "w2"})  # a slow worker's lease was taken over
+    queue.complete("w1", check.id, _result(check, token, "w1", "x:1"))
+    # a slow worker whose lease was taken over sends the same check again
+    queue.complete("w2", check.id, _result(check, token, "w2", "x:1"))
     db = tmp_path / "c.db"
     writer = Ingester(client, db, prefix="t", batch=1)
     counts = writer.run(idle_exit=0.5)
@@ -375,6 +397,32 @@ def test_a_check_that_arrives_twice_is_stored_once(redis_server, tmp_path):
     assert client.xlen(queue.results) == 0  # acknowledged and deleted
     # the run is finished: the article may be queued again
     assert queue.enqueue_run([("https://example.org/a/", "example.org/a", None)])[1] == 1
+
+
+def test_an_ingester_killed_between_commit_and_acknowledgement_counts_nothing_twice(redis_server, tmp_path):
+    """The narrowest crash window, made deterministic: a batch committed, its entries not acknowledged."""
+    client = connect(redis_server.url)
+    queue = CheckQueue(client, prefix="t")
+    urls = [(f"https://example.org/{n}/", f"example.org/{n}", None) for n in range(2)]
+    token, _ = queue.enqueue_run(urls)
+    for number, check in enumerate(queue.lease("w1", 2, ttl=60)):
+        queue.complete("w1", check.id, _result(check, token, "w1", f"x:{number}"))
+    db = tmp_path / "c.db"
+    first = Ingester(client, db, prefix="t", batch=10)
+    first._ensure_group()
+    entries = first._read(backlog=False)  # delivered to this consumer...
+    first._write(entries)  # ...and committed; the process dies before XACK
+    first.close()
+    assert client.xpending(queue.results, "ingest")["pending"] == 3
+    assert query(db, "SELECT stored FROM distributed_runs") == [{"stored": 2}]
+
+    again = Ingester(client, db, prefix="t", batch=10)
+    counts = again.run(idle_exit=0.3)
+    again.close()
+    assert (counts.runs, counts.checks, counts.duplicates, counts.finished) == (0, 0, 2, [1])
+    assert client.xpending(queue.results, "ingest")["pending"] == 0
+    assert query(db, "SELECT articles_seen, status FROM runs") == [{"articles_seen": 2, "status": "ok"}]
+    assert query(db, "SELECT count(*) AS n FROM changes") == [{"n": 2}]  # one `added` per article
 
 
 def test_long_lived_workers_record_a_second_run_as_one_process_does(redis_server, tmp_path):
@@ -402,7 +450,9 @@ def test_long_lived_workers_record_a_second_run_as_one_process_does(redis_server
         site.set_votes(second.comments[1].id, 99, 1)
         assert crawl(single, spider="monitor", args={"all": "1"}).run["status"] == "ok"
         assert "queued 12 of 12" in enqueue(scaled, redis_server.url, "--all")
-        wait_for(lambda: len(query(scaled, "SELECT finished_at FROM distributed_runs")) == 2, 60, "run 2", logs)
+        wait_for(
+            lambda: len(query(scaled, "SELECT finished_at FROM distributed_runs")) == 2, 60, "run 2", logs
+        )
         wait_for(lambda: runs_finished(scaled), 120, "run 2 to finish", logs)
         for process in workers:
             process.send_signal(signal.SIGTERM)  # a normal stop
