@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -38,7 +40,10 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def client(self) -> redis.Redis:
-        return redis.Redis(host="127.0.0.1", port=self.port, decode_responses=True)
+        # no retries: redis-py's default back-off would make every failed ping or SHUTDOWN take seconds
+        return redis.Redis(
+            host="127.0.0.1", port=self.port, decode_responses=True, retry=Retry(NoBackoff(), 0)
+        )
 
     def start(self) -> RedisServer:
         command = [

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.retry import Retry
 
 DEFAULT_PREFIX = "pandawatch"
@@ -163,7 +163,10 @@ def connect(url: str, retries: int = 40) -> redis.Redis:
 def unreachable(url: str) -> str | None:
     """Why Redis at `url` cannot be used right now (a bad URL, nobody listening), or None."""
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5).ping()
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=5, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+        )
+        client.ping()
     except (ValueError, redis.RedisError) as exc:
         return f"cannot use Redis at {url}: {exc}"
     return None
