@@ -1,6 +1,6 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Six sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Seven sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
 against the browser path, a long browser crawl's memory, and a second monitoring run. Goals are
