@@ -59,9 +59,7 @@ def ingest(redis_url, db_path, idle_exit, batch, settings):
     from scrapy.settings import Settings
 
     from crawler.distributed.ingest import Ingester
-    from crawler.distributed.queue import DEFAULT_PREFIX, connect
-
-    from crawler.distributed.queue import unreachable
+    from crawler.distributed.queue import DEFAULT_PREFIX, connect, unreachable
 
     problem = unreachable(redis_url)
     if problem:
