@@ -1,4 +1,4 @@
-"""Section 7: scale-out on Redis — articles/s with 1, 2 and 3 workers next to one process.
+"""Section 8: scale-out on Redis — articles/s with 1, 2 and 3 workers next to one process.
 
 Many replica domains, each its own loopback address (127.0.0.2, 127.0.0.3, …) serving a site of its
 own, all polite in the same way: at most 2 requests in flight per domain and 0.1 s between them
@@ -213,7 +213,7 @@ def scale_out(domains: int, articles_each: int, comments_each: int, workdir: Pat
             timings[name] = scaled_out(urls, path, workers, workdir)
             stored[name] = _stored(path)
     section = Section(
-        f"7. Scale-out on Redis (issue 14): {n} articles x {comments_each} comments over {domains} "
+        f"8. Scale-out on Redis (issue 14): {n} articles x {comments_each} comments over {domains} "
         "loopback domains, 2 requests in flight and 0.1 s apart per domain"
     )
     single_rate = n / timings["single process"]

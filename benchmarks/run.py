@@ -28,6 +28,7 @@ from benchmarks import synthetic
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
 from benchmarks.distributed import scale_out
+from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
 from benchmarks.report import Section, count, per_second, seconds
 from benchmarks.results import history_rows, thread_summary
@@ -221,8 +222,9 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             "6. Monitoring, second run",
             lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
         ),
-        7: (
-            "7. Scale-out on Redis",
+        7: ("7. Evidence", lambda: evidence_throughput(repeats, urls_file, workdir)),
+        8: (
+            "8. Scale-out on Redis",
             lambda: scale_out(*((8, 40, 10) if profile.name == "full" else (4, 10, 10)), workdir),
         ),
     }
@@ -239,9 +241,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         type=int,
         action="append",
-        choices=range(1, 8),
+        choices=range(1, 9),
         metavar="SECTION",
-        help="run only this section (1-7); may be given more than once",
+        help="run only this section (1-8); may be given more than once",
     )
     return parser.parse_args(argv)
 
