@@ -1,10 +1,11 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Seven sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Eight sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
-against the browser path, a long browser crawl's memory, a second monitoring run, and scale-out on
-Redis. Goals are printed as met or not met; the exit status is non-zero only when a benchmark crashed.
+against the browser path, a long browser crawl's memory, a second monitoring run, evidence (WARC), and
+scale-out on Redis. Goals are printed as met or not met; the exit status is non-zero only when a
+benchmark crashed.
 """
 
 from __future__ import annotations
