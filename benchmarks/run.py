@@ -1,10 +1,11 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Seven sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Eight sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
-against the browser path, a long browser crawl's memory, and a second monitoring run. Goals are
-printed as met or not met; the exit status is non-zero only when a benchmark crashed.
+against the browser path, a long browser crawl's memory, a second monitoring run, evidence (WARC), and
+scale-out on Redis. Goals are printed as met or not met; the exit status is non-zero only when a
+benchmark crashed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from benchmarks import synthetic
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
 from benchmarks.concurrent_writes import concurrent_writers
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
+from benchmarks.distributed import scale_out
 from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
 from benchmarks.report import Section, count, per_second, seconds
@@ -228,6 +230,10 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             lambda: concurrent_writers(
                 profile.articles, profile.comments_each, profile.store_repeats, workdir
             ),
+        ),
+        9: (
+            "9. Scale-out on Redis",
+            lambda: scale_out(*((8, 40, 10) if profile.name == "full" else (4, 10, 10)), workdir),
         ),
     }
 

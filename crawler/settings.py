@@ -141,6 +141,28 @@ BROWSER_CONTEXT_PAGES = 20
 BROWSER_MAX_PAGES_PER_CONTEXT = 4
 BROWSER_NAVIGATION_TIMEOUT = 30
 
+# -- Scale-out on Redis (crawler/distributed; `crawler worker`, `crawler ingest --redis`) -----------------
+#: Redis URL; set, the monitor spider becomes a worker of the shared check queue (None: single process).
+REDIS_URL = None
+#: Prefix of every Redis key Panda Watch uses (several deployments can share one Redis).
+REDIS_KEY_PREFIX = "pandawatch"
+#: Article checks one worker crawls at once.
+DISTRIBUTED_CHECKS_PER_WORKER = 16
+#: Seconds a check's lease lasts; a live worker renews it every third of this, a dead one's expires.
+DISTRIBUTED_LEASE_TIME = 120
+#: A check whose lease expired this many times (its workers died) is abandoned and recorded as failed.
+DISTRIBUTED_MAX_ATTEMPTS = 3
+#: Seconds between a worker's looks at the queue while it has room for more checks.
+DISTRIBUTED_POLL_INTERVAL = 1.0
+#: scrapy-redis: seconds a worker waits with nothing queued or leased anywhere before it exits (0: forever).
+MAX_IDLE_TIME_BEFORE_CLOSE = 0
+#: Cluster-wide per-domain limits; None: CONCURRENT_REQUESTS_PER_DOMAIN and DOWNLOAD_DELAY, enforced
+#: across all workers (a worker's own DOWNLOAD_DELAY is then 0: the cluster's replaces it). A longer
+#: robots.txt Crawl-delay wins, up to DISTRIBUTED_MAX_CRAWL_DELAY seconds.
+DISTRIBUTED_DOMAIN_CONCURRENCY = None
+DISTRIBUTED_DOMAIN_DELAY = None
+DISTRIBUTED_MAX_CRAWL_DELAY = 60
+
 # -- Evidence (WARC) ---------------------------------------------------------------------------------
 #: Keep every response a crawl used (article pages, comment API answers, the XHR answers a browser page
 #: received) in a gzip WARC file per run and link comments and change events to their records.

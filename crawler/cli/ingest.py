@@ -1,4 +1,7 @@
-"""`crawler ingest FILE`: replay items a run could not store, through the same change rules.
+"""`crawler ingest FILE` / `crawler ingest --redis URL`: write items through the same change rules.
+
+FILE is a spill file; `--redis URL` makes this the one writer of a scaled-out crawl (the workers'
+results stream, crawler/distributed/ingest.py), acknowledging each batch only after its commit.
 
 A run whose database refused its writes (disk full, read-only, locked for too long) spills the items
 it could not store to a JSON-lines file beside the database (else in the temp directory) and ends
@@ -15,6 +18,7 @@ queue, `--redis URL`) is one more option feeding the same function.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -100,8 +104,23 @@ def ingest_items(
     return store
 
 
+def _store_options(settings) -> dict:
+    from crawler.monitor.checks import Thresholds
+    from crawler.monitor.schedule import Policy
+
+    return {
+        "policy": Policy.from_settings(settings),
+        "thresholds": Thresholds.from_settings(settings),
+        "mass_delete": settings.getfloat("MONITOR_MASS_DELETE", 0.3),
+        "max_failures": settings.getint("MONITOR_MAX_FAILURES", 5),
+    }
+
+
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--redis", "redis_url", envvar="PANDAWATCH_REDIS", help="Ingest the workers' results from this Redis."
+)
 @click.option(
     "--db",
     "db_path",
@@ -109,13 +128,40 @@ def ingest_items(
     default=None,
     help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
 )
-def ingest(file, db_path):
-    """Replay a spill file (items a failed run could not store) into the database.
+@click.option(
+    "--idle-exit",
+    type=float,
+    default=0,
+    show_default=True,
+    help="With --redis: exit after this many idle seconds once every run is finished (0: never).",
+)
+@click.option(
+    "--batch", type=int, default=50, show_default=True, help="With --redis: stream entries per transaction."
+)
+@click.option(
+    "-s",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="With --redis: a setting (MONITOR_*, REDIS_KEY_PREFIX).",
+)
+def ingest(file, redis_url, db_path, idle_exit, batch, settings):
+    """Replay a spill file (items a failed run could not store), or with --redis store what the
+    workers of a scaled-out crawl found (the only writer of the database then).
 
-    Example: crawler ingest output/crawl.db.spill-run12-4242.jsonl --db output/crawl.db
+    \b
+    Examples:
+      crawler ingest output/crawl.db.spill-run12-4242.jsonl --db output/crawl.db
+      crawler ingest --redis redis://127.0.0.1:6379/0 --db output/crawl.db
     """
-    header, items, trailer = read_spill(file)
+    if (file is None) == (redis_url is None):
+        raise click.UsageError("give either a spill FILE or --redis URL")
     path = resolve_db_path(str(db_path) if db_path else None)
+    if redis_url:
+        _ingest_redis(redis_url, path, idle_exit, batch, settings)
+        return
+    header, items, trailer = read_spill(file)
     try:
         # the file's run is this database's only if it was spilled from this database
         same = header.get("database") and Path(header["database"]).resolve() == path.resolve()
@@ -129,4 +175,40 @@ def ingest(file, db_path):
     click.echo(
         f"ingested {len(items)} items from {file} into {path} as run {store.run_id} ({store.status}): "
         f"{counts['articles']} articles, {counts['comments']} comments, {counts['changes']} changes"
+    )
+
+
+def _ingest_redis(redis_url: str, path: Path, idle_exit: float, batch: int, settings) -> None:
+    from scrapy.settings import Settings
+
+    from crawler.distributed.ingest import Ingester
+    from crawler.distributed.queue import DEFAULT_PREFIX, connect, unreachable
+
+    problem = unreachable(redis_url)
+    if problem:
+        raise click.ClickException(problem)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    project = Settings()
+    project.setmodule("crawler.settings", priority="project")
+    for pair in settings:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-s")
+        project.set(name, value, priority="cmdline")
+    writer = Ingester(
+        connect(redis_url),
+        path,
+        prefix=project.get("REDIS_KEY_PREFIX") or DEFAULT_PREFIX,
+        store_options=_store_options(project),
+        batch=batch,
+    )
+    click.echo(f"ingesting into {path}")
+    try:
+        counts = writer.run(idle_exit=idle_exit or None, progress=click.echo)
+    finally:
+        writer.close()
+    click.echo(
+        f"stored {counts.checks} checks ({counts.duplicates} duplicates skipped, "
+        f"{counts.abandoned} abandoned), "
+        f"{len(counts.finished)} runs finished"
     )

@@ -674,7 +674,10 @@ def _human(interval: timedelta) -> str:
     help="How comments are loaded (auto: a browser only for JavaScript-only threads).",
 )
 @settings_option
-def run_command(db_path, every, check_all, render, settings):
+@click.option(
+    "--redis", "redis_url", help="Queue the due checks on this Redis for workers instead of crawling."
+)
+def run_command(db_path, every, check_all, render, settings, redis_url):
     """What cron calls: lock, discover new articles, crawl the due ones, print a report.
 
     Exit codes: 0 done, 1 a crawl or a URL failed, 2 bad input, 3 database unusable,
@@ -685,7 +688,12 @@ def run_command(db_path, every, check_all, render, settings):
     extra = run_hooks.crawl_settings({**settings, "SQLITE_PATH": str(path)})
     while True:
         started = time.monotonic()
-        code = _run_once(path, extra, {"render": render, **({"all": "1"} if check_all else {})})
+        if redis_url:  # scale-out: workers crawl, `crawler ingest --redis` stores (crawler/distributed)
+            from crawler.distributed.schedule import enqueue_command
+
+            code = enqueue_command(path, redis_url, check_all, extra)
+        else:
+            code = _run_once(path, extra, {"render": render, **({"all": "1"} if check_all else {})})
         if every is None:
             sys.exit(code)
         wake = datetime.now(UTC) + every - timedelta(seconds=time.monotonic() - started)
@@ -723,9 +731,11 @@ from crawler.cli.feed import feed  # noqa: E402
 from crawler.cli.ingest import ingest  # noqa: E402
 from crawler.cli.notify import notify  # noqa: E402
 from crawler.cli.report import report  # noqa: E402
+from crawler.cli.worker import worker  # noqa: E402
 
 cli.add_command(notify)
 cli.add_command(feed)
 cli.add_command(report)
 cli.add_command(evidence)
 cli.add_command(ingest)
+cli.add_command(worker)

@@ -180,6 +180,8 @@ class Site:
         self._articles: dict[str, Article] = {}
         self._by_post_id: dict[int, Article] = {}
         self._comment_article: dict[str, Article] = {}
+        #: robots.txt `Crawl-delay` in seconds (None: no such line), as many real sites set it
+        self.crawl_delay: float | None = None
 
     # -- reading -------------------------------------------------------------------------------
 

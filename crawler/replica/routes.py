@@ -184,7 +184,11 @@ class Router:
             return cacheable(render_sitemap(chosen, self.base_url), XML, last_change(chosen))
 
     def robots(self, request: Request) -> Response:
-        return Response(200, render_robots(self.base_url).encode(), "text/plain; charset=utf-8")
+        text = render_robots(self.base_url)
+        if self.site.crawl_delay is not None:
+            delay = f"Crawl-delay: {self.site.crawl_delay:g}\n"
+            text = text.replace("User-agent: *\n", f"User-agent: *\n{delay}", 1)
+        return Response(200, text.encode(), "text/plain; charset=utf-8")
 
     def image(self, request: Request) -> Response:
         return Response(200, PNG, "image/png")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -38,6 +39,17 @@ class RequestStats:
             self._statuses: Counter[int] = Counter()
             self._ajax: Counter[str] = Counter()
             self._bytes_sent = 0
+            self._timeline: list[tuple[float, float, str, str]] = []
+
+    def timed(self, started: float, request: Request) -> None:
+        """Log when a request arrived and when its answer was sent (time.time(), for politeness tests)."""
+        with self._lock:
+            self._timeline.append((started, time.time(), request.method, request.path))
+
+    def timeline(self) -> list[tuple[float, float, str, str]]:
+        """(arrived, answered, method, path) of every request, in order of arrival."""
+        with self._lock:
+            return sorted(self._timeline)
 
     def record(self, request: Request, status: int, body_bytes: int) -> None:
         with self._lock:
@@ -91,6 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("%s " + format, self.address_string(), *args)
 
     def _serve(self, method: str) -> None:
+        started = time.time()
         url = urlsplit(self.path)
         # the body is read even when unused, or it would be taken for the next request on the connection
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -101,6 +114,7 @@ class _Handler(BaseHTTPRequestHandler):
             logger.exception("replica failed to answer %s %s", method, self.path)
             response = html_page("Internal Server Error", "The replica failed.", 500)
         self._send(request, response)
+        self.server.stats.timed(started, request)
 
     def _send(self, request: Request, response: Response) -> None:
         status, body = response.status, response.body
@@ -176,6 +190,11 @@ class ReplicaServer:
     @property
     def stats(self) -> dict[str, Any]:
         return self._stats.snapshot()
+
+    @property
+    def timeline(self) -> list[tuple[float, float, str, str]]:
+        """(arrived, answered, method, path) of every request served, in order of arrival."""
+        return self._stats.timeline()
 
     def reset_stats(self) -> None:
         self._stats.reset()

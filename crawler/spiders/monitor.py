@@ -2,6 +2,8 @@
 
 The most overdue first, at most MONITOR_MAX_ARTICLES per run; `-a all=1` checks every active entry.
 Watch-list hosts count as named by the user (they may be anywhere, a local replica included).
+With `-s REDIS_URL=…` it is a scale-out worker instead: article checks come from the Redis queue and
+results go to the Redis stream (crawler/distributed/spider.py).
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.dates import iso, now_utc
+from crawler.distributed.spider import RedisChecks
 from crawler.spiders.args import ArgumentError, parse_choice
 from crawler.spiders.article import ArticleSpider
 from crawler.store import open_db, queries, resolve_db_path
 
 
-class MonitorSpider(ArticleSpider):
+class MonitorSpider(RedisChecks, ArticleSpider):
     name = "monitor"
 
     def __init__(self, all: str | None = None, **kwargs: Any):  # noqa: A002 - the argument users type
@@ -45,6 +48,8 @@ class MonitorSpider(ArticleSpider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.worker_mode:
+            return spider  # -s REDIS_URL=…: checks come from the Redis queue (crawler/distributed)
         db = open_db(resolve_db_path(crawler.settings.get("SQLITE_PATH")))
         try:
             due = queries.due_watch_entries(

@@ -238,6 +238,29 @@ CREATE TABLE IF NOT EXISTS thread_loads (
     PRIMARY KEY (run_id, article_id)
 );
 
+-- Scale-out on Redis (crawler/distributed/ingest.py): a run enqueued by `crawler run --redis` and
+-- stored by `crawler ingest --redis`, and every article check it stored (once per run and article,
+-- written in the same transaction as the check's rows, so a restarted ingester skips what it had).
+CREATE TABLE IF NOT EXISTS distributed_runs (
+    token TEXT PRIMARY KEY,                  -- the run's token in Redis
+    run_id INTEGER NOT NULL,                 -- its row in runs
+    expected INTEGER NOT NULL,               -- checks enqueued
+    stored INTEGER NOT NULL DEFAULT 0,       -- checks stored (abandoned ones included)
+    counts TEXT,                             -- JSON: the writer's counts so far
+    notes TEXT,                              -- JSON: the writer's notes so far
+    warnings TEXT,                           -- JSON: the writer's warnings so far
+    stats TEXT,                              -- JSON: request counts summed over the checks
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS distributed_checks (
+    check_id TEXT PRIMARY KEY,               -- <run token>:<url key>
+    token TEXT NOT NULL,
+    url_key TEXT NOT NULL,
+    worker TEXT,
+    outcome TEXT NOT NULL,                   -- stored, abandoned
+    stored_at TEXT NOT NULL
+);
+
 -- Evidence (issue 13): WARC records of every response a run used, and which items they showed.
 CREATE TABLE IF NOT EXISTS evidence (
     record_id TEXT PRIMARY KEY,              -- WARC-Record-ID, <urn:uuid:…>
