@@ -49,17 +49,66 @@ class NotHTML(ValueError):
 
 def parse_html(html: str | bytes) -> HtmlElement:
     """Parse a document, raising NotHTML for empty or non-HTML input instead of lxml's errors."""
+    return parse_html_checked(html)[0]
+
+
+def parse_html_checked(html: str | bytes) -> tuple[HtmlElement, str | None]:
+    """(tree, why the parser lost part of the document or None); raises NotHTML like parse_html.
+
+    libxml2 stops reading silently at nesting deeper than 256 elements or at a text node over its
+    size limit, and the tree just ends there: a comment block after that point is simply missing.
+    The parser's own error log says so (a fatal resource-limit error); comment markers counted in the
+    raw HTML and missing from the tree say so too (`lost_markers`).
+    """
     if isinstance(html, bytes):
         html = html.decode("utf-8", errors="replace")
     if not html or not html.strip():
         raise NotHTML("empty body")
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise NotHTML(f"unparseable HTML: {exc}") from exc
     if root.find(".//body") is None and root.find(".//head") is None:
         raise NotHTML("no <head> or <body> element")
-    return root
+    lost = None
+    for error in parser.error_log:
+        if error.level_name == "FATAL" or "RESOURCE_LIMIT" in error.type_name:
+            lost = f"the HTML parser stopped early ({error.message.strip()}, line {error.line})"
+            break
+    return root, lost or lost_markers(html, root)
+
+
+# Markers of one comment each, in raw HTML and in the tree: WordPress ids, data-comment-id,
+# schema.org Comment items.
+_RAW_MARKERS = re.compile(
+    r"""\bid=["']?(?:li-|div-)?comment-\d+|\bdata-comment-id=["']?\w|itemtype=["']?https?://schema\.org/Comment\b""",
+    re.IGNORECASE,
+)
+_TREE_MARKERS = lxml.etree.XPath(
+    "//*[re:test(@id, '^(li-|div-)?comment-[0-9]+$') or @data-comment-id"
+    " or re:test(@itemtype, 'schema\\.org/Comment$')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+
+
+def lost_markers(html: str, root: HtmlElement) -> str | None:
+    """A reason when the raw HTML holds more comment markers than the parsed tree (else None)."""
+    raw = len(_RAW_MARKERS.findall(html))
+    if not raw:
+        return None
+    parsed = len(_TREE_MARKERS(root))
+    # Markers inside scripts/templates are text to the parser, not elements: allow for them.
+    scripted = sum(
+        len(_RAW_MARKERS.findall(s.text or "")) for s in root.iter("script", "template", "textarea")
+    )
+    scripted += sum(
+        len(_RAW_MARKERS.findall(lxml.html.tostring(c, encoding="unicode")))
+        for c in root.iter(lxml.etree.Comment)
+    )
+    if parsed + scripted < raw:
+        return f"the HTML holds {raw} comment markers but the parsed page only {parsed + scripted}"
+    return None
 
 
 def parse_fragment(html: str) -> HtmlElement:

@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS list_items (
 CREATE TABLE IF NOT EXISTS comments (
     comment_id TEXT PRIMARY KEY,
     article_id TEXT NOT NULL,
+    source_id TEXT,                          -- the site's own id as its markup shows it (issue 9)
     parent_id TEXT,
     depth INTEGER NOT NULL DEFAULT 0,
     author TEXT,
