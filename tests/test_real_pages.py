@@ -251,9 +251,10 @@ def test_at_least_95_percent_of_static_comments_right():
 
 
 def test_body_token_f1_at_least_0_90():
-    scores = {
-        name: token_f1(parsed(name).article.body_text or "", "\n\n".join(expected(name)["body"])) for name in PAGES
-    }
+    def f1(name: str) -> float:
+        return token_f1(parsed(name).article.body_text or "", "\n\n".join(expected(name)["body"]))
+
+    scores = {name: f1(name) for name in PAGES}
     mean = sum(scores.values()) / len(scores)
     worst = sorted(scores.items(), key=lambda kv: kv[1])[:5]
     assert mean >= BODY_F1, f"mean body token F1 {mean:.3f}; worst: {worst}"
@@ -265,7 +266,8 @@ def test_titles_dates_bylines_over_all_pages():
     dates = [date_ok(parsed(n).article.published_at, expected(n)) for n in dated]
     bylined = [n for n in PAGES if expected(n)["byline"]]
     bylines = [clean_name(parsed(n).article.author) == clean_name(expected(n)["byline"]) for n in bylined]
-    share = {name: sum(hits) / len(hits) for name, hits in (("titles", titles), ("dates", dates), ("bylines", bylines))}
+    hits = {"titles": titles, "dates": dates, "bylines": bylines}
+    share = {name: sum(right) / len(right) for name, right in hits.items()}
     assert share["titles"] >= TITLES_RIGHT, share
     assert share["dates"] >= DATES_RIGHT, share
     assert share["bylines"] >= BYLINES_RIGHT, share
