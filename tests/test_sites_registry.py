@@ -198,8 +198,9 @@ def test_drupal_and_blogger_threads_are_read_with_their_nesting():
         '<div class="indented"><a id="comment-12"></a><div class="comment"><div class="submitted">'
         '<span class="username">Ben</span></div><div class="content"><p>A reply.</p></div></div></div>'
         '</section><div class="comments"><ol><li class="comment" id="c1234567890"><div class="comment-block">'
-        '<cite class="user">Carl</cite><span class="datetime"><a href="#c1234567890">March 3, 2014 at 10:00 AM'
-        '</a></span><p class="comment-content">Blogger comment.</p></div></li></ol></div></body></html>'
+        '<cite class="user">Carl</cite><span class="datetime"><a href="#c1234567890">'
+        "March 3, 2014 at 10:00 AM</a></span>"
+        '<p class="comment-content">Blogger comment.</p></div></li></ol></div></body></html>'
     )
     comments = parse_page(html, "http://blog.example/2014/03/post.html").thread.comments
     assert [(c.source_id, c.parent_id, c.author, c.text) for c in comments] == [
