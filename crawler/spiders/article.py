@@ -78,6 +78,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         self.targets = self.targets_from(url, urls_file)
         self.site = _site(site, profile)
         self.render = _render_mode(render, self.site)
+        self.render_given = render is not None
         # Hosts the user named may be anywhere (even loopback); see crawler.hostguard.
         self.user_hosts = {urlsplit(u).hostname for u in self.targets}
         #: pages not stored, each "URL: reason (hint)", for the run's warnings and the summary
@@ -101,7 +102,8 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             try:
                 playwright_settings(settings)
             except BrowserNotFound as exc:
-                raise ArgumentError(str(exc)) from exc
+                if render is not None:  # asked for; a profile's default auto falls back to api
+                    raise ArgumentError(str(exc)) from exc
 
     @classmethod
     def targets_from(cls, url: str | None, urls_file: str | None) -> list[str]:
@@ -118,7 +120,13 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
                 browser = playwright_settings(crawler.settings, spider.user_hosts, crawler)
                 crawler.settings.update(browser, priority="spider")
             except BrowserNotFound as exc:
-                raise ArgumentError(str(exc)) from exc
+                if spider.render_given:
+                    raise ArgumentError(str(exc)) from exc
+                # a profile's default render=auto without a browser: plain HTTP, threads that need
+                # clicks are recorded as incomplete (with the hint to install one)
+                spider.logger.warning("No browser (%s): reading pages over plain HTTP only", exc)
+                spider.render = "api"
+                return spider
             spider._browser_setup()
         return spider
 
