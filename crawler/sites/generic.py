@@ -21,6 +21,7 @@ from lxml.html import HtmlElement, tostring
 
 from crawler.dates import parse_absolute
 from crawler.items import ArticleItem
+from crawler.sites.comments.wordpress import visible_date
 from crawler.sites.errors import NotAnArticle
 from crawler.sites.html import attr, first, select, text_of
 from crawler.sites.metadata import Metadata
@@ -274,6 +275,12 @@ def byline(root: HtmlElement) -> str | None:
     return None
 
 
+_DATE_LINES = (
+    ".entry-meta, .post-meta, .posted-on, .post-date, .entry-date, .fusion-meta-info, .meta-info, "
+    ".article-meta, .byline"
+)
+
+
 def _date(meta: Metadata, doc, html: str | HtmlElement) -> str | None:
     value = parse_absolute(meta.published)
     if value:
@@ -283,6 +290,15 @@ def _date(meta: Metadata, doc, html: str | HtmlElement) -> str | None:
         el = first(html, "article time[datetime], .entry-date[datetime], time.published[datetime]")
     if el is not None and parse_absolute(el.get("datetime")):
         return parse_absolute(el.get("datetime"))
+    if isinstance(html, HtmlElement):
+        # the date the post's meta line shows ("June 19th, 2018"), before htmldate's guesses (which
+        # also read "updated" stamps)
+        for meta_line in select(html, _DATE_LINES):
+            if _in_comments(meta_line):
+                continue
+            found = visible_date(text_of(meta_line, skip=(".updated", ".rich-snippet-hidden")) or "")
+            if found:
+                return found
     try:
         found = htmldate.find_date(
             html, original_date=True, extensive_search=False, outputformat="%Y-%m-%dT%H:%M:%S"

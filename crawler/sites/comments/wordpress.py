@@ -241,7 +241,7 @@ def _author(thread: _Thread, el: HtmlElement) -> tuple[str | None, HtmlElement |
     return None, None
 
 
-def _visible_date(text: str) -> str | None:
+def visible_date(text: str) -> str | None:
     match = _DAY_MONTH_COMMA_YEAR.search(text)
     if match:
         day, month, year, clock = match.groups()
@@ -295,7 +295,7 @@ def _time(thread: _Thread, el: HtmlElement) -> tuple[str | None, str | None, Htm
     for css in _VISIBLE_TIME_CSS:
         for node in thread.own_all(el, css):
             visible = text_of(node, skip=(".comment-edit-link", ".edit-link", ".comment-reply-link"))
-            found = _visible_date(visible or "")
+            found = visible_date(visible or "")
             if found:
                 return found, visible, node
     return None, None, None
