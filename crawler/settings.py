@@ -117,5 +117,12 @@ BROWSER_CONTEXT_PAGES = 20
 BROWSER_MAX_PAGES_PER_CONTEXT = 4
 BROWSER_NAVIGATION_TIMEOUT = 30
 
+# -- End-of-crawl summary (crawler/extensions/summary.py) ----------------------------------------------
+#: Print a short summary (stored, skipped with reasons, thread completeness) when a crawl ends.
+SUMMARY_ENABLED = True
+#: Skipped pages named in the summary at most (all of them are in runs.warnings).
+SUMMARY_MAX_LINES = 10
+EXTENSIONS = {"crawler.extensions.summary.CrawlSummary": 900}
+
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -13,4 +13,8 @@ class NotAnArticle(ValueError):
     """The page is HTML but not an article page; the message says why."""
 
 
-__all__ = ["NotAnArticle", "NotHTML"]
+class BadAnswer(ValueError):
+    """A comment-API (or comment page) answer that is not what the adapter expects; says what."""
+
+
+__all__ = ["BadAnswer", "NotAnArticle", "NotHTML"]

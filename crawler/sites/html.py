@@ -85,10 +85,16 @@ _RAW_MARKERS = re.compile(
     r"""\bid=["']?(?:li-|div-)?comment-\d+|\bdata-comment-id=["']?\w|itemtype=["']?https?://schema\.org/Comment\b""",
     re.IGNORECASE,
 )
-_TREE_MARKERS = lxml.etree.XPath(
-    "//*[re:test(@id, '^(li-|div-)?comment-[0-9]+$') or @data-comment-id"
-    " or re:test(@itemtype, 'schema\\.org/Comment$')]",
-    namespaces={"re": "http://exslt.org/regular-expressions"},
+_TREE_MARKERS = (
+    lxml.etree.XPath(
+        "//@id[re:test(., '^(li-|div-)?comment-[0-9]+$')]",
+        namespaces={"re": "http://exslt.org/regular-expressions"},
+    ),
+    lxml.etree.XPath("//@data-comment-id[string-length(normalize-space(.)) > 0]"),
+    lxml.etree.XPath(
+        "//@itemtype[re:test(., 'schema\\.org/Comment$')]",
+        namespaces={"re": "http://exslt.org/regular-expressions"},
+    ),
 )
 
 
@@ -97,7 +103,7 @@ def lost_markers(html: str, root: HtmlElement) -> str | None:
     raw = len(_RAW_MARKERS.findall(html))
     if not raw:
         return None
-    parsed = len(_TREE_MARKERS(root))
+    parsed = sum(len(xpath(root)) for xpath in _TREE_MARKERS)
     # Markers inside scripts/templates are text to the parser, not elements: allow for them.
     scripted = sum(
         len(_RAW_MARKERS.findall(s.text or "")) for s in root.iter("script", "template", "textarea")

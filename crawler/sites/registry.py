@@ -197,7 +197,7 @@ def parse_page(html: str | bytes, url: str, site: str | None = None) -> Page:
     md = read_metadata(root, url)
     adapter = resolve(root, url, md, site)
     page = adapter.read(root, url, md)
-    if page.article.title is None and not page.article.body_text:
+    if page.page_number == 1 and page.article.title is None and not page.article.body_text:
         raise NotAnArticle(f"no title and no text found by the {adapter.name} adapter")
     if page.page_number == 1:
         if not adapter.reads_comments:

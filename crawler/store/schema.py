@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS runs (
     spider TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, incomplete, failed, or Scrapy's finish reason
+    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, incomplete, partial, failed
     finish_reason TEXT,
     args TEXT,                               -- JSON of the spider arguments
     articles_seen INTEGER NOT NULL DEFAULT 0,
@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS runs (
     warnings TEXT,                           -- JSON list of run-over-run warnings
     requests_failed INTEGER NOT NULL DEFAULT 0,
     articles_unchanged INTEGER NOT NULL DEFAULT 0,  -- answered 304 or with an identical body
+    pages_skipped INTEGER NOT NULL DEFAULT 0,    -- pages not stored (not HTML, not an article, …) (issue 9)
+    pages_not_article INTEGER NOT NULL DEFAULT 0,  -- of those: HTML pages without an article (issue 9)
+    threads_unread INTEGER NOT NULL DEFAULT 0,   -- no comment section, or an unread widget (issue 9)
     articles_discovered INTEGER NOT NULL DEFAULT 0, -- enrolled in the watch list by discovery
     stats TEXT                               -- JSON of Scrapy's stats
 );

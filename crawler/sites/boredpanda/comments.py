@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 
 from crawler.items import CommentItem
+from crawler.sites.errors import BadAnswer
 from crawler.sites.html import attr, child, children, first, parse_fragment, select, text_of, to_int
 from crawler.sites.thread import FollowUp, ThreadPage
 
@@ -20,10 +21,6 @@ AJAX_PATH = "/blog/wp-admin/admin-ajax.php"
 COMMENTS_PER_PAGE = 50  # the endpoint's maximum: fewest requests per thread
 REPLIES_PER_PAGE = 50
 SITE = "boredpanda"
-
-
-class BadAnswer(ValueError):
-    """A comment-API answer that is not the expected JSON; the message says what was wrong."""
 
 
 def comment_key(site_comment_id: str) -> str:
