@@ -92,8 +92,18 @@ FURNITURE_PARAGRAPHS = [
         r"^posted in .{0,120}$",
         r"^tagged .{0,200}$",
         r"^leave a (reply|comment).*$",
+        r"^(read more|read also|see also|more from \w+|lesen sie auch|leia também|lire aussi):.*$",
+        r"^(main |header |top |featured )?(image|photo|picture|foto|bild)"
+        r"( credits?| sources?|quelle)?:.{0,160}$",
+        r"^(©|\(c\)|copyright\b).{0,120}$",
+        r"^(subscribe|sign up|receba|inscreva|abonnieren|jetzt anmelden|get our)\b.{0,300}$",
+        r"^submit (your|a) letter.*$",
+        r"^.{0,160}\|\s*(categories|tags|filed under|posted in):.*$",
+        r"^.{0,200}\bview comments$",
     )
 ]
+#: a "Follow @handle" tail at the end of a paragraph
+_FOLLOW_TAIL = re.compile(r"\s*\bfollow (us )?@\w+\s*$", re.IGNORECASE)
 _SPLIT_TITLE = re.compile(r"\s+[|\-–—:·•]\s+")
 
 
@@ -131,21 +141,49 @@ def body_text(root: HtmlElement, url: str) -> tuple[str | None, object]:
     text = getattr(doc, "text", None) if doc is not None else None
     if not text:
         return None, doc
-    paragraphs = [" ".join(p.split()) for p in text.split("\n")]
+    paragraphs = [_FOLLOW_TAIL.sub("", " ".join(p.split())) for p in text.split("\n")]
     kept = [p for p in paragraphs if p and not _is_furniture(p)]
     return "\n\n".join(kept) or None, doc
 
 
 def clean_title(title: str | None, site_name: str | None) -> str | None:
-    """A title without the " | Site Name" suffix that <title> and some og:titles carry."""
+    """A title without the " | Site Name" suffix (or "Site Name » " prefix) <title> and some
+    og:titles carry."""
     if not title:
         return None
     title = " ".join(title.split())
     if site_name:
-        parts = _SPLIT_TITLE.split(title)
-        if len(parts) > 1 and parts[-1].strip().lower() == site_name.strip().lower():
-            return title[: title.lower().rfind(parts[-1].lower())].rstrip(" |-–—:·•") or title
+        site = " ".join(site_name.split()).lower()
+        lowered = title.lower()
+        for separator in (" | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", ": "):
+            if lowered.endswith(separator + site):
+                return title[: -len(separator + site)].strip() or title
+            if lowered.startswith(site + separator):
+                return title[len(site + separator) :].strip() or title
     return title
+
+
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—·•»«:]{1,2})\s+")
+
+
+def title_from_page(root: HtmlElement, site_name: str | None) -> str | None:
+    """The article's title without metadata: the part of <title> that is also a heading of the page,
+    else the only <h1> (unless it is the site's name), else the longest part of <title>."""
+    raw = text_of(first(root, "title"))
+    parts = [p.strip() for p in _TITLE_SEPARATORS.split(raw)] if raw else []
+    headings = {" ".join((text_of(h) or "").split()).lower(): h for h in select(root, "h1, h2, h3")}
+    matching = [part for part in parts if part and part.lower() in headings]
+    if matching:
+        # the site's name is often a heading too (the logo's <h1>): the longer part is the article's
+        return max(matching, key=len)
+    h1 = select(root, "h1")
+    h1_text = text_of(h1[0]) if len(h1) == 1 else None
+    names = {p.lower() for p in parts[:1] + parts[-1:]} | {(site_name or "").lower()}
+    if h1_text and (len(parts) < 2 or h1_text.lower() not in names):
+        return h1_text
+    if len(parts) > 1:
+        return max(parts, key=len)
+    return raw
 
 
 def _post_id(root: HtmlElement) -> str | None:
@@ -163,12 +201,61 @@ def _post_id(root: HtmlElement) -> str | None:
     return match.group(1) if match else None
 
 
-def _byline(root: HtmlElement) -> str | None:
-    """A byline in the markup when the metadata names nobody: rel=author, vcard, .byline."""
-    for css in ('a[rel="author"]', ".byline .author .fn", ".author.vcard .fn", ".author.vcard", ".byline a"):
-        text = text_of(first(root, css))
-        if text and len(text) < 80:
-            return text
+_BYLINE_CSS = (
+    '[itemprop~="author"] [itemprop~="name"]',
+    '[itemprop~="author"]',
+    ".byline .author .fn",
+    ".author.vcard .fn",
+    ".author.vcard",
+    '[class*="author__name"]',
+    '[class*="author-name"]',
+    ".author-title",
+    ".byline",
+    ".post-author",
+    ".entry-author",
+    'a[rel~="author"]',
+    ".meta",
+    ".entry-meta",
+    ".post-meta",
+    ".postmeta",
+)
+_BY = re.compile(
+    r"(?:^|\b(?:posted|written|published|geschrieben|veröffentlicht)?\s*)(?:by|von|par|por|di|oleh)\s+"
+    r"([A-ZÀ-Ý][\w.'’-]*(?:\s+(?:[A-ZÀ-Ý][\w.'’-]*|van|von|de|der|da|di|le|la)){0,4})",
+)
+_BYLINE_LEAD = re.compile(
+    r"^(view all posts by|all posts by|posts by|more by|written by|posted by|by)\s+", re.I
+)
+
+
+_BYLINE_TAIL = re.compile(
+    r"\s+(?:updated|published|posted|aktualisiert|veröffentlicht|on|am|le)\b.*$|\s*[|·•].*$", re.I
+)
+
+
+def _in_comments(el: HtmlElement) -> bool:
+    return any(
+        a.get("id") in ("comments", "respond") or "comment" in (a.get("class") or "")
+        for a in el.iterancestors()
+    )
+
+
+def byline(root: HtmlElement) -> str | None:
+    """A byline in the markup: author elements, else "by Name" in the post's meta line."""
+    for css in _BYLINE_CSS:
+        for el in select(root, css):
+            if _in_comments(el):
+                continue
+            text = " ".join((text_of(el) or "").split())
+            match = _BY.search(text)
+            if css in (".meta", ".entry-meta", ".post-meta", ".postmeta", ".byline"):
+                if match:
+                    return match.group(1)
+                if css != ".byline":
+                    continue
+            text = _BYLINE_TAIL.sub("", _BYLINE_LEAD.sub("", text)).strip(" ,|·")
+            if text and len(text) <= 60 and any(ch.isalpha() for ch in text):
+                return text
     return None
 
 
@@ -201,14 +288,15 @@ def read_article(root: HtmlElement, url: str, meta: Metadata) -> ArticleItem:
     canonical = meta.canonical
     key = host_key(canonical or url)
     post_id = _post_id(root)
-    h1 = select(root, "h1")
-    title = (
-        meta.title
-        or (text_of(h1[0]) if len(h1) == 1 else None)
-        or getattr(doc, "title", None)
-        or text_of(first(root, "title"))
+    title = meta.title or title_from_page(root, meta.site_name) or getattr(doc, "title", None)
+    # an Organization named as author (a newsroom) gives way to a person in the byline
+    author = (
+        (None if meta.author_is_organization else meta.author)
+        or byline(root)
+        or meta.author
+        or _BYLINE_LEAD.sub("", getattr(doc, "author", None) or "").strip()
+        or None
     )
-    author = meta.author or getattr(doc, "author", None) or _byline(root)
     return ArticleItem(
         url=url,
         article_id=f"{key}:{post_id}" if post_id else f"{key}:url:{url_hash(canonical or url)}",

@@ -157,8 +157,11 @@ def children(el: HtmlElement | None, class_name: str, tag: str = "*") -> list[Ht
     return _child_xpath(tag, class_name)(el)
 
 
-def text_of(el: HtmlElement | None, skip: tuple[str, ...] = ()) -> str | None:
-    """Normalised visible text of `el`, without scripts/icons and without elements matching `skip`.
+def text_of(
+    el: HtmlElement | None, skip: tuple[str, ...] = (), skip_elements: tuple[HtmlElement, ...] = ()
+) -> str | None:
+    """Normalised visible text of `el`, without scripts/icons and without elements matching `skip`
+    (CSS) or being one of `skip_elements`.
 
     Block elements become paragraph breaks so that "<p>a</p><p>b</p>" reads "a\\n\\nb".
     """
@@ -166,7 +169,9 @@ def text_of(el: HtmlElement | None, skip: tuple[str, ...] = ()) -> str | None:
         return None
     # Hold the skipped elements: lxml proxies die with their last reference and their id()s get
     # reused, so a set of ids alone would skip random other elements.
-    skipped_elements = [x for css in skip for x in select(el, css)]
+    skipped_elements = [x for css in skip for x in select(el, css)] + [
+        x for x in skip_elements if x is not None
+    ]
     skipped = {id(x) for x in skipped_elements}
     parts: list[str] = []
 

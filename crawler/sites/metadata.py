@@ -8,6 +8,7 @@ whichever adapter reads it. Order of trust: JSON-LD (an Article-like object), th
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,8 @@ class Metadata:
     canonical: str | None = None
     site_name: str | None = None
     og_type: str | None = None
+    #: the JSON-LD author is an Organization (a newsroom), not a person
+    author_is_organization: bool = False
     comment_count: int | None = None
     #: the Article-like JSON-LD object ({} when none), for adapter-specific fields
     ld: dict[str, Any] = field(default_factory=dict)
@@ -109,6 +112,15 @@ def _text(value: Any) -> str | None:
         value = value.get("name") or value.get("@value")
     if not isinstance(value, str):
         return None
+    return _clean(value)
+
+
+def _clean(value: str | None) -> str | None:
+    """Whitespace collapsed and HTML entities decoded (JSON-LD and meta values often carry
+    "&#8220;" or "&amp;nbsp;" from the CMS)."""
+    if value is None:
+        return None
+    value = html.unescape(html.unescape(value)).replace("\u00a0", " ")
     return " ".join(value.split()) or None
 
 
@@ -127,10 +139,15 @@ def _people(value: Any) -> tuple[str | None, str | None]:
     return (", ".join(names) or None), url
 
 
+def _is_organization(value: Any) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return bool(values) and all(isinstance(v, dict) and "Organization" in str(v.get("@type")) for v in values)
+
+
 def meta(root: HtmlElement, name: str) -> str | None:
     """The content of `<meta property=name>` or `<meta name=name>`, None when absent or empty."""
     el = first(root, f'meta[property="{name}"], meta[name="{name}"]')
-    return attr(el, "content") or None
+    return _clean(attr(el, "content"))
 
 
 def _meta_all(root: HtmlElement, name: str) -> list[str]:
@@ -203,6 +220,7 @@ def read_metadata(root: HtmlElement, url: str) -> Metadata:
         canonical=canonical_url(root, url),
         site_name=site_name,
         og_type=meta(root, "og:type"),
+        author_is_organization=_is_organization(ld.get("author")),
         comment_count=to_int(str(count)) if count is not None else None,
         ld=ld,
         ld_objects=objects,
