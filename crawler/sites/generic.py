@@ -126,6 +126,16 @@ def _stripped(root: HtmlElement) -> HtmlElement:
     return tree
 
 
+_CONTAINERS = (
+    "[itemprop~='articleBody']",
+    ".entry-content",
+    ".post-content",
+    ".article-body",
+    "article",
+    "main",
+)
+
+
 def body_text(root: HtmlElement, url: str) -> tuple[str | None, object]:
     """(article body, paragraphs separated by a blank line; trafilatura's document or None)."""
     tree = _stripped(root)
@@ -139,6 +149,11 @@ def body_text(root: HtmlElement, url: str) -> tuple[str | None, object]:
         deduplicate=False,
     )
     text = getattr(doc, "text", None) if doc is not None else None
+    if not text:
+        # trafilatura found no main text (short pages): the text of the page's article container
+        container = next((el for css in _CONTAINERS if (el := first(tree, css)) is not None), None)
+        found = text_of(container) if container is not None else None
+        text = found.replace("\n\n", "\n") if found else None
     if not text:
         return None, doc
     paragraphs = [_FOLLOW_TAIL.sub("", " ".join(p.split())) for p in text.split("\n")]

@@ -294,6 +294,10 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         except (NotHTML, NotAnArticle) as exc:
             self._skip(response, skip_reason, str(exc))
             return None
+        except Exception as exc:  # an adapter bug on an odd page: name the page, keep crawling the rest
+            self.logger.exception("Adapter failed on %s", response.url)
+            self._skip(response, "adapter_error", f"the adapter failed ({type(exc).__name__}: {exc})")
+            return None
         self.crawler.stats.inc_value(f"{STATS}/site/{page.site}")
         return page
 
