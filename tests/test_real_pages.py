@@ -276,8 +276,15 @@ def test_titles_dates_bylines_over_all_pages():
 
 # -- end to end: served over loopback, crawled into SQLite -------------------------------------------
 
-#: Three WordPress threads (nested, flat with replies, schema.org microdata) and a Disqus-only page.
-SERVED = ["lemire-simdjson", "lady50plus-sekre", "bigbrandsystem-business-focus", "python-insider-360"]
+#: Three WordPress threads (nested, flat with replies, schema.org microdata), a Disqus-only page and a
+#: page with no comment section at all.
+SERVED = [
+    "lemire-simdjson",
+    "lady50plus-sekre",
+    "bigbrandsystem-business-focus",
+    "python-insider-360",
+    "comwrap-patientenakte",
+]
 
 
 class _FixtureHandler(BaseHTTPRequestHandler):
@@ -339,9 +346,15 @@ def test_real_pages_crawled_into_sqlite(fixture_server, tmp_path):
                 problems.append(f"{name} {want['source_id']}: parent {parent!r}, author {row['author']!r}")
             if want["date"] and not same_time(row["posted_at"], want):
                 problems.append(f"{name} {want['source_id']}: posted_at {row['posted_at']!r}")
-        # a widget's thread is unread (NULL); a static thread shown in full is complete
-        completeness = None if exp["widget"] else 1
-        if article["comments_complete"] != completeness:
-            complete = article["comments_complete"]
-            problems.append(f"{name}: comments_complete {complete!r}, expected {completeness}")
+        # a static thread shown in full is complete; a widget's thread is unread and a page without a
+        # comment section has none: NULL, with the reason
+        if exp["widget"]:
+            completeness, reason = None, f"unread: {exp['widget']}"
+        elif not exp["comment_section"]:
+            completeness, reason = None, "no comment section"
+        else:
+            completeness, reason = 1, None
+        got = (article["comments_complete"], article["comments_incomplete_reason"])
+        if got != (completeness, reason):
+            problems.append(f"{name}: comments_complete, reason {got!r}, expected {(completeness, reason)!r}")
     assert not problems, "\n".join(problems)
