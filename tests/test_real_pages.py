@@ -50,9 +50,11 @@ def parsed(name: str):
 
 
 def key(text: str | None) -> str:
-    """Text compared across extractors: NFC, case-folded, typographic quotes and dashes unified, no
-    whitespace at all (extractors differ in where they put spaces around inline markup)."""
+    """Text compared across extractors: NFKC, case-folded, typographic quotes and dashes unified, no
+    whitespace and no invisible characters (soft hyphens, zero-width spaces) at all: extractors differ in
+    where they put spaces around inline markup."""
     text = unicodedata.normalize("NFKC", text or "").casefold()
+    text = re.sub(r"[\u00ad\u200b-\u200d\u2060\ufeff]", "", text)
     text = re.sub(r"[‘’‚‛′`´]", "'", text)
     text = re.sub(r"[“”„‟″«»]", '"', text)
     text = re.sub(r"[‐‑‒–—―]", "-", text)
