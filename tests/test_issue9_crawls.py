@@ -264,3 +264,22 @@ def test_bored_panda_variants_end_to_end(replica, replica_site, tmp_path):
     row = article_row(result, article_url(replica, SCRIPT_SLUG))  # empty block reporting 57: API page 1
     assert (row["site"], row["comments_complete"], row["comments_loaded"]) == ("boredpanda", 1, 57)
     assert len(model_thread(replica_site, SCRIPT_SLUG)) == 57
+
+
+def test_a_profile_reads_a_thread_that_is_wholly_in_the_html_without_a_browser(site, tmp_path):
+    profile = tmp_path / "lemire.toml"
+    profile.write_text(
+        '[site]\nname = "lemire"\nhosts = ["lemire.me"]\n'
+        '[comments]\ncontainer = "ol.comment-list"\nitem = "li.comment"\nid = "@id"\n'
+        'author = ".fn"\ntext = ".comment-content"\ntime = "time@datetime"\n'
+        '[browser]\nload_more = ["button.load-more-comments"]\n'
+    )
+    site.set("/post/", real("lemire-simdjson"))
+    url = f"{site.base}/post/"
+    result = crawl(tmp_path / "pr.db", [url], args={"profile": str(profile)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    row = article_row(result, url)
+    assert (row["site"], row["comments_complete"], row["comments_loaded"]) == ("lemire", 1, 5)
+    assert "browser/pages_opened" not in result.stats and "article_spider/auto_browser" not in result.stats
+    ids = {r["source_id"] for r in result.query("SELECT source_id FROM comments")}
+    assert ids == {"comment-421882", "comment-422154", "comment-422230", "comment-422240", "comment-422257"}

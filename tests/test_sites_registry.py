@@ -179,3 +179,65 @@ def test_comment_markers_missing_from_the_tree_are_detected():
     from crawler.sites.html import lost_markers
 
     assert "2 comment markers" in lost_markers(html, root)
+
+
+# -- static readers beyond WordPress's default walker ------------------------------------------------
+
+
+def test_drupal_and_blogger_threads_are_read_with_their_nesting():
+    # Drupal 7's comment.tpl.php (an empty <a id="comment-N"> anchor before each comment, replies in
+    # the following div.indented) and Blogger's threaded comments (li.comment#cN)
+    html = (
+        "<html><head><title>A post</title></head><body><article><h1>A post</h1>"
+        + "".join(f"<p>Paragraph {n} of the article, long enough to count as text.</p>" for n in range(5))
+        + '</article><section id="comments" class="comment-wrapper">'
+        '<a id="comment-11"></a><div class="comment clearfix"><div class="submitted">'
+        '<span class="username">Anna</span> <span class="comment-time">Tue, 03/11/2014 - 10:10</span></div>'
+        '<div class="content"><div class="field-name-comment-body"><p>First!</p></div></div>'
+        '<ul class="links"><li class="comment-reply"><a href="/comment/reply/1/11">reply</a></li></ul></div>'
+        '<div class="indented"><a id="comment-12"></a><div class="comment"><div class="submitted">'
+        '<span class="username">Ben</span></div><div class="content"><p>A reply.</p></div></div></div>'
+        '</section><div class="comments"><ol><li class="comment" id="c1234567890"><div class="comment-block">'
+        '<cite class="user">Carl</cite><span class="datetime"><a href="#c1234567890">'
+        "March 3, 2014 at 10:00 AM</a></span>"
+        '<p class="comment-content">Blogger comment.</p></div></li></ol></div></body></html>'
+    )
+    comments = parse_page(html, "http://blog.example/2014/03/post.html").thread.comments
+    assert [(c.source_id, c.parent_id, c.author, c.text) for c in comments] == [
+        ("11", None, "Anna", "First!"),
+        ("12", "blog.example:11", "Ben", "A reply."),
+        ("1234567890", None, "Carl", "Blogger comment."),
+    ]
+    assert comments[2].posted_at == "2014-03-03T10:00:00+00:00"
+
+
+def test_schema_org_comments_in_json_ld_are_read_with_replies():
+    ld = {
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": "Structured",
+        "commentCount": 2,
+        "comment": [
+            {
+                "@type": "Comment",
+                "@id": "https://s.example/p/#comment-7",
+                "author": {"@type": "Person", "name": "Dee"},
+                "dateCreated": "2020-01-02T03:04:05Z",
+                "text": "Top level.",
+                "comment": [{"@type": "Comment", "@id": "#comment-8", "author": "Eve", "text": "Reply."}],
+            }
+        ],
+    }
+    html = (
+        f'<html><head><script type="application/ld+json">{json.dumps(ld)}</script></head><body><article>'
+        + "".join(
+            f"<p>Paragraph {n} of a post with structured comments and enough words.</p>" for n in range(5)
+        )
+        + "</article></body></html>"
+    )
+    thread = parse_page(html, "https://s.example/p/").thread
+    assert thread.reader == "json-ld" and thread.reported_total == 2
+    assert [(c.source_id, c.parent_id, c.author, c.text, c.posted_at) for c in thread.comments] == [
+        ("7", None, "Dee", "Top level.", "2020-01-02T03:04:05+00:00"),
+        ("8", "s.example:7", "Eve", "Reply.", None),
+    ]

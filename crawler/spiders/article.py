@@ -78,6 +78,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         self.targets = self.targets_from(url, urls_file)
         self.site = _site(site, profile)
         self.render = _render_mode(render, self.site)
+        self.render_given = render is not None
         # Hosts the user named may be anywhere (even loopback); see crawler.hostguard.
         self.user_hosts = {urlsplit(u).hostname for u in self.targets}
         #: pages not stored, each "URL: reason (hint)", for the run's warnings and the summary
@@ -101,7 +102,8 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             try:
                 playwright_settings(settings)
             except BrowserNotFound as exc:
-                raise ArgumentError(str(exc)) from exc
+                if render is not None:  # asked for; a profile's default auto falls back to api
+                    raise ArgumentError(str(exc)) from exc
 
     @classmethod
     def targets_from(cls, url: str | None, urls_file: str | None) -> list[str]:
@@ -118,7 +120,13 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
                 browser = playwright_settings(crawler.settings, spider.user_hosts, crawler)
                 crawler.settings.update(browser, priority="spider")
             except BrowserNotFound as exc:
-                raise ArgumentError(str(exc)) from exc
+                if spider.render_given:
+                    raise ArgumentError(str(exc)) from exc
+                # a profile's default render=auto without a browser: plain HTTP, threads that need
+                # clicks are recorded as incomplete (with the hint to install one)
+                spider.logger.warning("No browser (%s): reading pages over plain HTTP only", exc)
+                spider.render = "api"
+                return spider
             spider._browser_setup()
         return spider
 
@@ -198,7 +206,9 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         thread = page.thread
         if thread.needs_browser and self.render == "auto":
             self.crawler.stats.inc_value(f"{STATS}/auto_browser")
-            yield self._auto_browser(response.url, page.site)
+            fallback = self._state(page.article.article_id, response.url, page.site, thread)
+            fallback.needs_browser = True
+            yield self._auto_browser(response.url, page.site, fallback)
             return
         state = self._state(page.article.article_id, response.url, page.site, thread)
         yield from self._absorb(state, thread, fetched_at)
@@ -214,10 +224,23 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             self.crawler.stats.inc_value(f"{STATS}/threads/unread/{thread.widget}")
         return state
 
-    def _auto_browser(self, url: str, site: str) -> scrapy.Request:
+    def _auto_browser(self, url: str, site: str, fallback: ThreadState) -> scrapy.Request:
+        """The page again, in the browser (render=auto); `fallback` is the HTTP path's thread, recorded
+        (incomplete) if the browser cannot do better."""
         return self.browser_request(
-            url, self.parse_rendered, {"with_article": False, "site": site}, self._click_plan(site)
+            url,
+            self.parse_rendered,
+            {"with_article": False, "site": site, "fallback": fallback},
+            self._click_plan(site),
         )
+
+    def browser_gave_up(self, fallback: ThreadState | None, why: str) -> list[Any]:
+        """The ThreadItem of the HTTP path when the browser it was handed to failed."""
+        if fallback is None or fallback.finished:
+            return []
+        fallback.browser_tried = True
+        fallback.browser_stop = why
+        return self._finish_if_done(fallback)
 
     def open_in_browser(self, response: Response) -> Iterator[Any]:
         # The plain page says which adapter reads it (and so what the browser clicks).
@@ -232,7 +255,11 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         )
 
     async def parse_rendered(
-        self, response: Response, with_article: bool, site: str | None = None
+        self,
+        response: Response,
+        with_article: bool,
+        site: str | None = None,
+        fallback: ThreadState | None = None,
     ) -> AsyncIterator[Any]:
         """A page rendered in Chromium: expand its comments, then read it with the site adapter."""
         if not self.host_allowed(response.url):
@@ -249,6 +276,8 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
                 self._skip(response, "not_article", str(exc))
             else:
                 self.logger.error("Rendered page %s unreadable: %s", response.url, exc)
+                for item in self.browser_gave_up(fallback, f"rendered page unreadable: {exc}"):
+                    yield item
             return
         fetched_at = _now()
         article, thread = rendered.article, rendered.thread
@@ -382,6 +411,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         if (
             item.complete is False
             and self.render == "auto"
+            and not state.needs_browser
             and state.reported_total
             and not state.browser_tried
             and state.parse_lost is None
@@ -393,7 +423,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             self.logger.info(
                 "Comments of %s incomplete over HTTP (%s): opening a browser", state.url, item.reason
             )
-            return [self._auto_browser(state.url, state.site)]
+            return [self._auto_browser(state.url, state.site, state)]
         key = {True: "complete", False: "incomplete", None: "unread"}[item.complete]
         self.crawler.stats.inc_value(f"{STATS}/threads/{key}")
         self.crawler.stats.inc_value(f"{STATS}/comments_loaded", item.loaded)

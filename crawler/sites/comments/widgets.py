@@ -62,6 +62,8 @@ WIDGETS = (
     Widget("livefyre", (".fyre", "#livefyre-comments"), r"livefyre\.com", None),
     Widget("talkyard", (".talkyard-comments",), r"talkyard", None),
     Widget("commentbox", (".commentbox",), r"commentbox\.io", None),
+    Widget("discourse", ("#discourse-comments",), r"/javascripts/embed\.js", r"DiscourseEmbed"),
+    Widget("insticator", (".insticator-comments", "#insticator-commenting"), r"insticator\.com", None),
 )
 
 

@@ -34,7 +34,10 @@ from crawler.sites.thread import FollowUp
 
 LISTS = "ol.comment-list, ul.comment-list, ol.commentlist, ul.commentlist, div.comment-list, .comments-list"
 #: where comment threads live: the lists above, and the sections themes wrap them in
-CONTAINERS = f"{LISTS}, #commentlist, #comments, .comments-area, #comments-list, div.comments"
+CONTAINERS = (
+    f"{LISTS}, #commentlist, #comments, .comments-area, #comments-list, div.comments, .comment-thread, "
+    "#wpdcom, section.comments"
+)
 #: furniture inside a comment: reply links, Jetpack likes, edit links, avatars, moderation notes
 FURNITURE = (
     ".reply",
@@ -58,7 +61,10 @@ FURNITURE = (
     "style",
     "form",
 )
-_ITEM_ID = re.compile(r"^(?:li-)?comment-(\d+)$")
+#: ids of comment elements: WordPress (comment-N, li-comment-N), Drupal (comment-N), Blogger (cN on
+#: li.comment), wpDiscuz (wpd-comm-N_M)
+_ITEM_ID = re.compile(r"^(?:li-)?comment-(\d+)$|^wpd-comm-(\d+)_\d+$")
+_BLOGGER_ID = re.compile(r"^c(\d{6,})$")
 _INNER_ID = re.compile(r"^(?:div-|li-)?comment-(\d+)$")
 _PAGE = re.compile(r"/comment-page-(\d+)/?|[?&]cpage=(\d+)")
 _COUNT = re.compile(
@@ -116,6 +122,11 @@ class _Thread:
                 number = self._own_number(el)
                 if number is None or number in self.number.values():
                     continue
+                if el.tag == "a" and len(el) == 0 and not (el.text or "").strip():
+                    # Drupal 7: an empty <a id="comment-N"> anchor just before the comment's element
+                    el = el.getnext()
+                    if el is None or not isinstance(el.tag, str) or id(el) in self.number:
+                        continue
                 self.elements.append(el)
                 self.number[id(el)] = number
 
@@ -123,8 +134,10 @@ class _Thread:
     def _own_number(el: HtmlElement) -> str | None:
         match = _ITEM_ID.match(el.get("id") or "")
         if match:
-            return match.group(1)
+            return match.group(1) or match.group(2)
         classes = (el.get("class") or "").split()
+        if "comment" in classes and _BLOGGER_ID.match(el.get("id") or ""):
+            return _BLOGGER_ID.match(el.get("id")).group(1)
         if el.tag == "li" and {"comment", "pingback", "trackback"} & set(classes):
             for inner in el.iter():
                 if inner is not el and inner.tag == "li":
@@ -151,10 +164,10 @@ class _Thread:
         enclosing = next((a for a in el.iterancestors() if id(a) in self.number), None)
         if enclosing is not None:
             return self.number[id(enclosing)]
-        # Themes that close the parent's <li> before its <ul class="children">: the parent is the
-        # comment just before the children list.
+        # Themes that close the parent's <li> before its <ul class="children"> (and Drupal, whose
+        # replies follow their parent in a div.indented): the parent is the comment just before.
         for a in el.iterancestors():
-            if "children" in (a.get("class") or "").split():
+            if {"children", "indented"} & set((a.get("class") or "").split()):
                 previous = a.getprevious()
                 while previous is not None and not isinstance(previous.tag, str):
                     previous = previous.getprevious()
@@ -177,6 +190,14 @@ def comment_lists(root: HtmlElement) -> list[HtmlElement]:
 
 
 _AUTHOR_CSS = (
+    ".wpd-comment-author",
+    ".comment__author .username",
+    ".comment__author",
+    ".field--name-uid",
+    "cite.user",
+    ".commenter-name .username",
+    ".submitted .username",
+    ".username",
     ".comment-author .fn",
     ".comment-author cite",
     ".fn",
@@ -244,6 +265,9 @@ _TIME_CSS = (
     "[datetime]",
 )
 _VISIBLE_TIME_CSS = (
+    ".wpd-comment-date",
+    ".comment__time",
+    ".datetime",
     ".comment-metadata a",
     ".comment-meta a",
     ".commentmetadata a",
@@ -278,6 +302,10 @@ def _time(thread: _Thread, el: HtmlElement) -> tuple[str | None, str | None, Htm
 
 
 _TEXT_CSS = (
+    ".wpd-comment-text",
+    ".comment__content .field--name-comment-body",
+    ".field--name-comment-body",
+    ".comment__content",
     ".comment-content",
     ".comment-entry",
     ".contenttext",
