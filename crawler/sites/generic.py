@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import htmldate
 import trafilatura
-from lxml.html import HtmlElement, tostring
+from lxml.html import HtmlElement
 
 from crawler.dates import parse_absolute
 from crawler.items import ArticleItem
@@ -141,7 +141,7 @@ def body_text(root: HtmlElement, url: str) -> tuple[str | None, object]:
     """(article body, paragraphs separated by a blank line; trafilatura's document or None)."""
     tree = _stripped(root)
     doc = trafilatura.bare_extraction(
-        tostring(tree, encoding="unicode"),
+        tree,
         url=url,
         with_metadata=True,
         include_comments=False,
