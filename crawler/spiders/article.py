@@ -243,15 +243,19 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         return self._finish_if_done(fallback)
 
     def open_in_browser(self, response: Response) -> Iterator[Any]:
-        # The plain page says which adapter reads it (and so what the browser clicks).
-        page = self._read_page(response, "not_article")
-        if page is None:
-            return
+        # The plain page says which adapter reads it (and so what the browser clicks); a page that
+        # is no article before its scripts ran is opened all the same and read once rendered.
+        site = self.site
+        if site is None and isinstance(response, TextResponse):
+            try:
+                site = registry.parse_page(response.text, response.url).site
+            except Exception:  # unreadable before rendering: the rendered page decides
+                site = None
         yield self.browser_request(
             response.url,
             self.parse_rendered,
-            {"with_article": True, "site": page.site},
-            self._click_plan(page.site),
+            {"with_article": True, "site": site},
+            self._click_plan(site) if site else None,
         )
 
     async def parse_rendered(

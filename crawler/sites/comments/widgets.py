@@ -36,7 +36,10 @@ WIDGETS = (
         None,
     ),
     Widget(
-        "coral", ("#coral_thread", "#coral-thread", "[data-coral]"), r"/assets/js/embed\.js|coral", r"Coral\."
+        "coral",
+        ("#coral_thread", "#coral-thread", "[data-coral]", "#coral_talk_stream", "[id^='coral-talk']"),
+        r"/assets/js/embed\.js|coral",
+        r"Coral\.",
     ),
     Widget(
         "openweb",

@@ -74,7 +74,10 @@ _COUNT = re.compile(
 )
 _ONE = re.compile(r"^\s*(?:one|1|ein|eine)\s+(?:comment|response|reply|thought|gedanke|kommentar)\b", re.I)
 _MORE = re.compile(r"^\s*(load|show|view|see) (more|older|newer|all|previous) (comments|replies)", re.I)
-_AUTHOR_LEAD = re.compile(r"^(?:comment|posted|written|kommentar|geschrieben)\s+(?:by|von)\s+", re.I)
+_AUTHOR_LEAD = re.compile(
+    r"^(?:(?:comment|posted|written|kommentar|geschrieben)\s+(?:by|von)\s+|(?:ping|track)back(?:\s+von|\s+from)?:?\s+)",
+    re.I,
+)
 _AUTHOR_TAIL = re.compile(
     r"\s+[—–]\s+(?=.*\d).*$|,?\s+(?:on|am|le|el|il|pada)\s+\S+\s+\d.*$|\s+(?:said|says|sagt|schreibt|dice|dit):?\s*$",
     re.I,
@@ -94,7 +97,7 @@ _DATES = [
         rf"\b(?:{_MONTHS})[a-zé]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}",
         rf"\b\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTHS})[a-zéû]*\.?\s+(?:de\s+)?\d{{4}}",
         r"\b\d{4}-\d{2}-\d{2}",
-        r"\b\d{1,2}[./]\d{1,2}[./]\d{4}",
+        r"\b\d{1,2}/\d{1,2}/\d{4}",
     )
 ]
 _DAY_MONTH_COMMA_YEAR = re.compile(r"\b(\d{1,2})\.(\d{1,2}),\s*(\d{4})(?:\s*@\s*(\d{1,2}:\d{2}))?")
@@ -241,11 +244,21 @@ def _author(thread: _Thread, el: HtmlElement) -> tuple[str | None, HtmlElement |
     return None, None
 
 
-def _visible_date(text: str) -> str | None:
-    match = _DAY_MONTH_COMMA_YEAR.search(text)
-    if match:
-        day, month, year, clock = match.groups()
-        return parse_absolute(f"{year}-{int(month):02d}-{int(day):02d}" + (f"T{clock}" if clock else ""))
+_DOTTED = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s*(?:um\s+|@\s*)?(\d{1,2}:\d{2}))?")
+
+
+def visible_date(text: str) -> str | None:
+    """The first date with a year in a visible text ("June 19th, 2018", "19. Juni 2018 um 15:28",
+    "11.09.2011 23:31": dotted dates are day first), as ISO; None when there is none."""
+    for pattern in (_DAY_MONTH_COMMA_YEAR, _DOTTED):
+        match = pattern.search(text)
+        if match:
+            day, month, year, clock = match.groups()
+            if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
+                return parse_absolute(
+                    f"{year}-{int(month):02d}-{int(day):02d}"
+                    + (f"T{int(clock.split(':')[0]):02d}:{clock.split(':')[1]}" if clock else "")
+                )
     for pattern in _DATES:
         match = pattern.search(text)
         if match:
@@ -295,7 +308,7 @@ def _time(thread: _Thread, el: HtmlElement) -> tuple[str | None, str | None, Htm
     for css in _VISIBLE_TIME_CSS:
         for node in thread.own_all(el, css):
             visible = text_of(node, skip=(".comment-edit-link", ".edit-link", ".comment-reply-link"))
-            found = _visible_date(visible or "")
+            found = visible_date(visible or "")
             if found:
                 return found, visible, node
     return None, None, None
@@ -319,13 +332,37 @@ def _text(thread: _Thread, el: HtmlElement, skip: tuple[HtmlElement | None, ...]
     for css in _TEXT_CSS:
         content = thread.own(el, css)
         if content is not None:
-            return text_of(content, skip=FURNITURE)
+            # some themes put the author/time list inside the content wrapper
+            return _no_rules(text_of(content, skip=(*FURNITURE, *_META)))
     body = thread.own(el, ".comment-body")
     body = el if body is None else body
     # old templates: the text is whatever the body holds besides the author and meta blocks
     css = (*FURNITURE, ".comment-author", ".comment-meta", ".commentmetadata", ".comment-metadata", "footer")
     nested = tuple(e for e in thread.elements if e is not el and thread.owner(e.getparent()) is el)
-    return text_of(body, skip=css, skip_elements=(*skip, *nested))
+    return _no_rules(text_of(body, skip=css, skip_elements=(*skip, *nested)))
+
+
+_PING_LEAD = re.compile(r"^(?:ping|track)back(?:\s+von|\s+from)?:?$", re.I)
+
+
+def _ping_or_text(thread: _Thread, el: HtmlElement, author_el, time_el) -> str:
+    """The comment's text without its author and time; a pingback's text is the linking page's
+    title when nothing else is left ("Pingback: <a>Title</a>")."""
+    text = _text(thread, el, (author_el, time_el))
+    if _is_ping(el) and (not text or _PING_LEAD.match(text)):
+        text = _text(thread, el, (time_el,))
+    return text or ""
+
+
+_META = (".comment-meta", ".comment-metadata", ".comment-author", ".comment-time", ".commentmetadata")
+_RULE = re.compile(r"^[\s|·•]+$")
+
+
+def _no_rules(text: str | None) -> str | None:
+    """Without paragraphs that are only separators ("|" between the author and the date)."""
+    if not text:
+        return text
+    return "\n\n".join(p for p in text.split("\n\n") if not _RULE.match(p))
 
 
 def read_comments(root: HtmlElement, prefix: str) -> list[CommentItem]:
@@ -348,8 +385,8 @@ def read_comments(root: HtmlElement, prefix: str) -> list[CommentItem]:
                 posted_at=posted_at,
                 posted_at_precision="exact" if posted_at else None,
                 relative_time=None if posted_at else visible,
-                # a pingback's "author" is the linking page's title: it is its text, too
-                text=_text(thread, el, (time_el,) if _is_ping(el) else (author_el, time_el)) or "",
+                # a pingback's "author" is the linking page's title: its text when it has no other
+                text=_ping_or_text(thread, el, author_el, time_el),
             )
         )
     for comment in comments:  # depth: the length of the parent chain
