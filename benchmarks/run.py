@@ -222,7 +222,7 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             "6. Monitoring, second run",
             lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
         ),
-        7: ("7. Adapters", lambda: adapter_throughput(*((5, 3) if profile is FULL else (2, 1)))),
+        7: ("7. Adapters", lambda: adapter_throughput(*((5, 20) if profile is FULL else (2, 6)))),
     }
 
 
