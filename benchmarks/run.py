@@ -29,6 +29,7 @@ from benchmarks import synthetic
 from benchmarks.adapters import adapter_throughput
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
+from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
 from benchmarks.report import Section, count, per_second, seconds
 from benchmarks.results import history_rows, thread_summary
@@ -222,7 +223,8 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             "6. Monitoring, second run",
             lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
         ),
-        7: ("7. Adapters", lambda: adapter_throughput(*((5, 20) if profile is FULL else (2, 6)))),
+        7: ("7. Evidence", lambda: evidence_throughput(repeats, urls_file, workdir)),
+        8: ("8. Adapters", lambda: adapter_throughput(*((5, 20) if profile is FULL else (2, 6)))),
     }
 
 
