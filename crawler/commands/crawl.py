@@ -38,7 +38,9 @@ class Command(ScrapyCrawl):
         super().run(args, opts)
         stats = self.crawler.stats.get_stats() if self.crawler is not None and self.crawler.stats else {}
         targets = stats.get("article_spider/targets") or 0
-        unchanged = any(k.startswith("article_spider/unchanged/") for k in stats)
+        unchanged = any(
+            k.startswith(("article_spider/unchanged/", "conditional_get/unchanged/")) for k in stats
+        )
         if targets and not stats.get("article_spider/articles") and not unchanged:
             print(
                 f"Error: none of the {targets} target page(s) was stored (see the warnings)", file=sys.stderr

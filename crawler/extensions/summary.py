@@ -41,7 +41,7 @@ class CrawlSummary:
             k: int(stats.get(f"{STATS}/threads/{k}") or 0) for k in ("complete", "incomplete", "unread")
         }
         skipped = stats.get(f"{STATS}/skipped_pages") or []
-        unchanged = sum(v for k, v in stats.items() if k.startswith(f"{STATS}/unchanged/"))
+        unchanged = sum(v for k, v in stats.items() if k.startswith("conditional_get/unchanged/"))
         out = [
             f"targets: {targets}; articles stored: {stats.get(f'{STATS}/articles') or 0}"
             + (f"; unchanged: {unchanged}" if unchanged else "")
