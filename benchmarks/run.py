@@ -1,10 +1,11 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Eight sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Ten sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
-against the browser path, a long browser crawl's memory, a second monitoring run, evidence (WARC), and
-scale-out on Redis. Goals are printed as met or not met; the exit status is non-zero only when a
+against the browser path, a long browser crawl's memory, a second monitoring run, evidence (WARC),
+concurrent writers, scale-out on Redis, and the generic adapter against the Bored Panda adapter on the
+same saved pages. Goals are printed as met or not met; the exit status is non-zero only when a
 benchmark crashed.
 """
 
@@ -26,6 +27,7 @@ from pathlib import Path
 import scrapy
 
 from benchmarks import synthetic
+from benchmarks.adapters import adapter_throughput
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
 from benchmarks.concurrent_writes import concurrent_writers
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
@@ -235,6 +237,7 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             "9. Scale-out on Redis",
             lambda: scale_out(*((8, 40, 10) if profile.name == "full" else (4, 10, 10)), workdir),
         ),
+        10: ("10. Adapters", lambda: adapter_throughput(*((5, 20) if profile is FULL else (2, 6)))),
     }
 
 

@@ -203,6 +203,8 @@ EXTENSIONS = {
 SUMMARY_ENABLED = True
 #: Write the summary as JSON to this file instead of printing it (the `crawler` command reads it).
 SUMMARY_FILE = None
+#: Skipped pages named in the summary at most (all of them are in runs.warnings).
+SUMMARY_MAX_LINES = 10
 #: A progress line on stderr (the `crawler` command turns it on): redrawn every PROGRESS_REFRESH
 #: seconds on a terminal, a plain line every PROGRESS_INTERVAL seconds otherwise.
 PROGRESS_ENABLED = False

@@ -10,6 +10,8 @@ exit code 1 (the run could not be stored), before anything is fetched.
 
 Scrapy exits 0 whenever the engine ran; here the run's status decides: `failed` (the store refused
 writes; the items are in a spill file) exits 1, `interrupted` (Ctrl+C, SIGTERM) exits 130.
+A crawl that had targets and stored none of them exits with code 1 (the summary and the run's
+warnings say why).
 """
 
 from __future__ import annotations
@@ -45,9 +47,11 @@ def check_database(path) -> None:
 
 
 class Command(ScrapyCrawl):
-    def _create_crawler(self, spidercls):
-        self._crawler = super()._create_crawler(spidercls)
-        return self._crawler
+    crawler = None
+
+    def _create_crawler(self, spname):
+        self.crawler = super()._create_crawler(spname)
+        return self.crawler
 
     def run(self, args, opts) -> None:
         try:
@@ -78,7 +82,16 @@ class Command(ScrapyCrawl):
                     self.exitcode = 1
                     return
         super().run(args, opts)
-        crawler = getattr(self, "_crawler", None)
-        status = crawler.stats.get_value("store/run_status") if crawler and crawler.stats else None
+        stats = self.crawler.stats.get_stats() if self.crawler is not None and self.crawler.stats else {}
+        status = stats.get("store/run_status")
         if status in EXIT_STATUS and not self.exitcode:
             self.exitcode = EXIT_STATUS[status]
+        targets = stats.get("article_spider/targets") or 0
+        unchanged = any(
+            k.startswith(("article_spider/unchanged/", "conditional_get/unchanged/")) for k in stats
+        )
+        if targets and not stats.get("article_spider/articles") and not unchanged and not self.exitcode:
+            print(
+                f"Error: none of the {targets} target page(s) was stored (see the warnings)", file=sys.stderr
+            )
+            self.exitcode = 1

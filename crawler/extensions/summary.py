@@ -5,6 +5,8 @@ comments, changes, incomplete threads, and which URLs failed or were skipped and
 printed on stderr (after Scrapy's stats, on `engine_stopped`, when the store pipeline has finished the
 run row), and written as JSON to SUMMARY_FILE when that is set: `crawler crawl` and `crawler run` read
 it to learn which runs are theirs and which URLs failed.
+Skipped pages are listed with their reason and a hint (`-a site=`, `-a profile=`), at most
+SUMMARY_MAX_LINES of them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class CrawlSummary:
         self.crawler = crawler
         self.file = crawler.settings.get("SUMMARY_FILE") or None
         self.failed: dict[str, str] = {}
+        self.max_lines = crawler.settings.getint("SUMMARY_MAX_LINES", 10)
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
@@ -48,6 +51,13 @@ class CrawlSummary:
             "status": stats.get("store/run_status"),
             "failed_urls": self.failed,
             "skipped": {k: v for k, v in stats.items() if k.startswith(SKIP_PREFIXES)},
+            "targets": stats.get("article_spider/targets"),
+            "skipped_pages": (stats.get("article_spider/skipped_pages") or [])[: self.max_lines],
+            "skipped_total": len(stats.get("article_spider/skipped_pages") or []),
+            "threads_unread": int(stats.get("article_spider/threads/unread") or 0),
+            "sites": {
+                k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("article_spider/site/")
+            },
         }
         path = stats.get("store/path")
         if out["run_id"] is None or not path:
@@ -98,10 +108,20 @@ def lines(summary: dict) -> list[str]:
         + (f" (+{summary['articles_unchanged']} unchanged)" if summary.get("articles_unchanged") else ""),
         f"  comments stored: {summary.get('comments', 0)}",
         f"  changes: {changes}",
-        f"  incomplete threads: {len(summary.get('incomplete_threads', []))}",
+        f"  incomplete threads: {len(summary.get('incomplete_threads', []))}"
+        + (f"; unread: {summary['threads_unread']}" if summary.get("threads_unread") else ""),
     ]
+    if summary.get("targets") is not None:
+        out.insert(1, f"  targets: {summary['targets']}; skipped: {summary.get('skipped_total', 0)}")
+    if summary.get("sites"):
+        out.append("  read by: " + ", ".join(f"{n} {c}" for n, c in sorted(summary["sites"].items())))
     out += [f"    {clean(t, keep_newlines=False)}" for t in summary.get("incomplete_threads", [])]
     out += [f"  failed: {clean(url)}: {why}" for url, why in summary.get("failed_urls", {}).items()]
+    pages = summary.get("skipped_pages", [])
+    out += [f"  skipped {clean(message, keep_newlines=False)}" for message in pages]
+    hidden = summary.get("skipped_total", 0) - len(summary.get("skipped_pages", []))
+    if hidden > 0:
+        out.append(f"  … and {hidden} more skipped pages (runs.warnings)")
     for key, n in sorted(summary.get("skipped", {}).items()):
         what = "skipped page(s)" if key.startswith(SKIP_PREFIXES[0]) else "discovery rejected"
         out.append(f"  {what}: {n} {key.rsplit('/', 1)[1].replace('_', ' ')}")

@@ -75,7 +75,7 @@ class ThreadEnd:
         """Requests asking the site about comments this complete load missed; [] when none are needed
         (then the thread may finish)."""
         confirmation = self._confirmations().setdefault(state.article_id, Confirmation())
-        site = state.article_id.split(":", 1)[0]
+        site = getattr(state, "site", "") or state.article_id.split(":", 1)[0]
         if (
             confirmation.asked
             or state.method != "api"
@@ -165,7 +165,7 @@ class ThreadEnd:
         self._confirmations()  # (creates the book-keeping of a thread that never got a page)
         self._open_threads.pop(state.article_id, None)
         confirmation = self._confirmations().get(state.article_id)
-        site = state.article_id.split(":", 1)[0]
+        site = getattr(state, "site", "") or state.article_id.split(":", 1)[0]
         item.direct_check = state.method == "api" and site in CONFIRMERS
         if confirmation and confirmation.control_ok:
             item.confirmed_gone = dict(confirmation.gone)

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS runs (
     spider TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, incomplete, interrupted, failed
+    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, partial, incomplete, interrupted, failed
     finish_reason TEXT,
     args TEXT,                               -- JSON of the spider arguments
     articles_seen INTEGER NOT NULL DEFAULT 0,
@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS runs (
     warnings TEXT,                           -- JSON list of run-over-run warnings
     requests_failed INTEGER NOT NULL DEFAULT 0,
     articles_unchanged INTEGER NOT NULL DEFAULT 0,  -- answered 304 or with an identical body
+    pages_skipped INTEGER NOT NULL DEFAULT 0,    -- pages not stored (not HTML, not an article, …) (issue 9)
+    pages_not_article INTEGER NOT NULL DEFAULT 0,  -- of those: HTML pages without an article (issue 9)
+    threads_unread INTEGER NOT NULL DEFAULT 0,   -- no comment section, or an unread widget (issue 9)
     articles_discovered INTEGER NOT NULL DEFAULT 0, -- enrolled in the watch list by discovery
     stats TEXT,                              -- JSON of Scrapy's stats
     notified TEXT,                           -- JSON list: the run's digest per notification target
@@ -105,6 +108,7 @@ CREATE TABLE IF NOT EXISTS list_items (
 CREATE TABLE IF NOT EXISTS comments (
     comment_id TEXT PRIMARY KEY,
     article_id TEXT NOT NULL,
+    source_id TEXT,                          -- the site's own id as its markup shows it (issue 9)
     parent_id TEXT,
     depth INTEGER NOT NULL DEFAULT 0,
     author TEXT,
@@ -459,6 +463,21 @@ def _v4(db: sqlite_utils.Database) -> None:
     _recreate_views(db, ("article_timeline", "vote_movers"))
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    """Issue 9: what a run could not store (skipped pages, non-article pages, unread threads) and the
+    site's own comment id."""
+    _add_columns(
+        db,
+        "runs",
+        {
+            "pages_skipped": "INTEGER NOT NULL DEFAULT 0",
+            "pages_not_article": "INTEGER NOT NULL DEFAULT 0",
+            "threads_unread": "INTEGER NOT NULL DEFAULT 0",
+        },
+    )
+    _add_columns(db, "comments", {"source_id": "TEXT"})
+
+
 #: (version, step): step N brings a database from version N-1 to N. Version 1 is the schema of the
 #: first release (commit ec52ba2). Steps must work on a fresh database too (TABLES_SQL already has
 #: their columns), so each checks before it alters.
@@ -466,6 +485,7 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (2, _v2),
     (3, _v3),
     (4, _v4),
+    (5, _v5),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

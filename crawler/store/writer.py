@@ -143,6 +143,7 @@ class Store:
             "list_items": 0,
             "threads_complete": 0,
             "threads_incomplete": 0,
+            "threads_unread": 0,
             "changes": 0,
             "unchanged": 0,
             "discovered": 0,
@@ -317,6 +318,10 @@ class Store:
 
     def _record_run(self, finish_reason: str | None, stats: dict) -> None:
         failed = checks.failed_requests(stats)
+        # issue 9: pages the spider could not store are named in the warnings, and make the run partial
+        skipped = stats.get("article_spider/skipped_pages") or []
+        self.warnings.extend(w for w in skipped if w not in self.warnings)  # idempotent when retried
+        missed = len(skipped) + int(stats.get("article_spider/targets_failed") or 0)
         if self.error is not None:
             status = "failed"
         elif finish_reason in INTERRUPT_REASONS:
@@ -325,6 +330,8 @@ class Store:
             status = "incomplete"  # a time or item limit stopped it: what it stored is right, not all
         elif finish_reason not in (None, "finished"):
             status = "failed"
+        elif missed:
+            status = "partial"
         elif self.counts["threads_incomplete"] or failed:
             status = "incomplete"
         else:
@@ -347,6 +354,9 @@ class Store:
                 "comments_seen": self.counts["comments"],
                 "threads_complete": self.counts["threads_complete"],
                 "threads_incomplete": self.counts["threads_incomplete"],
+                "threads_unread": self.counts["threads_unread"],
+                "pages_skipped": len(skipped),
+                "pages_not_article": int(stats.get("article_spider/skipped/not_article") or 0),
                 "changes_recorded": self.counts["changes"],
                 "requests_failed": failed,
                 "notes": json.dumps(notes),
@@ -354,6 +364,7 @@ class Store:
                 "stats": json.dumps(stats, default=str),
                 "spill_path": str(self.spill_path) if self.spill_path else None,
             },
+            alter=True,  # databases created before the issue-9 columns
         )
 
     def _schedule_seen_articles(self) -> None:
@@ -748,6 +759,17 @@ class Store:
         never deleted, and neither is one the completeness tolerance let pass.
         """
         at = thread.fetched_at or iso(now_utc())
+        if thread.complete is None:
+            # No thread to judge (no comment section, an unread widget): NULL with the reason.
+            self.db.execute(
+                "UPDATE articles SET comments_complete = NULL, comments_loaded = ?, "
+                "comments_incomplete_reason = ? WHERE article_id = ?",
+                [thread.loaded, thread.reason, thread.article_id],
+            )
+            self.counts["threads_unread"] += 1
+            if thread.reason and thread.reason.startswith("unread"):
+                self.notes.append(f"comments of {thread.url} {thread.reason}")
+            return
         baseline = not self._without_baseline([thread.article_id])
         self.db["thread_loads"].upsert(
             {
