@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import htmldate
 import trafilatura
-from lxml.html import HtmlElement, tostring
+from lxml.html import HtmlElement
 
 from crawler.dates import parse_absolute
 from crawler.items import ArticleItem
@@ -141,7 +141,7 @@ def body_text(root: HtmlElement, url: str) -> tuple[str | None, object]:
     """(article body, paragraphs separated by a blank line; trafilatura's document or None)."""
     tree = _stripped(root)
     doc = trafilatura.bare_extraction(
-        tostring(tree, encoding="unicode"),
+        tree,
         url=url,
         with_metadata=True,
         include_comments=False,
@@ -158,8 +158,30 @@ def body_text(root: HtmlElement, url: str) -> tuple[str | None, object]:
     if not text:
         return None, doc
     paragraphs = [_FOLLOW_TAIL.sub("", " ".join(p.split())) for p in text.split("\n")]
-    kept = [p for p in paragraphs if p and not _is_furniture(p)]
+    kept: list[str] = []
+    in_related = False
+    for paragraph in paragraphs:
+        if not paragraph:
+            continue
+        if _RELATED_LEAD.match(paragraph):
+            in_related = True  # "Related:" and the list of links under it
+            continue
+        if in_related and paragraph.startswith(("- ", "• ")):
+            continue
+        in_related = False
+        if not _is_furniture(paragraph):
+            kept.append(paragraph)
     return "\n\n".join(kept) or None, doc
+
+
+_RELATED_LEAD = re.compile(
+    r"^(auch interessant|editors[’']? (recommendations|picks)|related( posts| articles| stories| reading)?|"
+    r"read (more|next|also)|see also|mehr zum thema|lesen sie auch|weitere artikel|das könnte dich auch "
+    r"interessieren|recommended( for you| reading)?|you (may|might) also like|more stories)\s*:?$",
+    re.IGNORECASE,
+)
+#: a body that starts with its byline ("Von Gregory Lipinski")
+_BODY_BYLINE = re.compile(r"^(?i:von|by|par|por|di|oleh)\s+([A-ZÀ-Ý][\w.'’-]*(?:\s+[A-ZÀ-Ý][\w.'’-]*){0,3})$")
 
 
 def clean_title(title: str | None, site_name: str | None) -> str | None:
@@ -337,6 +359,9 @@ def _date(meta: Metadata, doc, html: str | HtmlElement) -> str | None:
 def read_article(root: HtmlElement, url: str, meta: Metadata) -> ArticleItem:
     """The article of any page (pure). Raises NotAnArticle when the page holds no article text."""
     body, doc = body_text(root, url)
+    lead = _BODY_BYLINE.match(body.split("\n\n", 1)[0]) if body else None
+    if lead:
+        body = body.split("\n\n", 1)[1] if "\n\n" in body else None
     is_article_type = bool(meta.ld) or (meta.og_type or "").lower() == "article"
     if not body or (len(body.split()) < 30 and not is_article_type):
         raise NotAnArticle("no article text found on the page (generic adapter)")
@@ -354,7 +379,12 @@ def read_article(root: HtmlElement, url: str, meta: Metadata) -> ArticleItem:
     )
     title = headline or meta.title or title_from_page(root, meta.site_name) or getattr(doc, "title", None)
     # an Organization named as author (a newsroom) gives way to a person in the byline
-    author = (None if meta.author_is_organization else meta.author) or byline(root) or meta.author
+    author = (
+        (None if meta.author_is_organization else meta.author)
+        or byline(root)
+        or (lead.group(1) if lead else None)
+        or meta.author
+    )
     if author is None and getattr(doc, "author", None):
         author = _BYLINE_LEAD.sub("", doc.author).strip() or None
     return ArticleItem(

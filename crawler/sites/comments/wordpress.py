@@ -201,6 +201,7 @@ _AUTHOR_CSS = (
     ".commenter-name .username",
     ".submitted .username",
     ".username",
+    ".comment_author",
     ".comment-author .fn",
     ".comment-author cite",
     ".fn",
@@ -286,6 +287,7 @@ _VISIBLE_TIME_CSS = (
     ".commentmetadata a",
     ".comment-date",
     ".comment-time",
+    ".comment_meta",
     "time",
     "a[href*='#comment-']",
     ".comment-meta",
@@ -354,7 +356,15 @@ def _ping_or_text(thread: _Thread, el: HtmlElement, author_el, time_el) -> str:
     return text or ""
 
 
-_META = (".comment-meta", ".comment-metadata", ".comment-author", ".comment-time", ".commentmetadata")
+_META = (
+    ".comment_author",
+    ".comment_meta",
+    ".comment-meta",
+    ".comment-metadata",
+    ".comment-author",
+    ".comment-time",
+    ".commentmetadata",
+)
 _RULE = re.compile(r"^[\s|·•]+$")
 
 
