@@ -8,7 +8,7 @@ so each pair shares the machine's state, and the ratio is the median of the pair
 generic at least 0.3x). The real pages of tests/fixtures/real are timed as a third row, each read by
 the adapter the registry resolves for it.
 
-`python -m benchmarks.adapters [--quick]` runs it alone; `python -m benchmarks.run --only 7` as a
+`python -m benchmarks.adapters [--quick]` runs it alone; `python -m benchmarks.run --only 8` as a
 section of the full run. Nothing here is part of the test suite.
 """
 
@@ -96,7 +96,7 @@ def read_by(pages: list[SavedPage], site: str | None) -> tuple[int, int, list[st
 
 
 def adapter_throughput(repeats: int = 5, rounds: int = 20) -> Section:
-    """Section 7: generic vs Bored Panda adapter pages/s on the same saved pages, and on real pages.
+    """Section 8: generic vs Bored Panda adapter pages/s on the same saved pages, and on real pages.
 
     `rounds` passes through the Bored Panda pages per measure (a pass is only a few pages), a sixth of
     that through the real pages.
@@ -111,7 +111,7 @@ def adapter_throughput(repeats: int = 5, rounds: int = 20) -> Section:
         generic_rates.append(pages_per_second(panda, "generic", rounds))
         real_rates.append(pages_per_second(real, None, real_rounds))
     section = Section(
-        f"7. Adapters (issue 9): {len(panda)} saved Bored Panda pages x {rounds} passes, "
+        f"8. Adapters (issue 9): {len(panda)} saved Bored Panda pages x {rounds} passes, "
         f"{len(real)} real pages x {real_rounds}; {repeats} runs"
     )
     section.add_median("Bored Panda adapter, pages/s of CPU (Bored Panda pages)", bp_rates, per_second)
