@@ -106,7 +106,8 @@ class BrowserPages:
         self.crawler.stats.inc_value(f"{STATS}/pages_opened")
         expansion = error = html = None
         try:
-            expansion = await expand_thread(page, self.browser_site.plan, self.limits)
+            recorder = response.meta.get("pandawatch_recorder")
+            expansion = await expand_thread(page, self.browser_site.plan, self.limits, recorder)
             self.crawler.stats.inc_value(f"{STATS}/clicks", expansion.clicks)
             self.crawler.stats.inc_value(f"{STATS}/stopped_by/{expansion.stopped_by}")
         except Exception as exc:  # a page can fail in many ways (timeouts, crashes); keep what it shows
