@@ -117,5 +117,18 @@ BROWSER_CONTEXT_PAGES = 20
 BROWSER_MAX_PAGES_PER_CONTEXT = 4
 BROWSER_NAVIGATION_TIMEOUT = 30
 
+# -- Learned comment APIs (crawler/recipes, crawler/spiders/recipes.py) --------------------------------
+#: Page a site's learned comment API over plain HTTP when a recipe for the article's site is stored.
+RECIPES_ENABLED = True
+#: Record the page's fetch/XHR traffic in every browser crawl and learn (or re-learn) the site's recipe.
+RECIPES_LEARN = True
+#: Every this many crawls that used a site's recipe, one article of that site is re-read in the browser
+#: (the recipe re-learned and compared); 0 switches the re-check off.
+RECIPES_RECHECK_EVERY = 20
+#: Keep request parameters that look like credentials (token, nonce, csrf, session, key …) in a learned
+#: recipe. Off by default: the recipe would then store a secret of the page in the database. Cookies and
+#: request headers are never recorded at all.
+RECIPES_ALLOW_CREDENTIALS = False
+
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

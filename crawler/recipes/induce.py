@@ -235,8 +235,8 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
     fields["author"] = pick("author", lambda v, c: None if not c.get("author") else _norm(v) == _norm(c["author"]))
     fields["parent"] = pick(
         "parent",
-        lambda v, c: None if c.get("parent") is None and v is None else scalar_text(v) == c.get("parent")
-        if c.get("parent") else v in (None, "", 0, "0"),
+        lambda v, c: False if isinstance(v, bool) else None if c.get("parent") is None and v is None
+        else scalar_text(v) == c.get("parent") if c.get("parent") else v in (None, "", 0, "0"),
     )  # fmt: skip
     if fields["parent"] is not None and not any(c.get("parent") for _, c in pairs):
         fields["parent"] = None  # only top-level items seen: a path that is always empty says nothing
@@ -253,12 +253,15 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
 def _cut_flag(pairs, text_path: list, taken: set) -> list | None:
     """A boolean path true exactly on the items whose text is shorter than the DOM's full text."""
     agree: Counter[tuple] = Counter()
+    tried: Counter[tuple] = Counter()
     for item, comment in pairs:
         cut = _norm(get(item, text_path)) != _norm(comment.get("text"))
         for path, value in leaves(item):
             if isinstance(value, bool) and path not in taken:
+                tried[path] += 1
                 agree[path] += value == cut
-    good = [p for p, n in agree.items() if n == len(pairs)]
+    # items without the flag (a full-text answer's object) do not count against it
+    good = [p for p, n in agree.items() if n == tried[p]]
     return list(good[0]) if good and any(_norm(get(i, text_path)) != _norm(c.get("text")) for i, c in pairs) else None
 
 

@@ -26,6 +26,7 @@ from crawler.sites.profile import ProfileError
 from crawler.sites.thread import FollowUp, ThreadPage
 from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
 from crawler.spiders.conditional import ConditionalGet
+from crawler.spiders.recipes import LearnedApis
 from crawler.spiders.rendering import BrowserPages, BrowserSite, profile_site
 from crawler.spiders.thread_state import ThreadState
 
@@ -53,7 +54,7 @@ def _profile_site(profile: str) -> BrowserSite:
         raise ArgumentError(str(exc)) from exc
 
 
-class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
+class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
     name = "article"
 
     def __init__(
@@ -102,15 +103,20 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        if spider.render != "api":
+        spider._recipes_setup(crawler.settings)
+        if spider.render != "api" or spider.recipes_want_browser():
             # Settings may still change here (Scrapy freezes them after the spider is built): only
-            # crawls that use the browser load scrapy-playwright and launch Chromium.
+            # crawls that use the browser load scrapy-playwright and launch Chromium. A crawl that
+            # pages learned comment APIs keeps one ready (launched on first use) for a stale recipe.
             try:
                 browser = playwright_settings(crawler.settings, spider.user_hosts, crawler)
                 crawler.settings.update(browser, priority="spider")
             except BrowserNotFound as exc:
-                raise ArgumentError(str(exc)) from exc
+                if spider.render != "api":
+                    raise ArgumentError(str(exc)) from exc
+                return spider
             spider._browser_setup()
+            spider.browser_ready = True
         return spider
 
     def host_allowed(self, url: str) -> bool:
@@ -167,6 +173,10 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
                 response.url, self.parse_article, self.article_failed, validators=False
             )
             return
+        recipe_output = self.recipe_article(response)  # a learned comment API pages this thread
+        if recipe_output is not None:
+            yield from recipe_output
+            return
         page = self._read_page(response, "not_article")
         if page is None:
             return
@@ -181,12 +191,14 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         thread = page.thread(response.url)
         if thread.needs_browser and self.render == "auto":
             self.crawler.stats.inc_value(f"{STATS}/auto_browser")
+            self.remember_served(response)
             yield self.browser_request(response.url, self.parse_rendered, {"with_article": False})
             return
         state = ThreadState(article_id=page.article.article_id, url=response.url, tolerance=self.tolerance)
         yield from self._absorb(state, thread, fetched_at)
 
     def open_in_browser(self, response: Response) -> Iterator[Any]:
+        self.remember_served(response)
         yield self.browser_request(response.url, self.parse_rendered, {"with_article": True})
 
     async def parse_rendered(self, response: Response, with_article: bool) -> AsyncIterator[Any]:
@@ -198,8 +210,10 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             self._skip(response, "private_host", "the browser was redirected to a private host nobody named")
             return
         html, expansion, error = await self.render_and_expand(response)
+        self.learn_from_browser(response, html, expansion, error)
+        site = response.meta.get("pandawatch_browser_site") or self.browser_site
         try:
-            rendered = self.browser_site.parse(html or "", response.url)
+            rendered = site.parse(html or "", response.url)
         except (NotHTML, NotAnArticle) as exc:
             self._skip(response, "not_article", str(exc))
             return

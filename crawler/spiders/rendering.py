@@ -31,6 +31,8 @@ class BrowserSite:
     name: str
     plan: ClickPlan
     parse: Callable[[str, str], RenderedPage]
+    #: how a learned recipe names this reader again: "boredpanda", a bundled profile's name or a path
+    reader: str | None = None
 
 
 def _parse_boredpanda(html: str, url: str) -> RenderedPage:
@@ -44,7 +46,9 @@ BOREDPANDA = BrowserSite(boredpanda.NAME, boredpanda.CLICK_PLAN, _parse_boredpan
 def profile_site(name_or_path: str) -> BrowserSite:
     """The browser path for a site described by a profile (raises ProfileError)."""
     profile = load_profile(name_or_path)
-    return BrowserSite(profile.name, profile.click_plan(), partial(parse_rendered, profile=profile))
+    return BrowserSite(
+        profile.name, profile.click_plan(), partial(parse_rendered, profile=profile), reader=str(name_or_path)
+    )
 
 
 class BrowserPages:
@@ -84,6 +88,8 @@ class BrowserPages:
                 "playwright_context": context,
                 "playwright_page_init_callback": INIT_CALLBACK,
                 "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
+                # record the page's fetch/XHR traffic, to learn the site's comment API (crawler/recipes)
+                "pandawatch_record": getattr(self, "recipes_learn", False),
             },
         )
 
@@ -107,7 +113,8 @@ class BrowserPages:
         expansion = error = html = None
         try:
             recorder = response.meta.get("pandawatch_recorder")
-            expansion = await expand_thread(page, self.browser_site.plan, self.limits, recorder)
+            site = response.meta.get("pandawatch_browser_site") or self.browser_site
+            expansion = await expand_thread(page, site.plan, self.limits, recorder)
             self.crawler.stats.inc_value(f"{STATS}/clicks", expansion.clicks)
             self.crawler.stats.inc_value(f"{STATS}/stopped_by/{expansion.stopped_by}")
         except Exception as exc:  # a page can fail in many ways (timeouts, crashes); keep what it shows

@@ -1,0 +1,300 @@
+"""Learned comment APIs in the article spider: page a recipe over plain HTTP, learn it in the browser.
+
+- **Use**: an article whose URL matches a stored, active recipe (host and path prefix of the page it
+  was learned on) is read by the recipe's reader (the Bored Panda adapter or a profile) and its thread
+  paged over plain HTTP with the recipe, through the same ThreadState accounting as the API path.
+- **Check**: the first answer is compared with what the page shows (page 1 asked again when the page
+  shows comments); an answer of another shape, a 4xx/5xx, ids that disagree or a cursor that repeats
+  marks the recipe `stale`; the article then falls back to the browser in the same run (where the
+  recipe is learned again) and the run's warnings say so. The failed load emits no ThreadItem, so it
+  can never mark a comment deleted. Every RECIPES_RECHECK_EVERY uses, one article of the site is
+  re-read in the browser instead and the recipe re-learned from it.
+- **Learn**: a browser page requested with recording on (crawler.browser.record) hands its exchanges,
+  the page as served and the expanded DOM to crawler.recipes.learn; the result is stored in site_apis.
+- **Safety**: a recipe only calls the article's own host or hosts the learned page itself called, and
+  only those the host guard allows; parameters that look like credentials are not stored (setting).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.dates import iso, now_utc
+from crawler.recipes import store
+from crawler.recipes.execute import Call, RecipeFailure, first_calls, read_answer
+from crawler.recipes.induce import InductionError
+from crawler.recipes.learn import learn
+from crawler.sites import boredpanda
+from crawler.sites.html import NotHTML
+from crawler.sites.profile import ProfileError, load_profile, parse_rendered
+from crawler.store import resolve_db_path
+
+STATS = "recipes"
+
+
+def _now() -> str:
+    return iso(now_utc())
+
+
+class LearnedApis:
+    """Mixin for the article spider (see the module docstring)."""
+
+    def _recipes_setup(self, settings) -> None:
+        self.recipes_enabled = settings.getbool("RECIPES_ENABLED", True)
+        self.recipes_learn = settings.getbool("RECIPES_LEARN", True)
+        self.recipes_recheck_every = settings.getint("RECIPES_RECHECK_EVERY", 20)
+        self.recipes_allow_credentials = settings.getbool("RECIPES_ALLOW_CREDENTIALS", False)
+        self.recipes_db = resolve_db_path(settings.get("SQLITE_PATH"))
+        self.recipe_rows: list[dict[str, Any]] = []
+        if self.recipes_enabled and self.recipes_db.exists():
+            self.recipe_rows = store.load_recipes(self.recipes_db)
+        self.served_pages: dict[str, str] = {}
+        self.recipe_sites_used: set[str] = set()
+        self.recipe_sites_rechecked: set[str] = set()
+        self.browser_ready = False
+
+    def recipes_want_browser(self) -> bool:
+        """A stored recipe may fail and send its article to the browser: have one ready (it starts lazily)."""
+        return self.recipes_enabled and bool(self.recipe_rows)
+
+    def _warn(self, message: str) -> None:
+        warnings = self.crawler.stats.get_value("run/warnings") or []
+        self.crawler.stats.set_value("run/warnings", [*warnings, message])
+        self.logger.warning(message)
+
+    def remember_served(self, response: Response) -> None:
+        """Keep the page as plain HTTP served it: learning needs it (what a later crawl starts from)."""
+        if self.recipes_learn and hasattr(response, "text"):
+            self.served_pages[response.url] = response.text
+
+    # -- use ----------------------------------------------------------------------------------------
+
+    def recipe_for(self, url: str) -> dict[str, Any] | None:
+        if not self.recipes_enabled:
+            return None
+        row = store.matching(self.recipe_rows, url)
+        return row if row is not None and row["status"] == "active" else None
+
+    def _hosts_allowed(self, row: dict, url: str) -> bool:
+        recipe, page_host = row["recipe"], urlsplit(url).netloc
+        for role in ("comments", "replies", "full_text"):
+            endpoint = recipe.get(role)
+            if not endpoint or endpoint.get("same_host"):
+                continue
+            host = endpoint["host"]
+            # only hosts the learned page itself called, and only those the host guard allows
+            if host != page_host and (
+                host not in recipe.get("hosts", []) or not self.host_allowed(f"{endpoint['scheme']}://{host}/")
+            ):
+                self.crawler.stats.inc_value(f"{STATS}/refused_host")
+                return False
+        return True
+
+    def recipe_article(self, response: Response) -> list[Any] | None:
+        """Everything the article spider yields for this page when a recipe pages its thread, or None."""
+        row = self.recipe_for(response.url)
+        if row is None or not self._hosts_allowed(row, response.url):
+            return None
+        recipe, site = row["recipe"], row["site"]
+        body = self._html_or_skip(response)
+        if body is None:
+            return []
+        if self._recheck_due(row) and self.browser_ready:
+            # one article of the site per run re-learns in the browser: the recipe's regular check
+            self.recipe_sites_rechecked.add(site)
+            self.crawler.stats.inc_value(f"{STATS}/rechecks")
+            self.remember_served(response)
+            return [self._browser_for(response.url, recipe, with_article=True)]
+        try:
+            page = self._read_with(recipe, body, response.url)
+        except (NotHTML, boredpanda.NotAnArticle, ProfileError, ValueError) as exc:
+            self._skip(response, "not_article", str(exc))
+            return []
+        article, shown, list_items, next_page = page
+        fetched_at = _now()
+        article.fetched_at = fetched_at
+        self.crawler.stats.inc_value("article_spider/articles")
+        output: list[Any] = [self.fetch_item(response, article.article_id), article]
+        output += self._list_items(list_items, fetched_at)
+        if next_page:
+            output.append(self._list_page_request(next_page, article.article_id))
+        from crawler.spiders.thread_state import ThreadState
+
+        state = ThreadState(
+            article_id=article.article_id, url=response.url, tolerance=self.tolerance, method="recipe"
+        )
+        state.reported_total = article.comment_count_reported
+        state.recipe_site = site  # type: ignore[attr-defined]
+        state.abandoned = False  # type: ignore[attr-defined]
+        self.served_pages[response.url] = body
+        self.crawler.stats.inc_value(f"{STATS}/used/{site}")
+        if site not in self.recipe_sites_used:
+            self.recipe_sites_used.add(site)
+            store.count_use(self.recipes_db, site)
+        try:
+            calls = first_calls(recipe, body, response.url, shown)
+        except RecipeFailure as exc:
+            return output + self._recipe_broken(state, row, str(exc))
+        output += self._absorb_recipe(state, row, shown, calls, end=False, total=None, fetched_at=fetched_at)
+        return output
+
+    def _recheck_due(self, row: dict) -> bool:
+        every = self.recipes_recheck_every
+        return every > 0 and row["site"] not in self.recipe_sites_rechecked and (row.get("uses") or 0) >= every
+
+    def _read_with(self, recipe: dict, body: str, url: str):
+        """(article, comments the page shows, list items, next list page) by the recipe's reader."""
+        reader = recipe.get("reader") or recipe["site"]
+        if reader == boredpanda.NAME:
+            page = boredpanda.parse_article_page(body, url)
+            thread = page.thread(url)
+            page.article.comment_count_reported = thread.reported_total
+            return page.article, thread.comments, page.list_items, page.next_page_url
+        rendered = parse_rendered(body, url, load_profile(reader))
+        rendered.article.comment_count_reported = rendered.thread.reported_total
+        return rendered.article, rendered.thread.comments, [], None
+
+    def _recipe_request(self, state, row: dict, call: Call) -> scrapy.Request | None:
+        if call.key in state.requested:
+            return None
+        if call.role == "comments" and state.pages_requested >= self.max_pages:
+            state.capped = True
+            self.crawler.stats.inc_value("article_spider/comments_page_cap_reached")
+            return None
+        if call.role == "comments":
+            state.pages_requested += 1
+        state.requested.add(call.key)
+        state.requests_total += 1
+        state.pending += 1
+        self.crawler.stats.inc_value(f"{STATS}/requests/{call.role}")
+        headers = {"Content-Type": call.content_type} if call.content_type else {}
+        headers["Accept"] = "application/json, text/html;q=0.9, */*;q=0.8"
+        return scrapy.Request(
+            call.url,
+            method=call.method,
+            body=call.body,
+            headers=headers,
+            callback=self.parse_recipe_answer,
+            errback=self.recipe_call_failed,
+            cb_kwargs={"state": state, "row": row, "call": call},
+            dont_filter=True,
+        )
+
+    def _absorb_recipe(self, state, row, comments, calls, end: bool, total, fetched_at: str) -> list[Any]:
+        """Like the article spider's _absorb: comments and requests first, the ThreadItem last."""
+        if total is not None:
+            state.reported_total = total
+        state.end_reached |= end
+        output: list[Any] = []
+        for comment in comments:
+            comment.article_id = state.article_id
+            comment.fetched_at = fetched_at
+            state.seen.add(comment.comment_id)
+            output.append(comment)
+        for call in calls:
+            request = self._recipe_request(state, row, call)
+            if request is not None:
+                output.append(request)
+        output.extend(self._finish_if_done(state))
+        return output
+
+    def parse_recipe_answer(self, response: Response, state, row: dict, call: Call) -> list[Any]:
+        state.pending -= 1
+        if state.abandoned:
+            return []
+        try:
+            answer = read_answer(row["recipe"], call, response.body, state.url)
+        except RecipeFailure as exc:
+            return self._recipe_broken(state, row, f"{call.role} answer: {exc}")
+        if call.role == "comments" and answer.top_ids:
+            site = row["site"]
+            if all(f"{site}:{i}" in state.seen for i in answer.top_ids) and not call.context.get("verify"):
+                return self._recipe_broken(state, row, "a comment page repeats comments already loaded")
+        return self._absorb_recipe(
+            state, row, answer.comments, answer.calls, answer.end_reached, answer.reported_total, _now()
+        )
+
+    def recipe_call_failed(self, failure) -> list[Any]:
+        kwargs = failure.request.cb_kwargs
+        state, row, call = kwargs["state"], kwargs["row"], kwargs["call"]
+        state.pending -= 1
+        if state.abandoned:
+            return []
+        response = getattr(failure.value, "response", None)
+        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+        return self._recipe_broken(state, row, f"{call.role} request failed: {reason}")
+
+    def _recipe_broken(self, state, row: dict, reason: str) -> list[Any]:
+        """The recipe no longer fits the site: stale; the article goes to the browser if one is ready."""
+        site = row["site"]
+        self.crawler.stats.inc_value(f"{STATS}/failed/{site}")
+        if row["status"] == "active":
+            row["status"] = "stale"
+            store.mark_stale(self.recipes_db, site, reason)
+            self.crawler.stats.inc_value(f"{STATS}/stale")
+        if self.browser_ready:
+            state.abandoned = True  # its load emits no ThreadItem: it can mark nothing deleted
+            self.crawler.stats.inc_value(f"{STATS}/fallback_browser")
+            self._warn(
+                f"comment recipe of {site} is stale ({reason}): {state.url} re-read in the browser, "
+                "recipe re-learned there"
+            )
+            return [self._browser_for(state.url, row["recipe"], with_article=False)]
+        state.requests_failed += 1
+        state.failures.append(f"recipe {site}: {reason}")
+        self._warn(f"comment recipe of {site} is stale ({reason}); no browser to fall back to for {state.url}")
+        return self._finish_if_done(state)
+
+    def _browser_for(self, url: str, recipe: dict, with_article: bool) -> scrapy.Request:
+        from crawler.spiders.rendering import BOREDPANDA, profile_site
+
+        reader = recipe.get("reader") or recipe["site"]
+        site = BOREDPANDA if reader == boredpanda.NAME else profile_site(reader)
+        request = self.browser_request(url, self.parse_rendered, {"with_article": with_article})
+        request.meta["pandawatch_browser_site"] = site
+        return request
+
+    # -- learn --------------------------------------------------------------------------------------
+
+    def learn_from_browser(self, response: Response, html: str | None, expansion, error: str | None) -> None:
+        """After a browser expansion with recording on: learn the site's recipe and store it."""
+        recorder = response.meta.get("pandawatch_recorder")
+        served = self.served_pages.pop(response.url, None)
+        if recorder is None or not html or error or expansion is None or not expansion.exhausted:
+            return
+        if served is None or not recorder.exchanges:
+            return
+        site = response.meta.get("pandawatch_browser_site") or self.browser_site
+        reader = site.reader or site.name
+        started = time.monotonic()
+        try:
+            recipe = learn(recorder.exchanges, served, html, response.url, reader, self.recipes_allow_credentials)
+        except (InductionError, RecipeFailure, KeyError, ValueError) as exc:
+            self.crawler.stats.inc_value(f"{STATS}/learn_failed")
+            self.logger.info("No comment recipe learned from %s: %s", response.url, exc)
+            return
+        previous = next((r for r in self.recipe_rows if r["site"] == recipe["site"]), None)
+        seconds = round(expansion.seconds + time.monotonic() - started, 3)
+        store.save_recipe(self.recipes_db, recipe, response.url, seconds=seconds, pages=1)
+        self.crawler.stats.inc_value(f"{STATS}/learned/{recipe['site']}")
+        row = {"site": recipe["site"], "recipe": recipe, "status": "active", "uses": 0}
+        self.recipe_rows = [r for r in self.recipe_rows if r["site"] != recipe["site"]] + [row]
+        if previous is not None and _template(previous["recipe"]) != _template(recipe):
+            self._warn(f"comment recipe of {recipe['site']} changed; re-learned from {response.url}")
+        elif previous is not None and previous["status"] == "stale":
+            self._warn(f"comment recipe of {recipe['site']} re-learned from {response.url}")
+
+
+def _template(recipe: dict) -> tuple:
+    """What must stay the same for two recipes to describe one API (not the learned page's values)."""
+    parts = []
+    for role in ("comments", "replies", "full_text"):
+        endpoint = recipe.get(role) or {}
+        paging = endpoint.get("paging") or {}
+        parts.append((endpoint.get("method"), endpoint.get("path"), paging.get("kind"), paging.get("param")))
+    return tuple(parts)
