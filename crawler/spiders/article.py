@@ -110,6 +110,8 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
             # pages learned comment APIs keeps one ready (launched on first use) for a stale recipe.
             try:
                 browser = playwright_settings(crawler.settings, spider.user_hosts, crawler)
+                if spider.render == "api":
+                    browser = spider.lazy_browser_settings(browser)
                 crawler.settings.update(browser, priority="spider")
             except BrowserNotFound as exc:
                 if spider.render != "api":

@@ -62,6 +62,14 @@ class LearnedApis:
         """A stored recipe may fail and send its article to the browser: have one ready (it starts lazily)."""
         return self.recipes_enabled and bool(self.recipe_rows)
 
+    @staticmethod
+    def lazy_browser_settings(browser: dict) -> dict:
+        """Browser settings for a fallback that may never happen: Playwright starts on first use."""
+        from crawler.browser.lazy import HANDLER
+
+        handlers = {**browser["DOWNLOAD_HANDLERS"], "http": HANDLER, "https": HANDLER}
+        return {**browser, "DOWNLOAD_HANDLERS": handlers}
+
     def _warn(self, message: str) -> None:
         warnings = self.crawler.stats.get_value("run/warnings") or []
         self.crawler.stats.set_value("run/warnings", [*warnings, message])
@@ -280,21 +288,51 @@ class LearnedApis:
             return
         previous = next((r for r in self.recipe_rows if r["site"] == recipe["site"]), None)
         seconds = round(expansion.seconds + time.monotonic() - started, 3)
+        if previous is not None:
+            recipe = _merged(previous["recipe"], recipe)
+        if previous is not None and previous["status"] == "active" and _agrees(previous["recipe"], recipe):
+            # a re-check that agrees (the same API, and the recipe read only ids the page showed)
+            store.mark_verified(self.recipes_db, recipe["site"])
+            previous["uses"] = 0
+            self.crawler.stats.inc_value(f"{STATS}/verified/{recipe['site']}")
+            return
         store.save_recipe(self.recipes_db, recipe, response.url, seconds=seconds, pages=1)
         self.crawler.stats.inc_value(f"{STATS}/learned/{recipe['site']}")
         row = {"site": recipe["site"], "recipe": recipe, "status": "active", "uses": 0}
         self.recipe_rows = [r for r in self.recipe_rows if r["site"] != recipe["site"]] + [row]
-        if previous is not None and _template(previous["recipe"]) != _template(recipe):
+        if previous is not None and not _agrees(previous["recipe"], recipe):
             self._warn(f"comment recipe of {recipe['site']} changed; re-learned from {response.url}")
         elif previous is not None and previous["status"] == "stale":
             self._warn(f"comment recipe of {recipe['site']} re-learned from {response.url}")
 
 
-def _template(recipe: dict) -> tuple:
-    """What must stay the same for two recipes to describe one API (not the learned page's values)."""
-    parts = []
-    for role in ("comments", "replies", "full_text"):
-        endpoint = recipe.get(role) or {}
-        paging = endpoint.get("paging") or {}
-        parts.append((endpoint.get("method"), endpoint.get("path"), paging.get("kind"), paging.get("param")))
-    return tuple(parts)
+ROLES = ("comments", "replies", "full_text")
+
+
+def _agrees(old: dict, new: dict) -> bool:
+    """Two recipes describe one API: same method and path per role, same paging where both know it.
+
+    An article without a second replies page cannot show how replies page; that is no change."""
+    for role in ROLES:
+        a, b = old.get(role), new.get(role)
+        if not a or not b:
+            continue
+        if (a["method"], a["path"]) != (b["method"], b["path"]):
+            return False
+        pa, pb = a.get("paging"), b.get("paging")
+        if pa and pb and (pa["kind"], pa["param"]) != (pb["kind"], pb["param"]):
+            return False
+    return True
+
+
+def _merged(old: dict, new: dict) -> dict:
+    """`new`, completed by what only `old` knew of the same endpoints (a role, or how it pages)."""
+    merged = dict(new)
+    for role in ROLES:
+        a, b = old.get(role), new.get(role)
+        if a and not b:
+            merged[role] = a
+        elif a and b and (a["method"], a["path"]) == (b["method"], b["path"]) and a.get("paging") and not b.get("paging"):
+            merged[role] = {**b, "paging": a["paging"], "end": a.get("end") or b.get("end")}
+    merged["hosts"] = sorted(set(new.get("hosts", [])) | set(old.get("hosts", [])))
+    return merged
