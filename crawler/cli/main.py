@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from crawler.cli.apis import apis
 from crawler.cli.scrapy_run import scrapy_crawl
 from crawler.monitor import run as run_monitor
 from crawler.monitor.run import Locked, RunLock
@@ -457,3 +458,6 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
     for line in outcome.lines():
         click.echo(line)
     return run_monitor.EXIT_FAILED if outcome.failed or any(codes) else run_monitor.EXIT_OK
+
+
+cli.add_command(apis)
