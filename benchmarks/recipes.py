@@ -41,7 +41,7 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
         teacher = next(u for u in urls if u.endswith(f"/{NORMAL_SLUG}/"))
         learn_db = workdir / "recipe-learned.db"
         learned = scrapy_crawl(
-            "article", learn_db, {"url": teacher, "profile": "boredpanda"}, {"CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
+            "article", learn_db, {"url": teacher, "profile": "boredpanda", "render": "browser"}, {"CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
         )
         [row] = query(learn_db, "SELECT learn_seconds, learn_browser_pages, status FROM site_apis")
         urls_file = write_urls_file([big], workdir / "recipe-big.txt")

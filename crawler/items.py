@@ -58,6 +58,9 @@ class CommentItem:
 
     comment_id: str
     article_id: str | None = None
+    #: the site's own id of the comment exactly as its markup shows it ("123" for li#comment-123);
+    #: comment_id is this id made unique across sites (prefixed by the site or host)
+    source_id: str | None = None
     parent_id: str | None = None
     depth: int = 0
     author: str | None = None
@@ -87,7 +90,9 @@ class ThreadItem:
     requests_total: int
     requests_failed: int
     end_reached: bool
-    complete: bool
+    #: True with evidence of a whole thread, False when part may be missing, None when there is no
+    #: thread we could read (no comment section, or an unread widget: the reason says which)
+    complete: bool | None
     reason: str | None = None
     method: str = "api"
     fetched_at: str | None = None

@@ -130,5 +130,12 @@ RECIPES_RECHECK_EVERY = 20
 #: request headers are never recorded at all.
 RECIPES_ALLOW_CREDENTIALS = False
 
+# -- End-of-crawl summary (crawler/extensions/summary.py) ----------------------------------------------
+#: Print a short summary (stored, skipped with reasons, thread completeness) when a crawl ends.
+SUMMARY_ENABLED = True
+#: Skipped pages named in the summary at most (all of them are in runs.warnings).
+SUMMARY_MAX_LINES = 10
+EXTENSIONS = {"crawler.extensions.summary.CrawlSummary": 900}
+
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -152,9 +152,13 @@ def test_page_with_more_comments_pages_the_api_from_page_one():
     assert first.url == f"{BASE}/blog/wp-admin/admin-ajax.php"
 
 
-def test_lazy_block_needs_a_browser():
+def test_empty_block_that_reports_comments_loads_page_one_over_the_api():
+    # issue 9: no reliance on the replica-only data-lazy attribute; an empty block with a count is
+    # loaded from the API's page 1 (render=auto falls back to the browser if that ends incomplete)
     thread = load("lazy-comments-article").thread(BASE + "/lazy-comments-article/")
-    assert thread.needs_browser and not thread.comments and not thread.follow_ups
+    assert not thread.needs_browser and not thread.comments and thread.reported_total == 26
+    [first] = thread.follow_ups
+    assert first.kind == "comments_page" and first.formdata["page"] == "1"
 
 
 def test_no_comments_thread_is_complete_at_once():

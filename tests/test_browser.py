@@ -18,6 +18,7 @@ import pytest
 from crawler.replica import ReplicaServer, build_bench_site
 from crawler.replica.demo_site import BIG_THREAD_SLUG, ENDLESS_SLUG, LAZY_SLUG
 from crawler.replica.seed import SEED_SLUG
+from crawler.replica.variants import SCRIPT_REFUSED_SLUG, add_variant_articles
 from tests.crawling import FAST, ROOT, article_url, crawl, model_thread
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
@@ -52,26 +53,39 @@ def test_browser_and_api_store_the_same_thread(replica, replica_site, tmp_path):
     assert "article_spider/follow_up/comments_page" not in browser.stats  # no API call of ours
 
 
-def test_javascript_only_thread_unknown_over_http_loaded_by_auto(replica, replica_site, tmp_path):
-    url = article_url(replica, LAZY_SLUG)
-    http = crawl(tmp_path / "http.db", [url])
-    [article] = http.query(
-        "SELECT comments_complete, comments_loaded, comments_incomplete_reason FROM articles"
-    )
-    assert article["comments_complete"] == 0 and article["comments_loaded"] == 0
-    assert "JavaScript" in article["comments_incomplete_reason"]
+def test_script_only_thread_the_api_cannot_load_goes_to_the_browser_under_auto(
+    replica, replica_site, tmp_path
+):
+    # issue 9: an empty comment block that reports comments is loaded from page 1 of the API (the lazy
+    # page: no browser needed); where that API path ends incomplete (this endpoint refuses our page
+    # size), render=auto opens the browser for that page only. No data-lazy attribute decides it.
+    add_variant_articles(replica_site)
+    url = article_url(replica, SCRIPT_REFUSED_SLUG)
+    lazy = article_url(replica, LAZY_SLUG)
+    http = crawl(tmp_path / "http.db", [url, lazy])
+    rows = {
+        r["url"]: r
+        for r in http.query(
+            "SELECT url, comments_complete, comments_loaded, comments_incomplete_reason FROM articles"
+        )
+    }
+    assert rows[url]["comments_complete"] == 0 and rows[url]["comments_loaded"] == 0
+    assert "comment requests failed" in rows[url]["comments_incomplete_reason"]
+    assert rows[lazy]["comments_complete"] == 1
+    assert rows[lazy]["comments_loaded"] == len(model_thread(replica_site, LAZY_SLUG))
     auto = crawl(
         tmp_path / "auto.db",
         [url, article_url(replica, SEED_SLUG)],
         args={"render": "auto"},
         settings=BROWSER,
     )
-    assert auto.stats["article_spider/auto_browser"] == 1  # only the lazy page went to the browser
-    expected = model_thread(replica_site, LAZY_SLUG)
+    assert auto.stats["article_spider/auto_browser"] == 1  # only the refused page went to the browser
+    expected = model_thread(replica_site, SCRIPT_REFUSED_SLUG)
     rows = auto.query(
         "SELECT c.comment_id, c.parent_id FROM comments c JOIN articles a USING (article_id) WHERE a.url = ?",
         [url],
     )
+    assert len(expected) == 57
     assert {r["comment_id"]: r["parent_id"] for r in rows} == {k: v["parent_id"] for k, v in expected.items()}
     assert auto.query("SELECT comments_complete FROM articles WHERE url = ?", [url]) == [
         {"comments_complete": 1}

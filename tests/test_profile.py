@@ -145,7 +145,7 @@ def test_unknown_key_suggests_the_right_one(tmp_path: Path) -> None:
     message = error_of(tmp_path, MINIMAL.replace('author = ".who"', 'auther = ".who"'))
     assert message.endswith("unknown key comments.auther (did you mean author?)")
     message = error_of(tmp_path, MINIMAL.replace("[site]\n", '[site]\ncolour = "red"\n'))
-    assert message.endswith("unknown key site.colour (known: name)")
+    assert message.endswith("unknown key site.colour (known: name, hosts)")
 
 
 @pytest.mark.parametrize(

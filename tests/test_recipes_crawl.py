@@ -90,7 +90,7 @@ def test_learned_in_browser_then_paged_without_browser(profile, tmp_path):
     with ReplicaServer(site) as server:
         learn_url = server.base_url + learn_path
         others = [server.base_url + p for p in other_paths]
-        learned = crawl(tmp_path / "recipe.db", [learn_url], args={"profile": profile}, settings=BROWSER)
+        learned = crawl(tmp_path / "recipe.db", [learn_url], args={"profile": profile, "render": "browser"}, settings=BROWSER)
         assert learned.returncode == 0, learned.stderr[-3000:]
         assert learned.stats[f"recipes/learned/{profile}"] == 1
         [row] = learned.query("SELECT site, status, learned_from_url FROM site_apis")
@@ -132,7 +132,7 @@ def test_square_learned_paged_renamed_relearned(tmp_path):
     db = tmp_path / "recipe.db"
     with ReplicaServer(site) as server:
         others = [server.base_url + p for p in other_paths]
-        learned = crawl(db, [server.base_url + learn_path], args={"profile": "square"}, settings=BROWSER)
+        learned = crawl(db, [server.base_url + learn_path], args={"profile": "square", "render": "browser"}, settings=BROWSER)
         assert learned.stats["recipes/learned/square"] == 1
         paged = crawl(db, others, settings=AGAIN)
         rename_api(square_of(site), api_path="/square/api/v3/talk")

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 from crawler.items import CommentItem
 from crawler.sites import boredpanda
 from crawler.sites.boredpanda.comments import parse_comments_html
-from crawler.sites.html import NotHTML, parse_fragment
+from crawler.sites import registry
+from crawler.sites.errors import NotAnArticle, NotHTML
+from crawler.sites.html import parse_fragment
 from crawler.sites.profile import Profile, load_profile, parse_rendered
 
 
@@ -52,12 +54,10 @@ def _fragment_profile(reader: str) -> Profile:
 
 
 def read_comments(html: str, url: str, reader: str) -> list[CommentItem]:
-    """Comments of a whole page (as served, or as rendered) read by `reader`."""
+    """Comments of a whole page (as served, or as rendered) read by `reader` (a registry site name)."""
     try:
-        if reader == boredpanda.NAME:
-            return boredpanda.parse_article_page(html, url).thread(url).comments
-        return parse_rendered(html, url, _profile(reader)).thread.comments
-    except (NotHTML, ValueError):
+        return registry.parse_page(html, url, site=reader).thread.comments
+    except (NotHTML, NotAnArticle, ValueError):
         return []
 
 

@@ -56,6 +56,8 @@ def load_comments(site: Site, form: Form) -> dict[str, Any]:
         raise AjaxError(400, f"unknown sort {sort!r}")
     if page in article.fail_comment_pages:
         raise AjaxError(500, "internal error while loading comments")
+    if article.api_max_per_page is not None and per_page > article.api_max_per_page:
+        raise AjaxError(400, f"per_page must be at most {article.api_max_per_page}")
     comments, has_more = top_level_page(article, page, per_page, sort)
     thread = thread_index(article)
     return {

@@ -120,6 +120,11 @@ BROWSER_SCRIPT = """
     }
   }
 
-  document.querySelectorAll('.post-comments[data-lazy="true"]').forEach(watchLazyBlock);
+  // Any block that holds no comment yet (with or without data-lazy) is filled when it comes into view.
+  document.querySelectorAll('.post-comments').forEach(function (block) {
+    if (!block.querySelector('.comment') && block.getAttribute('data-comments-count') !== '0') {
+      watchLazyBlock(block);
+    }
+  });
 })();
 """

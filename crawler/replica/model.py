@@ -83,6 +83,14 @@ class Article:
     comments: list[Comment] = field(default_factory=list)
     #: comments only through JavaScript: the page holds an empty comment block
     lazy: bool = False
+    #: page shapes real Bored Panda pages have had (issue 9), "" for the current one:
+    #: "pagination-anchor" (the "PAGE 1/3 >" control is itself the a.pagination link),
+    #: "pagination-rel-next" (only <link rel="next">), "pagination-label" (only the "PAGE n/m" text),
+    #: "byline-date" (an older page: the date only in the byline text, no structured dates),
+    #: "script-comments" (an empty comment block filled by script, without data-lazy)
+    variant: str = ""
+    #: the comment API refuses per_page above this (as endpoints that accept only the page's own size)
+    api_max_per_page: int | None = None
     #: the page carries the comment block twice, as the seed page does
     repeat_comment_block: bool = False
     #: load_comments never runs out: pages past the real comments are filled with synthetic ones

@@ -129,6 +129,8 @@ def _comment_block(article: Article, thread: ThreadIndex, *, with_id: bool) -> s
     )
     if article.lazy:
         return f'<div {attrs} data-lazy="true"></div>\n'
+    if article.variant == "script-comments":
+        return f"<div {attrs}></div>\n"
     comments, has_more = top_level_page(article, 1, DEFAULT_PER_PAGE)
     button = _LOAD_MORE_COMMENTS if has_more else ""
     return f"<div {attrs}>\n{render_comments(comments, thread)}{button}</div>\n"
@@ -258,6 +260,14 @@ def json_for_script(value: object) -> str:
 
 
 def _info_block(article: Article) -> str:
+    if article.variant == "byline-date":
+        # older pages: no structured date, the date is text in the byline
+        return (
+            f'<h1 class="post-title">{esc(article.title)}</h1>\n<div class="post-info-block">\n'
+            f'<p class="author-time">By <a class="author" href="/author/{slugify(article.author)}/">'
+            f"{esc(article.author)}</a> · {article.published_at.strftime('%B')} "
+            f"{article.published_at.day}, {article.published_at.year}</p>\n</div>\n"
+        )
     updated = (
         f'<span class="updated">Updated {human_date(article.modified_at)}</span>'
         if article.updated_line
@@ -295,6 +305,15 @@ def _list_items(article: Article, base: str, page: int) -> str:
 
 def _pagination(article: Article, page: int) -> str:
     pages = article.list_pages
+    if article.variant == "pagination-anchor":
+        # the whole "PAGE 1/3 >" control is the link (on the last page it leads back to page 1)
+        href = f"/{article.slug}/{page + 1}/" if page < pages else f"/{article.slug}/"
+        return (
+            '<div class="pagination-combined">'
+            f'<a class="pagination" href="{href}">PAGE {page}/{pages} &gt;</a></div>\n'
+        )
+    if article.variant in ("pagination-rel-next", "pagination-label"):
+        return f'<div class="pagination-combined"><span class="page-count">PAGE {page}/{pages}</span></div>\n'
     prev_link = f'<a class="prev" href="/{article.slug}/">&lt;</a>' if page > 1 else ""
     next_link = f'<a class="next" href="/{article.slug}/{page + 1}/">&gt;</a>' if page < pages else ""
     return (
@@ -314,8 +333,14 @@ def render_article_page(article: Article, base: str, page: int = 1) -> str:
         raise ValueError(f"{article.slug} has no page {page}")
     thread = thread_index(article)
     body_class = "single single-post single-open-list-post" if article.is_list else "single single-post"
+    head = _head(article, base, thread.total)
+    if article.variant == "pagination-rel-next" and page < article.list_pages:
+        head = head.replace("</head>", f'<link rel="next" href="{base}/{article.slug}/{page + 1}/">\n</head>')
+    if article.variant == "byline-date":
+        head = re.sub(r'<meta property="article:(published|modified)_time"[^>]*>\n', "", head)
+        head = re.sub(r'"date(Published|Modified)": "[^"]*", ', "", head)
     parts = [
-        _head(article, base, thread.total),
+        head,
         f'<body class="{body_class}">\n',
         '<div class="app-banner">Bored Panda works better on our iPhone app '
         "<a>Continue in app</a> <a>Continue in browser</a></div>\n",

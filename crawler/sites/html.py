@@ -49,17 +49,72 @@ class NotHTML(ValueError):
 
 def parse_html(html: str | bytes) -> HtmlElement:
     """Parse a document, raising NotHTML for empty or non-HTML input instead of lxml's errors."""
+    return parse_html_checked(html)[0]
+
+
+def parse_html_checked(html: str | bytes) -> tuple[HtmlElement, str | None]:
+    """(tree, why the parser lost part of the document or None); raises NotHTML like parse_html.
+
+    libxml2 stops reading silently at nesting deeper than 256 elements or at a text node over its
+    size limit, and the tree just ends there: a comment block after that point is simply missing.
+    The parser's own error log says so (a fatal resource-limit error); comment markers counted in the
+    raw HTML and missing from the tree say so too (`lost_markers`).
+    """
     if isinstance(html, bytes):
         html = html.decode("utf-8", errors="replace")
     if not html or not html.strip():
         raise NotHTML("empty body")
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise NotHTML(f"unparseable HTML: {exc}") from exc
     if root.find(".//body") is None and root.find(".//head") is None:
         raise NotHTML("no <head> or <body> element")
-    return root
+    lost = None
+    for error in parser.error_log:
+        if error.level_name == "FATAL" or "RESOURCE_LIMIT" in error.type_name:
+            lost = f"the HTML parser stopped early ({error.message.strip()}, line {error.line})"
+            break
+    return root, lost or lost_markers(html, root)
+
+
+# Markers of one comment each, in raw HTML and in the tree: WordPress ids, data-comment-id,
+# schema.org Comment items.
+_RAW_MARKERS = re.compile(
+    r"""\bid=["']?(?:li-|div-)?comment-\d+|\bdata-comment-id=["']?\w|itemtype=["']?https?://schema\.org/Comment\b""",
+    re.IGNORECASE,
+)
+_TREE_MARKERS = (
+    lxml.etree.XPath(
+        "//@id[re:test(., '^(li-|div-)?comment-[0-9]+$')]",
+        namespaces={"re": "http://exslt.org/regular-expressions"},
+    ),
+    lxml.etree.XPath("//@data-comment-id[string-length(normalize-space(.)) > 0]"),
+    lxml.etree.XPath(
+        "//@itemtype[re:test(., 'schema\\.org/Comment$')]",
+        namespaces={"re": "http://exslt.org/regular-expressions"},
+    ),
+)
+
+
+def lost_markers(html: str, root: HtmlElement) -> str | None:
+    """A reason when the raw HTML holds more comment markers than the parsed tree (else None)."""
+    raw = len(_RAW_MARKERS.findall(html))
+    if not raw:
+        return None
+    parsed = sum(len(xpath(root)) for xpath in _TREE_MARKERS)
+    # Markers inside scripts/templates are text to the parser, not elements: allow for them.
+    scripted = sum(
+        len(_RAW_MARKERS.findall(s.text or "")) for s in root.iter("script", "template", "textarea")
+    )
+    scripted += sum(
+        len(_RAW_MARKERS.findall(lxml.html.tostring(c, encoding="unicode")))
+        for c in root.iter(lxml.etree.Comment)
+    )
+    if parsed + scripted < raw:
+        return f"the HTML holds {raw} comment markers but the parsed page only {parsed + scripted}"
+    return None
 
 
 def parse_fragment(html: str) -> HtmlElement:
@@ -102,8 +157,11 @@ def children(el: HtmlElement | None, class_name: str, tag: str = "*") -> list[Ht
     return _child_xpath(tag, class_name)(el)
 
 
-def text_of(el: HtmlElement | None, skip: tuple[str, ...] = ()) -> str | None:
-    """Normalised visible text of `el`, without scripts/icons and without elements matching `skip`.
+def text_of(
+    el: HtmlElement | None, skip: tuple[str, ...] = (), skip_elements: tuple[HtmlElement, ...] = ()
+) -> str | None:
+    """Normalised visible text of `el`, without scripts/icons and without elements matching `skip`
+    (CSS) or being one of `skip_elements`.
 
     Block elements become paragraph breaks so that "<p>a</p><p>b</p>" reads "a\\n\\nb".
     """
@@ -111,7 +169,9 @@ def text_of(el: HtmlElement | None, skip: tuple[str, ...] = ()) -> str | None:
         return None
     # Hold the skipped elements: lxml proxies die with their last reference and their id()s get
     # reused, so a set of ids alone would skip random other elements.
-    skipped_elements = [x for css in skip for x in select(el, css)]
+    skipped_elements = [x for css in skip for x in select(el, css)] + [
+        x for x in skip_elements if x is not None
+    ]
     skipped = {id(x) for x in skipped_elements}
     parts: list[str] = []
 

@@ -10,6 +10,8 @@ A complete profile (`[article]` may be left out; every key not marked required m
 
     [site]
     name = "zine"                        # required; prefix of stored ids: "zine:<id>"
+    hosts = ["dailyzine.example"]        # pages of these hosts (and their subdomains), or whose
+                                         #   canonical URL is on them, are read with this profile
 
     [article]                            # when a key is absent or finds nothing: JSON-LD, OpenGraph,
     title = "h1.headline"                #   <h1> and <title> are used instead
@@ -45,7 +47,6 @@ marks that text as cut. An author element with an `href` also gives the author's
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import tomllib
 from collections.abc import Iterator
@@ -63,6 +64,7 @@ from lxml.html import HtmlElement
 from crawler.dates import parse_absolute
 from crawler.items import ArticleItem, CommentItem
 from crawler.sites.html import parse_html, text_of, to_int
+from crawler.sites.metadata import Metadata, read_metadata
 from crawler.sites.thread import ClickPlan, RenderedPage, ThreadPage
 from crawler.urls import url_hash
 
@@ -126,6 +128,8 @@ class Profile:
     article: ArticleSelectors = field(default_factory=ArticleSelectors)
     #: the file it came from, for messages
     source: str = "<string>"
+    #: hosts whose pages this profile reads (the registry chooses it for them)
+    hosts: tuple[str, ...] = ()
 
     def click_plan(self) -> ClickPlan:
         """What the browser path does on this site's pages."""
@@ -136,7 +140,7 @@ class Profile:
 
 # key -> (kind, required) per section; the kinds are checked by _KIND_CHECKS
 _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
-    "site": {"name": ("name", True)},
+    "site": {"name": ("name", True), "hosts": ("hosts", False)},
     "article": {
         "title": ("field", False),
         "author": ("field", False),
@@ -195,6 +199,7 @@ def parse_profile(text: str, source: str = "<string>") -> Profile:
         load_more=values["browser", "load_more"],
         article=ArticleSelectors(**article),
         source=source,
+        hosts=values.get(("site", "hosts"), ()),
     )
 
 
@@ -289,7 +294,14 @@ def _check_css(css: str, where: str) -> None:
         raise ProfileError(f"{where}: invalid CSS selector {css!r}: {exc}") from None
 
 
+def _hosts(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ProfileError(f"{where} must be a list of host names")
+    return tuple(v.strip().lower().removeprefix("www.") for v in value)
+
+
 _KIND_CHECKS = {
+    "hosts": _hosts,
     "name": _name,
     "css": _css,
     "field": _field,
@@ -311,19 +323,15 @@ def parse_rendered(html: str | bytes, url: str, profile: Profile) -> RenderedPag
     """Read a page rendered (and expanded) in a browser with `profile`. Pure; raises NotHTML for
     empty or non-HTML input."""
     root = parse_html(html)
-    canonical = _canonical(root, url)
-    article = _article(root, url, canonical, profile)
+    return read_page(root, url, profile, read_metadata(root, url))
+
+
+def read_page(root: HtmlElement, url: str, profile: Profile, meta: Metadata) -> RenderedPage:
+    """The article and comments of a parsed page, read with `profile` (over HTTP or after clicks)."""
+    article = _article(root, url, meta, profile)
     thread = _thread(root, article.article_id, url, profile)
     article.comment_count_reported = thread.reported_total
     return RenderedPage(article=article, thread=thread)
-
-
-def _canonical(root: HtmlElement, url: str) -> str | None:
-    for css, name in (('link[rel="canonical"]', "href"), ('meta[property="og:url"]', "content")):
-        found = _selector(css)(root)
-        if found and found[0].get(name, "").strip():
-            return urljoin(url, found[0].get(name).strip())
-    return None
 
 
 def _first(scope: HtmlElement, where: Field | None) -> HtmlElement | None:
@@ -348,9 +356,9 @@ def _read(el: HtmlElement | None, where: Field | None) -> str | None:
 # -- article --------------------------------------------------------------------------------------
 
 
-def _article(root: HtmlElement, url: str, canonical: str | None, profile: Profile) -> ArticleItem:
+def _article(root: HtmlElement, url: str, meta: Metadata, profile: Profile) -> ArticleItem:
     fields = profile.article
-    ld = _json_ld(root)
+    canonical = meta.canonical
     post_id = _read(_first(root, fields.post_id), fields.post_id)
     # a page without an id of its own is known by its address, as in the Bored Panda adapter
     article_id = (
@@ -363,37 +371,18 @@ def _article(root: HtmlElement, url: str, canonical: str | None, profile: Profil
         site=profile.name,
         post_id=post_id,
         canonical_url=canonical,
-        title=_title(root, fields.title, ld),
-        author=_read(author_el, fields.author) or _ld_author(ld) or _meta(root, "author"),
+        title=_read(_first(root, fields.title), fields.title)
+        or meta.title
+        or text_of(_first(root, Field("h1")))
+        or text_of(_first(root, Field("title"))),
+        author=_read(author_el, fields.author) or meta.author,
         author_url=_href(author_el, url),
-        published_at=_published(root, fields.published)
-        or parse_absolute(_text(ld.get("datePublished")) or _meta(root, "article:published_time")),
-        modified_at=parse_absolute(_text(ld.get("dateModified")) or _meta(root, "article:modified_time")),
-        description=_meta(root, "description")
-        or _meta(root, "og:description")
-        or _text(ld.get("description")),
-        tags=_tags(root, ld),
+        published_at=_published(root, fields.published) or parse_absolute(meta.published),
+        modified_at=parse_absolute(meta.modified),
+        description=meta.description,
+        tags=meta.tags,
         body_text=_read(_first(root, fields.body), fields.body),
     )
-
-
-def _title(root: HtmlElement, where: Field | None, ld: dict[str, Any]) -> str | None:
-    return (
-        _read(_first(root, where), where)
-        or _text(ld.get("headline"))
-        or _meta(root, "og:title")
-        or text_of(_first(root, Field("h1")))
-        or text_of(_first(root, Field("title")))
-    )
-
-
-def _ld_author(ld: dict[str, Any]) -> str | None:
-    author = ld.get("author")
-    if isinstance(author, list):
-        author = author[0] if author else None
-    if isinstance(author, dict):
-        author = author.get("name")
-    return _text(author)
 
 
 def _published(root: HtmlElement, where: Field | None) -> str | None:
@@ -403,45 +392,6 @@ def _published(root: HtmlElement, where: Field | None) -> str | None:
         return None
     value = _read(el, where) if where.attr else (el.get("datetime") or "").strip() or text_of(el)
     return parse_absolute(value)
-
-
-def _json_ld(root: HtmlElement) -> dict[str, Any]:
-    """The page's Article-like JSON-LD object, {} when there is none."""
-    for script in _selector('script[type="application/ld+json"]')(root):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        if isinstance(data, dict):
-            data = data.get("@graph", [data])
-        for candidate in data if isinstance(data, list) else []:
-            if isinstance(candidate, dict) and "Article" in str(candidate.get("@type", "")):
-                return candidate
-    return {}
-
-
-def _meta(root: HtmlElement, name: str) -> str | None:
-    found = _selector(f'meta[property="{name}"], meta[name="{name}"]')(root)
-    if not found:
-        return None
-    return (found[0].get("content") or "").strip() or None
-
-
-def _text(value: Any) -> str | None:
-    """A JSON-LD string value, None for anything else or an empty string."""
-    if not isinstance(value, str):
-        return None
-    return value.strip() or None
-
-
-def _tags(root: HtmlElement, ld: dict[str, Any]) -> list[str]:
-    """JSON-LD keywords (a list or a comma-separated string), else the article:tag meta tags."""
-    keywords = ld.get("keywords")
-    if isinstance(keywords, str):
-        keywords = keywords.split(",")
-    tags = [str(k).strip() for k in keywords if str(k).strip()] if isinstance(keywords, list) else []
-    metas = _selector('meta[property="article:tag"]')(root)
-    return tags or [tag for tag in ((m.get("content") or "").strip() for m in metas) if tag]
 
 
 def _href(el: HtmlElement | None, url: str) -> str | None:
@@ -493,6 +443,8 @@ def _thread(root: HtmlElement, article_id: str | None, url: str, profile: Profil
         reported_total=to_int(total),
         # a load_more element anywhere means some click was not made (or did not finish)
         end_reached=not any(_selector(css)(root) for css in profile.load_more),
+        section=bool(items.elements or total is not None or _selector(selectors.container)(root)),
+        reader=profile.name,
     )
     seen: set[str] = set()
     for el in items.elements:
@@ -519,6 +471,7 @@ def _comment(
     posted_at, relative = _comment_time(items.own(el, selectors.time), selectors.time)
     return CommentItem(
         comment_id=f"{prefix}:{raw_id}",
+        source_id=raw_id,
         article_id=article_id,
         parent_id=f"{prefix}:{raw_parent}" if raw_parent else None,
         depth=sum(1 for _ in items.ancestors(el)),

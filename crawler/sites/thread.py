@@ -21,6 +21,8 @@ class FollowUp:
     formdata: dict[str, str] = field(default_factory=dict)
     method: str = "POST"
     key: str = ""  # identifies the follow-up so the same one is never requested twice in a run
+    #: prefix of the comment ids read from the answer (the site or host key of the thread)
+    prefix: str = ""
 
 
 @dataclass
@@ -33,6 +35,14 @@ class ThreadPage:
     reported_total: int | None = None
     #: comments exist but only a browser can load them (JavaScript-only block)
     needs_browser: bool = False
+    #: the page has a comment section at all: a thread, a comment widget, a form or a reported count
+    section: bool = False
+    #: the script/iframe comment widget the page embeds ("disqus", "facebook", …), None for none
+    widget: str | None = None
+    #: why the HTML parser may have lost part of the page (libxml2 limits), None when it did not
+    parse_lost: str | None = None
+    #: what read the comments ("boredpanda", "wordpress", "microdata", "json-ld", a profile name)
+    reader: str | None = None
 
 
 @dataclass(frozen=True)

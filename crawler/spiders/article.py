@@ -1,9 +1,11 @@
 """`scrapy crawl article -a url=…`: an article page, then its whole comment thread.
 
-The spider navigates only: the site adapter parses every answer and says which follow-up requests the
-thread still needs (next comment page, more replies, full text of cut comments). The spider runs them,
-counts answers and failures per article, and when an article's last follow-up is answered emits a
-ThreadItem saying whether the thread was loaded completely.
+The spider navigates only: the site registry (`crawler.sites.registry`) chooses the adapter of each
+page, the adapter parses every answer and says which follow-up requests the thread still needs (next
+comment page, more replies, full text of cut comments). The spider runs them, counts answers and
+failures per article, and when an article's last follow-up is answered emits a ThreadItem saying
+whether the thread was loaded completely. Pages it cannot store are counted and named, with a hint,
+in `article_spider/skipped_pages` (the run's warnings).
 """
 
 from __future__ import annotations
@@ -18,40 +20,47 @@ from scrapy.http import Response, TextResponse
 from crawler.browser.setup import BrowserNotFound, playwright_settings
 from crawler.dates import iso, now_utc
 from crawler.hostguard import is_internal
-from crawler.sites import boredpanda
-from crawler.sites.boredpanda.article import NotAnArticle
-from crawler.sites.boredpanda.comments import BadAnswer
-from crawler.sites.html import NotHTML
+from crawler.sites import registry
+from crawler.sites.errors import BadAnswer, NotAnArticle, NotHTML
 from crawler.sites.profile import ProfileError
 from crawler.sites.thread import FollowUp, ThreadPage
 from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
 from crawler.spiders.conditional import ConditionalGet
 from crawler.spiders.recipes import LearnedApis
-from crawler.spiders.rendering import BrowserPages, BrowserSite, profile_site
+from crawler.spiders.rendering import BrowserPages
 from crawler.spiders.thread_state import ThreadState
 
 STATS = "article_spider"
-#: api: comment API only; browser: every article page in Chromium; auto: Chromium only for pages
-#: whose comments the adapter cannot load by API (a JavaScript-only comment block).
+#: api: plain HTTP and comment APIs only; browser: every article page in Chromium; auto: Chromium
+#: only for pages whose comments plain HTTP could not load (a JavaScript-only block, an API path that
+#: ended incomplete for a page that reports comments).
 RENDER_MODES = ("api", "browser", "auto")
+HINT = "try -a site=NAME (sites: {sites}) or -a profile=path/to/site.toml"
 
 
 def _now() -> str:
     return iso(now_utc())
 
 
-def _render_mode(render: str | None, profile: str | None) -> str:
-    mode = parse_choice("render", render, RENDER_MODES, "browser" if profile else "api")
-    if profile and mode != "browser":
-        raise ArgumentError(f"-a profile={profile} reads pages in a browser: drop render={mode}")
-    return mode
+def _site(site: str | None, profile: str | None) -> str | None:
+    """The adapter the user forces (`-a site=` or `-a profile=`), checked; None: chosen per page."""
+    if site and profile and site != profile:
+        raise ArgumentError(f"give -a site={site} or -a profile={profile}, not both")
+    name = site or profile
+    if name:
+        try:
+            registry.adapter_named(name)
+        except ProfileError as exc:
+            raise ArgumentError(str(exc)) from exc
+    return name
 
 
-def _profile_site(profile: str) -> BrowserSite:
-    try:
-        return profile_site(profile)
-    except ProfileError as exc:
-        raise ArgumentError(str(exc)) from exc
+def _render_mode(render: str | None, site: str | None) -> str:
+    # A profile reads pages over plain HTTP and opens a browser only when it has something to click
+    # (its thread is not wholly in the HTML): auto by default.
+    forced = registry.adapter_named(site) if site else None
+    default = "auto" if forced is not None and forced.click_plan and forced.answer is None else "api"
+    return parse_choice("render", render, RENDER_MODES, default)
 
 
 class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
@@ -63,16 +72,17 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
         urls_file: str | None = None,
         render: str | None = None,
         profile: str | None = None,
+        site: str | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.targets = self.targets_from(url, urls_file)
-        self.render = _render_mode(render, profile)
-        if profile:
-            # A site known only by its profile has no comment API we could call: browser only.
-            self.browser_site = _profile_site(profile)
+        self.site = _site(site, profile)
+        self.render = _render_mode(render, self.site)
         # Hosts the user named may be anywhere (even loopback); see crawler.hostguard.
         self.user_hosts = {urlsplit(u).hostname for u in self.targets}
+        #: pages not stored, each "URL: reason (hint)", for the run's warnings and the summary
+        self.skipped_pages: list[str] = []
 
     @classmethod
     def check_arguments(
@@ -81,14 +91,13 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
         urls_file: str | None = None,
         render: str | None = None,
         profile: str | None = None,
+        site: str | None = None,
         settings=None,
         **_: Any,
     ) -> None:
         """Raise ArgumentError for arguments this spider cannot run with (used before start)."""
         cls.targets_from(url, urls_file)
-        mode = _render_mode(render, profile)
-        if profile:
-            _profile_site(profile)
+        mode = _render_mode(render, _site(site, profile))
         if mode != "api" and settings is not None:
             try:
                 playwright_settings(settings)
@@ -137,6 +146,7 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.logger.info("Crawling %d article(s), comments by %s", len(self.targets), self.render)
+        self.crawler.stats.set_value(f"{STATS}/targets", len(self.targets))
         self.load_fetch_state(self.targets if self.render != "browser" else [])
         for url in self.targets:
             if self.render == "browser":
@@ -150,7 +160,14 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
 
     def _skip(self, response: Response, reason: str, detail: str) -> None:
         self.crawler.stats.inc_value(f"{STATS}/skipped/{reason}")
-        self.logger.warning("Skipped %s: %s", response.url, detail)
+        self.crawler.stats.inc_value(f"{STATS}/pages_skipped")
+        hint = "" if self.site else f"; {HINT.format(sites=', '.join(registry.known_sites()))}"
+        if self.site:
+            hint = f"; read with -a site={self.site}: try another site/profile or none"
+        message = f"{response.url}: skipped, {detail}{hint}"
+        self.skipped_pages.append(message)
+        self.crawler.stats.set_value(f"{STATS}/skipped_pages", list(self.skipped_pages))
+        self.logger.warning("Skipped %s", message)
 
     def _html_or_skip(self, response: Response) -> str | None:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
@@ -190,20 +207,47 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
         yield from self._list_items(page.list_items, fetched_at)
         if page.next_page_url:
             yield self._list_page_request(page.next_page_url, page.article.article_id)
-        thread = page.thread(response.url)
+        thread = page.thread
         if thread.needs_browser and self.render == "auto":
             self.crawler.stats.inc_value(f"{STATS}/auto_browser")
             self.remember_served(response)
-            yield self.browser_request(response.url, self.parse_rendered, {"with_article": False})
+            yield self._auto_browser(response.url, page.site)
             return
-        state = ThreadState(article_id=page.article.article_id, url=response.url, tolerance=self.tolerance)
+        state = self._state(page.article.article_id, response.url, page.site, thread)
         yield from self._absorb(state, thread, fetched_at)
+
+    def _state(
+        self, article_id: str, url: str, site: str, thread: ThreadPage, method: str = "api"
+    ) -> ThreadState:
+        state = ThreadState(
+            article_id=article_id, url=url, tolerance=self.tolerance, method=method, site=site
+        )
+        state.section, state.widget, state.parse_lost = thread.section, thread.widget, thread.parse_lost
+        if thread.widget and not thread.comments:
+            self.crawler.stats.inc_value(f"{STATS}/threads/unread/{thread.widget}")
+        return state
+
+    def _auto_browser(self, url: str, site: str) -> scrapy.Request:
+        return self.browser_request(
+            url, self.parse_rendered, {"with_article": False, "site": site}, self._click_plan(site)
+        )
 
     def open_in_browser(self, response: Response) -> Iterator[Any]:
         self.remember_served(response)
-        yield self.browser_request(response.url, self.parse_rendered, {"with_article": True})
+        # The plain page says which adapter reads it (and so what the browser clicks).
+        page = self._read_page(response, "not_article")
+        if page is None:
+            return
+        yield self.browser_request(
+            response.url,
+            self.parse_rendered,
+            {"with_article": True, "site": page.site},
+            self._click_plan(page.site),
+        )
 
-    async def parse_rendered(self, response: Response, with_article: bool) -> AsyncIterator[Any]:
+    async def parse_rendered(
+        self, response: Response, with_article: bool, site: str | None = None
+    ) -> AsyncIterator[Any]:
         """A page rendered in Chromium: expand its comments, then read it with the site adapter."""
         if not self.host_allowed(response.url):
             # The page itself redirected to a private host nobody named: nothing of it is kept.
@@ -212,12 +256,14 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
             self._skip(response, "private_host", "the browser was redirected to a private host nobody named")
             return
         html, expansion, error = await self.render_and_expand(response)
-        self.learn_from_browser(response, html, expansion, error)
-        site = response.meta.get("pandawatch_browser_site") or self.browser_site
+        self.learn_from_browser(response, html, expansion, error, site or self.site)
         try:
-            rendered = site.parse(html or "", response.url)
+            rendered = registry.parse_page(html or "", response.url, site=site or self.site)
         except (NotHTML, NotAnArticle) as exc:
-            self._skip(response, "not_article", str(exc))
+            if with_article:
+                self._skip(response, "not_article", str(exc))
+            else:
+                self.logger.error("Rendered page %s unreadable: %s", response.url, exc)
             return
         fetched_at = _now()
         article, thread = rendered.article, rendered.thread
@@ -229,9 +275,8 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
                 yield item
             if rendered.next_page_url:
                 yield self._list_page_request(rendered.next_page_url, article.article_id)
-        state = ThreadState(
-            article_id=article.article_id, url=response.url, tolerance=self.tolerance, method="browser"
-        )
+        state = self._state(article.article_id, response.url, rendered.site, thread, method="browser")
+        state.browser_tried = True
         state.browser_stop = error or (expansion.stopped_by if expansion else "no page")
         state.end_reached = expansion is not None and expansion.exhausted and error is None
         # Follow-ups are the HTTP path's business; in a browser the clicks did that work.
@@ -254,16 +299,21 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
             cb_kwargs={"article_id": article_id},
         )
 
-    def _read_page(self, response: Response, skip_reason: str) -> boredpanda.ArticlePage | None:
+    def _read_page(self, response: Response, skip_reason: str) -> registry.Page | None:
         """The adapter's reading of an HTML page, or None (counted and logged) for anything else."""
         body = self._html_or_skip(response)
         if body is None:
             return None
         try:
-            return boredpanda.parse_article_page(body, response.url)
+            page = registry.parse_page(body, response.url, site=self.site)
         except (NotHTML, NotAnArticle) as exc:
             self._skip(response, skip_reason, str(exc))
             return None
+        self.crawler.stats.inc_value(f"{STATS}/site/{page.site}")
+        return page
+
+    def _click_plan(self, site: str):
+        return registry.adapter_named(site).click_plan
 
     def parse_list_page(self, response: Response, article_id: str) -> Iterator[Any]:
         page = self._read_page(response, "not_list_page")
@@ -276,6 +326,7 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
 
     def article_failed(self, failure) -> Iterator[Any]:
         self.crawler.stats.inc_value(f"{STATS}/request_error/article")
+        self.crawler.stats.inc_value(f"{STATS}/targets_failed")
         self.logger.error("Article %s failed: %s", failure.request.url, failure.getErrorMessage())
         response = getattr(failure.value, "response", None)
         yield self.failed_fetch_item(failure.request, response.status if response is not None else 0)
@@ -339,18 +390,35 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
             return []
         state.finished = True
         item = state.item(_now())
-        key = "complete" if item.complete else "incomplete"
+        if (
+            item.complete is False
+            and self.render == "auto"
+            and state.reported_total
+            and not state.browser_tried
+            and state.parse_lost is None
+            and self._click_plan(state.site) is not None
+        ):
+            # The API path ended incomplete for a page that reports comments: the browser's turn.
+            # Its own ThreadItem (over what the browser shows) replaces this one.
+            self.crawler.stats.inc_value(f"{STATS}/auto_browser")
+            self.logger.info(
+                "Comments of %s incomplete over HTTP (%s): opening a browser", state.url, item.reason
+            )
+            return [self._auto_browser(state.url, state.site)]
+        key = {True: "complete", False: "incomplete", None: "unread"}[item.complete]
         self.crawler.stats.inc_value(f"{STATS}/threads/{key}")
         self.crawler.stats.inc_value(f"{STATS}/comments_loaded", item.loaded)
-        if not item.complete:
+        if item.complete is False:
             self.logger.warning("Comments of %s incomplete: %s", state.url, item.reason)
+        elif item.complete is None:
+            self.logger.info("Comments of %s not read: %s", state.url, item.reason)
         return [item]
 
     def parse_follow_up(self, response: Response, state: ThreadState, follow_up: FollowUp) -> list[Any]:
         state.pending -= 1
         try:
-            page = boredpanda.parse_answer(follow_up, response.body, state.article_id, response.url)
-        except BadAnswer as exc:
+            page = registry.parse_answer(state.site, follow_up, response.body, state.article_id, response.url)
+        except (BadAnswer, NotHTML) as exc:
             return self._failed(state, follow_up, str(exc))
         return self._absorb(state, page, _now())
 

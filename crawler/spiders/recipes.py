@@ -29,9 +29,9 @@ from crawler.recipes import store
 from crawler.recipes.execute import Call, RecipeFailure, first_calls, read_answer
 from crawler.recipes.induce import InductionError
 from crawler.recipes.learn import learn
-from crawler.sites import boredpanda
-from crawler.sites.html import NotHTML
-from crawler.sites.profile import ProfileError, load_profile, parse_rendered
+from crawler.sites import registry
+from crawler.sites.errors import NotAnArticle, NotHTML
+from crawler.sites.profile import ProfileError
 from crawler.store import resolve_db_path
 
 STATS = "recipes"
@@ -119,53 +119,37 @@ class LearnedApis:
             self.remember_served(response)
             return [self._browser_for(response.url, recipe, with_article=True)]
         try:
-            page = self._read_with(recipe, body, response.url)
-        except (NotHTML, boredpanda.NotAnArticle, ProfileError, ValueError) as exc:
+            page = registry.parse_page(body, response.url, site=recipe.get("reader") or site)
+        except (NotHTML, NotAnArticle, ProfileError) as exc:
             self._skip(response, "not_article", str(exc))
             return []
-        article, shown, list_items, next_page = page
+        article, thread = page.article, page.thread
         fetched_at = _now()
         article.fetched_at = fetched_at
         self.crawler.stats.inc_value("article_spider/articles")
         output: list[Any] = [self.fetch_item(response, article.article_id), article]
-        output += self._list_items(list_items, fetched_at)
-        if next_page:
-            output.append(self._list_page_request(next_page, article.article_id))
-        from crawler.spiders.thread_state import ThreadState
-
-        state = ThreadState(
-            article_id=article.article_id, url=response.url, tolerance=self.tolerance, method="recipe"
-        )
-        state.reported_total = article.comment_count_reported
-        state.recipe_site = site  # type: ignore[attr-defined]
+        output += self._list_items(page.list_items, fetched_at)
+        if page.next_page_url:
+            output.append(self._list_page_request(page.next_page_url, article.article_id))
+        state = self._state(article.article_id, response.url, page.site, thread, method="recipe")
+        state.reported_total = thread.reported_total
         state.abandoned = False  # type: ignore[attr-defined]
+        # kept until the thread is done: a recipe that fails sends the page to the browser to re-learn
         self.served_pages[response.url] = body
         self.crawler.stats.inc_value(f"{STATS}/used/{site}")
         if site not in self.recipe_sites_used:
             self.recipe_sites_used.add(site)
             store.count_use(self.recipes_db, site)
         try:
-            calls = first_calls(recipe, body, response.url, shown)
+            calls = first_calls(recipe, body, response.url, thread.comments)
         except RecipeFailure as exc:
             return output + self._recipe_broken(state, row, str(exc))
-        output += self._absorb_recipe(state, row, shown, calls, end=False, total=None, fetched_at=fetched_at)
+        output += self._absorb_recipe(state, row, thread.comments, calls, end=False, total=None, fetched_at=fetched_at)
         return output
 
     def _recheck_due(self, row: dict) -> bool:
         every = self.recipes_recheck_every
         return every > 0 and row["site"] not in self.recipe_sites_rechecked and (row.get("uses") or 0) >= every
-
-    def _read_with(self, recipe: dict, body: str, url: str):
-        """(article, comments the page shows, list items, next list page) by the recipe's reader."""
-        reader = recipe.get("reader") or recipe["site"]
-        if reader == boredpanda.NAME:
-            page = boredpanda.parse_article_page(body, url)
-            thread = page.thread(url)
-            page.article.comment_count_reported = thread.reported_total
-            return page.article, thread.comments, page.list_items, page.next_page_url
-        rendered = parse_rendered(body, url, load_profile(reader))
-        rendered.article.comment_count_reported = rendered.thread.reported_total
-        return rendered.article, rendered.thread.comments, [], None
 
     def _recipe_request(self, state, row: dict, call: Call) -> scrapy.Request | None:
         if call.key in state.requested:
@@ -208,7 +192,10 @@ class LearnedApis:
             request = self._recipe_request(state, row, call)
             if request is not None:
                 output.append(request)
-        output.extend(self._finish_if_done(state))
+        done = self._finish_if_done(state)
+        if done:
+            self.served_pages.pop(state.url, None)
+        output.extend(done)
         return output
 
     def parse_recipe_answer(self, response: Response, state, row: dict, call: Call) -> list[Any]:
@@ -259,17 +246,16 @@ class LearnedApis:
         return self._finish_if_done(state)
 
     def _browser_for(self, url: str, recipe: dict, with_article: bool) -> scrapy.Request:
-        from crawler.spiders.rendering import BOREDPANDA, profile_site
-
         reader = recipe.get("reader") or recipe["site"]
-        site = BOREDPANDA if reader == boredpanda.NAME else profile_site(reader)
-        request = self.browser_request(url, self.parse_rendered, {"with_article": with_article})
-        request.meta["pandawatch_browser_site"] = site
-        return request
+        return self.browser_request(
+            url, self.parse_rendered, {"with_article": with_article, "site": reader}, self._click_plan(reader)
+        )
 
     # -- learn --------------------------------------------------------------------------------------
 
-    def learn_from_browser(self, response: Response, html: str | None, expansion, error: str | None) -> None:
+    def learn_from_browser(
+        self, response: Response, html: str | None, expansion, error: str | None, reader: str | None
+    ) -> None:
         """After a browser expansion with recording on: learn the site's recipe and store it."""
         recorder = response.meta.get("pandawatch_recorder")
         served = self.served_pages.pop(response.url, None)
@@ -277,8 +263,8 @@ class LearnedApis:
             return
         if served is None or not recorder.exchanges:
             return
-        site = response.meta.get("pandawatch_browser_site") or self.browser_site
-        reader = site.reader or site.name
+        if not reader:
+            return
         started = time.monotonic()
         try:
             recipe = learn(recorder.exchanges, served, html, response.url, reader, self.recipes_allow_credentials)

@@ -1,60 +1,31 @@
 """Browser rendering for the article spider: pages whose comments need clicks in a real Chromium.
 
 A rendered page is requested through scrapy-playwright with the page kept open; the callback expands
-the thread (`crawler.browser.expand`), takes the DOM, closes the page, and hands the HTML to the same
-adapter functions the HTTP path uses. Pages are always closed, in the callback and in the errback;
+the thread (`crawler.browser.expand`) with the click plan of the page's adapter (from the registry),
+takes the DOM, closes the page, and hands the HTML to the same adapter the HTTP path uses. Pages are
+always closed, in the callback and in the errback;
 browser contexts are replaced every BROWSER_CONTEXT_PAGES pages and closed once their pages are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
-
 import scrapy
 from scrapy.http import Response
 
 from crawler.browser.expand import Expansion, Limits, expand_thread
-from crawler.sites import boredpanda
-from crawler.sites.profile import load_profile, parse_rendered
-from crawler.sites.thread import ClickPlan, RenderedPage
+from crawler.sites.thread import ClickPlan
 
 STATS = "browser"
 INIT_CALLBACK = "crawler.browser.expand.install"
-
-
-@dataclass(frozen=True)
-class BrowserSite:
-    """What the browser path needs from a site: what to click, and how to read the result."""
-
-    name: str
-    plan: ClickPlan
-    parse: Callable[[str, str], RenderedPage]
-    #: how a learned recipe names this reader again: "boredpanda", a bundled profile's name or a path
-    reader: str | None = None
-
-
-def _parse_boredpanda(html: str, url: str) -> RenderedPage:
-    page = boredpanda.parse_article_page(html, url)
-    return RenderedPage(page.article, page.thread(url), page.list_items, page.next_page_url)
-
-
-BOREDPANDA = BrowserSite(boredpanda.NAME, boredpanda.CLICK_PLAN, _parse_boredpanda)
-
-
-def profile_site(name_or_path: str) -> BrowserSite:
-    """The browser path for a site described by a profile (raises ProfileError)."""
-    profile = load_profile(name_or_path)
-    return BrowserSite(
-        profile.name, profile.click_plan(), partial(parse_rendered, profile=profile), reader=str(name_or_path)
-    )
+#: What a browser does on a page whose adapter has nothing to click: scroll the comment section into
+#: view (lazy widgets load then) and read what it shows.
+RENDER_ONLY = ClickPlan(
+    container="#comments, .comments-area, section.comments", item="li.comment", load_more=()
+)
 
 
 class BrowserPages:
     """Mixin for the article spider: request, expand, parse and close browser pages."""
-
-    browser_site: BrowserSite = BOREDPANDA
 
     def _browser_setup(self) -> None:
         settings = self.settings
@@ -70,7 +41,9 @@ class BrowserPages:
         self.context_assigned: dict[str, int] = {}
         self.context_done: dict[str, int] = {}
 
-    def browser_request(self, url: str, callback, cb_kwargs: dict | None = None) -> scrapy.Request:
+    def browser_request(
+        self, url: str, callback, cb_kwargs: dict | None = None, plan: ClickPlan | None = None
+    ) -> scrapy.Request:
         # Contexts are filled in request order; a full context gets no new page, so it can be closed
         # as soon as its last page is done (its memory, cookies and cache go with it).
         context = f"pandawatch-{self.pages_requested // self.context_pages}"
@@ -88,6 +61,7 @@ class BrowserPages:
                 "playwright_context": context,
                 "playwright_page_init_callback": INIT_CALLBACK,
                 "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
+                "pandawatch_click_plan": plan or RENDER_ONLY,
                 # record the page's fetch/XHR traffic, to learn the site's comment API (crawler/recipes)
                 "pandawatch_record": getattr(self, "recipes_learn", False),
             },
@@ -112,9 +86,8 @@ class BrowserPages:
         self.crawler.stats.inc_value(f"{STATS}/pages_opened")
         expansion = error = html = None
         try:
-            recorder = response.meta.get("pandawatch_recorder")
-            site = response.meta.get("pandawatch_browser_site") or self.browser_site
-            expansion = await expand_thread(page, site.plan, self.limits, recorder)
+            recorder = response.meta.get("pandawatch_recorder")  # crawler.browser.record, when learning
+            expansion = await expand_thread(page, response.meta["pandawatch_click_plan"], self.limits, recorder)
             self.crawler.stats.inc_value(f"{STATS}/clicks", expansion.clicks)
             self.crawler.stats.inc_value(f"{STATS}/stopped_by/{expansion.stopped_by}")
         except Exception as exc:  # a page can fail in many ways (timeouts, crashes); keep what it shows

@@ -1,9 +1,11 @@
 """Book-keeping of one article's comment thread while its follow-up requests are in flight.
 
-The thread is complete only with evidence (design notes §3): every follow-up answered, the comment list
-reached its end, and the number of comments loaded matches the site's reported total within a
-tolerance. Anything else is recorded as incomplete with the reason, so that the store never treats a
-comment missing from a partial load as deleted.
+The thread is complete only with evidence (design notes §3, §7): every follow-up answered, the comment
+list reached its end (an API said so, or a static thread has no "more" control left), the number of
+comments loaded matches the site's reported total within a tolerance, and the HTML parser did not
+lose part of the page. Anything else is recorded as incomplete with the reason, so that the store never
+treats a comment missing from a partial load as deleted. A page without a comment section, or with a
+comment widget we cannot read, has no thread to judge: `complete` is None (NULL) with the reason.
 """
 
 from __future__ import annotations
@@ -33,6 +35,16 @@ class ThreadState:
     capped: bool = False
     #: how the browser's expansion ended ("done", "no_growth", "max_clicks", "time_budget", an error)
     browser_stop: str | None = None
+    #: the adapter that read the page (follow-up answers go to it)
+    site: str = ""
+    #: the page has a comment section (thread, widget, form or count)
+    section: bool = False
+    #: an unread script/iframe comment widget
+    widget: str | None = None
+    #: why the HTML parser may have lost part of the page
+    parse_lost: str | None = None
+    #: render=auto already sent this page to the browser
+    browser_tried: bool = False
     finished: bool = False
     failures: list[str] = field(default_factory=list)
 
@@ -43,10 +55,28 @@ class ThreadState:
         allowed = math.floor(self.reported_total * self.tolerance)
         return max(0, self.reported_total - len(self.seen) - allowed)
 
+    def unread(self) -> str | None:
+        """Why there is no thread to judge (no section, an unread widget), None when there is one."""
+        if self.seen or self.parse_lost or self.needs_browser or self.requests_total:
+            return None
+        if self.widget:
+            return f"unread: {self.widget}"
+        if self.reported_total:
+            return None  # comments reported and none loaded: incomplete, not "no thread"
+        if not self.section:
+            return "no comment section"
+        if self.reported_total is None:
+            # a section (a form, an empty list) but no count: nothing says the thread is empty
+            return "no comments shown and no count on the page"
+        return None
+
     def reason(self) -> str | None:
-        if self.needs_browser:
-            return "comments load only with JavaScript: use -a render=browser or render=auto"
         reasons = []
+        if self.parse_lost:
+            reasons.append(f"{self.parse_lost}: the comment block may be cut")
+        if self.needs_browser:
+            reasons.append("comments load only with JavaScript: use -a render=browser or render=auto")
+            return "; ".join(reasons)
         if self.requests_failed:
             first = f" (first: {self.failures[0]})" if self.failures else ""
             reasons.append(f"{self.requests_failed} of {self.requests_total} comment requests failed{first}")
@@ -56,12 +86,15 @@ class ThreadState:
             reasons.append("stopped at the COMMENTS_MAX_PAGES cap")
         elif not self.end_reached:
             reasons.append("end of the comment list not reached")
-        if self.shortfall():
+        if self.reported_total and not self.seen:
+            reasons.append(f"the page reports {self.reported_total} comments and none were loaded")
+        elif self.shortfall():
             reasons.append(f"loaded {len(self.seen)} of {self.reported_total} reported comments")
         return "; ".join(reasons) or None
 
     def item(self, fetched_at: str) -> ThreadItem:
-        reason = self.reason()
+        unread = self.unread()
+        reason = unread or self.reason()
         return ThreadItem(
             article_id=self.article_id,
             url=self.url,
@@ -70,7 +103,7 @@ class ThreadState:
             requests_total=self.requests_total,
             requests_failed=self.requests_failed,
             end_reached=self.end_reached,
-            complete=reason is None,
+            complete=None if unread else reason is None,
             reason=reason,
             method=self.method,
             fetched_at=fetched_at,

@@ -323,6 +323,7 @@ def comment_outcome(
         for name in (
             "comment_id",
             "article_id",
+            "source_id",
             "parent_id",
             "depth",
             "author",

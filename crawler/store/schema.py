@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS runs (
     spider TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, incomplete, failed, or Scrapy's finish reason
+    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, incomplete, partial, failed
     finish_reason TEXT,
     args TEXT,                               -- JSON of the spider arguments
     articles_seen INTEGER NOT NULL DEFAULT 0,
@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS runs (
     warnings TEXT,                           -- JSON list of run-over-run warnings
     requests_failed INTEGER NOT NULL DEFAULT 0,
     articles_unchanged INTEGER NOT NULL DEFAULT 0,  -- answered 304 or with an identical body
+    pages_skipped INTEGER NOT NULL DEFAULT 0,    -- pages not stored (not HTML, not an article, …) (issue 9)
+    pages_not_article INTEGER NOT NULL DEFAULT 0,  -- of those: HTML pages without an article (issue 9)
+    threads_unread INTEGER NOT NULL DEFAULT 0,   -- no comment section, or an unread widget (issue 9)
     articles_discovered INTEGER NOT NULL DEFAULT 0, -- enrolled in the watch list by discovery
     stats TEXT                               -- JSON of Scrapy's stats
 );
@@ -90,6 +93,7 @@ CREATE TABLE IF NOT EXISTS list_items (
 CREATE TABLE IF NOT EXISTS comments (
     comment_id TEXT PRIMARY KEY,
     article_id TEXT NOT NULL,
+    source_id TEXT,                          -- the site's own id as its markup shows it (issue 9)
     parent_id TEXT,
     depth INTEGER NOT NULL DEFAULT 0,
     author TEXT,

@@ -78,6 +78,7 @@ class Store:
             "list_items": 0,
             "threads_complete": 0,
             "threads_incomplete": 0,
+            "threads_unread": 0,
             "changes": 0,
             "unchanged": 0,
             "discovered": 0,
@@ -118,8 +119,14 @@ class Store:
 
     def _record_run(self, finish_reason: str | None, stats: dict) -> None:
         failed = checks.failed_requests(stats)
+        # issue 9: pages the spider could not store are named in the warnings, and make the run partial
+        skipped = stats.get("article_spider/skipped_pages") or []
+        self.warnings.extend(skipped)
+        missed = len(skipped) + int(stats.get("article_spider/targets_failed") or 0)
         if finish_reason not in (None, "finished"):
             status = "failed"
+        elif missed:
+            status = "partial"
         elif self.counts["threads_incomplete"] or failed:
             status = "incomplete"
         else:
@@ -137,12 +144,16 @@ class Store:
                 "comments_seen": self.counts["comments"],
                 "threads_complete": self.counts["threads_complete"],
                 "threads_incomplete": self.counts["threads_incomplete"],
+                "threads_unread": self.counts["threads_unread"],
+                "pages_skipped": len(skipped),
+                "pages_not_article": int(stats.get("article_spider/skipped/not_article") or 0),
                 "changes_recorded": self.counts["changes"],
                 "requests_failed": failed,
                 "notes": json.dumps(self.notes),
                 "warnings": json.dumps(self.warnings),
                 "stats": json.dumps(stats, default=str),
             },
+            alter=True,  # databases created before the issue-9 columns
         )
 
     def _schedule_seen_articles(self) -> None:
@@ -406,6 +417,17 @@ class Store:
     def _write_thread(self, thread: ThreadItem) -> None:
         """Record how the thread loaded; on a complete load, comments not seen this run are deleted."""
         at = thread.fetched_at or iso(now_utc())
+        if thread.complete is None:
+            # No thread to judge (no comment section, an unread widget): NULL with the reason.
+            self.db.execute(
+                "UPDATE articles SET comments_complete = NULL, comments_loaded = ?, "
+                "comments_incomplete_reason = ? WHERE article_id = ?",
+                [thread.loaded, thread.reason, thread.article_id],
+            )
+            self.counts["threads_unread"] += 1
+            if thread.reason and thread.reason.startswith("unread"):
+                self.notes.append(f"comments of {thread.url} {thread.reason}")
+            return
         self.db["thread_loads"].upsert(
             {
                 "run_id": self.run_id,

@@ -9,16 +9,18 @@ pattern again in the clean pipeline.
 from __future__ import annotations
 
 import copy
-import json
+import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import nh3
 from lxml.html import HtmlElement, tostring
 
 from crawler.dates import parse_absolute
 from crawler.items import ArticleItem, ListItem
+from crawler.sites.errors import NotAnArticle
 from crawler.sites.html import attr, first, parse_html, select, text_of, to_int
+from crawler.sites.metadata import Metadata, read_metadata
 from crawler.sites.thread import ThreadPage
 from crawler.text import is_boilerplate
 from crawler.urls import url_hash
@@ -69,10 +71,6 @@ BODY_HTML_TAGS = {
 }
 
 
-class NotAnArticle(ValueError):
-    """The page is HTML but not an article page of this site; the message says why."""
-
-
 @dataclass
 class ArticlePage:
     article: ArticleItem
@@ -86,51 +84,15 @@ class ArticlePage:
     def thread(self, base_url: str) -> ThreadPage:
         from crawler.sites.boredpanda.comments import initial_thread
 
-        return initial_thread(self.root, self.article.article_id, self.article.post_id, base_url)
-
-
-def _json_ld(root: HtmlElement) -> dict:
-    """The page's NewsArticle/Article JSON-LD object, {} when absent or broken."""
-    for script in select(root, 'script[type="application/ld+json"]'):
-        try:
-            data = json.loads(script.text or "")
-        except ValueError:
-            continue
-        candidates = data if isinstance(data, list) else data.get("@graph", [data])
-        for obj in candidates:
-            if isinstance(obj, dict) and str(obj.get("@type")) in (
-                "NewsArticle",
-                "Article",
-                "BlogPosting",
-                "['NewsArticle']",
-            ):
-                return obj
-    return {}
-
-
-def _meta(root: HtmlElement, prop: str) -> str | None:
-    el = first(root, f'meta[property="{prop}"], meta[name="{prop}"]')
-    return attr(el, "content") or None
-
-
-def _meta_all(root: HtmlElement, prop: str) -> list[str]:
-    return [m.get("content").strip() for m in select(root, f'meta[property="{prop}"]') if m.get("content")]
-
-
-def _ld_author(ld: dict) -> tuple[str | None, str | None]:
-    author = ld.get("author")
-    if isinstance(author, list):
-        author = author[0] if author else None
-    if isinstance(author, dict):
-        return author.get("name"), author.get("url")
-    return (author, None) if isinstance(author, str) else (None, None)
-
-
-def _ld_keywords(ld: dict) -> list[str]:
-    keywords = ld.get("keywords")
-    if isinstance(keywords, str):
-        return [k.strip() for k in keywords.split(",") if k.strip()]
-    return [str(k).strip() for k in keywords or [] if str(k).strip()]
+        if self.root is None:
+            return ThreadPage()
+        return initial_thread(
+            self.root,
+            self.article.article_id,
+            self.article.post_id,
+            base_url,
+            self.article.comment_count_reported,
+        )
 
 
 def _body(content: HtmlElement | None) -> tuple[str | None, str | None, list[str]]:
@@ -153,15 +115,69 @@ def _body(content: HtmlElement | None) -> tuple[str | None, str | None, list[str
     return "\n\n".join(paragraphs), html, list(dict.fromkeys(credits))
 
 
+_PAGE_OF = re.compile(r"(\d+)\s*/\s*(\d+)")
+_PAGINATION = ".pagination-combined .page-count, .pagination-combined .pagination, a.pagination, .pagination"
+_MONTH_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}\b"
+    r"|\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}\b"
+    r"|\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?\b",
+    re.IGNORECASE,
+)
+
+
 def _page_numbers(root: HtmlElement) -> tuple[int, int]:
     """(this page, pages) from "PAGE 2/3"; (1, 1) when the article is not paginated."""
-    label = text_of(first(root, ".pagination-combined .page-count, .pagination-combined .pagination"))
-    if label and "/" in label:
-        head, _, tail = label.partition("/")
-        this, total = to_int(head), to_int(tail)
-        if this and total:
-            return this, total
+    for el in select(root, _PAGINATION):
+        match = _PAGE_OF.search(text_of(el) or "")
+        if match:
+            this, total = int(match.group(1)), int(match.group(2))
+            if 1 <= this <= total:
+                return this, total
     return 1, 1
+
+
+def _page_url(url: str, canonical: str | None, this_page: int, wanted: int) -> str:
+    """The address of page `wanted` of a list article, derived from this page's address: the
+    article's own path, then "<n>/" (the shape "PAGE n/m" pages are served under)."""
+    parts = urlsplit(canonical or url)
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    if this_page > 1:
+        path = re.sub(rf"/{this_page}/$", "/", path)
+    return urlunsplit((parts.scheme, parts.netloc, f"{path}{wanted}/", "", ""))
+
+
+def _next_page(root: HtmlElement, url: str, canonical: str | None, this_page: int, pages: int) -> str | None:
+    """The next page of a list article: a.next in the pagination, the pagination anchor itself,
+    rel="next", else derived from "PAGE n/m"; None on the last page."""
+    if this_page >= pages:
+        return None
+    for css in (
+        ".pagination-combined .pagination a.next",
+        ".pagination a.next",
+        ".pagination-combined a.next",
+        "a.pagination[href]:not(.prev)",
+        'a[rel~="next"]',
+        'link[rel~="next"]',
+    ):
+        for el in select(root, css):
+            href = attr(el, "href")
+            if href and not href.startswith(("#", "javascript:")):
+                target = urljoin(url, href)
+                if target.split("#")[0] != url.split("#")[0]:
+                    return target
+    return _page_url(url, canonical, this_page, this_page + 1)
+
+
+def _byline_date(root: HtmlElement) -> str | None:
+    """The date written in the byline ("By Ann · November 3, 2015") of older pages."""
+    for el in select(root, ".author-time, .post-info-block .post-date, .post-dates, .post-info-block"):
+        time_el = first(el, "time[datetime]")
+        if time_el is not None and parse_absolute(time_el.get("datetime")):
+            return parse_absolute(time_el.get("datetime"))
+        match = _MONTH_DATE.search(text_of(el) or "")
+        if match:
+            return parse_absolute(match.group(0))
+    return None
 
 
 def _list_items(root: HtmlElement, article_id: str, page: int, base_url: str) -> list[ListItem]:
@@ -199,17 +215,19 @@ def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
     Raises NotHTML for empty/unparseable bodies and NotAnArticle for HTML without an article.
     """
     root = parse_html(html)
+    return read_article_page(root, url, read_metadata(root, url))
+
+
+def read_article_page(root: HtmlElement, url: str, md: Metadata) -> ArticlePage:
+    """The article page `root` (parsed from `url`, its metadata `md` read by crawler.sites.metadata)."""
     if not is_article_page(root):
         raise NotAnArticle("no article.post, h1.post-title or div.post-content on the page")
-    ld = _json_ld(root)
     post_el = first(root, "article.post[data-post-id]")
     post_id = attr(post_el, "data-post-id") or attr(first(root, "div.post-comments"), "data-post-id")
-    canonical = attr(first(root, 'link[rel="canonical"]'), "href") or _meta(root, "og:url")
-    canonical = urljoin(url, canonical) if canonical else None
+    canonical = md.canonical
     article_id = f"{SITE}:{post_id}" if post_id else f"{SITE}:url:{url_hash(canonical or url)}"
     this_page, pages = _page_numbers(root)
-    next_link = first(root, ".pagination-combined .pagination a.next")
-    next_url = urljoin(url, next_link.get("href")) if next_link is not None else None
+    next_url = _next_page(root, url, canonical if this_page == 1 else None, this_page, pages)
     is_list = bool(select(root, "body.single-open-list-post, div.open-list-items"))
     list_items = _list_items(root, article_id, this_page, url) if is_list else []
     if this_page > 1:
@@ -230,35 +248,29 @@ def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
             next_page_url=next_url,
         )
 
-    ld_author, ld_author_url = _ld_author(ld)
     author_el = first(root, ".post-info-block a.author, a.author, .author-time a")
     author_href = attr(author_el, "href")
     title_el = first(root, "h1.post-title > a.title")
     if title_el is None:
         title_el = first(root, "h1.post-title")
     body_text, body_html, credits = _body(first(root, "div.post-content"))
-    tags = (
-        _ld_keywords(ld)
-        or _meta_all(root, "article:tag")
-        or [t for t in (text_of(a) for a in select(root, ".post-tags ul li a")) if t]
-    )
+    tags = md.tags or [t for t in (text_of(a) for a in select(root, ".post-tags ul li a")) if t]
     comments_block = first(root, "div.post-comments")
+    reported = to_int(attr(comments_block, "data-comments-count")) if comments_block is not None else None
     article = ArticleItem(
         url=url,
         article_id=article_id,
         site=SITE,
         post_id=post_id,
         canonical_url=canonical,
-        title=ld.get("headline") or _meta(root, "og:title") or text_of(title_el),
-        author=ld_author or text_of(author_el),
-        author_url=ld_author_url or (urljoin(url, author_href) if author_href else None),
-        published_at=parse_absolute(
-            ld.get("datePublished")
-            or _meta(root, "article:published_time")
-            or attr(first(root, ".post-dates time.published, time.published"), "datetime")
-        ),
-        modified_at=parse_absolute(ld.get("dateModified") or _meta(root, "article:modified_time")),
-        description=_meta(root, "description") or ld.get("description") or _meta(root, "og:description"),
+        title=md.title or text_of(title_el),
+        author=md.author or text_of(author_el),
+        author_url=md.author_url or (urljoin(url, author_href) if author_href else None),
+        published_at=parse_absolute(md.published)
+        or parse_absolute(attr(first(root, ".post-dates time.published, time.published"), "datetime"))
+        or _byline_date(root),
+        modified_at=parse_absolute(md.modified),
+        description=md.description,
         tags=tags,
         votes=to_int(attr(first(root, ".points[data-points]"), "data-points")),
         views=to_int(text_of(first(root, ".post-stats .post-views span"))),
@@ -268,11 +280,7 @@ def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
         image_credits=credits,
         is_list=is_list,
         list_pages=pages if is_list else None,
-        comment_count_reported=to_int(attr(comments_block, "data-comments-count"))
-        if comments_block is not None
-        else to_int(str(ld.get("commentCount")))
-        if ld.get("commentCount") is not None
-        else None,
+        comment_count_reported=reported if reported is not None else md.comment_count,
     )
     return ArticlePage(
         article=article,

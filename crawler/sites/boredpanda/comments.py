@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 
 from crawler.items import CommentItem
+from crawler.sites.errors import BadAnswer
 from crawler.sites.html import attr, child, children, first, parse_fragment, select, text_of, to_int
 from crawler.sites.thread import FollowUp, ThreadPage
 
@@ -20,10 +21,6 @@ AJAX_PATH = "/blog/wp-admin/admin-ajax.php"
 COMMENTS_PER_PAGE = 50  # the endpoint's maximum: fewest requests per thread
 REPLIES_PER_PAGE = 50
 SITE = "boredpanda"
-
-
-class BadAnswer(ValueError):
-    """A comment-API answer that is not the expected JSON; the message says what was wrong."""
 
 
 def comment_key(site_comment_id: str) -> str:
@@ -49,6 +46,7 @@ def _comment_from(el: HtmlElement, article_id: str | None, base_url: str) -> Com
     datetime_attr = attr(time_el, "datetime")
     return CommentItem(
         comment_id=comment_key(el.get("data-comment-id")),
+        source_id=el.get("data-comment-id").strip(),
         article_id=article_id,
         parent_id=_parent_key(el.get("data-parent-id")),
         depth=to_int(el.get("data-depth")) or 0,
@@ -139,23 +137,38 @@ def parse_comments_html(containers: list[HtmlElement], article_id: str | None, b
     return page
 
 
-def initial_thread(root: HtmlElement, article_id: str, post_id: str | None, base_url: str) -> ThreadPage:
-    """The thread as the article page shows it: page 1 of comments, and what to request next."""
+def initial_thread(
+    root: HtmlElement, article_id: str, post_id: str | None, base_url: str, reported: int | None = None
+) -> ThreadPage:
+    """The thread as the article page shows it: page 1 of comments, and what to request next.
+
+    `reported` is the page's own comment count when the comment block does not state one. A block
+    that shows no comment but reports some is loaded from page 1 of the API (whatever made it empty:
+    lazy loading, a script); without a post id only a browser can load it.
+    """
     blocks = select(root, "div.post-comments")
     if not blocks:
-        return ThreadPage(end_reached=True, reported_total=None)
+        return ThreadPage(reported_total=reported, section=bool(reported))
     block = blocks[0]
-    reported = to_int(block.get("data-comments-count"))
+    count = to_int(block.get("data-comments-count"))
+    reported = count if count is not None else reported
     post_id = block.get("data-post-id") or post_id
-    if block.get("data-lazy") == "true" and not select(block, "div.comment"):
-        return ThreadPage(reported_total=reported, needs_browser=bool(reported))
     page = parse_comments_html(blocks, article_id, base_url)
     page.reported_total = reported
+    page.section = True
+    page.reader = SITE
     more = any(select(b, "button.load-more-comments") for b in blocks)
-    if more and post_id:
+    if not page.comments and reported:
+        if post_id:
+            page.follow_ups.insert(0, comments_page_request(base_url, post_id, 1))
+        else:
+            page.needs_browser = True
+    elif more and post_id:
         # The page shows page 1 at the default 20 per page; paging at 50 must start again at page 1
         # (page 2 at 50 per page starts at the 51st comment). Repeats are deduplicated.
         page.follow_ups.insert(0, comments_page_request(base_url, post_id, 1))
+    elif more:
+        page.needs_browser = True
     else:
         page.end_reached = True
     return page

@@ -1,0 +1,1 @@
+"""Scrapy extensions of Panda Watch (enabled in crawler/settings.py, EXTENSIONS)."""
