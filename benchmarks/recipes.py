@@ -41,7 +41,10 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
         teacher = next(u for u in urls if u.endswith(f"/{NORMAL_SLUG}/"))
         learn_db = workdir / "recipe-learned.db"
         learned = scrapy_crawl(
-            "article", learn_db, {"url": teacher, "profile": "boredpanda", "render": "browser"}, {"CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
+            "article",
+            learn_db,
+            {"url": teacher, "profile": "boredpanda", "render": "browser"},
+            {"CONCURRENT_REQUESTS_PER_DOMAIN": "4"},
         )
         [row] = query(learn_db, "SELECT learn_seconds, learn_browser_pages, status FROM site_apis")
         urls_file = write_urls_file([big], workdir / "recipe-big.txt")
@@ -55,37 +58,65 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
             recipe_runs.append((run, stored_comments(db)))
             db = workdir / f"recipe-browser-{repeat}.db"
             run = crawl_articles(
-                urls_file, db, {"CONCURRENT_REQUESTS_PER_DOMAIN": "4", "RECIPES_LEARN": "False"}, render="browser"
+                urls_file,
+                db,
+                {"CONCURRENT_REQUESTS_PER_DOMAIN": "4", "RECIPES_LEARN": "False"},
+                render="browser",
             )
             browser_runs.append((run, stored_comments(db)))
-    section = Section(f"7. Learned comment API vs browser (issue 12): {BIG_THREAD_SLUG}, {count(expected)} comments")
+    section = Section(
+        f"7. Learned comment API vs browser (issue 12): {BIG_THREAD_SLUG}, {count(expected)} comments"
+    )
     section.add(
         "one-time learning: browser pages",
         count(learned.stats.get("browser/pages_opened", 0)),
     )
-    section.add_median("one-time learning: crawl time (elapsed_time_seconds)", [learned.stats["elapsed_time_seconds"]], seconds)
-    section.add_median("one-time learning: expansion + induction (site_apis.learn_seconds)", [row["learn_seconds"]], seconds)
+    section.add_median(
+        "one-time learning: crawl time (elapsed_time_seconds)",
+        [learned.stats["elapsed_time_seconds"]],
+        seconds,
+    )
+    section.add_median(
+        "one-time learning: expansion + induction (site_apis.learn_seconds)", [row["learn_seconds"]], seconds
+    )
     for name, runs in (("recipe", recipe_runs), ("browser", browser_runs)):
         sizes = [len(stored) for _, stored in runs]
         section.add(f"{name}: comments stored", count(min(sizes)), map(count, sizes), count(expected),
                     all(n == expected for n in sizes))  # fmt: skip
-        section.add_median(f"{name}: crawl time (elapsed_time_seconds)", [r.stats["elapsed_time_seconds"] for r, _ in runs], seconds)
-        section.add_median(f"{name}: wall time of the crawl process", [r.process.wall_seconds for r, _ in runs], seconds)
-        section.add_median(f"{name}: comments/s (stored / elapsed)", [_rate(r, s) for r, s in runs], per_second)
-        section.add_median(f"{name}: browser pages opened", [r.stats.get("browser/pages_opened", 0) for r, _ in runs], count)
+        section.add_median(
+            f"{name}: crawl time (elapsed_time_seconds)",
+            [r.stats["elapsed_time_seconds"] for r, _ in runs],
+            seconds,
+        )
+        section.add_median(
+            f"{name}: wall time of the crawl process", [r.process.wall_seconds for r, _ in runs], seconds
+        )
+        section.add_median(
+            f"{name}: comments/s (stored / elapsed)", [_rate(r, s) for r, s in runs], per_second
+        )
+        section.add_median(
+            f"{name}: browser pages opened", [r.stats.get("browser/pages_opened", 0) for r, _ in runs], count
+        )
     section.add_ratio(
         "recipe / browser, comments/s",
         [_rate(r, s) for r, s in recipe_runs],
         [_rate(r, s) for r, s in browser_runs],
         RECIPE_OVER_BROWSER_GOAL,
     )
-    same = ["yes" if _core(a) == _core(b) else "no" for (_, a), (_, b) in zip(recipe_runs, browser_runs, strict=True)]
+    same = [
+        "yes" if _core(a) == _core(b) else "no"
+        for (_, a), (_, b) in zip(recipe_runs, browser_runs, strict=True)
+    ]
     verdict = "no" if "no" in same else "yes"
     section.add("same ids, parents, texts, votes on both paths", verdict, same, "yes", verdict == "yes")
     every = ["yes" if a == b else "no" for (_, a), (_, b) in zip(recipe_runs, browser_runs, strict=True)]
     section.add("same rows in every stored column", "no" if "no" in every else "yes", every)
     stats = recipe_runs[-1][0].stats
-    calls = ", ".join(f"{k.rsplit('/', 1)[1]} {v}" for k, v in sorted(stats.items()) if k.startswith("recipes/requests/"))
+    calls = ", ".join(
+        f"{k.rsplit('/', 1)[1]} {v}" for k, v in sorted(stats.items()) if k.startswith("recipes/requests/")
+    )
     section.notes.append(f"recipe path: the page, then the learned API's requests: {calls}")
-    section.notes.append(f"recipe learned from {NORMAL_SLUG} (status {row['status']}), not from the thread measured")
+    section.notes.append(
+        f"recipe learned from {NORMAL_SLUG} (status {row['status']}), not from the thread measured"
+    )
     return section

@@ -29,7 +29,11 @@ def test_recipes_are_stored_listed_and_marked_stale(tmp_path):
     runner = CliRunner()
     listed = runner.invoke(cli, ["apis", "--db", str(db)], env={"COLUMNS": "300"})
     assert listed.exit_code == 0, listed.output
-    assert "square" in listed.output and "/square/api/v2/comments" in listed.output and "after=cursor" in listed.output
+    assert (
+        "square" in listed.output
+        and "/square/api/v2/comments" in listed.output
+        and "after=cursor" in listed.output
+    )
 
     store.mark_stale(db, "square", "comments request failed: HTTP 404")
     as_json = runner.invoke(cli, ["apis", "--db", str(db), "--json"])
@@ -45,7 +49,11 @@ def test_recipes_are_stored_listed_and_marked_stale(tmp_path):
     sql = metadata()["databases"][TEMPLATE_DB]["queries"]["learned_comment_apis"]["sql"]
     with sqlite3.connect(db) as conn:
         rows = conn.execute(sql).fetchall()
-    assert rows[0][:2] == ("square", "stale") and rows[0][-3:] == ("GET /square/api/v2/comments", "after", "cursor")
+    assert rows[0][:2] == ("square", "stale") and rows[0][-3:] == (
+        "GET /square/api/v2/comments",
+        "after",
+        "cursor",
+    )
 
 
 def test_no_database_is_an_error(tmp_path):

@@ -49,7 +49,10 @@ SITES = {
     # profile: (article to learn from, two other articles)
     "boredpanda": ("/two-page-comments-article/", ["/one-page-article/", "/plain-article-3/"]),
     "zine": ("/zine/quiet-harbour-story/", ["/zine/harbour-fair-story/", "/zine/night-ferry-story/"]),
-    "square": ("/square/ferry-timetable-story/", ["/square/bakery-queue-story/", "/square/lighthouse-paint-story/"]),
+    "square": (
+        "/square/ferry-timetable-story/",
+        ["/square/bakery-queue-story/", "/square/lighthouse-paint-story/"],
+    ),
 }
 
 
@@ -60,12 +63,15 @@ def comments_of(result, urls: list[str]) -> set[tuple]:
         f"JOIN articles a USING (article_id) WHERE a.url IN ({marks})",
         urls,
     )
-    return {(r["comment_id"], r["parent_id"], r["text"], r["upvotes"], r["downvotes"], r["status"]) for r in rows}
+    return {
+        (r["comment_id"], r["parent_id"], r["text"], r["upvotes"], r["downvotes"], r["status"]) for r in rows
+    }
 
 
 def thread_loads(result) -> list[dict]:
     return result.query(
-        "SELECT method, complete FROM thread_loads WHERE run_id = ? ORDER BY article_id", [result.run["run_id"]]
+        "SELECT method, complete FROM thread_loads WHERE run_id = ? ORDER BY article_id",
+        [result.run["run_id"]],
     )
 
 
@@ -90,7 +96,12 @@ def test_learned_in_browser_then_paged_without_browser(profile, tmp_path):
     with ReplicaServer(site) as server:
         learn_url = server.base_url + learn_path
         others = [server.base_url + p for p in other_paths]
-        learned = crawl(tmp_path / "recipe.db", [learn_url], args={"profile": profile, "render": "browser"}, settings=BROWSER)
+        learned = crawl(
+            tmp_path / "recipe.db",
+            [learn_url],
+            args={"profile": profile, "render": "browser"},
+            settings=BROWSER,
+        )
         assert learned.returncode == 0, learned.stderr[-3000:]
         assert learned.stats[f"recipes/learned/{profile}"] == 1
         [row] = learned.query("SELECT site, status, learned_from_url FROM site_apis")
@@ -98,17 +109,22 @@ def test_learned_in_browser_then_paged_without_browser(profile, tmp_path):
         paged = crawl(tmp_path / "recipe.db", others)
         if profile == "zine":
             # the recipe was used once: with RECIPES_RECHECK_EVERY=1 one article goes to the browser
-            checked = crawl(tmp_path / "recipe.db", others, settings={**BROWSER, **AGAIN, "RECIPES_RECHECK_EVERY": "1"})
+            checked = crawl(
+                tmp_path / "recipe.db", others, settings={**BROWSER, **AGAIN, "RECIPES_RECHECK_EVERY": "1"}
+            )
             assert checked.returncode == 0, checked.stderr[-3000:]
             assert checked.stats["recipes/rechecks"] == 1
             assert checked.stats["browser/pages_opened"] == 1
-            assert checked.stats.get("recipes/verified/zine") == 1, (checked.stats, checked.run["warnings"])  # the browser taught the same API
+            assert checked.stats.get("recipes/verified/zine") == 1, (
+                checked.stats,
+                checked.run["warnings"],
+            )  # the browser taught the same API
             assert sorted(r["method"] for r in thread_loads(checked)) == ["browser", "recipe"]
             [row] = checked.query("SELECT uses, verified_at > learned_at AS later FROM site_apis")
             assert row == {"uses": 0, "later": 1}
-            assert checked.query("SELECT count(*) AS n FROM changes WHERE run_id = ?", [checked.run["run_id"]]) == [
-                {"n": 0}
-            ]
+            assert checked.query(
+                "SELECT count(*) AS n FROM changes WHERE run_id = ?", [checked.run["run_id"]]
+            ) == [{"n": 0}]
     assert paged.returncode == 0, paged.stderr[-3000:]
     assert paged.stats.get("browser/pages_opened", 0) == 0
     assert paged.stats[f"recipes/used/{profile}"] == 2
@@ -132,7 +148,12 @@ def test_square_learned_paged_renamed_relearned(tmp_path):
     db = tmp_path / "recipe.db"
     with ReplicaServer(site) as server:
         others = [server.base_url + p for p in other_paths]
-        learned = crawl(db, [server.base_url + learn_path], args={"profile": "square", "render": "browser"}, settings=BROWSER)
+        learned = crawl(
+            db,
+            [server.base_url + learn_path],
+            args={"profile": "square", "render": "browser"},
+            settings=BROWSER,
+        )
         assert learned.stats["recipes/learned/square"] == 1
         paged = crawl(db, others, settings=AGAIN)
         rename_api(square_of(site), api_path="/square/api/v3/talk")

@@ -62,7 +62,11 @@ def test_page_number_paging_of_html_fragments():
     )
     assert comments["constants"] == {"action": "load_comments"}
     assert comments["article_param"] == "post_id"
-    assert recipe["article_key"] == {"kind": "attr", "css": "article.post[data-post-id]", "attr": "data-post-id"}
+    assert recipe["article_key"] == {
+        "kind": "attr",
+        "css": "article.post[data-post-id]",
+        "attr": "data-post-id",
+    }
     assert comments["paging"]["kind"] == "page" and comments["paging"]["param"] == "page"
     assert comments["paging"]["start"] == {"kind": "value", "value": "2"}  # page 1 is in the article
     assert comments["answer"] == {"format": "json-html", "html": ["data", "html"]}
@@ -167,7 +171,9 @@ def _offset_exchanges(case: dict) -> list[dict]:
             query={},
             body_kind="json",
             json={"thread": exchange["query"]["thread"], "offset": offset, "count": 8, "nonce": "s3cr3t"},
-            body=json.dumps({"data": {"list": answer["comments"], "more": answer["paging"]["after"] is not None}}),
+            body=json.dumps(
+                {"data": {"list": answer["comments"], "more": answer["paging"]["after"] is not None}}
+            ),
         )
         offset += len(answer["comments"])
         out.append(rewritten)
@@ -219,7 +225,12 @@ def page_recipe(recipe: dict, url: str) -> tuple[dict, bool]:
 def expected(site_model, slug: str, prefix: str) -> dict:
     article = site_model.article(slug)
     return {
-        f"{prefix}:{c.id}": (f"{prefix}:{c.parent_id}" if c.parent_id else None, c.text, c.upvotes, c.downvotes)
+        f"{prefix}:{c.id}": (
+            f"{prefix}:{c.parent_id}" if c.parent_id else None,
+            c.text,
+            c.upvotes,
+            c.downvotes,
+        )
         for c in article.comments
         if not c.deleted
     }

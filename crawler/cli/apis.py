@@ -76,8 +76,15 @@ def apis(db_path, site, as_json):
     for row in rows:
         recipe = json.loads(row["recipe"])
         status = row["status"] + (f" ({row['stale_reason']})" if row["stale_reason"] else "")
-        cells = (row["site"], status, row["learned_at"], row["verified_at"], row["uses"], row["learned_from_url"],
-                 _summary(recipe))  # fmt: skip
+        cells = (
+            row["site"],
+            status,
+            row["learned_at"],
+            row["verified_at"],
+            row["uses"],
+            row["learned_from_url"],
+            _summary(recipe),
+        )
         # Text, not markup: the values come from the sites we crawl
         table.add_row(*(Text(str(c) if c is not None else "") for c in cells))
     console.print(table)

@@ -74,7 +74,9 @@ def article_key(recipe: dict, page_html: str) -> str:
 def _url(endpoint: dict, page_url: str) -> str:
     page = urlsplit(page_url)
     # an endpoint on the host the recipe was learned on follows the article's own host and scheme
-    scheme, host = (page.scheme, page.netloc) if endpoint.get("same_host") else (endpoint["scheme"], endpoint["host"])
+    scheme, host = (
+        (page.scheme, page.netloc) if endpoint.get("same_host") else (endpoint["scheme"], endpoint["host"])
+    )
     return urlunsplit((scheme, host, endpoint["path"], "", ""))
 
 
@@ -106,7 +108,9 @@ def _top_call(recipe: dict, key: str, page_url: str, value: str | None, context:
     return make_call("comments", endpoint, params, page_url, {"article_key": key, **context})
 
 
-def _replies_call(recipe: dict, key: str, page_url: str, parent: CommentItem, shown: int, value=None) -> Call | None:
+def _replies_call(
+    recipe: dict, key: str, page_url: str, parent: CommentItem, shown: int, value=None
+) -> Call | None:
     endpoint = recipe.get("replies")
     if not endpoint:
         return None
@@ -136,7 +140,9 @@ def _is_cut(comment: CommentItem) -> bool:
     return bool(comment.truncated) or (comment.text or "").rstrip().endswith(CUT_MARKS)
 
 
-def _follow_ups(recipe: dict, key: str, page_url: str, comments: list[CommentItem], nested: bool) -> list[Call]:
+def _follow_ups(
+    recipe: dict, key: str, page_url: str, comments: list[CommentItem], nested: bool
+) -> list[Call]:
     """Replies still to load (a reply count above the replies at hand) and full texts of cut comments."""
     direct: dict[str, int] = {}
     for comment in comments:
@@ -252,7 +258,9 @@ def _items(recipe: dict, items: list, parent: str | None, depth: int) -> list[Co
     return out
 
 
-def _comments_of(recipe: dict, endpoint: dict, body: bytes, page_url: str, parent, depth: int) -> tuple[Any, list]:
+def _comments_of(
+    recipe: dict, endpoint: dict, body: bytes, page_url: str, parent, depth: int
+) -> tuple[Any, list]:
     answer = endpoint["answer"]
     if answer["format"] == "html":
         return None, _fragment(recipe, body.decode("utf-8", "replace"), page_url, parent, depth)
@@ -320,7 +328,8 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
     verify = call.context.get("verify")
     if verify is not None and answer.top_ids and answer.top_ids != verify:
         raise RecipeFailure(
-            f"page 1 of the recipe ({len(answer.top_ids)} comments) disagrees with the page ({len(verify)} shown)"
+            f"page 1 of the recipe ({len(answer.top_ids)} comments) disagrees with the page "
+            f"({len(verify)} shown)"
         )
     ended, cursor = _ended(endpoint, data, level)
     paging = endpoint.get("paging")

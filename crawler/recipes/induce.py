@@ -232,7 +232,9 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
         lambda v, c: None if not c.get("text") or not isinstance(v, str)
         else _norm(v) == _norm(c["text"]) or (len(v) >= 20 and is_prefix_of(v, c["text"])),
     )  # fmt: skip
-    fields["author"] = pick("author", lambda v, c: None if not c.get("author") else _norm(v) == _norm(c["author"]))
+    fields["author"] = pick(
+        "author", lambda v, c: None if not c.get("author") else _norm(v) == _norm(c["author"])
+    )
     fields["parent"] = pick(
         "parent",
         lambda v, c: False if isinstance(v, bool) else None if c.get("parent") is None and v is None
@@ -240,11 +242,14 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
     )  # fmt: skip
     if fields["parent"] is not None and not any(c.get("parent") for _, c in pairs):
         fields["parent"] = None  # only top-level items seen: a path that is always empty says nothing
-    fields["time"] = pick("time", lambda v, c: None if not c.get("posted_at") else _same_time(v, c["posted_at"]))
+    fields["time"] = pick(
+        "time", lambda v, c: None if not c.get("posted_at") else _same_time(v, c["posted_at"])
+    )
     fields["upvotes"] = pick("upvotes", number("upvotes"))
     fields["downvotes"] = pick("downvotes", number("downvotes"))
     fields["reply_count"] = pick(
-        "reply_count", lambda v, c: None if isinstance(v, bool) or not isinstance(v, int) else v == kids.get(c["id"])
+        "reply_count",
+        lambda v, c: None if isinstance(v, bool) or not isinstance(v, int) else v == kids.get(c["id"]),
     )  # fmt: skip
     fields["cut"] = _cut_flag(pairs, fields["text"], taken) if fields["text"] else None
     return fields
@@ -262,7 +267,11 @@ def _cut_flag(pairs, text_path: list, taken: set) -> list | None:
                 agree[path] += value == cut
     # items without the flag (a full-text answer's object) do not count against it
     good = [p for p, n in agree.items() if n == tried[p]]
-    return list(good[0]) if good and any(_norm(get(i, text_path)) != _norm(c.get("text")) for i, c in pairs) else None
+    return (
+        list(good[0])
+        if good and any(_norm(get(i, text_path)) != _norm(c.get("text")) for i, c in pairs)
+        else None
+    )
 
 
 # -- 3. templates --------------------------------------------------------------------------------
@@ -288,7 +297,9 @@ def article_key_source(page_html: str, value: str) -> dict | None:
             if key:
                 quote = text[at - 1] if at and text[at - 1] in "\"'" else ""
                 end = re.escape(quote) if quote else r"(?=[\s,;}\]])"
-                pattern = rf"""["']?{re.escape(key.group(1))}["']?\s*[:=]\s*{re.escape(quote)}([^"'\s,;}}]+){end}"""
+                pattern = (
+                    rf"""["']?{re.escape(key.group(1))}["']?\s*[:=]\s*{re.escape(quote)}([^"'\s,;}}]+){end}"""
+                )
                 found = re.search(pattern, text)
                 if found and found.group(1) == value:
                     return {"kind": "script", "regex": pattern}

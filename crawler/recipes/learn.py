@@ -14,9 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.items import CommentItem
-from crawler.sites import boredpanda
+from crawler.sites import boredpanda, registry
 from crawler.sites.boredpanda.comments import parse_comments_html
-from crawler.sites import registry
 from crawler.sites.errors import NotAnArticle, NotHTML
 from crawler.sites.html import parse_fragment
 from crawler.sites.profile import Profile, load_profile, parse_rendered

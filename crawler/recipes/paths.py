@@ -18,9 +18,9 @@ def get(value: Any, path: Path | list | None, default: Any = None) -> Any:
     if path is None:
         return default
     for step in path:
-        if isinstance(value, dict) and isinstance(step, str) and step in value:
-            value = value[step]
-        elif isinstance(value, list) and isinstance(step, int) and -len(value) <= step < len(value):
+        in_dict = isinstance(value, dict) and isinstance(step, str) and step in value
+        in_list = isinstance(value, list) and isinstance(step, int) and -len(value) <= step < len(value)
+        if in_dict or in_list:
             value = value[step]
         else:
             return default

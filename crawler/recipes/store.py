@@ -72,7 +72,9 @@ def mark_verified(path: str | os.PathLike, site: str) -> None:
 
 
 def mark_stale(path: str | os.PathLike, site: str, reason: str) -> None:
-    _write(path, f"UPDATE {TABLE} SET status = 'stale', stale_reason = ? WHERE site = ?", [reason[:500], site])
+    _write(
+        path, f"UPDATE {TABLE} SET status = 'stale', stale_reason = ? WHERE site = ?", [reason[:500], site]
+    )
 
 
 def count_use(path: str | os.PathLike, site: str) -> None:

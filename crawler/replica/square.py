@@ -199,7 +199,8 @@ def render_square_page(article: Article, base: str, square: Site) -> str:
         f'<link rel="canonical" href="{esc(square_url(base, article))}">\n'
         f'<meta property="og:title" content="{esc(article.title)}">\n'
         '<meta property="og:site_name" content="The Town Square">\n</head>\n<body class="square">\n'
-        f'<main><article class="piece" data-piece="{article.post_id}">\n<h1 class="piece-title">{esc(article.title)}</h1>\n'
+        f'<main><article class="piece" data-piece="{article.post_id}">\n'
+        f'<h1 class="piece-title">{esc(article.title)}</h1>\n'
         f'<p class="piece-meta"><span class="piece-author">{esc(article.author)}</span> · '
         f'<time class="piece-date" datetime="{article.published_at.isoformat()}">'
         f"{human_date(article.published_at)}</time></p>\n"
@@ -247,7 +248,8 @@ SQUARE_SCRIPT = r"""
     var params = {thread: config.thread, limit: String(config.limit)};
     params[config.cursorParam] = cursor;
     fetch("/square/api/presence?thread=" + encodeURIComponent(config.thread)).catch(function () {});
-    fetch(config.api + "?" + new URLSearchParams(params).toString(), {headers: {"Accept": "application/json"}})
+    var url = config.api + "?" + new URLSearchParams(params).toString();
+    fetch(url, {headers: {"Accept": "application/json"}})
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
       .then(function (page) {
         var list = document.querySelector("#talk ul.posts");

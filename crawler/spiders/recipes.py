@@ -26,7 +26,7 @@ from scrapy.http import Response
 
 from crawler.dates import iso, now_utc
 from crawler.recipes import store
-from crawler.recipes.execute import Call, RecipeFailure, first_calls, read_answer
+from crawler.recipes.execute import Call, RecipeFailure, article_key, first_calls, read_answer
 from crawler.recipes.induce import InductionError
 from crawler.recipes.learn import learn
 from crawler.sites import registry
@@ -97,7 +97,8 @@ class LearnedApis:
             host = endpoint["host"]
             # only hosts the learned page itself called, and only those the host guard allows
             if host != page_host and (
-                host not in recipe.get("hosts", []) or not self.host_allowed(f"{endpoint['scheme']}://{host}/")
+                host not in recipe.get("hosts", [])
+                or not self.host_allowed(f"{endpoint['scheme']}://{host}/")
             ):
                 self.crawler.stats.inc_value(f"{STATS}/refused_host")
                 return False
@@ -109,24 +110,30 @@ class LearnedApis:
         if row is None or not self._hosts_allowed(row, response.url):
             return None
         recipe, site = row["recipe"], row["site"]
+        if self.site and self.site not in (site, recipe.get("reader")):
+            return None  # the user forced another adapter for these pages
         body = self._html_or_skip(response)
         if body is None:
             return []
+        try:
+            page = registry.parse_page(body, response.url, site=recipe.get("reader") or site)
+            article_key(recipe, body)
+        except (NotHTML, NotAnArticle, ProfileError, RecipeFailure):
+            # not a page of the kind the recipe was learned on (another section of the host, a page
+            # without a thread): the registry's own reading applies, and the recipe is not at fault
+            self.crawler.stats.inc_value(f"{STATS}/not_applicable/{site}")
+            return None
         if self._recheck_due(row) and self.browser_ready:
             # one article of the site per run re-learns in the browser: the recipe's regular check
             self.recipe_sites_rechecked.add(site)
             self.crawler.stats.inc_value(f"{STATS}/rechecks")
             self.remember_served(response)
             return [self._browser_for(response.url, recipe, with_article=True)]
-        try:
-            page = registry.parse_page(body, response.url, site=recipe.get("reader") or site)
-        except (NotHTML, NotAnArticle, ProfileError) as exc:
-            self._skip(response, "not_article", str(exc))
-            return []
         article, thread = page.article, page.thread
         fetched_at = _now()
         article.fetched_at = fetched_at
         self.crawler.stats.inc_value("article_spider/articles")
+        self.crawler.stats.inc_value(f"article_spider/site/{page.site}")
         output: list[Any] = [self.fetch_item(response, article.article_id), article]
         output += self._list_items(page.list_items, fetched_at)
         if page.next_page_url:
@@ -144,12 +151,16 @@ class LearnedApis:
             calls = first_calls(recipe, body, response.url, thread.comments)
         except RecipeFailure as exc:
             return output + self._recipe_broken(state, row, str(exc))
-        output += self._absorb_recipe(state, row, thread.comments, calls, end=False, total=None, fetched_at=fetched_at)
+        output += self._absorb_recipe(
+            state, row, thread.comments, calls, end=False, total=None, fetched_at=fetched_at
+        )
         return output
 
     def _recheck_due(self, row: dict) -> bool:
         every = self.recipes_recheck_every
-        return every > 0 and row["site"] not in self.recipe_sites_rechecked and (row.get("uses") or 0) >= every
+        return (
+            every > 0 and row["site"] not in self.recipe_sites_rechecked and (row.get("uses") or 0) >= every
+        )
 
     def _recipe_request(self, state, row: dict, call: Call) -> scrapy.Request | None:
         if call.key in state.requested:
@@ -242,7 +253,9 @@ class LearnedApis:
             return [self._browser_for(state.url, row["recipe"], with_article=False)]
         state.requests_failed += 1
         state.failures.append(f"recipe {site}: {reason}")
-        self._warn(f"comment recipe of {site} is stale ({reason}); no browser to fall back to for {state.url}")
+        self._warn(
+            f"comment recipe of {site} is stale ({reason}); no browser to fall back to for {state.url}"
+        )
         return self._finish_if_done(state)
 
     def _browser_for(self, url: str, recipe: dict, with_article: bool) -> scrapy.Request:
@@ -267,7 +280,9 @@ class LearnedApis:
             return
         started = time.monotonic()
         try:
-            recipe = learn(recorder.exchanges, served, html, response.url, reader, self.recipes_allow_credentials)
+            recipe = learn(
+                recorder.exchanges, served, html, response.url, reader, self.recipes_allow_credentials
+            )
         except (InductionError, RecipeFailure, KeyError, ValueError) as exc:
             self.crawler.stats.inc_value(f"{STATS}/learn_failed")
             self.logger.info("No comment recipe learned from %s: %s", response.url, exc)
@@ -318,7 +333,13 @@ def _merged(old: dict, new: dict) -> dict:
         a, b = old.get(role), new.get(role)
         if a and not b:
             merged[role] = a
-        elif a and b and (a["method"], a["path"]) == (b["method"], b["path"]) and a.get("paging") and not b.get("paging"):
+        elif (
+            a
+            and b
+            and (a["method"], a["path"]) == (b["method"], b["path"])
+            and a.get("paging")
+            and not b.get("paging")
+        ):
             merged[role] = {**b, "paging": a["paging"], "end": a.get("end") or b.get("end")}
     merged["hosts"] = sorted(set(new.get("hosts", [])) | set(old.get("hosts", [])))
     return merged

@@ -86,8 +86,9 @@ class BrowserPages:
         self.crawler.stats.inc_value(f"{STATS}/pages_opened")
         expansion = error = html = None
         try:
+            plan = response.meta["pandawatch_click_plan"]
             recorder = response.meta.get("pandawatch_recorder")  # crawler.browser.record, when learning
-            expansion = await expand_thread(page, response.meta["pandawatch_click_plan"], self.limits, recorder)
+            expansion = await expand_thread(page, plan, self.limits, recorder)
             self.crawler.stats.inc_value(f"{STATS}/clicks", expansion.clicks)
             self.crawler.stats.inc_value(f"{STATS}/stopped_by/{expansion.stopped_by}")
         except Exception as exc:  # a page can fail in many ways (timeouts, crashes); keep what it shows
