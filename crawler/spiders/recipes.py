@@ -75,6 +75,12 @@ class LearnedApis:
         self.crawler.stats.set_value("run/warnings", [*warnings, message])
         self.logger.warning(message)
 
+    def record_exchanges(self, url: str) -> bool:
+        """Record the page's requests in the browser: to learn a site without an active recipe (or
+        whose recipe just failed). A site with a working recipe is not re-learned on every page; its
+        re-checks (RECIPES_RECHECK_EVERY) ask for recording themselves."""
+        return self.recipes_learn and self.recipe_for(url) is None
+
     def remember_served(self, response: Response) -> None:
         """Keep the page as plain HTTP served it: learning needs it (what a later crawl starts from)."""
         if self.recipes_learn and hasattr(response, "text"):
@@ -128,7 +134,9 @@ class LearnedApis:
             self.recipe_sites_rechecked.add(site)
             self.crawler.stats.inc_value(f"{STATS}/rechecks")
             self.remember_served(response)
-            return [self._browser_for(response.url, recipe, with_article=True)]
+            request = self._browser_for(response.url, recipe, with_article=True)
+            request.meta["pandawatch_record"] = True
+            return [request]
         article, thread = page.article, page.thread
         fetched_at = _now()
         article.fetched_at = fetched_at

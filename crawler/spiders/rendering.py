@@ -63,7 +63,9 @@ class BrowserPages:
                 "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
                 "pandawatch_click_plan": plan or RENDER_ONLY,
                 # record the page's fetch/XHR traffic, to learn the site's comment API (crawler/recipes)
-                "pandawatch_record": getattr(self, "recipes_learn", False),
+                "pandawatch_record": self.record_exchanges(url)
+                if hasattr(self, "record_exchanges")
+                else False,
             },
         )
 
