@@ -46,7 +46,9 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
             {"url": teacher, "profile": "boredpanda", "render": "browser"},
             {"CONCURRENT_REQUESTS_PER_DOMAIN": "4"},
         )
-        [row] = query(learn_db, "SELECT learn_seconds, learn_browser_pages, status FROM site_apis")
+        [(learn_seconds, _pages, status)] = query(
+            learn_db, "SELECT learn_seconds, learn_browser_pages, status FROM site_apis"
+        )
         urls_file = write_urls_file([big], workdir / "recipe-big.txt")
         for repeat in range(repeats):
             db = workdir / f"recipe-{repeat}.db"
@@ -77,7 +79,7 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
         seconds,
     )
     section.add_median(
-        "one-time learning: expansion + induction (site_apis.learn_seconds)", [row["learn_seconds"]], seconds
+        "one-time learning: expansion + induction (site_apis.learn_seconds)", [learn_seconds], seconds
     )
     for name, runs in (("recipe", recipe_runs), ("browser", browser_runs)):
         sizes = [len(stored) for _, stored in runs]
@@ -116,7 +118,5 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
         f"{k.rsplit('/', 1)[1]} {v}" for k, v in sorted(stats.items()) if k.startswith("recipes/requests/")
     )
     section.notes.append(f"recipe path: the page, then the learned API's requests: {calls}")
-    section.notes.append(
-        f"recipe learned from {NORMAL_SLUG} (status {row['status']}), not from the thread measured"
-    )
+    section.notes.append(f"recipe learned from {NORMAL_SLUG} (status {status}), not from the thread measured")
     return section
