@@ -63,9 +63,7 @@ class BrowserPages:
                 "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
                 "pandawatch_click_plan": plan or RENDER_ONLY,
                 # record the page's fetch/XHR traffic, to learn the site's comment API (crawler/recipes)
-                "pandawatch_record": self.record_exchanges(url)
-                if hasattr(self, "record_exchanges")
-                else False,
+                "pandawatch_record": hasattr(self, "record_exchanges") and self.record_exchanges(url),
             },
         )
 
