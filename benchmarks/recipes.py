@@ -23,6 +23,11 @@ from crawler.replica.demo_site import BIG_THREAD_SLUG, NORMAL_SLUG
 RECIPE_OVER_BROWSER_GOAL = 10.0
 
 
+def _thread(db: Path, article_id: str) -> set:
+    """stored_comments of the measured thread only (the learning database holds another article's)."""
+    return {row for row in stored_comments(db) if row[1] == article_id}
+
+
 def _rate(crawl, stored: set) -> float:
     return len(stored) / crawl.stats["elapsed_time_seconds"]
 
@@ -35,6 +40,7 @@ def _core(stored: set) -> set:
 def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
     site = build_demo_site()
     expected = sum(not comment.deleted for comment in site.article(BIG_THREAD_SLUG).comments)
+    article_id = f"boredpanda:{site.article(BIG_THREAD_SLUG).post_id}"
     recipe_runs, browser_runs = [], []
     with serve_site(site) as urls:
         big = next(u for u in urls if u.endswith(f"/{BIG_THREAD_SLUG}/"))
@@ -57,7 +63,7 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
                 if Path(f"{learn_db}{suffix}").exists():
                     shutil.copy(f"{learn_db}{suffix}", f"{db}{suffix}")
             run = crawl_articles(urls_file, db)
-            recipe_runs.append((run, stored_comments(db)))
+            recipe_runs.append((run, _thread(db, article_id)))
             db = workdir / f"recipe-browser-{repeat}.db"
             run = crawl_articles(
                 urls_file,
@@ -65,7 +71,7 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
                 {"CONCURRENT_REQUESTS_PER_DOMAIN": "4", "RECIPES_LEARN": "False"},
                 render="browser",
             )
-            browser_runs.append((run, stored_comments(db)))
+            browser_runs.append((run, _thread(db, article_id)))
     section = Section(
         f"7. Learned comment API vs browser (issue 12): {BIG_THREAD_SLUG}, {count(expected)} comments"
     )

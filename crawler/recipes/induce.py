@@ -121,14 +121,24 @@ def params_of(exchange: dict) -> dict[str, str]:
     return params
 
 
+def _descends(comment_id: str, ancestor: str, dom: dict[str, Comment]) -> bool:
+    seen: set[str] = set()
+    while comment_id in dom and comment_id not in seen:
+        seen.add(comment_id)
+        comment_id = dom[comment_id]["parent"]
+        if comment_id == ancestor:
+            return True
+    return False
+
+
 def _role(exchange: dict, found: dict, dom: dict[str, Comment]) -> tuple[str, str | None]:
     """("full_text" | "replies" | "comments", the parameter naming the comment or parent)."""
     params = params_of(exchange)
     returned = set(found["ids"])
     for name, value in params.items():
-        if value in returned and value in dom and len(found["ids"]) >= 1:
-            first = found["ids"][0]
-            if first == value:
+        # the comment the request names, alone or with replies of its own (not a page starting there)
+        if value in returned and value in dom and found["ids"][0] == value:
+            if all(i == value or _descends(i, value, dom) for i in found["ids"]):
                 return "full_text", name
     for name, value in params.items():
         if value in dom and all(dom[i]["parent"] == value for i in found["ids"] if dom[i]["parent"]):
