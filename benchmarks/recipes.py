@@ -5,7 +5,8 @@ The recipe is learned once, in Chromium, from another Bored Panda article of the
 one-time cost. Then the 1,200-comment thread (`big-thread-article`) is crawled pair by pair: with the
 default command into a copy of the learning database (the recipe pages the thread over plain HTTP, no
 browser), and in Chromium (`render=browser`, recording off) into a fresh one. Both must store the same
-comments; comments/s are compared pair by pair.
+comments; comments/s are compared pair by pair. The hand-written Bored Panda API path
+(`RECIPES_ENABLED=False`) is measured alongside: what plain HTTP does on the machine at that moment.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
     site = build_demo_site()
     expected = sum(not comment.deleted for comment in site.article(BIG_THREAD_SLUG).comments)
     article_id = f"boredpanda:{site.article(BIG_THREAD_SLUG).post_id}"
-    recipe_runs, browser_runs = [], []
+    recipe_runs, browser_runs, api_runs = [], [], []
     with serve_site(site) as urls:
         big = next(u for u in urls if u.endswith(f"/{BIG_THREAD_SLUG}/"))
         teacher = next(u for u in urls if u.endswith(f"/{NORMAL_SLUG}/"))
@@ -72,6 +73,9 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
                 render="browser",
             )
             browser_runs.append((run, _thread(db, article_id)))
+            db = workdir / f"recipe-api-{repeat}.db"
+            run = crawl_articles(urls_file, db, {"RECIPES_ENABLED": "False"})
+            api_runs.append((run, _thread(db, article_id)))
     section = Section(
         f"7. Learned comment API vs browser (issue 12): {BIG_THREAD_SLUG}, {count(expected)} comments"
     )
@@ -87,7 +91,8 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
     section.add_median(
         "one-time learning: expansion + induction (site_apis.learn_seconds)", [learn_seconds], seconds
     )
-    for name, runs in (("recipe", recipe_runs), ("browser", browser_runs)):
+    paths = (("recipe", recipe_runs), ("browser", browser_runs), ("hand-written API path", api_runs))
+    for name, runs in paths:
         sizes = [len(stored) for _, stored in runs]
         section.add(f"{name}: comments stored", count(min(sizes)), map(count, sizes), count(expected),
                     all(n == expected for n in sizes))  # fmt: skip
@@ -110,6 +115,16 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
         [_rate(r, s) for r, s in recipe_runs],
         [_rate(r, s) for r, s in browser_runs],
         RECIPE_OVER_BROWSER_GOAL,
+    )
+    section.add_ratio(
+        "hand-written API path / browser, comments/s (the same machine state)",
+        [_rate(r, s) for r, s in api_runs],
+        [_rate(r, s) for r, s in browser_runs],
+    )
+    section.add_ratio(
+        "recipe / hand-written API path, comments/s",
+        [_rate(r, s) for r, s in recipe_runs],
+        [_rate(r, s) for r, s in api_runs],
     )
     same = [
         "yes" if _core(a) == _core(b) else "no"

@@ -13,7 +13,9 @@ from __future__ import annotations
 import copy
 import json
 import urllib.request
+from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -288,3 +290,57 @@ def test_page_one_is_checked_against_what_the_page_shows():
         first.context["verify"] = [source_id(c.comment_id) for c in shown if not c.parent_id][1:]
         with pytest.raises(RecipeFailure, match="disagrees with the page"):
             read_answer(recipe, first, body, url)
+
+
+def _next_url_exchanges(case: dict) -> list[dict]:
+    """The square's pages as a next-URL API: no cursor parameter, the answer names the next page's
+    address; the first request leaves paging out; times as Unix seconds, texts as HTML."""
+    from crawler.recipes.paths import as_time
+
+    pages = [e for e in case["exchanges"] if e["path"].endswith("/comments")]
+    out = []
+    for seq, exchange in enumerate(pages):
+        answer = json.loads(exchange["body"])
+
+        def html_items(nodes):
+            for node in nodes:
+                node["body"]["text"] = "<p>" + node["body"]["text"].replace("\n\n", "</p><p>") + "</p>"
+                if node["created"]:
+                    node["created"] = int(datetime.fromisoformat(as_time(node["created"])).timestamp())
+                html_items(node["replies"])
+
+        html_items(answer["comments"])
+        query = {"thread": exchange["query"]["thread"]} | ({"page": str(seq + 1)} if seq else {})
+        url = "http://replica/square/api/v1/list?" + urlencode(query)
+        nxt = f"/square/api/v1/list?thread={query['thread']}&page={seq + 2}" if seq + 1 < len(pages) else None
+        rewritten = copy.deepcopy(exchange)
+        rewritten.update(seq=seq, url=url, path="/square/api/v1/list", query=query)
+        rewritten["body"] = json.dumps({"results": answer["comments"], "links": {"next": nxt}})
+        out.append(rewritten)
+    return out
+
+
+def test_next_url_paging_html_texts_and_unix_times():
+    from crawler.recipes.paths import as_time
+
+    case = load("square-nested")
+    recipe = recipe_of(case, _next_url_exchanges(case))
+    comments = recipe["comments"]
+    assert comments["paging"]["kind"] in ("next_url", "page")  # both readings page the same way
+    assert comments["paging"]["start"] == {"kind": "absent"}
+    assert comments["answer"]["items"] == ["results"]
+    assert recipe["item"]["text"] == ["body", "text"] and recipe["item"]["time"] == ["created"]
+    pages = _next_url_exchanges(case)
+    calls = first_calls(recipe, case["page_html"], case["url"], [])
+    assert "page=" not in calls[0].url
+    answer = read_answer(recipe, calls[0], pages[0]["body"].encode(), case["url"])
+    dom = {c["id"]: c for c in case["dom_comments"]}
+    for comment in answer.comments:
+        want = dom[source_id(comment.comment_id)]
+        assert comment.text == want["text"] and "<p>" not in comment.text
+        if want["posted_at"]:
+            assert as_time(comment.posted_at) == as_time(want["posted_at"])
+    [nxt] = [c for c in answer.calls if c.role == "comments"]
+    assert "page=2" in nxt.url
+    last = read_answer(recipe, nxt, pages[1]["body"].encode(), case["url"])
+    assert last.end_reached

@@ -15,13 +15,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml.cssselect import CSSSelector
 
 from crawler.items import CommentItem
 from crawler.recipes.learn import read_fragment_items, source_id
-from crawler.recipes.paths import get, scalar_text
+from crawler.recipes.paths import as_text, as_time, get, scalar_text
 from crawler.sites.html import parse_html
 from crawler.text import strip_truncation
 
@@ -119,10 +119,13 @@ def _replies_call(
     if endpoint.get("article_param"):
         params[endpoint["article_param"]] = key
     if paging:
-        if value is None:
-            start = paging.get("start") or {}
-            value = str(shown) if paging["kind"] == "offset" else start.get("value", "")
-        params[paging["param"]] = value
+        start = paging.get("start") or {}
+        if value is None and paging["kind"] == "offset":
+            value = str(shown)
+        elif value is None and start.get("kind") != "absent":
+            value = start.get("value", "")
+        if value is not None and paging["param"]:
+            params[paging["param"]] = value
     context = {"article_key": key, "parent": parent.comment_id, "depth": parent.depth or 0, "known": shown}
     return make_call("replies", endpoint, params, page_url, context)
 
@@ -173,7 +176,9 @@ def first_calls(recipe: dict, page_html: str, page_url: str, shown: list[Comment
     value: str | None = None
     if paging:
         start = paging.get("start") or {}
-        if paging["kind"] == "page":
+        if start.get("kind") == "absent":
+            value = None  # the page's first request leaves the parameter out
+        elif paging["kind"] == "page":
             value = start.get("value", "1")
             if top and int(value) > 1:
                 # ask again for the page the article shows: its ids must be the ones shown
@@ -220,9 +225,10 @@ def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> C
         parent_id=parent,
         depth=depth,
         author=get(item, fields.get("author")),
-        posted_at=posted if isinstance(posted, str) else None,
-        posted_at_precision="exact" if isinstance(posted, str) else None,
-        text=strip_truncation(text) if cut and isinstance(text, str) else text,
+        # a string as the API gives it (the page shows the same); a Unix time as ISO-8601
+        posted_at=posted if isinstance(posted, str) else as_time(posted),
+        posted_at_precision="exact" if isinstance(posted, str) or as_time(posted) else None,
+        text=strip_truncation(as_text(text)) if cut and isinstance(text, str) else as_text(text),
         truncated=cut,
         upvotes=_int(get(item, fields.get("upvotes"))),
         downvotes=_int(get(item, fields.get("downvotes"))),
@@ -303,6 +309,8 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
             return True, None
     if end.get("cursor_null") and cursor in (None, ""):
         return True, None
+    if end.get("null_at") and get(data, end["null_at"]) in (None, ""):
+        return True, None
     if not paging:
         return True, None  # a single page the recipe cannot continue
     return False, scalar_text(cursor)
@@ -338,7 +346,7 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
         known = call.context.get("known", 0) + len(level)
         cursors = list(call.context.get("cursors", []))
         if paging["kind"] == "page":
-            value = str(int(call.context["value"]) + 1)
+            value = str(int(call.context["value"] or 1) + 1)
         elif paging["kind"] == "offset":
             value = str(known)
         else:
@@ -348,7 +356,10 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
             cursors.append(call.context.get("value") or "")
         context = {**{k: v for k, v in call.context.items() if k != "verify"}, "known": known, "value": value,
                    "cursors": cursors}  # fmt: skip
-        if call.role == "comments":
+        if paging["kind"] == "next_url":
+            # the answer names the next page's address itself: only its host may differ, never the guard
+            answer.calls.append(_next_url_call(call, value, context))
+        elif call.role == "comments":
             answer.calls.append(_top_call(recipe, key, page_url, value, context))
         else:
             parent_item = CommentItem(comment_id=parent, depth=call.context.get("depth", 0))
@@ -362,12 +373,21 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
     return answer
 
 
+def _next_url_call(call: Call, value: str, context: dict) -> Call:
+    url = urljoin(call.url, value)
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise RecipeFailure(f"the next-page address is not http(s): {url[:100]}")
+    if urlsplit(url).netloc != urlsplit(call.url).netloc:
+        raise RecipeFailure(f"the next-page address leaves the API's host: {url[:100]}")
+    return Call(call.role, "GET", url, None, None, f"{call.role}:GET:{url}:", {**call.context, **context})
+
+
 def _full_text(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
     endpoint = recipe["full_text"]
     original = CommentItem(**call.context["comment"])
     answer = endpoint["answer"]
     if answer["format"] == "json":
-        text = get(_json(body), answer.get("text"))
+        text = as_text(get(_json(body), answer.get("text")))
         if not isinstance(text, str):
             raise RecipeFailure("the full-text answer has no text where the recipe says")
         return Answer(comments=[dataclasses.replace(original, text=text, truncated=False)])

@@ -29,10 +29,11 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
-from crawler.recipes.paths import dict_lists, get, leaves, scalar_text, strings
+from crawler.recipes.paths import as_text, as_time, dict_lists, get, leaves, scalar_text, strings
 from crawler.sites.html import parse_html
 from crawler.text import is_prefix_of, normalise_whitespace
 
@@ -137,9 +138,9 @@ def _role(exchange: dict, found: dict, dom: dict[str, Comment]) -> tuple[str, st
     returned = set(found["ids"])
     for name, value in params.items():
         # the comment the request names, alone or with replies of its own (not a page starting there)
-        if value in returned and value in dom and found["ids"][0] == value:
-            if all(i == value or _descends(i, value, dom) for i in found["ids"]):
-                return "full_text", name
+        named = value in returned and value in dom and found["ids"][0] == value
+        if named and all(i == value or _descends(i, value, dom) for i in found["ids"]):
+            return "full_text", name
     for name, value in params.items():
         if value in dom and all(dom[i]["parent"] == value for i in found["ids"] if dom[i]["parent"]):
             direct = [i for i in found["ids"] if dom[i]["parent"] == value]
@@ -166,15 +167,14 @@ def _flatten(items: list[dict], dom: dict[str, Comment], id_path: tuple, nested:
 
 
 def _norm(text: Any) -> str | None:
+    text = as_text(text)
     return normalise_whitespace(text) if isinstance(text, str) else None
 
 
 def _same_time(a: Any, b: Any) -> bool:
-    from crawler.dates import parse_absolute
-
-    if not isinstance(a, str) or not isinstance(b, str):
-        return False
-    return parse_absolute(a) is not None and parse_absolute(a) == parse_absolute(b)
+    """The same moment: an ISO string or a Unix time against the time the page showed."""
+    mine = as_time(a)
+    return mine is not None and mine == as_time(b)
 
 
 def _children_count(dom: dict[str, Comment]) -> dict[str, int]:
@@ -240,7 +240,7 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
     fields["text"] = pick(
         "text",
         lambda v, c: None if not c.get("text") or not isinstance(v, str)
-        else _norm(v) == _norm(c["text"]) or (len(v) >= 20 and is_prefix_of(v, c["text"])),
+        else _norm(v) == _norm(c["text"]) or (len(v) >= 20 and is_prefix_of(as_text(v), c["text"])),
     )  # fmt: skip
     fields["author"] = pick(
         "author", lambda v, c: None if not c.get("author") else _norm(v) == _norm(c["author"])
@@ -350,10 +350,18 @@ def _paging(
                 continue
             if len(set(values)) < 2:
                 continue
+            # the first request may leave the parameter out (page 1, offset 0, no cursor yet)
+            rest = _ints(values[1:]) if values[0] == "" and name not in params[0] else None
             if numbers and all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False)):
                 evidence[("page", name, None)] += 1
                 continue
+            if rest and all(b == a + 1 for a, b in zip(rest, rest[1:], strict=False)) and rest[0] <= 2:
+                evidence[("page", name, None)] += 1
+                continue
             if numbers and all(n == known_before(sequence, i) for i, n in enumerate(numbers)):
+                evidence[("offset", name, None)] += 1
+                continue
+            if rest and all(n == known_before(sequence, i + 1) for i, n in enumerate(rest)):
                 evidence[("offset", name, None)] += 1
                 continue
             paths = None
@@ -364,11 +372,34 @@ def _paging(
             if paths:
                 evidence[("cursor", name, min(paths, key=len))] += 1
     if not evidence:
+        evidence.update(_next_urls(sequences))
+    if not evidence:
         evidence = weak
     if not evidence:
         return None
     (kind, name, path), _ = max(evidence.items(), key=lambda kv: kv[1])
     return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
+
+
+def _next_urls(sequences: list[list[tuple[dict, dict]]]) -> dict[tuple, int]:
+    """Evidence of paging by a next-page URL the previous answer gave ("next": "https://…?page=2")."""
+    evidence: dict[tuple, int] = defaultdict(int)
+    for sequence in sequences:
+        if len(sequence) < 2:
+            continue
+        paths = None
+        for i in range(1, len(sequence)):
+            previous, current = sequence[i - 1][0], sequence[i][0]
+            answer = _json(previous)
+            here = {
+                tuple(p)
+                for p, v in leaves(answer, max_depth=4)
+                if isinstance(v, str) and v and urljoin(previous["url"], v) == current["url"]
+            }
+            paths = here if paths is None else paths & here
+        if paths:
+            evidence[("next_url", "", min(paths, key=len))] += 1
+    return evidence
 
 
 def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -> dict:
@@ -385,9 +416,24 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -
         path, n = flags.most_common(1)[0]
         if n == len(complete):
             end["has_more"] = list(path)
-    if paging and paging["kind"] == "cursor" and paging["cursor_path"]:
+    if paging and paging["kind"] in ("cursor", "next_url") and paging["cursor_path"]:
         last = [get(_json(s[-1][0]), paging["cursor_path"]) for s in complete]
         end["cursor_null"] = all(v in (None, "") for v in last)
+    # a value (a next link, a cursor) present in every answer but the last, null in the last
+    nulls: Counter[tuple] = Counter()
+    for sequence in complete:
+        answers = [_json(e) for e, _ in sequence]
+        if len(answers) < 2 or not isinstance(answers[-1], dict):
+            continue
+        last_leaves = dict(leaves(answers[-1]))
+        for path, value in leaves(answers[0]):
+            gone = isinstance(value, str) and value and last_leaves.get(path, "") in (None, "")
+            if gone and all(isinstance(get(a, path), str) and get(a, path) for a in answers[:-1]):
+                nulls[path] += 1
+    if nulls and end["has_more"] is None and not end["cursor_null"]:
+        path, n = nulls.most_common(1)[0]
+        if n == len([s for s in complete if len(s) >= 2]):
+            end["null_at"] = list(path)
     return end
 
 
@@ -509,8 +555,11 @@ def induce(
     # a page showing comments shows page 1: a page-number parameter would then start at 2
     paging = _paging([group], top_before, {article_param}, first_page=2 if shown_ids & top_ids else 1)
     if paging is not None:
-        first_value = params_of(group[0][0]).get(paging["param"], "")
-        paging["start"] = _start(paging, first_value, page_html, shown)
+        first = params_of(group[0][0])
+        if paging["kind"] == "next_url" or paging["param"] not in first:
+            paging["start"] = {"kind": "absent"}
+        else:
+            paging["start"] = _start(paging, first[paging["param"]], page_html, shown)
     template.update(
         article_param=article_param,
         paging=paging,
@@ -519,7 +568,7 @@ def induce(
         total=_total_path(group, len(dom)),
     )
     template["constants"].pop(article_param, None)
-    if paging:
+    if paging and paging["param"]:
         template["constants"].pop(paging["param"], None)
     recipe["comments"] = template
     recipe["article_key"] = key_source
@@ -544,8 +593,13 @@ def induce(
         sequences = list(by_parent.values())
         paging = _paging(sequences, replies_before, {parent_param, article_param})
         if paging is not None:
-            firsts = {params_of(s[0][0]).get(paging["param"], "") for s in sequences}
-            paging["start"] = {"kind": "inline"} if paging["kind"] == "offset" else _first_constant(firsts)
+            firsts = {params_of(s[0][0]).get(paging["param"]) for s in sequences}
+            if paging["kind"] == "offset":
+                paging["start"] = {"kind": "inline"}
+            elif paging["kind"] == "next_url" or firsts == {None}:
+                paging["start"] = {"kind": "absent"}
+            else:
+                paging["start"] = _first_constant({v or "" for v in firsts})
         replies.update(
             parent_param=parent_param,
             article_param=article_param if article_param in params_of(group[0][0]) else None,

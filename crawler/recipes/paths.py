@@ -6,8 +6,10 @@ stands for "every element of a list".
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 Path = tuple
@@ -79,3 +81,31 @@ def scalar_text(value: Any) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)
+
+
+_TAG = re.compile(r"<[a-zA-Z/][^>]*>")
+
+
+def as_text(value: Any) -> Any:
+    """A comment text as the page shows it: an HTML string (`"<p>Hi</p>"`) read as visible text."""
+    if isinstance(value, str) and _TAG.search(value):
+        from crawler.sites.html import parse_fragment, text_of
+
+        return text_of(parse_fragment(value)) or ""
+    return value
+
+
+def as_time(value: Any) -> str | None:
+    """An ISO-8601 UTC time from an ISO string or a Unix time in seconds or milliseconds."""
+    from crawler.dates import parse_absolute
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 1e11 else value
+        if not 1e8 < seconds < 1e10:
+            return None
+        return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
+    if isinstance(value, str):
+        return parse_absolute(value)
+    return None
