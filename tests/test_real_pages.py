@@ -50,9 +50,11 @@ def parsed(name: str):
 
 
 def key(text: str | None) -> str:
-    """Text compared across extractors: NFC, case-folded, typographic quotes and dashes unified, no
-    whitespace at all (extractors differ in where they put spaces around inline markup)."""
+    """Text compared across extractors: NFKC, case-folded, typographic quotes and dashes unified, no
+    whitespace and no invisible characters (soft hyphens, zero-width spaces) at all: extractors differ in
+    where they put spaces around inline markup."""
     text = unicodedata.normalize("NFKC", text or "").casefold()
+    text = re.sub(r"[\u00ad\u200b-\u200d\u2060\ufeff]", "", text)
     text = re.sub(r"[‘’‚‛′`´]", "'", text)
     text = re.sub(r"[“”„‟″«»]", '"', text)
     text = re.sub(r"[‐‑‒–—―]", "-", text)
@@ -168,7 +170,8 @@ def test_the_real_fixtures_cover_what_issue_9_asks():
         provenance = json.loads((REAL / name / "provenance.json").read_text(encoding="utf-8"))
         assert provenance["repository"] and provenance["path"], name
         assert re.fullmatch(r"[0-9a-f]{40}", provenance["commit"]), name
-        assert (REAL / name / "page.html").stat().st_size < 160_000, name
+        # small pages; two long comment threads are kept whole (see their provenance.json)
+        assert (REAL / name / "page.html").stat().st_size < 240_000, name
 
 
 # -- per page, per field -----------------------------------------------------------------------------
@@ -275,8 +278,15 @@ def test_titles_dates_bylines_over_all_pages():
 
 # -- end to end: served over loopback, crawled into SQLite -------------------------------------------
 
-#: Three WordPress threads (nested, flat with replies, schema.org microdata) and a Disqus-only page.
-SERVED = ["lemire-simdjson", "lady50plus-sekre", "bigbrandsystem-business-focus", "python-insider-360"]
+#: Three WordPress threads (nested, flat with replies, schema.org microdata), a Disqus-only page and a
+#: page with no comment section at all.
+SERVED = [
+    "lemire-simdjson",
+    "lady50plus-sekre",
+    "bigbrandsystem-business-focus",
+    "python-insider-360",
+    "comwrap-patientenakte",
+]
 
 
 class _FixtureHandler(BaseHTTPRequestHandler):
@@ -315,27 +325,38 @@ def test_real_pages_crawled_into_sqlite(fixture_server, tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     articles = {Path(row["url"].rstrip("/")).name: row for row in result.query("SELECT * FROM articles")}
     assert set(articles) == set(SERVED)
+    problems = []
     for name in SERVED:
         exp, article = expected(name), articles[name]
-        assert key(article["title"]) == key(exp["title"]), name
+        if key(article["title"]) != key(exp["title"]):
+            problems.append(f"{name}: title {article['title']!r}")
         rows = result.query(
             "SELECT comment_id, parent_id, author, text, posted_at FROM comments WHERE article_id = ?",
             (article["article_id"],),
         )
         # stored ids may carry a site/host prefix; the site's own id is what follows the last ':'
         own = {row["comment_id"].rsplit(":", 1)[-1]: row for row in rows}
-        assert sorted(own) == sorted(c["source_id"] for c in exp["comments"]), name
+        if sorted(own) != sorted(c["source_id"] for c in exp["comments"]):
+            problems.append(f"{name}: stored comment ids {sorted(own)}")
         for want in exp["comments"]:
-            row = own[want["source_id"]]
+            row = own.get(want["source_id"])
+            if row is None:
+                continue
             parent = row["parent_id"].rsplit(":", 1)[-1] if row["parent_id"] else None
-            assert (parent, key(row["author"]), key(row["text"])) == (
-                want["parent"],
-                key(want["author"]),
-                key(want["text"]),
-            ), (name, want["source_id"])
-            if want["date"]:
-                assert same_time(row["posted_at"], want), (name, want["source_id"], row["posted_at"])
+            got = (parent, key(row["author"]), key(row["text"]))
+            if got != (want["parent"], key(want["author"]), key(want["text"])):
+                problems.append(f"{name} {want['source_id']}: parent {parent!r}, author {row['author']!r}")
+            if want["date"] and not same_time(row["posted_at"], want):
+                problems.append(f"{name} {want['source_id']}: posted_at {row['posted_at']!r}")
+        # a static thread shown in full is complete; a widget's thread is unread and a page without a
+        # comment section has none: NULL, with the reason
         if exp["widget"]:
-            assert article["comments_complete"] is None, name
+            completeness, reason = None, f"unread: {exp['widget']}"
+        elif not exp["comment_section"]:
+            completeness, reason = None, "no comment section"
         else:
-            assert article["comments_complete"] == 1, name
+            completeness, reason = 1, None
+        got = (article["comments_complete"], article["comments_incomplete_reason"])
+        if got != (completeness, reason):
+            problems.append(f"{name}: comments_complete, reason {got!r}, expected {(completeness, reason)!r}")
+    assert not problems, "\n".join(problems)

@@ -23,7 +23,8 @@ def test_polite_defaults(monkeypatch):
 def test_redirect_to_a_file_url_is_never_followed(replica, tmp_path):
     start = f"{replica.base_url}/fault/redirect/?to=file:///etc/passwd"
     result = crawl(tmp_path / "c.db", [start])
-    assert result.returncode == 0
+    # issue 9: a crawl that stored none of its targets exits 1 and says so
+    assert result.returncode == 1 and "Error: none of the 1 target page(s) was stored" in result.stderr
     assert result.query("SELECT count(*) AS n FROM articles") == [{"n": 0}]
     assert "root:" not in result.stderr
     # robots.txt and the redirecting page: the file:// location is never requested

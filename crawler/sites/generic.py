@@ -17,10 +17,11 @@ from urllib.parse import urljoin, urlsplit
 
 import htmldate
 import trafilatura
-from lxml.html import HtmlElement, tostring
+from lxml.html import HtmlElement
 
 from crawler.dates import parse_absolute
 from crawler.items import ArticleItem
+from crawler.sites.comments.wordpress import visible_date
 from crawler.sites.errors import NotAnArticle
 from crawler.sites.html import attr, first, select, text_of
 from crawler.sites.metadata import Metadata
@@ -93,7 +94,7 @@ FURNITURE_PARAGRAPHS = [
         r"^tagged .{0,200}$",
         r"^leave a (reply|comment).*$",
         r"^(read more|read also|see also|more from \w+|lesen sie auch|leia também|lire aussi):.*$",
-        r"^(main |header |top |featured )?(image|photo|picture|foto|bild)"
+        r"^(main |header |top |featured )?(image|photo|picture|foto|bild|beitragsbild|titelbild)"
         r"( credits?| sources?|quelle)?:.{0,160}$",
         r"^(©|\(c\)|copyright\b).{0,120}$",
         r"^(subscribe|sign up|receba|inscreva|abonnieren|jetzt anmelden|get our)\b.{0,300}$",
@@ -126,11 +127,21 @@ def _stripped(root: HtmlElement) -> HtmlElement:
     return tree
 
 
+_CONTAINERS = (
+    "[itemprop~='articleBody']",
+    ".entry-content",
+    ".post-content",
+    ".article-body",
+    "article",
+    "main",
+)
+
+
 def body_text(root: HtmlElement, url: str) -> tuple[str | None, object]:
     """(article body, paragraphs separated by a blank line; trafilatura's document or None)."""
     tree = _stripped(root)
     doc = trafilatura.bare_extraction(
-        tostring(tree, encoding="unicode"),
+        tree,
         url=url,
         with_metadata=True,
         include_comments=False,
@@ -139,6 +150,11 @@ def body_text(root: HtmlElement, url: str) -> tuple[str | None, object]:
         deduplicate=False,
     )
     text = getattr(doc, "text", None) if doc is not None else None
+    if not text:
+        # trafilatura found no main text (short pages): the text of the page's article container
+        container = next((el for css in _CONTAINERS if (el := first(tree, css)) is not None), None)
+        found = text_of(container) if container is not None else None
+        text = found.replace("\n\n", "\n") if found else None
     if not text:
         return None, doc
     paragraphs = [_FOLLOW_TAIL.sub("", " ".join(p.split())) for p in text.split("\n")]
@@ -218,7 +234,12 @@ _BYLINE_CSS = (
     ".entry-meta",
     ".post-meta",
     ".postmeta",
+    ".postinfo",
+    ".post-info",
 )
+_META_LINES = (".meta", ".entry-meta", ".post-meta", ".postmeta", ".postinfo", ".post-info", ".byline")
+#: "… von jovelstefan" in the line under the headline: any handle after the lead-in word
+_BY_HANDLE = re.compile(r"\b(?:by|von|par|por|di|oleh)\s+([\w.'’-]+(?:\s+[A-ZÀ-Ý][\w.'’-]*){0,3})\s*$", re.I)
 _BY = re.compile(
     r"(?:^|\b(?:posted|written|published|geschrieben|veröffentlicht)?\s*)(?:by|von|par|por|di|oleh)\s+"
     r"([A-ZÀ-Ý][\w.'’-]*(?:\s+(?:[A-ZÀ-Ý][\w.'’-]*|van|von|de|der|da|di|le|la)){0,4})",
@@ -248,7 +269,7 @@ def byline(root: HtmlElement) -> str | None:
                 continue
             text = " ".join((text_of(el) or "").split())
             match = _BY.search(text)
-            if css in (".meta", ".entry-meta", ".post-meta", ".postmeta", ".byline"):
+            if css in _META_LINES:
                 if match:
                     return match.group(1)
                 if css != ".byline":
@@ -256,7 +277,32 @@ def byline(root: HtmlElement) -> str | None:
             text = _BYLINE_TAIL.sub("", _BYLINE_LEAD.sub("", text)).strip(" ,|·")
             if text and len(text) <= 60 and any(ch.isalpha() for ch in text):
                 return text
+    for heading in select(root, "h1, h2.entry-title, h2.post-title"):
+        if _in_comments(heading):
+            continue
+        following = heading.getnext()
+        if following is not None and isinstance(following.tag, str):
+            line = " ".join((text_of(following) or "").split())
+            match = _BY_HANDLE.search(line) if len(line) < 120 else None
+            if match:
+                return match.group(1)
     return None
+
+
+_HEADLINES = "h1.entry-title, h1.post-title, h1[itemprop~='headline'], article h1.title, h1.article-title"
+#: labels printed inside a headline element ("Letters to the Editor |"): not part of the title
+_KICKERS = (
+    ".entry-section",
+    ".kicker",
+    ".category",
+    ".section-label",
+    ".post-category",
+    ".screen-reader-text",
+)
+_DATE_LINES = (
+    ".entry-meta, .post-meta, .posted-on, .post-date, .entry-date, .fusion-meta-info, .meta-info, "
+    ".article-meta, .byline"
+)
 
 
 def _date(meta: Metadata, doc, html: str | HtmlElement) -> str | None:
@@ -268,6 +314,15 @@ def _date(meta: Metadata, doc, html: str | HtmlElement) -> str | None:
         el = first(html, "article time[datetime], .entry-date[datetime], time.published[datetime]")
     if el is not None and parse_absolute(el.get("datetime")):
         return parse_absolute(el.get("datetime"))
+    if isinstance(html, HtmlElement):
+        # the date the post's meta line shows ("June 19th, 2018"), before htmldate's guesses (which
+        # also read "updated" stamps)
+        for meta_line in select(html, _DATE_LINES):
+            if _in_comments(meta_line):
+                continue
+            found = visible_date(text_of(meta_line, skip=(".updated", ".rich-snippet-hidden")) or "")
+            if found:
+                return found
     try:
         found = htmldate.find_date(
             html, original_date=True, extensive_search=False, outputformat="%Y-%m-%dT%H:%M:%S"
@@ -288,15 +343,20 @@ def read_article(root: HtmlElement, url: str, meta: Metadata) -> ArticleItem:
     canonical = meta.canonical
     key = host_key(canonical or url)
     post_id = _post_id(root)
-    title = meta.title or title_from_page(root, meta.site_name) or getattr(doc, "title", None)
-    # an Organization named as author (a newsroom) gives way to a person in the byline
-    author = (
-        (None if meta.author_is_organization else meta.author)
-        or byline(root)
-        or meta.author
-        or _BYLINE_LEAD.sub("", getattr(doc, "author", None) or "").strip()
-        or None
+    # the article's visible headline first: og:title is often an SEO title that differs from it
+    headline = next(
+        (
+            t
+            for el in select(root, _HEADLINES)
+            if not _in_comments(el) and (t := text_of(el, skip=_KICKERS)) and len(t) < 300
+        ),
+        None,
     )
+    title = headline or meta.title or title_from_page(root, meta.site_name) or getattr(doc, "title", None)
+    # an Organization named as author (a newsroom) gives way to a person in the byline
+    author = (None if meta.author_is_organization else meta.author) or byline(root) or meta.author
+    if author is None and getattr(doc, "author", None):
+        author = _BYLINE_LEAD.sub("", doc.author).strip() or None
     return ArticleItem(
         url=url,
         article_id=f"{key}:{post_id}" if post_id else f"{key}:url:{url_hash(canonical or url)}",

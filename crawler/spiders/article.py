@@ -79,6 +79,7 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
         self.targets = self.targets_from(url, urls_file)
         self.site = _site(site, profile)
         self.render = _render_mode(render, self.site)
+        self.render_given = render is not None
         # Hosts the user named may be anywhere (even loopback); see crawler.hostguard.
         self.user_hosts = {urlsplit(u).hostname for u in self.targets}
         #: pages not stored, each "URL: reason (hint)", for the run's warnings and the summary
@@ -102,7 +103,8 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
             try:
                 playwright_settings(settings)
             except BrowserNotFound as exc:
-                raise ArgumentError(str(exc)) from exc
+                if render is not None:  # asked for; a profile's default auto falls back to api
+                    raise ArgumentError(str(exc)) from exc
 
     @classmethod
     def targets_from(cls, url: str | None, urls_file: str | None) -> list[str]:
@@ -123,8 +125,14 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
                     browser = spider.lazy_browser_settings(browser)
                 crawler.settings.update(browser, priority="spider")
             except BrowserNotFound as exc:
-                if spider.render != "api":
+                if spider.render == "api":
+                    return spider  # only a learned recipe's fallback wanted one: none then
+                if spider.render_given:
                     raise ArgumentError(str(exc)) from exc
+                # a profile's default render=auto without a browser: plain HTTP, threads that need
+                # clicks are recorded as incomplete (with the hint to install one)
+                spider.logger.warning("No browser (%s): reading pages over plain HTTP only", exc)
+                spider.render = "api"
                 return spider
             spider._browser_setup()
             spider.browser_ready = True
@@ -211,7 +219,9 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
         if thread.needs_browser and self.render == "auto":
             self.crawler.stats.inc_value(f"{STATS}/auto_browser")
             self.remember_served(response)
-            yield self._auto_browser(response.url, page.site)
+            fallback = self._state(page.article.article_id, response.url, page.site, thread)
+            fallback.needs_browser = True
+            yield self._auto_browser(response.url, page.site, fallback)
             return
         state = self._state(page.article.article_id, response.url, page.site, thread)
         yield from self._absorb(state, thread, fetched_at)
@@ -227,26 +237,47 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
             self.crawler.stats.inc_value(f"{STATS}/threads/unread/{thread.widget}")
         return state
 
-    def _auto_browser(self, url: str, site: str) -> scrapy.Request:
+    def _auto_browser(self, url: str, site: str, fallback: ThreadState) -> scrapy.Request:
+        """The page again, in the browser (render=auto); `fallback` is the HTTP path's thread, recorded
+        (incomplete) if the browser cannot do better."""
         return self.browser_request(
-            url, self.parse_rendered, {"with_article": False, "site": site}, self._click_plan(site)
+            url,
+            self.parse_rendered,
+            {"with_article": False, "site": site, "fallback": fallback},
+            self._click_plan(site),
         )
+
+    def browser_gave_up(self, fallback: ThreadState | None, why: str) -> list[Any]:
+        """The ThreadItem of the HTTP path when the browser it was handed to failed."""
+        if fallback is None or fallback.finished:
+            return []
+        fallback.browser_tried = True
+        fallback.browser_stop = why
+        return self._finish_if_done(fallback)
 
     def open_in_browser(self, response: Response) -> Iterator[Any]:
         self.remember_served(response)
-        # The plain page says which adapter reads it (and so what the browser clicks).
-        page = self._read_page(response, "not_article")
-        if page is None:
-            return
+        # The plain page says which adapter reads it (and so what the browser clicks); a page that
+        # is no article before its scripts ran is opened all the same and read once rendered.
+        site = self.site
+        if site is None and isinstance(response, TextResponse):
+            try:
+                site = registry.parse_page(response.text, response.url).site
+            except Exception:  # unreadable before rendering: the rendered page decides
+                site = None
         yield self.browser_request(
             response.url,
             self.parse_rendered,
-            {"with_article": True, "site": page.site},
-            self._click_plan(page.site),
+            {"with_article": True, "site": site},
+            self._click_plan(site) if site else None,
         )
 
     async def parse_rendered(
-        self, response: Response, with_article: bool, site: str | None = None
+        self,
+        response: Response,
+        with_article: bool,
+        site: str | None = None,
+        fallback: ThreadState | None = None,
     ) -> AsyncIterator[Any]:
         """A page rendered in Chromium: expand its comments, then read it with the site adapter."""
         if not self.host_allowed(response.url):
@@ -264,6 +295,8 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
                 self._skip(response, "not_article", str(exc))
             else:
                 self.logger.error("Rendered page %s unreadable: %s", response.url, exc)
+                for item in self.browser_gave_up(fallback, f"rendered page unreadable: {exc}"):
+                    yield item
             return
         fetched_at = _now()
         article, thread = rendered.article, rendered.thread
@@ -308,6 +341,10 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
             page = registry.parse_page(body, response.url, site=self.site)
         except (NotHTML, NotAnArticle) as exc:
             self._skip(response, skip_reason, str(exc))
+            return None
+        except Exception as exc:  # an adapter bug on an odd page: name the page, keep crawling the rest
+            self.logger.exception("Adapter failed on %s", response.url)
+            self._skip(response, "adapter_error", f"the adapter failed ({type(exc).__name__}: {exc})")
             return None
         self.crawler.stats.inc_value(f"{STATS}/site/{page.site}")
         return page
@@ -393,6 +430,7 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
         if (
             item.complete is False
             and self.render == "auto"
+            and not state.needs_browser
             and state.reported_total
             and not state.browser_tried
             and state.parse_lost is None
@@ -404,7 +442,7 @@ class ArticleSpider(LearnedApis, ConditionalGet, BrowserPages, scrapy.Spider):
             self.logger.info(
                 "Comments of %s incomplete over HTTP (%s): opening a browser", state.url, item.reason
             )
-            return [self._auto_browser(state.url, state.site)]
+            return [self._auto_browser(state.url, state.site, state)]
         key = {True: "complete", False: "incomplete", None: "unread"}[item.complete]
         self.crawler.stats.inc_value(f"{STATS}/threads/{key}")
         self.crawler.stats.inc_value(f"{STATS}/comments_loaded", item.loaded)

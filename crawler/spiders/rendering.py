@@ -103,10 +103,13 @@ class BrowserPages:
             await self._page_done(page, context)
         return html, expansion, error
 
-    async def browser_failed(self, failure) -> None:
+    async def browser_failed(self, failure) -> list:
         page = failure.request.meta.get("playwright_page")
         if page is not None:
             self.crawler.stats.inc_value(f"{STATS}/pages_opened")
         await self._page_done(page, failure.request.meta["playwright_context"])
         self.crawler.stats.inc_value(f"{STATS}/request_error")
         self.logger.error("Browser page %s failed: %s", failure.request.url, failure.getErrorMessage())
+        # a page handed over by render=auto still records its thread (incomplete) from the HTTP path
+        fallback = failure.request.cb_kwargs.get("fallback")
+        return self.browser_gave_up(fallback, f"browser page failed: {failure.getErrorMessage()}")

@@ -36,7 +36,10 @@ WIDGETS = (
         None,
     ),
     Widget(
-        "coral", ("#coral_thread", "#coral-thread", "[data-coral]"), r"/assets/js/embed\.js|coral", r"Coral\."
+        "coral",
+        ("#coral_thread", "#coral-thread", "[data-coral]", "#coral_talk_stream", "[id^='coral-talk']"),
+        r"/assets/js/embed\.js|coral",
+        r"Coral\.",
     ),
     Widget(
         "openweb",
@@ -62,6 +65,8 @@ WIDGETS = (
     Widget("livefyre", (".fyre", "#livefyre-comments"), r"livefyre\.com", None),
     Widget("talkyard", (".talkyard-comments",), r"talkyard", None),
     Widget("commentbox", (".commentbox",), r"commentbox\.io", None),
+    Widget("discourse", ("#discourse-comments",), r"/javascripts/embed\.js", r"DiscourseEmbed"),
+    Widget("insticator", (".insticator-comments", "#insticator-commenting"), r"insticator\.com", None),
 )
 
 

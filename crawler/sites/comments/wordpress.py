@@ -34,7 +34,10 @@ from crawler.sites.thread import FollowUp
 
 LISTS = "ol.comment-list, ul.comment-list, ol.commentlist, ul.commentlist, div.comment-list, .comments-list"
 #: where comment threads live: the lists above, and the sections themes wrap them in
-CONTAINERS = f"{LISTS}, #commentlist, #comments, .comments-area, #comments-list, div.comments"
+CONTAINERS = (
+    f"{LISTS}, #commentlist, #comments, .comments-area, #comments-list, div.comments, .comment-thread, "
+    "#wpdcom, section.comments"
+)
 #: furniture inside a comment: reply links, Jetpack likes, edit links, avatars, moderation notes
 FURNITURE = (
     ".reply",
@@ -58,7 +61,10 @@ FURNITURE = (
     "style",
     "form",
 )
-_ITEM_ID = re.compile(r"^(?:li-)?comment-(\d+)$")
+#: ids of comment elements: WordPress (comment-N, li-comment-N), Drupal (comment-N), Blogger (cN on
+#: li.comment), wpDiscuz (wpd-comm-N_M)
+_ITEM_ID = re.compile(r"^(?:li-)?comment-(\d+)$|^wpd-comm-(\d+)_\d+$")
+_BLOGGER_ID = re.compile(r"^c(\d{6,})$")
 _INNER_ID = re.compile(r"^(?:div-|li-)?comment-(\d+)$")
 _PAGE = re.compile(r"/comment-page-(\d+)/?|[?&]cpage=(\d+)")
 _COUNT = re.compile(
@@ -68,7 +74,10 @@ _COUNT = re.compile(
 )
 _ONE = re.compile(r"^\s*(?:one|1|ein|eine)\s+(?:comment|response|reply|thought|gedanke|kommentar)\b", re.I)
 _MORE = re.compile(r"^\s*(load|show|view|see) (more|older|newer|all|previous) (comments|replies)", re.I)
-_AUTHOR_LEAD = re.compile(r"^(?:comment|posted|written|kommentar|geschrieben)\s+(?:by|von)\s+", re.I)
+_AUTHOR_LEAD = re.compile(
+    r"^(?:(?:comment|posted|written|kommentar|geschrieben)\s+(?:by|von)\s+|(?:ping|track)back(?:\s+von|\s+from)?:?\s+)",
+    re.I,
+)
 _AUTHOR_TAIL = re.compile(
     r"\s+[—–]\s+(?=.*\d).*$|,?\s+(?:on|am|le|el|il|pada)\s+\S+\s+\d.*$|\s+(?:said|says|sagt|schreibt|dice|dit):?\s*$",
     re.I,
@@ -88,7 +97,7 @@ _DATES = [
         rf"\b(?:{_MONTHS})[a-zé]*\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}",
         rf"\b\d{{1,2}}\.?\s+(?:de\s+)?(?:{_MONTHS})[a-zéû]*\.?\s+(?:de\s+)?\d{{4}}",
         r"\b\d{4}-\d{2}-\d{2}",
-        r"\b\d{1,2}[./]\d{1,2}[./]\d{4}",
+        r"\b\d{1,2}/\d{1,2}/\d{4}",
     )
 ]
 _DAY_MONTH_COMMA_YEAR = re.compile(r"\b(\d{1,2})\.(\d{1,2}),\s*(\d{4})(?:\s*@\s*(\d{1,2}:\d{2}))?")
@@ -116,6 +125,11 @@ class _Thread:
                 number = self._own_number(el)
                 if number is None or number in self.number.values():
                     continue
+                if el.tag == "a" and len(el) == 0 and not (el.text or "").strip():
+                    # Drupal 7: an empty <a id="comment-N"> anchor just before the comment's element
+                    el = el.getnext()
+                    if el is None or not isinstance(el.tag, str) or id(el) in self.number:
+                        continue
                 self.elements.append(el)
                 self.number[id(el)] = number
 
@@ -123,8 +137,10 @@ class _Thread:
     def _own_number(el: HtmlElement) -> str | None:
         match = _ITEM_ID.match(el.get("id") or "")
         if match:
-            return match.group(1)
+            return match.group(1) or match.group(2)
         classes = (el.get("class") or "").split()
+        if "comment" in classes and _BLOGGER_ID.match(el.get("id") or ""):
+            return _BLOGGER_ID.match(el.get("id")).group(1)
         if el.tag == "li" and {"comment", "pingback", "trackback"} & set(classes):
             for inner in el.iter():
                 if inner is not el and inner.tag == "li":
@@ -151,10 +167,10 @@ class _Thread:
         enclosing = next((a for a in el.iterancestors() if id(a) in self.number), None)
         if enclosing is not None:
             return self.number[id(enclosing)]
-        # Themes that close the parent's <li> before its <ul class="children">: the parent is the
-        # comment just before the children list.
+        # Themes that close the parent's <li> before its <ul class="children"> (and Drupal, whose
+        # replies follow their parent in a div.indented): the parent is the comment just before.
         for a in el.iterancestors():
-            if "children" in (a.get("class") or "").split():
+            if {"children", "indented"} & set((a.get("class") or "").split()):
                 previous = a.getprevious()
                 while previous is not None and not isinstance(previous.tag, str):
                     previous = previous.getprevious()
@@ -177,6 +193,14 @@ def comment_lists(root: HtmlElement) -> list[HtmlElement]:
 
 
 _AUTHOR_CSS = (
+    ".wpd-comment-author",
+    ".comment__author .username",
+    ".comment__author",
+    ".field--name-uid",
+    "cite.user",
+    ".commenter-name .username",
+    ".submitted .username",
+    ".username",
     ".comment-author .fn",
     ".comment-author cite",
     ".fn",
@@ -220,11 +244,21 @@ def _author(thread: _Thread, el: HtmlElement) -> tuple[str | None, HtmlElement |
     return None, None
 
 
-def _visible_date(text: str) -> str | None:
-    match = _DAY_MONTH_COMMA_YEAR.search(text)
-    if match:
-        day, month, year, clock = match.groups()
-        return parse_absolute(f"{year}-{int(month):02d}-{int(day):02d}" + (f"T{clock}" if clock else ""))
+_DOTTED = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s*(?:um\s+|@\s*)?(\d{1,2}:\d{2}))?")
+
+
+def visible_date(text: str) -> str | None:
+    """The first date with a year in a visible text ("June 19th, 2018", "19. Juni 2018 um 15:28",
+    "11.09.2011 23:31": dotted dates are day first), as ISO; None when there is none."""
+    for pattern in (_DAY_MONTH_COMMA_YEAR, _DOTTED):
+        match = pattern.search(text)
+        if match:
+            day, month, year, clock = match.groups()
+            if 1 <= int(month) <= 12 and 1 <= int(day) <= 31:
+                return parse_absolute(
+                    f"{year}-{int(month):02d}-{int(day):02d}"
+                    + (f"T{int(clock.split(':')[0]):02d}:{clock.split(':')[1]}" if clock else "")
+                )
     for pattern in _DATES:
         match = pattern.search(text)
         if match:
@@ -244,6 +278,9 @@ _TIME_CSS = (
     "[datetime]",
 )
 _VISIBLE_TIME_CSS = (
+    ".wpd-comment-date",
+    ".comment__time",
+    ".datetime",
     ".comment-metadata a",
     ".comment-meta a",
     ".commentmetadata a",
@@ -271,13 +308,17 @@ def _time(thread: _Thread, el: HtmlElement) -> tuple[str | None, str | None, Htm
     for css in _VISIBLE_TIME_CSS:
         for node in thread.own_all(el, css):
             visible = text_of(node, skip=(".comment-edit-link", ".edit-link", ".comment-reply-link"))
-            found = _visible_date(visible or "")
+            found = visible_date(visible or "")
             if found:
                 return found, visible, node
     return None, None, None
 
 
 _TEXT_CSS = (
+    ".wpd-comment-text",
+    ".comment__content .field--name-comment-body",
+    ".field--name-comment-body",
+    ".comment__content",
     ".comment-content",
     ".comment-entry",
     ".contenttext",
@@ -291,13 +332,37 @@ def _text(thread: _Thread, el: HtmlElement, skip: tuple[HtmlElement | None, ...]
     for css in _TEXT_CSS:
         content = thread.own(el, css)
         if content is not None:
-            return text_of(content, skip=FURNITURE)
+            # some themes put the author/time list inside the content wrapper
+            return _no_rules(text_of(content, skip=(*FURNITURE, *_META)))
     body = thread.own(el, ".comment-body")
     body = el if body is None else body
     # old templates: the text is whatever the body holds besides the author and meta blocks
     css = (*FURNITURE, ".comment-author", ".comment-meta", ".commentmetadata", ".comment-metadata", "footer")
     nested = tuple(e for e in thread.elements if e is not el and thread.owner(e.getparent()) is el)
-    return text_of(body, skip=css, skip_elements=(*skip, *nested))
+    return _no_rules(text_of(body, skip=css, skip_elements=(*skip, *nested)))
+
+
+_PING_LEAD = re.compile(r"^(?:ping|track)back(?:\s+von|\s+from)?:?$", re.I)
+
+
+def _ping_or_text(thread: _Thread, el: HtmlElement, author_el, time_el) -> str:
+    """The comment's text without its author and time; a pingback's text is the linking page's
+    title when nothing else is left ("Pingback: <a>Title</a>")."""
+    text = _text(thread, el, (author_el, time_el))
+    if _is_ping(el) and (not text or _PING_LEAD.match(text)):
+        text = _text(thread, el, (time_el,))
+    return text or ""
+
+
+_META = (".comment-meta", ".comment-metadata", ".comment-author", ".comment-time", ".commentmetadata")
+_RULE = re.compile(r"^[\s|·•]+$")
+
+
+def _no_rules(text: str | None) -> str | None:
+    """Without paragraphs that are only separators ("|" between the author and the date)."""
+    if not text:
+        return text
+    return "\n\n".join(p for p in text.split("\n\n") if not _RULE.match(p))
 
 
 def read_comments(root: HtmlElement, prefix: str) -> list[CommentItem]:
@@ -320,8 +385,8 @@ def read_comments(root: HtmlElement, prefix: str) -> list[CommentItem]:
                 posted_at=posted_at,
                 posted_at_precision="exact" if posted_at else None,
                 relative_time=None if posted_at else visible,
-                # a pingback's "author" is the linking page's title: it is its text, too
-                text=_text(thread, el, (time_el,) if _is_ping(el) else (author_el, time_el)) or "",
+                # a pingback's "author" is the linking page's title: its text when it has no other
+                text=_ping_or_text(thread, el, author_el, time_el),
             )
         )
     for comment in comments:  # depth: the length of the parent chain
