@@ -1,4 +1,4 @@
-"""Section 8 (issue 12): a learned comment API (recipe) next to the browser path, and what learning costs.
+"""Section 9 (issue 12): a learned comment API (recipe) next to the browser path, and what learning costs.
 
 The recipe is learned once, in Chromium, from another Bored Panda article of the demo site
 (`two-page-comments-article`, `-a profile=boredpanda`); that crawl's time and browser pages are the
@@ -77,7 +77,7 @@ def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
             run = crawl_articles(urls_file, db, {"RECIPES_ENABLED": "False"})
             api_runs.append((run, _thread(db, article_id)))
     section = Section(
-        f"8. Learned comment API vs browser (issue 12): {BIG_THREAD_SLUG}, {count(expected)} comments"
+        f"9. Learned comment API vs browser (issue 12): {BIG_THREAD_SLUG}, {count(expected)} comments"
     )
     section.add(
         "one-time learning: browser pages",

@@ -1,11 +1,11 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Eight sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Nine sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
-against the browser path, a long browser crawl's memory, a second monitoring run, the generic
-adapter against the Bored Panda adapter on the same saved pages, and a learned comment API against the
-browser path. Goals are
+against the browser path, a long browser crawl's memory, a second monitoring run, evidence (WARC)
+costs, the generic adapter against the Bored Panda adapter on the same saved pages, and a learned
+comment API against the browser path. Goals are
 printed as met or not met; the exit status is non-zero only when a benchmark crashed.
 """
 
@@ -30,6 +30,7 @@ from benchmarks import synthetic
 from benchmarks.adapters import adapter_throughput
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
+from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
 from benchmarks.recipes import recipe_vs_browser
 from benchmarks.report import Section, count, per_second, seconds
@@ -224,8 +225,9 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             "6. Monitoring, second run",
             lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
         ),
-        7: ("7. Adapters", lambda: adapter_throughput(*((5, 20) if profile is FULL else (2, 6)))),
-        8: ("8. Learned comment API vs browser", lambda: recipe_vs_browser(repeats, workdir)),
+        7: ("7. Evidence", lambda: evidence_throughput(repeats, urls_file, workdir)),
+        8: ("8. Adapters", lambda: adapter_throughput(*((5, 20) if profile is FULL else (2, 6)))),
+        9: ("9. Learned comment API vs browser", lambda: recipe_vs_browser(repeats, workdir)),
     }
 
 
@@ -240,9 +242,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         type=int,
         action="append",
-        choices=range(1, 9),
+        choices=range(1, 10),
         metavar="SECTION",
-        help="run only this section (1-8); may be given more than once",
+        help="run only this section (1-9); may be given more than once",
     )
     return parser.parse_args(argv)
 

@@ -42,7 +42,13 @@ REMOTE_CONTROL_ENABLED = False
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 #: Allow requests to private/loopback/link-local hosts that the user did not name (see hostguard).
 ALLOW_PRIVATE_HOSTS = False
-DOWNLOADER_MIDDLEWARES = {"crawler.hostguard.HostGuardMiddleware": 50}
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.hostguard.HostGuardMiddleware": 50,
+    # off unless EVIDENCE (NotConfigured); it records on the response_downloaded signal, so its
+    # place in the chain only matters for the browser listener it adds to playwright requests
+    "crawler.evidence.capture.EvidenceMiddleware": 60,
+}
+SPIDER_MIDDLEWARES = {"crawler.evidence.capture.EvidenceStampMiddleware": 950}
 
 # -- Pipelines ---------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
@@ -136,6 +142,34 @@ SUMMARY_ENABLED = True
 #: Skipped pages named in the summary at most (all of them are in runs.warnings).
 SUMMARY_MAX_LINES = 10
 EXTENSIONS = {"crawler.extensions.summary.CrawlSummary": 900}
+
+# -- Evidence (WARC) ---------------------------------------------------------------------------------
+#: Keep every response a crawl used (article pages, comment API answers, the XHR answers a browser page
+#: received) in a gzip WARC file per run and link comments and change events to their records.
+#: `crawler run` turns it on unless set; `scrapy crawl` and `crawler crawl` leave it off unless set.
+EVIDENCE = os.environ.get("PANDAWATCH_EVIDENCE", "").lower() in ("1", "true", "yes", "on")
+#: Directory of the WARC files; empty means `warc/` beside the database.
+EVIDENCE_DIR = None
+#: Also write a WARC request record per response (for replay tools that match POST bodies). Off: the
+#: response record names its request (method and form body) in a WARC-Pandawatch-Request header, and
+#: the evidence stays within 1.5x the compressed bytes downloaded.
+EVIDENCE_REQUEST_RECORDS = False
+#: Retention (applied after each `crawler run`, or by `crawler evidence --prune`): records of runs
+#: older than this go, and the oldest go first while all WARC files together exceed EVIDENCE_MAX_BYTES
+#: (0: no size limit). Records that back a recorded deletion or edit are always kept.
+EVIDENCE_MAX_AGE = "90d"
+EVIDENCE_MAX_BYTES = 0
+
+# -- Notifications (Apprise) ---------------------------------------------------------------------------
+#: Apprise URLs that get one digest per run with change events (json://host/path for webhooks,
+#: mailto://, …); space- or comma-separated in $PANDAWATCH_NOTIFY_URLS. `crawler notify add URL` adds
+#: targets (with filters) kept in the database's notify_targets table.
+NOTIFY_URLS = os.environ.get("PANDAWATCH_NOTIFY_URLS", "").replace(",", " ").split()
+#: Attempts per target and run (then the failure is logged and recorded on the run), the first pause
+#: between attempts in seconds (doubling), and the most events listed in one digest's text.
+NOTIFY_ATTEMPTS = 3
+NOTIFY_RETRY_DELAY = 2.0
+NOTIFY_MAX_LISTED = 50
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
