@@ -1,11 +1,11 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Ten sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Eleven sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
 against the browser path, a long browser crawl's memory, a second monitoring run, evidence (WARC),
 concurrent writers, scale-out on Redis, and the generic adapter against the Bored Panda adapter on the
-same saved pages. Goals are printed as met or not met; the exit status is non-zero only when a
+same saved pages, and a learned comment API against the browser path. Goals are printed as met or not met; the exit status is non-zero only when a
 benchmark crashed.
 """
 
@@ -34,6 +34,7 @@ from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_b
 from benchmarks.distributed import scale_out
 from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
+from benchmarks.recipes import recipe_vs_browser
 from benchmarks.report import Section, count, per_second, seconds
 from benchmarks.results import history_rows, thread_summary
 from benchmarks.writes import raw_rows, time_raw, time_store
@@ -238,6 +239,7 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             lambda: scale_out(*((8, 40, 10) if profile.name == "full" else (4, 10, 10)), workdir),
         ),
         10: ("10. Adapters", lambda: adapter_throughput(*((5, 20) if profile is FULL else (2, 6)))),
+        11: ("11. Learned comment API vs browser", lambda: recipe_vs_browser(repeats, workdir)),
     }
 
 
@@ -252,9 +254,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         type=int,
         action="append",
-        choices=range(1, 9),
+        choices=range(1, 12),
         metavar="SECTION",
-        help="run only this section (1-8); may be given more than once",
+        help="run only this section (1-11); may be given more than once",
     )
     return parser.parse_args(argv)
 

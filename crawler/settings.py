@@ -163,6 +163,19 @@ DISTRIBUTED_DOMAIN_CONCURRENCY = None
 DISTRIBUTED_DOMAIN_DELAY = None
 DISTRIBUTED_MAX_CRAWL_DELAY = 60
 
+# -- Learned comment APIs (crawler/recipes, crawler/spiders/recipes.py) --------------------------------
+#: Page a site's learned comment API over plain HTTP when a recipe for the article's site is stored.
+RECIPES_ENABLED = True
+#: Record the page's fetch/XHR traffic in every browser crawl and learn (or re-learn) the site's recipe.
+RECIPES_LEARN = True
+#: Every this many crawls that used a site's recipe, one article of that site is re-read in the browser
+#: (the recipe re-learned and compared); 0 switches the re-check off.
+RECIPES_RECHECK_EVERY = 20
+#: Keep request parameters that look like credentials (token, nonce, csrf, session, key …) in a learned
+#: recipe. Off by default: the recipe would then store a secret of the page in the database. Cookies and
+#: request headers are never recorded at all.
+RECIPES_ALLOW_CREDENTIALS = False
+
 # -- Evidence (WARC) ---------------------------------------------------------------------------------
 #: Keep every response a crawl used (article pages, comment API answers, the XHR answers a browser page
 #: received) in a gzip WARC file per run and link comments and change events to their records.

@@ -224,7 +224,7 @@ def test_second_site_comments_through_its_profile(replica, replica_site, tmp_pat
 
 def test_unknown_profile_is_one_clear_line(tmp_path):
     result = crawl(tmp_path / "c.db", ["https://example.com/a/"], args={"profile": "no-such-site"})
-    assert result.returncode == 2 and "bundled profiles: boredpanda, zine" in result.stderr
+    assert result.returncode == 2 and "bundled profiles: boredpanda, square, zine" in result.stderr
     assert "Traceback" not in result.stderr
 
 

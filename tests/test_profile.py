@@ -81,7 +81,7 @@ def error_of(tmp_path: Path, text: str) -> str:
 
 
 def test_bundled_profiles() -> None:
-    assert bundled_profiles() == ["boredpanda", "zine"]
+    assert bundled_profiles() == ["boredpanda", "square", "zine"]
     profile = load_profile("zine")
     assert profile.name == "zine"
     assert profile.comments.id == Field("", "data-msg-id")
@@ -118,7 +118,7 @@ def test_optional_keys_may_be_left_out(tmp_path: Path) -> None:
 
 def test_unknown_bundled_name_lists_the_bundled_ones() -> None:
     with pytest.raises(
-        ProfileError, match=r"no bundled profile named 'zin' .*\(bundled profiles: boredpanda, zine\)"
+        ProfileError, match=r"no bundled profile named 'zin' .*\(bundled profiles: boredpanda, square, zine\)"
     ):
         load_profile("zin")
 

@@ -106,16 +106,42 @@ class Expansion:
 
 
 async def install(page, request=None) -> None:
-    """scrapy-playwright page init callback: count requests from the very first page script on."""
+    """scrapy-playwright page init callback: count requests from the very first page script on.
+
+    A request with meta "pandawatch_record" also gets a Recorder of the page's fetch/XHR traffic
+    (crawler.browser.record), attached before the page loads.
+    """
     await page.add_init_script(INFLIGHT_SCRIPT)
+    if request is not None and request.meta.get("pandawatch_record"):
+        from crawler.browser import record
+
+        await record.install(page, request)
 
 
 async def _settle(page, timeout: float) -> None:
     await page.wait_for_function(SETTLED, timeout=timeout * 1000, polling=50)
 
 
-async def expand_thread(page, plan: ClickPlan, limits: Limits) -> Expansion:
-    """Click the plan's load-more elements until none is left or a limit stops it."""
+async def _click_round(page, selectors: list[str], recorder, settle_timeout: float) -> int:
+    """One round of clicks. While recording, one selector at a time with a settle in between, so
+    every request the page makes is tied to the kind of click that caused it."""
+    if recorder is None:
+        return await page.evaluate(CLICK_ALL_SCRIPT, selectors)
+    clicked = 0
+    for selector in selectors:
+        recorder.mark(selector)
+        n = await page.evaluate(CLICK_ALL_SCRIPT, [selector])
+        if n:
+            clicked += n
+            await _settle(page, settle_timeout)
+    return clicked
+
+
+async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) -> Expansion:
+    """Click the plan's load-more elements until none is left or a limit stops it.
+
+    With a `recorder` (crawler.browser.record.Recorder), every fetch/XHR is recorded with its click.
+    """
     start = time.monotonic()
     selectors = list(plan.load_more)
     container = await page.query_selector(plan.container)
@@ -139,7 +165,7 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits) -> Expansion:
             stopped_by = "time_budget"
             break
         await page.evaluate(RESET_SCRIPT, selectors)
-        clicked = await page.evaluate(CLICK_ALL_SCRIPT, selectors)
+        clicked = await _click_round(page, selectors, recorder, limits.settle_timeout)
         clicks += clicked
         rounds += 1
         await _settle(page, limits.settle_timeout)
@@ -151,6 +177,8 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits) -> Expansion:
         if not clicked or stale >= limits.no_growth_rounds:
             stopped_by = "no_growth"
             break
+    if recorder is not None:
+        await recorder.drain()
     return Expansion(
         items=state["items"],
         clicks=clicks,

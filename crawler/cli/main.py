@@ -726,6 +726,7 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
 
 
 # -- commands that live in modules of their own (crawler/cli/<name>.py): one line each, below ----------
+from crawler.cli.apis import apis  # noqa: E402
 from crawler.cli.evidence import evidence  # noqa: E402
 from crawler.cli.feed import feed  # noqa: E402
 from crawler.cli.ingest import ingest  # noqa: E402
@@ -739,3 +740,4 @@ cli.add_command(report)
 cli.add_command(evidence)
 cli.add_command(ingest)
 cli.add_command(worker)
+cli.add_command(apis)

@@ -34,6 +34,7 @@ from .generate import REFERENCE_NOW, generated_article, generated_list_items
 from .model import Article, Site
 from .seed import RELATED_SLUG, RELATED_TITLE, SEED_SLUG, seed_article
 from .server import ReplicaServer
+from .square import attach_square, build_square_site
 from .zine import attach_zine, build_zine_site
 
 NORMAL_SLUG = "two-page-comments-article"
@@ -129,6 +130,7 @@ def build_demo_site(seed: int = 0) -> Site:
     for article in _demo_articles(seed):
         site.add_article(article)
     attach_zine(site, build_zine_site(seed))
+    attach_square(site, build_square_site(seed))
     return site
 
 

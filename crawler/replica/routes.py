@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import ajax, control, zine
+from . import ajax, control, square, zine
 from .discovery import (
     last_change,
     render_feed,
@@ -112,6 +112,8 @@ class Router:
                 ("GET", r"/fault/(?P<name>[a-z0-9-]+)/", self.fault),
                 ("GET", r"/zine/api/(?P<name>[a-z]+)", self.zine_api),
                 ("GET", r"/zine/(?P<slug>[a-z0-9][a-z0-9-]*)/", self.zine_page),
+                ("GET", r"/square/api/.+", self.square_api),
+                ("GET", r"/square/(?P<slug>[a-z0-9][a-z0-9-]*)/", self.square_page),
                 ("GET", r"/(?P<slug>[a-z0-9][a-z0-9-]*)/(?:(?P<page>\d+)/)?", self.article),
                 ("POST", re.escape(ajax.AJAX_PATH), self.ajax),
                 ("POST", r"/_replica/control", self.control),
@@ -207,7 +209,26 @@ class Router:
                 return html_page("Bad Request", str(error), 400)
             return cacheable(text, HTML, article.changed_at, salt=f"v{article.version}")
 
+    def square_page(self, request: Request, slug: str) -> Response:
+        town = square.square_of(self.site)
+        if town is None:
+            return not_found()
+        with town.lock:
+            try:
+                article = town.article(slug)
+            except KeyError:
+                return not_found()
+            text = square.render_square_page(article, self.base_url, town)
+            return cacheable(text, HTML, article.changed_at, salt=f"v{article.version}")
+
     # -- APIs ------------------------------------------------------------------------------------
+
+    def square_api(self, request: Request) -> Response:
+        town = square.square_of(self.site)
+        if town is None:
+            return Response(404, b'{"error": "no square on this site"}', JSON)
+        status, body = square.api_response_body(town, request.path, request.query)
+        return Response(status, body, JSON)
 
     def zine_api(self, request: Request, name: str) -> Response:
         edition = zine.zine_of(self.site)

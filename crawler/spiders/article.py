@@ -27,6 +27,7 @@ from crawler.sites.thread import FollowUp, ThreadPage
 from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
 from crawler.spiders.conditional import ConditionalGet
 from crawler.spiders.confirm import ThreadEnd
+from crawler.spiders.recipes import LearnedApis
 from crawler.spiders.rendering import BrowserPages
 from crawler.spiders.thread_state import ThreadState
 
@@ -63,7 +64,7 @@ def _render_mode(render: str | None, site: str | None) -> str:
     return parse_choice("render", render, RENDER_MODES, default)
 
 
-class ArticleSpider(ThreadEnd, ConditionalGet, BrowserPages, scrapy.Spider):
+class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, BrowserPages, scrapy.Spider):
     name = "article"
 
     def __init__(
@@ -114,13 +115,19 @@ class ArticleSpider(ThreadEnd, ConditionalGet, BrowserPages, scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        if spider.render != "api":
+        spider._recipes_setup(crawler.settings)
+        if spider.render != "api" or spider.recipes_want_browser():
             # Settings may still change here (Scrapy freezes them after the spider is built): only
-            # crawls that use the browser load scrapy-playwright and launch Chromium.
+            # crawls that use the browser load scrapy-playwright and launch Chromium. A crawl that
+            # pages learned comment APIs keeps one ready (launched on first use) for a stale recipe.
             try:
                 browser = playwright_settings(crawler.settings, spider.user_hosts, crawler)
+                if spider.render == "api":
+                    browser = spider.lazy_browser_settings(browser)
                 crawler.settings.update(browser, priority="spider")
             except BrowserNotFound as exc:
+                if spider.render == "api":
+                    return spider  # only a learned recipe's fallback wanted one: none then
                 if spider.render_given:
                     raise ArgumentError(str(exc)) from exc
                 # a profile's default render=auto without a browser: plain HTTP, threads that need
@@ -129,6 +136,7 @@ class ArticleSpider(ThreadEnd, ConditionalGet, BrowserPages, scrapy.Spider):
                 spider.render = "api"
                 return spider
             spider._browser_setup()
+            spider.browser_ready = True
         return spider
 
     def host_allowed(self, url: str) -> bool:
@@ -193,6 +201,10 @@ class ArticleSpider(ThreadEnd, ConditionalGet, BrowserPages, scrapy.Spider):
                 response.url, self.parse_article, self.article_failed, validators=False
             )
             return
+        recipe_output = self.recipe_article(response)  # a learned comment API pages this thread
+        if recipe_output is not None:
+            yield from recipe_output
+            return
         page = self._read_page(response, "not_article")
         if page is None:
             return
@@ -207,6 +219,7 @@ class ArticleSpider(ThreadEnd, ConditionalGet, BrowserPages, scrapy.Spider):
         thread = page.thread
         if thread.needs_browser and self.render == "auto":
             self.crawler.stats.inc_value(f"{STATS}/auto_browser")
+            self.remember_served(response)
             fallback = self._state(page.article.article_id, response.url, page.site, thread)
             fallback.needs_browser = True
             yield self._auto_browser(response.url, page.site, fallback)
@@ -244,6 +257,7 @@ class ArticleSpider(ThreadEnd, ConditionalGet, BrowserPages, scrapy.Spider):
         return self._finish_if_done(fallback)
 
     def open_in_browser(self, response: Response) -> Iterator[Any]:
+        self.remember_served(response)
         # The plain page says which adapter reads it (and so what the browser clicks); a page that
         # is no article before its scripts ran is opened all the same and read once rendered.
         site = self.site
@@ -274,6 +288,7 @@ class ArticleSpider(ThreadEnd, ConditionalGet, BrowserPages, scrapy.Spider):
             self._skip(response, "private_host", "the browser was redirected to a private host nobody named")
             return
         html, expansion, error = await self.render_and_expand(response)
+        self.learn_from_browser(response, html, expansion, error, site or self.site)
         try:
             rendered = registry.parse_page(html or "", response.url, site=site or self.site)
         except (NotHTML, NotAnArticle) as exc:

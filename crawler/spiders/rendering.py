@@ -62,6 +62,8 @@ class BrowserPages:
                 "playwright_page_init_callback": INIT_CALLBACK,
                 "playwright_page_goto_kwargs": {"wait_until": "domcontentloaded"},
                 "pandawatch_click_plan": plan or RENDER_ONLY,
+                # record the page's fetch/XHR traffic, to learn the site's comment API (crawler/recipes)
+                "pandawatch_record": hasattr(self, "record_exchanges") and self.record_exchanges(url),
             },
         )
 
@@ -84,7 +86,9 @@ class BrowserPages:
         self.crawler.stats.inc_value(f"{STATS}/pages_opened")
         expansion = error = html = None
         try:
-            expansion = await expand_thread(page, response.meta["pandawatch_click_plan"], self.limits)
+            plan = response.meta["pandawatch_click_plan"]
+            recorder = response.meta.get("pandawatch_recorder")  # crawler.browser.record, when learning
+            expansion = await expand_thread(page, plan, self.limits, recorder)
             self.crawler.stats.inc_value(f"{STATS}/clicks", expansion.clicks)
             self.crawler.stats.inc_value(f"{STATS}/stopped_by/{expansion.stopped_by}")
         except Exception as exc:  # a page can fail in many ways (timeouts, crashes); keep what it shows

@@ -265,6 +265,21 @@ CREATE TABLE IF NOT EXISTS distributed_checks (
     stored_at TEXT NOT NULL
 );
 
+-- Learned comment APIs (issue 12, crawler/recipes): one recipe per site, learned in the browser,
+-- paged over plain HTTP. A stale recipe is not used until the browser has learned it again.
+CREATE TABLE IF NOT EXISTS site_apis (
+    site TEXT PRIMARY KEY,
+    recipe TEXT NOT NULL,                    -- JSON, see crawler/recipes/induce.py
+    learned_from_url TEXT NOT NULL,
+    learned_at TEXT NOT NULL,
+    verified_at TEXT,                        -- last browser re-check that agreed with the recipe
+    status TEXT NOT NULL DEFAULT 'active',   -- active, stale
+    stale_reason TEXT,
+    uses INTEGER NOT NULL DEFAULT 0,         -- crawls that paged it since it was last learned or checked
+    learn_seconds REAL,                      -- what learning cost (the browser expansion that taught it)
+    learn_browser_pages INTEGER
+);
+
 -- Evidence (issue 13): WARC records of every response a run used, and which items they showed.
 CREATE TABLE IF NOT EXISTS evidence (
     record_id TEXT PRIMARY KEY,              -- WARC-Record-ID, <urn:uuid:…>

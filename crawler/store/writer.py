@@ -419,6 +419,8 @@ class Store:
             )
             self.warnings.extend(checks.thread_warnings(current, previous, self.thresholds))
         rate = checks.error_rate_warning(stats, self.thresholds)
+        # warnings a spider component raised during the crawl (e.g. a stale learned comment API)
+        self.warnings.extend(str(w) for w in stats.get("run/warnings") or [])
         if rate:
             self.warnings.append(rate)
         for warning in self.warnings:

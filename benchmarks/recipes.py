@@ -1,0 +1,143 @@
+"""Section 9 (issue 12): a learned comment API (recipe) next to the browser path, and what learning costs.
+
+The recipe is learned once, in Chromium, from another Bored Panda article of the demo site
+(`two-page-comments-article`, `-a profile=boredpanda`); that crawl's time and browser pages are the
+one-time cost. Then the 1,200-comment thread (`big-thread-article`) is crawled pair by pair: with the
+default command into a copy of the learning database (the recipe pages the thread over plain HTTP, no
+browser), and in Chromium (`render=browser`, recording off) into a fresh one. Both must store the same
+comments; comments/s are compared pair by pair. The hand-written Bored Panda API path
+(`RECIPES_ENABLED=False`) is measured alongside: what plain HTTP does on the machine at that moment.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from benchmarks.crawls import crawl_articles, scrapy_crawl, serve_site, write_urls_file
+from benchmarks.report import Section, count, per_second, seconds
+from benchmarks.results import query, stored_comments
+from crawler.replica import build_demo_site
+from crawler.replica.demo_site import BIG_THREAD_SLUG, NORMAL_SLUG
+
+#: Issue 12: a learned recipe at least 10x the browser path's comments/s.
+RECIPE_OVER_BROWSER_GOAL = 10.0
+
+
+def _thread(db: Path, article_id: str) -> set:
+    """stored_comments of the measured thread only (the learning database holds another article's)."""
+    return {row for row in stored_comments(db) if row[1] == article_id}
+
+
+def _rate(crawl, stored: set) -> float:
+    return len(stored) / crawl.stats["elapsed_time_seconds"]
+
+
+def _core(stored: set) -> set:
+    """(comment_id, parent_id, text, upvotes, downvotes) of stored_comments' rows."""
+    return {(row[0], row[2], row[9], row[12], row[13]) for row in stored}
+
+
+def recipe_vs_browser(repeats: int, workdir: Path) -> Section:
+    site = build_demo_site()
+    expected = sum(not comment.deleted for comment in site.article(BIG_THREAD_SLUG).comments)
+    article_id = f"boredpanda:{site.article(BIG_THREAD_SLUG).post_id}"
+    recipe_runs, browser_runs, api_runs = [], [], []
+    with serve_site(site) as urls:
+        big = next(u for u in urls if u.endswith(f"/{BIG_THREAD_SLUG}/"))
+        teacher = next(u for u in urls if u.endswith(f"/{NORMAL_SLUG}/"))
+        learn_db = workdir / "recipe-learned.db"
+        learned = scrapy_crawl(
+            "article",
+            learn_db,
+            {"url": teacher, "profile": "boredpanda", "render": "browser"},
+            {"CONCURRENT_REQUESTS_PER_DOMAIN": "4"},
+        )
+        [(learn_seconds, _pages, status)] = query(
+            learn_db, "SELECT learn_seconds, learn_browser_pages, status FROM site_apis"
+        )
+        urls_file = write_urls_file([big], workdir / "recipe-big.txt")
+        for repeat in range(repeats):
+            db = workdir / f"recipe-{repeat}.db"
+            shutil.copy(learn_db, db)
+            for suffix in ("-wal", "-shm"):
+                if Path(f"{learn_db}{suffix}").exists():
+                    shutil.copy(f"{learn_db}{suffix}", f"{db}{suffix}")
+            run = crawl_articles(urls_file, db)
+            recipe_runs.append((run, _thread(db, article_id)))
+            db = workdir / f"recipe-browser-{repeat}.db"
+            run = crawl_articles(
+                urls_file,
+                db,
+                {"CONCURRENT_REQUESTS_PER_DOMAIN": "4", "RECIPES_LEARN": "False"},
+                render="browser",
+            )
+            browser_runs.append((run, _thread(db, article_id)))
+            db = workdir / f"recipe-api-{repeat}.db"
+            run = crawl_articles(urls_file, db, {"RECIPES_ENABLED": "False"})
+            api_runs.append((run, _thread(db, article_id)))
+    section = Section(
+        f"9. Learned comment API vs browser (issue 12): {BIG_THREAD_SLUG}, {count(expected)} comments"
+    )
+    section.add(
+        "one-time learning: browser pages",
+        count(learned.stats.get("browser/pages_opened", 0)),
+    )
+    section.add_median(
+        "one-time learning: crawl time (elapsed_time_seconds)",
+        [learned.stats["elapsed_time_seconds"]],
+        seconds,
+    )
+    section.add_median(
+        "one-time learning: expansion + induction (site_apis.learn_seconds)", [learn_seconds], seconds
+    )
+    paths = (("recipe", recipe_runs), ("browser", browser_runs), ("hand-written API path", api_runs))
+    for name, runs in paths:
+        sizes = [len(stored) for _, stored in runs]
+        section.add(f"{name}: comments stored", count(min(sizes)), map(count, sizes), count(expected),
+                    all(n == expected for n in sizes))  # fmt: skip
+        section.add_median(
+            f"{name}: crawl time (elapsed_time_seconds)",
+            [r.stats["elapsed_time_seconds"] for r, _ in runs],
+            seconds,
+        )
+        section.add_median(
+            f"{name}: wall time of the crawl process", [r.process.wall_seconds for r, _ in runs], seconds
+        )
+        section.add_median(
+            f"{name}: comments/s (stored / elapsed)", [_rate(r, s) for r, s in runs], per_second
+        )
+        section.add_median(
+            f"{name}: browser pages opened", [r.stats.get("browser/pages_opened", 0) for r, _ in runs], count
+        )
+    section.add_ratio(
+        "recipe / browser, comments/s",
+        [_rate(r, s) for r, s in recipe_runs],
+        [_rate(r, s) for r, s in browser_runs],
+        RECIPE_OVER_BROWSER_GOAL,
+    )
+    section.add_ratio(
+        "hand-written API path / browser, comments/s (the same machine state)",
+        [_rate(r, s) for r, s in api_runs],
+        [_rate(r, s) for r, s in browser_runs],
+    )
+    section.add_ratio(
+        "recipe / hand-written API path, comments/s",
+        [_rate(r, s) for r, s in recipe_runs],
+        [_rate(r, s) for r, s in api_runs],
+    )
+    same = [
+        "yes" if _core(a) == _core(b) else "no"
+        for (_, a), (_, b) in zip(recipe_runs, browser_runs, strict=True)
+    ]
+    verdict = "no" if "no" in same else "yes"
+    section.add("same ids, parents, texts, votes on both paths", verdict, same, "yes", verdict == "yes")
+    every = ["yes" if a == b else "no" for (_, a), (_, b) in zip(recipe_runs, browser_runs, strict=True)]
+    section.add("same rows in every stored column", "no" if "no" in every else "yes", every)
+    stats = recipe_runs[-1][0].stats
+    calls = ", ".join(
+        f"{k.rsplit('/', 1)[1]} {v}" for k, v in sorted(stats.items()) if k.startswith("recipes/requests/")
+    )
+    section.notes.append(f"recipe path: the page, then the learned API's requests: {calls}")
+    section.notes.append(f"recipe learned from {NORMAL_SLUG} (status {status}), not from the thread measured")
+    return section

@@ -1,0 +1,407 @@
+"""Run a recipe over plain HTTP: the requests it makes and how its answers become comments. Pure.
+
+`first_calls` turns an article page into the first requests (the next comment page after what the
+page shows, replies of shown comments that have more, full texts of shown cut comments); `read_answer`
+turns one answer into comments and the further requests it calls for. Both raise RecipeFailure when
+the site no longer behaves as the recipe says (an article key the page does not carry, an answer of
+another shape, ids that disagree with what the page shows, a cursor that repeats): the spider then
+marks the recipe stale and falls back to the browser. No I/O here; the spider sends the requests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml.cssselect import CSSSelector
+
+from crawler.items import CommentItem
+from crawler.recipes.learn import read_fragment_items, source_id
+from crawler.recipes.paths import as_text, as_time, get, scalar_text
+from crawler.sites.html import parse_html
+from crawler.text import strip_truncation
+
+CUT_MARKS = ("…", "...")
+
+
+class RecipeFailure(ValueError):
+    """The site did not answer the way the recipe says; the message says how."""
+
+
+@dataclass
+class Call:
+    """One request of a recipe, described without Scrapy."""
+
+    role: str  # "comments", "replies" or "full_text"
+    method: str
+    url: str
+    body: bytes | None
+    content_type: str | None
+    key: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Answer:
+    comments: list[CommentItem] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    end_reached: bool = False
+    reported_total: int | None = None
+    #: site ids of the top-level comments of a comment page (to check against what the page shows)
+    top_ids: list[str] = field(default_factory=list)
+
+
+def article_key(recipe: dict, page_html: str) -> str:
+    """The article's key in the comment requests, read where the learned page carried it."""
+    source = recipe.get("article_key") or {}
+    if source.get("kind") == "attr":
+        root = parse_html(page_html)
+        for el in CSSSelector(source["css"], translator="html")(root):
+            value = el.get(source["attr"])
+            if value:
+                return value
+    elif source.get("kind") == "script":
+        found = re.search(source["regex"], page_html)
+        if found:
+            return found.group(1)
+    raise RecipeFailure(f"the page does not carry the article key where the recipe says ({source})")
+
+
+def _url(endpoint: dict, page_url: str) -> str:
+    page = urlsplit(page_url)
+    # an endpoint on the host the recipe was learned on follows the article's own host and scheme
+    scheme, host = (
+        (page.scheme, page.netloc) if endpoint.get("same_host") else (endpoint["scheme"], endpoint["host"])
+    )
+    return urlunsplit((scheme, host, endpoint["path"], "", ""))
+
+
+def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, context: dict) -> Call:
+    """A request of `endpoint` with `params` (constants first), placed as the page placed them."""
+    values = {**endpoint.get("constants", {}), **params}
+    url = _url(endpoint, page_url)
+    body = content_type = None
+    if endpoint["body"] == "query":
+        url += "?" + urlencode(values)
+    else:
+        in_url = {k: v for k, v in values.items() if k in (endpoint.get("query_params") or [])}
+        rest = {k: v for k, v in values.items() if k not in in_url}
+        if in_url:
+            url += "?" + urlencode(in_url)
+        if endpoint["body"] == "json":
+            body, content_type = json.dumps(rest).encode(), "application/json"
+        else:
+            body, content_type = urlencode(rest).encode(), "application/x-www-form-urlencoded"
+    key = f"{role}:{endpoint['method']}:{url}:{body.decode() if body else ''}"
+    return Call(role, endpoint["method"], url, body, content_type, key, context)
+
+
+def _top_call(recipe: dict, key: str, page_url: str, value: str | None, context: dict) -> Call:
+    endpoint = recipe["comments"]
+    params = {endpoint["article_param"]: key}
+    if endpoint.get("paging") and value is not None:
+        params[endpoint["paging"]["param"]] = value
+    return make_call("comments", endpoint, params, page_url, {"article_key": key, **context})
+
+
+def _replies_call(
+    recipe: dict, key: str, page_url: str, parent: CommentItem, shown: int, value=None
+) -> Call | None:
+    endpoint = recipe.get("replies")
+    if not endpoint:
+        return None
+    paging = endpoint.get("paging")
+    params = {endpoint["parent_param"]: source_id(parent.comment_id)}
+    if endpoint.get("article_param"):
+        params[endpoint["article_param"]] = key
+    if paging:
+        start = paging.get("start") or {}
+        if value is None and paging["kind"] == "offset":
+            value = str(shown)
+        elif value is None and start.get("kind") != "absent":
+            value = start.get("value", "")
+        if value is not None and paging["param"]:
+            params[paging["param"]] = value
+    context = {"article_key": key, "parent": parent.comment_id, "depth": parent.depth or 0, "known": shown}
+    return make_call("replies", endpoint, params, page_url, context)
+
+
+def _full_text_call(recipe: dict, key: str, page_url: str, comment: CommentItem) -> Call | None:
+    endpoint = recipe.get("full_text")
+    if not endpoint:
+        return None
+    params = {endpoint["id_param"]: source_id(comment.comment_id)}
+    context = {"article_key": key, "comment": dataclasses.asdict(comment)}
+    return make_call("full_text", endpoint, params, page_url, context)
+
+
+def _is_cut(comment: CommentItem) -> bool:
+    return bool(comment.truncated) or (comment.text or "").rstrip().endswith(CUT_MARKS)
+
+
+def _follow_ups(
+    recipe: dict, key: str, page_url: str, comments: list[CommentItem], nested: bool
+) -> list[Call]:
+    """Replies still to load (a reply count above the replies at hand) and full texts of cut comments."""
+    direct: dict[str, int] = {}
+    for comment in comments:
+        if comment.parent_id:
+            direct[comment.parent_id] = direct.get(comment.parent_id, 0) + 1
+    calls = []
+    for comment in comments:
+        have = direct.get(comment.comment_id, 0)
+        if not nested and comment.reply_count and comment.reply_count > have:
+            call = _replies_call(recipe, key, page_url, comment, have)
+            if call:
+                calls.append(call)
+        if _is_cut(comment):
+            call = _full_text_call(recipe, key, page_url, comment)
+            if call:
+                calls.append(call)
+    return calls
+
+
+def first_calls(recipe: dict, page_html: str, page_url: str, shown: list[CommentItem]) -> list[Call]:
+    """The requests that load the rest of a thread the page shows `shown` of."""
+    key = article_key(recipe, page_html)
+    endpoint = recipe["comments"]
+    paging = endpoint.get("paging")
+    top = [c for c in shown if not c.parent_id]
+    top_ids = [source_id(c.comment_id) for c in top]
+    context: dict[str, Any] = {"known": len(top), "cursors": []}
+    value: str | None = None
+    if paging:
+        start = paging.get("start") or {}
+        if start.get("kind") == "absent":
+            value = None  # the page's first request leaves the parameter out
+        elif paging["kind"] == "page":
+            value = start.get("value", "1")
+            if top and int(value) > 1:
+                # ask again for the page the article shows: its ids must be the ones shown
+                value = str(int(value) - 1)
+                context["verify"] = top_ids
+        elif paging["kind"] == "offset":
+            value = str(len(top))
+            if top:
+                value, context["verify"], context["known"] = "0", top_ids, 0
+        elif start.get("kind") == "last_shown":
+            value = top_ids[-1] if top_ids else ""
+        elif start.get("kind") == "attr":
+            value = article_key({"article_key": start}, page_html)
+        else:
+            value = start.get("value", "")
+    calls = [_top_call(recipe, key, page_url, value, {**context, "value": value})]
+    return calls + _follow_ups(recipe, key, page_url, shown, nested=False)
+
+
+# -- answers -----------------------------------------------------------------------------------
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecipeFailure(f"the answer is not JSON: {exc}") from None
+
+
+def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> CommentItem:
+    site, fields = recipe["site"], recipe["item"]
+    raw_id = scalar_text(get(item, fields["id"]))
+    if not raw_id:
+        raise RecipeFailure("an answer item has no id where the recipe says")
+    if fields.get("parent"):
+        raw_parent = scalar_text(get(item, fields["parent"]))
+        parent = f"{site}:{raw_parent}" if raw_parent not in (None, "", "0") else parent
+    text = get(item, fields.get("text"))
+    cut = bool(get(item, fields["cut"])) if fields.get("cut") else False
+    posted = get(item, fields.get("time"))
+    count = get(item, fields.get("reply_count"))
+    return CommentItem(
+        comment_id=f"{site}:{raw_id}",
+        parent_id=parent,
+        depth=depth,
+        author=get(item, fields.get("author")),
+        # a string as the API gives it (the page shows the same); a Unix time as ISO-8601
+        posted_at=posted if isinstance(posted, str) else as_time(posted),
+        posted_at_precision="exact" if isinstance(posted, str) or as_time(posted) else None,
+        text=strip_truncation(as_text(text)) if cut and isinstance(text, str) else as_text(text),
+        truncated=cut,
+        upvotes=_int(get(item, fields.get("upvotes"))),
+        downvotes=_int(get(item, fields.get("downvotes"))),
+        reply_count=_int(count),
+    )
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = scalar_text(value)
+    return int(text) if text and text.lstrip("-").isdigit() else None
+
+
+def _items(recipe: dict, items: list, parent: str | None, depth: int) -> list[CommentItem]:
+    """Comments of a list of JSON items, replies nested in them included (in page order)."""
+    fields = recipe["item"]
+    out: list[CommentItem] = []
+
+    def walk(nodes: list, parent_id: str | None, level: int) -> None:
+        for node in nodes:
+            if not isinstance(node, dict):
+                raise RecipeFailure("a comment in the answer is not an object")
+            comment = _item_comment(recipe, node, parent_id, level)
+            out.append(comment)
+            children = get(node, fields.get("replies")) if fields.get("replies") else None
+            if isinstance(children, list):
+                walk(children, comment.comment_id, level + 1)
+
+    walk(items, parent, depth)
+    return out
+
+
+def _comments_of(
+    recipe: dict, endpoint: dict, body: bytes, page_url: str, parent, depth: int
+) -> tuple[Any, list]:
+    answer = endpoint["answer"]
+    if answer["format"] == "html":
+        return None, _fragment(recipe, body.decode("utf-8", "replace"), page_url, parent, depth)
+    data = _json(body)
+    if answer["format"] == "json-html":
+        html = get(data, answer.get("html"))
+        if not isinstance(html, str):
+            raise RecipeFailure("the answer has no HTML where the recipe says")
+        return data, _fragment(recipe, html, page_url, parent, depth)
+    items = get(data, answer.get("items"))
+    if not isinstance(items, list):
+        raise RecipeFailure("the answer has no list of comments where the recipe says")
+    return data, _items(recipe, items, parent, depth)
+
+
+def _fragment(recipe: dict, html: str, page_url: str, parent: str | None, depth: int) -> list[CommentItem]:
+    comments = read_fragment_items(html, page_url, recipe.get("reader") or recipe["site"])
+    ids = {c.comment_id for c in comments}
+    for comment in comments:
+        if not comment.parent_id or comment.parent_id not in ids:
+            # the fragment's outermost comments hang under the comment whose replies were asked for
+            comment.parent_id = comment.parent_id or parent
+        if parent is not None and not comment.depth:
+            comment.depth = depth
+    return comments
+
+
+def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
+    """(the list ended, the next cursor) by the recipe's end signal; no items always ends."""
+    end = endpoint.get("end") or {}
+    paging = endpoint.get("paging") or {}
+    cursor = get(data, paging.get("cursor_path")) if paging.get("cursor_path") else None
+    if not items:
+        return True, None
+    if end.get("has_more"):
+        flag = get(data, end["has_more"])
+        if not isinstance(flag, bool):
+            raise RecipeFailure("the answer has no has-more flag where the recipe says")
+        if not flag:
+            return True, None
+    if end.get("cursor_null") and cursor in (None, ""):
+        return True, None
+    if end.get("null_at") and get(data, end["null_at"]) in (None, ""):
+        return True, None
+    if not paging:
+        return True, None  # a single page the recipe cannot continue
+    return False, scalar_text(cursor)
+
+
+def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
+    """Comments in the answer to `call` and the requests that continue from it."""
+    key = call.context["article_key"]
+    if call.role == "full_text":
+        return _full_text(recipe, call, body, page_url)
+    endpoint = recipe[call.role]
+    parent = call.context.get("parent")
+    depth = call.context.get("depth", -1) + 1 if parent else 0
+    data, comments = _comments_of(recipe, endpoint, body, page_url, parent, depth)
+    nested = bool(recipe["item"].get("replies"))
+    if call.role == "comments":
+        level = [c for c in comments if not c.parent_id]
+    else:
+        level = [c for c in comments if c.parent_id == parent]
+    answer = Answer(comments=comments, top_ids=[source_id(c.comment_id) for c in level])
+    if call.role == "comments" and endpoint.get("total"):
+        answer.reported_total = _int(get(data, endpoint["total"]))
+    verify = call.context.get("verify")
+    # as sets: a page may order its first comments differently from the API's first page
+    if verify is not None and answer.top_ids and set(answer.top_ids) != set(verify):
+        raise RecipeFailure(
+            f"page 1 of the recipe ({len(answer.top_ids)} comments) disagrees with the page "
+            f"({len(verify)} shown)"
+        )
+    ended, cursor = _ended(endpoint, data, level)
+    paging = endpoint.get("paging")
+    if not ended and paging:
+        known = call.context.get("known", 0) + len(level)
+        cursors = list(call.context.get("cursors", []))
+        if paging["kind"] == "page":
+            value = str(int(call.context["value"] or 1) + 1)
+        elif paging["kind"] == "offset":
+            value = str(known)
+        else:
+            value = cursor or ""
+            if value in cursors or value == call.context.get("value"):
+                raise RecipeFailure(f"the cursor repeats ({value!r}): the paging parameter is not honoured")
+            cursors.append(call.context.get("value") or "")
+        context = {**{k: v for k, v in call.context.items() if k != "verify"}, "known": known, "value": value,
+                   "cursors": cursors}  # fmt: skip
+        if paging["kind"] == "next_url":
+            # the answer names the next page's address itself: only its host may differ, never the guard
+            answer.calls.append(_next_url_call(call, value, context))
+        elif call.role == "comments":
+            answer.calls.append(_top_call(recipe, key, page_url, value, context))
+        else:
+            parent_item = CommentItem(comment_id=parent, depth=call.context.get("depth", 0))
+            nxt = _replies_call(recipe, key, page_url, parent_item, known, value)
+            if nxt:
+                nxt.context.update(cursors=cursors)
+                answer.calls.append(nxt)
+    elif call.role == "comments":
+        answer.end_reached = True
+    answer.calls += _follow_ups(recipe, key, page_url, comments, nested)
+    return answer
+
+
+def _next_url_call(call: Call, value: str, context: dict) -> Call:
+    url = urljoin(call.url, value)
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise RecipeFailure(f"the next-page address is not http(s): {url[:100]}")
+    if urlsplit(url).netloc != urlsplit(call.url).netloc:
+        raise RecipeFailure(f"the next-page address leaves the API's host: {url[:100]}")
+    return Call(call.role, "GET", url, None, None, f"{call.role}:GET:{url}:", {**call.context, **context})
+
+
+def _full_text(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
+    endpoint = recipe["full_text"]
+    original = CommentItem(**call.context["comment"])
+    answer = endpoint["answer"]
+    if answer["format"] == "json":
+        text = as_text(get(_json(body), answer.get("text")))
+        if not isinstance(text, str):
+            raise RecipeFailure("the full-text answer has no text where the recipe says")
+        return Answer(comments=[dataclasses.replace(original, text=text, truncated=False)])
+    _, comments = _comments_of(recipe, endpoint, body, page_url, original.parent_id, original.depth or 0)
+    mine = [c for c in comments if c.comment_id == original.comment_id]
+    if not mine:
+        raise RecipeFailure(f"the full-text answer does not hold {original.comment_id}")
+    full = mine[0]
+    if _is_cut(full):
+        raise RecipeFailure(f"the full text of {original.comment_id} is still cut")
+    return Answer(
+        comments=[
+            dataclasses.replace(
+                original, text=full.text, truncated=False, author=full.author or original.author
+            )
+        ]
+    )

@@ -1,0 +1,674 @@
+"""Induce a comment-API recipe from recorded exchanges: pure functions, no I/O.
+
+Input: the fetch/XHR exchanges the browser recorded while it expanded a thread (crawler.browser.record),
+the article page as plain HTTP serves it, the comments the page showed before any click and the
+comments the expanded DOM showed (dicts: id, parent, author, text, posted_at, upvotes, downvotes, all
+as the site shows them, ids without our "site:" prefix), and a `read_fragment` function that reads an
+HTML fragment into comments the same way (the site's adapter or profile).
+
+1. Which answers carried comments: JSON whose list of objects has values equal to the DOM's comment
+   ids, or HTML (the whole answer, or a string inside the JSON) that `read_fragment` reads into
+   comments the DOM showed. Everything else (analytics, presence pings, …) is ignored.
+2. Their role: an answer holding the comment named by a request parameter is a full text; one whose
+   comments all answer to the comment named by a parameter is replies; the rest are comment pages.
+3. Per role, the request template: method, host, path, where the parameters go, which are constant,
+   which one carries the article's key (and where the page carries that key: an attribute or a
+   script value) or the parent's id, and which one pages: a page number (+1 per request), an offset
+   (the number of comments known before the request) or a cursor (a value copied from the previous
+   answer); and the end signal (a has-more flag that turns false, a cursor that turns null, an empty
+   page) and the reported total.
+4. For JSON, the field path of each comment field, chosen by agreement with the DOM over every item.
+
+`induce` returns the recipe as a JSON-able dict, or raises InductionError saying what was missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml.html import HtmlElement
+
+from crawler.recipes.paths import as_text, as_time, dict_lists, get, leaves, scalar_text, strings
+from crawler.sites.html import parse_html
+from crawler.text import is_prefix_of, normalise_whitespace
+
+RECIPE_VERSION = 1
+#: a field path is taken when it agrees with the DOM on at least this share of the items
+AGREEMENT = 0.9
+#: parameter names that look like credentials: never stored unless a setting allows it
+CREDENTIAL = re.compile(r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|api_?key)")
+
+Comment = dict[str, Any]
+Reader = Callable[[str], list[Comment]]
+
+
+class InductionError(ValueError):
+    """The exchanges do not show how the thread pages; the message says what is missing."""
+
+
+# -- 1. answers that carried comments -------------------------------------------------------------
+
+
+def _json(exchange: dict) -> Any:
+    body = exchange.get("body")
+    if not body or exchange.get("body_truncated"):
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _id_path(items: list[dict], ids: set[str]) -> tuple[tuple, int]:
+    """The leaf path whose values are DOM comment ids in the most items, and in how many."""
+    hits: Counter[tuple] = Counter()
+    for item in items:
+        for path, value in leaves(item, max_depth=2):
+            if scalar_text(value) in ids:
+                hits[path] += 1
+    if not hits:
+        return (), 0
+    path, count = max(hits.items(), key=lambda kv: (kv[1], -len(kv[0])))
+    return path, count
+
+
+def find_comments(exchange: dict, dom: dict[str, Comment], read_fragment: Reader | None) -> dict | None:
+    """What comments an answer carried, or None: {"format", "items_path"/"html_path", "items", "ids"}."""
+    if not exchange.get("status") or not 200 <= exchange["status"] < 300:
+        return None
+    ids = set(dom)
+    data = _json(exchange)
+    if data is not None:
+        for path, items in dict_lists(data):
+            id_path, count = _id_path(items, ids)
+            if count:
+                return {"format": "json", "items_path": list(path), "id_path": list(id_path),
+                        "items": items, "ids": [scalar_text(get(i, id_path)) for i in items]}  # fmt: skip
+        if read_fragment is not None:
+            for path, text in strings(data):
+                if "<" in text and ">" in text:
+                    found = [c for c in read_fragment(text) if c["id"] in ids]
+                    if found:
+                        return {"format": "json-html", "html_path": list(path), "comments": found,
+                                "ids": [c["id"] for c in found]}  # fmt: skip
+        if isinstance(data, dict):  # a single comment object (a full-text answer)
+            id_path, count = _id_path([data], ids)
+            if count:
+                return {"format": "json-object", "id_path": list(id_path), "items": [data],
+                        "ids": [scalar_text(get(data, id_path))]}  # fmt: skip
+        return None
+    if read_fragment is not None and "html" in (exchange.get("content_type") or ""):
+        found = [c for c in read_fragment(exchange.get("body") or "") if c["id"] in ids]
+        if found:
+            return {"format": "html", "html_path": None, "comments": found, "ids": [c["id"] for c in found]}
+    return None
+
+
+def params_of(exchange: dict) -> dict[str, str]:
+    """Query and body parameters of a request as strings (a JSON body: its top-level scalars)."""
+    params = dict(exchange.get("query") or {})
+    if exchange.get("body_kind") == "form":
+        params.update(exchange.get("form") or {})
+    elif exchange.get("body_kind") == "json" and isinstance(exchange.get("json"), dict):
+        for key, value in exchange["json"].items():
+            text = scalar_text(value)
+            if text is not None:
+                params[key] = text
+    return params
+
+
+def _descends(comment_id: str, ancestor: str, dom: dict[str, Comment]) -> bool:
+    seen: set[str] = set()
+    while comment_id in dom and comment_id not in seen:
+        seen.add(comment_id)
+        comment_id = dom[comment_id]["parent"]
+        if comment_id == ancestor:
+            return True
+    return False
+
+
+def _role(exchange: dict, found: dict, dom: dict[str, Comment]) -> tuple[str, str | None]:
+    """("full_text" | "replies" | "comments", the parameter naming the comment or parent)."""
+    params = params_of(exchange)
+    returned = set(found["ids"])
+    for name, value in params.items():
+        # the comment the request names, alone or with replies of its own (not a page starting there)
+        named = value in returned and value in dom and found["ids"][0] == value
+        if named and all(i == value or _descends(i, value, dom) for i in found["ids"]):
+            return "full_text", name
+    for name, value in params.items():
+        if value in dom and all(dom[i]["parent"] == value for i in found["ids"] if dom[i]["parent"]):
+            direct = [i for i in found["ids"] if dom[i]["parent"] == value]
+            if direct:
+                return "replies", name
+    return "comments", None
+
+
+# -- 4. field paths of JSON items -------------------------------------------------------------------
+
+
+def _flatten(items: list[dict], dom: dict[str, Comment], id_path: tuple, nested: tuple | None):
+    """(item, its DOM comment) for every item, nested replies included."""
+    out = []
+    for item in items:
+        key = scalar_text(get(item, id_path))
+        if key in dom:
+            out.append((item, dom[key]))
+        if nested:
+            children = get(item, nested)
+            if isinstance(children, list):
+                out += _flatten([c for c in children if isinstance(c, dict)], dom, id_path, nested)
+    return out
+
+
+def _norm(text: Any) -> str | None:
+    text = as_text(text)
+    return normalise_whitespace(text) if isinstance(text, str) else None
+
+
+def _same_time(a: Any, b: Any) -> bool:
+    """The same moment: an ISO string or a Unix time against the time the page showed."""
+    mine = as_time(a)
+    return mine is not None and mine == as_time(b)
+
+
+def _children_count(dom: dict[str, Comment]) -> dict[str, int]:
+    counts: Counter[str] = Counter(c["parent"] for c in dom.values() if c["parent"])
+    return {key: counts.get(key, 0) for key in dom}
+
+
+def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set) -> list | None:
+    """The leaf path that passes `test` on the most pairs (None results do not count), if it agrees
+    on at least AGREEMENT of the pairs it could be tested on."""
+    agree: Counter[tuple] = Counter()
+    tried: Counter[tuple] = Counter()
+    for item, comment in pairs:
+        for path, value in leaves(item):
+            if path in exclude:
+                continue
+            verdict = test(value, comment)
+            if verdict is None:
+                continue
+            tried[path] += 1
+            agree[path] += bool(verdict)
+    ranked = sorted(agree, key=lambda p: (agree[p], -len(p)), reverse=True)
+    for path in ranked:
+        if agree[path] and agree[path] >= AGREEMENT * tried[path]:
+            return list(path)
+    return None
+
+
+def _nested_path(items: list[dict], dom: dict[str, Comment], id_path: tuple) -> tuple | None:
+    """The key of an item whose list holds the item's replies (threads nested in the answer)."""
+    for item in items:
+        parent = scalar_text(get(item, id_path))
+        for key, value in item.items():
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                child = scalar_text(get(value[0], id_path))
+                if child in dom and dom[child]["parent"] == parent:
+                    return (key,)
+    return None
+
+
+def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]:
+    """Where each comment field is in a JSON item (paths relative to the item)."""
+    json_findings = [f for f in findings if f["format"] in ("json", "json-object")]
+    if not json_findings:
+        return {}
+    id_path = tuple(Counter(tuple(f["id_path"]) for f in json_findings).most_common(1)[0][0])
+    items = [i for f in json_findings for i in f["items"]]
+    nested = _nested_path(items, dom, id_path)
+    pairs = _flatten(items, dom, id_path, nested)
+    kids = _children_count(dom)
+    taken: set[tuple] = {id_path}
+
+    def pick(name: str, test) -> list | None:
+        path = _best(pairs, test, taken)
+        if path is not None:
+            taken.add(tuple(path))
+        return path
+
+    def number(key: str):
+        return lambda v, c: None if c.get(key) is None or isinstance(v, bool) else v == c[key]
+
+    fields: dict[str, Any] = {"id": list(id_path), "replies": list(nested) if nested else None}
+    fields["text"] = pick(
+        "text",
+        lambda v, c: None if not c.get("text") or not isinstance(v, str)
+        else _norm(v) == _norm(c["text"]) or (len(v) >= 20 and is_prefix_of(as_text(v), c["text"])),
+    )  # fmt: skip
+    fields["author"] = pick(
+        "author", lambda v, c: None if not c.get("author") else _norm(v) == _norm(c["author"])
+    )
+    fields["parent"] = pick(
+        "parent",
+        lambda v, c: False if isinstance(v, bool) else None if c.get("parent") is None and v is None
+        else scalar_text(v) == c.get("parent") if c.get("parent") else v in (None, "", 0, "0"),
+    )  # fmt: skip
+    if fields["parent"] is not None and not any(c.get("parent") for _, c in pairs):
+        fields["parent"] = None  # only top-level items seen: a path that is always empty says nothing
+    fields["time"] = pick(
+        "time", lambda v, c: None if not c.get("posted_at") else _same_time(v, c["posted_at"])
+    )
+    fields["upvotes"] = pick("upvotes", number("upvotes"))
+    fields["downvotes"] = pick("downvotes", number("downvotes"))
+    fields["reply_count"] = pick(
+        "reply_count",
+        lambda v, c: None if isinstance(v, bool) or not isinstance(v, int) else v == kids.get(c["id"]),
+    )  # fmt: skip
+    fields["cut"] = _cut_flag(pairs, fields["text"], taken) if fields["text"] else None
+    return fields
+
+
+def _cut_flag(pairs, text_path: list, taken: set) -> list | None:
+    """A boolean path true exactly on the items whose text is shorter than the DOM's full text."""
+    agree: Counter[tuple] = Counter()
+    tried: Counter[tuple] = Counter()
+    for item, comment in pairs:
+        cut = _norm(get(item, text_path)) != _norm(comment.get("text"))
+        for path, value in leaves(item):
+            if isinstance(value, bool) and path not in taken:
+                tried[path] += 1
+                agree[path] += value == cut
+    # items without the flag (a full-text answer's object) do not count against it
+    good = [p for p, n in agree.items() if n == tried[p]]
+    return (
+        list(good[0])
+        if good and any(_norm(get(i, text_path)) != _norm(c.get("text")) for i, c in pairs)
+        else None
+    )
+
+
+# -- 3. templates --------------------------------------------------------------------------------
+
+
+def article_key_source(page_html: str, value: str) -> dict | None:
+    """Where the page carries `value` (the article's key in the comment requests)."""
+    root: HtmlElement = parse_html(page_html)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for name, attr_value in el.attrib.items():
+            if attr_value == value and name not in ("href", "src", "content"):
+                classes = ".".join(c for c in (el.get("class") or "").split() if re.fullmatch(r"[\w-]+", c))
+                css = el.tag + (f".{classes}" if classes else "") + f"[{name}]"
+                return {"kind": "attr", "css": css, "attr": name}
+    for script in root.iter("script"):
+        text = script.text or ""
+        at = text.find(value)
+        while at >= 0:
+            before = text[max(0, at - 80) : at]
+            key = re.search(r"""["']?([A-Za-z_$][\w$]*)["']?\s*[:=]\s*["']?$""", before)
+            if key:
+                quote = text[at - 1] if at and text[at - 1] in "\"'" else ""
+                end = re.escape(quote) if quote else r"(?=[\s,;}\]])"
+                pattern = (
+                    rf"""["']?{re.escape(key.group(1))}["']?\s*[:=]\s*{re.escape(quote)}([^"'\s,;}}]+){end}"""
+                )
+                found = re.search(pattern, text)
+                if found and found.group(1) == value:
+                    return {"kind": "script", "regex": pattern}
+            at = text.find(value, at + 1)
+    return None
+
+
+def _ints(values: list[str]) -> list[int] | None:
+    try:
+        return [int(v) for v in values]
+    except ValueError:
+        return None
+
+
+def _paging(
+    sequences: list[list[tuple[dict, dict]]], known_before: Callable, skip: set[str], first_page: int = 0
+) -> dict | None:
+    """The parameter that pages, from sequences of (exchange, finding) of one thread or parent.
+
+    Two or more requests of one sequence decide (a number going up by one, a number equal to the
+    comments known before, a value copied from the previous answer); a sequence of one request can
+    only tell an offset (equal to what was shown) or the page after the one shown (`first_page`).
+    """
+    evidence: dict[tuple, int] = defaultdict(int)
+    weak: dict[tuple, int] = defaultdict(int)
+    for sequence in sequences:
+        params = [params_of(e) for e, _ in sequence]
+        names = set(params[0]).union(*params[1:]) - skip
+        for name in sorted(names):
+            values = [p.get(name, "") for p in params]
+            numbers = _ints(values)
+            if len(sequence) == 1:
+                # one request only: weaker evidence, from what was known before it
+                if numbers and numbers[0] == known_before(sequence, 0) > 0:
+                    weak[("offset", name, None)] += 1
+                elif numbers and numbers[0] == first_page:
+                    weak[("page", name, None)] += 1
+                continue
+            if len(set(values)) < 2:
+                continue
+            # the first request may leave the parameter out (page 1, offset 0, no cursor yet)
+            rest = _ints(values[1:]) if values[0] == "" and name not in params[0] else None
+            if numbers and all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False)):
+                evidence[("page", name, None)] += 1
+                continue
+            if rest and all(b == a + 1 for a, b in zip(rest, rest[1:], strict=False)) and rest[0] <= 2:
+                evidence[("page", name, None)] += 1
+                continue
+            if numbers and all(n == known_before(sequence, i) for i, n in enumerate(numbers)):
+                evidence[("offset", name, None)] += 1
+                continue
+            if rest and all(n == known_before(sequence, i + 1) for i, n in enumerate(rest)):
+                evidence[("offset", name, None)] += 1
+                continue
+            paths = None
+            for i in range(1, len(sequence)):
+                answer = _json(sequence[i - 1][0])
+                here = {tuple(p) for p, v in leaves(answer, max_depth=4) if scalar_text(v) == values[i]}
+                paths = here if paths is None else paths & here
+            if paths:
+                evidence[("cursor", name, min(paths, key=len))] += 1
+    if not evidence:
+        evidence.update(_next_urls(sequences))
+    if not evidence:
+        evidence = weak
+    if not evidence:
+        return None
+    (kind, name, path), _ = max(evidence.items(), key=lambda kv: kv[1])
+    return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
+
+
+def _next_urls(sequences: list[list[tuple[dict, dict]]]) -> dict[tuple, int]:
+    """Evidence of paging by a next-page URL the previous answer gave ("next": "https://…?page=2")."""
+    evidence: dict[tuple, int] = defaultdict(int)
+    for sequence in sequences:
+        if len(sequence) < 2:
+            continue
+        paths = None
+        for i in range(1, len(sequence)):
+            previous, current = sequence[i - 1][0], sequence[i][0]
+            answer = _json(previous)
+            here = {
+                tuple(p)
+                for p, v in leaves(answer, max_depth=4)
+                if isinstance(v, str) and v and urljoin(previous["url"], v) == current["url"]
+            }
+            paths = here if paths is None else paths & here
+        if paths:
+            evidence[("next_url", "", min(paths, key=len))] += 1
+    return evidence
+
+
+def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -> dict:
+    """How an answer says the list ended: a flag that turns false, a cursor that turns null."""
+    end: dict[str, Any] = {"has_more": None, "cursor_null": False}
+    flags: Counter[tuple] = Counter()
+    complete = [s for s in sequences if s]
+    for sequence in complete:
+        answers = [_json(e) for e, _ in sequence]
+        for path, value in leaves(answers[-1]):
+            if value is False and all(get(a, path) is True for a in answers[:-1]):
+                flags[path] += 1
+    if flags:
+        path, n = flags.most_common(1)[0]
+        if n == len(complete):
+            end["has_more"] = list(path)
+    if paging and paging["kind"] in ("cursor", "next_url") and paging["cursor_path"]:
+        last = [get(_json(s[-1][0]), paging["cursor_path"]) for s in complete]
+        end["cursor_null"] = all(v in (None, "") for v in last)
+    # a value (a next link, a cursor) present in every answer but the last, null in the last
+    nulls: Counter[tuple] = Counter()
+    for sequence in complete:
+        answers = [_json(e) for e, _ in sequence]
+        if len(answers) < 2 or not isinstance(answers[-1], dict):
+            continue
+        last_leaves = dict(leaves(answers[-1]))
+        for path, value in leaves(answers[0]):
+            gone = isinstance(value, str) and value and last_leaves.get(path, "") in (None, "")
+            if gone and all(isinstance(get(a, path), str) and get(a, path) for a in answers[:-1]):
+                nulls[path] += 1
+    if nulls and end["has_more"] is None and not end["cursor_null"]:
+        path, n = nulls.most_common(1)[0]
+        if n == len([s for s in complete if len(s) >= 2]):
+            end["null_at"] = list(path)
+    return end
+
+
+def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
+    for exchange, _ in findings:
+        for path, value in leaves(_json(exchange)):
+            if isinstance(value, int) and not isinstance(value, bool) and value == total:
+                return list(path)
+    return None
+
+
+def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
+    """Method, address, parameter placement and constants common to every request of a group."""
+    first = group[0][0]
+    params = [params_of(e) for e, _ in group]
+    names = set(params[0]).intersection(*params[1:])
+    constants = {n: params[0][n] for n in sorted(names) if all(p[n] == params[0][n] for p in params)}
+    dropped = sorted(n for n in constants if CREDENTIAL.search(n))
+    if not allow_credentials:
+        for name in dropped:
+            constants.pop(name)
+    body = {"form": "form", "json": "json"}.get(first.get("body_kind"), "query")
+    query_names = set(first.get("query") or {})
+    return {
+        "method": first["method"],
+        "scheme": first["scheme"],
+        "host": first["host"],
+        "path": first["path"],
+        "body": body,
+        # with a form or JSON body, parameters that were in the URL stay in the URL
+        "query_params": sorted(query_names) if body != "query" else None,
+        "constants": constants,
+        "dropped_credentials": dropped if not allow_credentials else [],
+    }
+
+
+def _answer(group: list[tuple[dict, dict]]) -> dict:
+    finding = group[0][1]
+    answer = {"format": finding["format"]}
+    if "items_path" in finding:
+        answer["items"] = finding["items_path"]
+    if finding.get("html_path") is not None:
+        answer["html"] = finding["html_path"]
+    return answer
+
+
+def _article_param(group, page_html: str) -> tuple[str | None, dict | None]:
+    """The constant parameter whose value the article page carries (its key in the requests).
+
+    A value with a digit beats one without, and an attribute beats a script: words such as an
+    action name also occur in the page's own script, an article's key is most often a number.
+    """
+    params = [params_of(e) for e, _ in group]
+    names = set(params[0]).intersection(*params[1:])
+    found = []
+    for name in sorted(names):
+        values = {p[name] for p in params}
+        if len(values) != 1:
+            continue
+        value = values.pop()
+        if len(value) < 2:
+            continue
+        source = article_key_source(page_html, value)
+        if source is not None:
+            score = (any(ch.isdigit() for ch in value), source["kind"] == "attr")
+            found.append((score, name, source))
+    if not found:
+        return None, None
+    _, name, source = max(found, key=lambda f: f[0])
+    return name, source
+
+
+def induce(
+    exchanges: list[dict],
+    page_html: str,
+    shown: list[Comment],
+    dom_list: list[Comment],
+    read_fragment: Reader | None = None,
+    site: str = "",
+    allow_credentials: bool = False,
+) -> dict:
+    """The recipe of a site's comment API from one recorded expansion (see the module docstring)."""
+    dom = {c["id"]: c for c in dom_list}
+    shown_ids = {c["id"] for c in shown}
+    roles: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
+    ignored = []
+    role_param: dict[str, Counter] = defaultdict(Counter)
+    for exchange in sorted(exchanges, key=lambda e: e["seq"]):
+        found = find_comments(exchange, dom, read_fragment)
+        if found is None:
+            ignored.append(f"{exchange['method']} {exchange['path']}")
+            continue
+        role, param = _role(exchange, found, dom)
+        roles[role].append((exchange, found))
+        if param:
+            role_param[role][param] += 1
+    if not roles.get("comments"):
+        raise InductionError("no recorded request returned a page of top-level comments")
+    recipe: dict[str, Any] = {"version": RECIPE_VERSION, "site": site, "ignored": sorted(set(ignored))}
+    all_findings = [f for group in roles.values() for _, f in group]
+    recipe["item"] = field_paths(all_findings, dom)
+    hosts = set()
+
+    # top-level comment pages: one sequence (one thread)
+    group = _main_group(roles["comments"])
+    template = _template(group, allow_credentials)
+    hosts.add(template["host"])
+    article_param, key_source = _article_param(group, page_html)
+    if article_param is None:
+        raise InductionError("no parameter of the comment requests is a value the article page carries")
+    top_ids = {i for i, c in dom.items() if not c["parent"]}
+
+    def top_before(sequence, index):
+        known = len(shown_ids & top_ids)
+        for _exchange, found in sequence[:index]:
+            known += sum(1 for i in found["ids"] if i in top_ids)
+        return known
+
+    # a page showing comments shows page 1: a page-number parameter would then start at 2
+    paging = _paging([group], top_before, {article_param}, first_page=2 if shown_ids & top_ids else 1)
+    if paging is not None:
+        first = params_of(group[0][0])
+        if paging["kind"] == "next_url" or paging["param"] not in first:
+            paging["start"] = {"kind": "absent"}
+        else:
+            paging["start"] = _start(paging, first[paging["param"]], page_html, shown)
+    template.update(
+        article_param=article_param,
+        paging=paging,
+        answer=_answer(group),
+        end=_end_signal([group], paging),
+        total=_total_path(group, len(dom)),
+    )
+    template["constants"].pop(article_param, None)
+    if paging and paging["param"]:
+        template["constants"].pop(paging["param"], None)
+    recipe["comments"] = template
+    recipe["article_key"] = key_source
+
+    if roles.get("replies"):
+        parent_param = role_param["replies"].most_common(1)[0][0]
+        group = [(e, f) for e, f in roles["replies"] if parent_param in params_of(e)]
+        replies = _template(_main_group(group), allow_credentials)
+        hosts.add(replies["host"])
+        by_parent: dict[str, list] = defaultdict(list)
+        for exchange, found in group:
+            by_parent[params_of(exchange)[parent_param]].append((exchange, found))
+        shown_children = Counter(c["parent"] for c in shown if c["parent"])
+
+        def replies_before(sequence, index):
+            parent = params_of(sequence[0][0])[parent_param]
+            known = _inline_replies(parent, sequence, dom, shown_children)
+            for _exchange, found in sequence[:index]:
+                known += sum(1 for i in found["ids"] if dom[i]["parent"] == parent)
+            return known
+
+        sequences = list(by_parent.values())
+        paging = _paging(sequences, replies_before, {parent_param, article_param})
+        if paging is not None:
+            firsts = {params_of(s[0][0]).get(paging["param"]) for s in sequences}
+            if paging["kind"] == "offset":
+                paging["start"] = {"kind": "inline"}
+            elif paging["kind"] == "next_url" or firsts == {None}:
+                paging["start"] = {"kind": "absent"}
+            else:
+                paging["start"] = _first_constant({v or "" for v in firsts})
+        replies.update(
+            parent_param=parent_param,
+            article_param=article_param if article_param in params_of(group[0][0]) else None,
+            paging=paging,
+            answer=_answer(group),
+            end=_end_signal(sequences, paging),
+        )
+        for name in (parent_param, article_param, paging and paging["param"]):
+            replies["constants"].pop(name, None)
+        recipe["replies"] = replies
+    else:
+        recipe["replies"] = None
+
+    if roles.get("full_text"):
+        id_param = role_param["full_text"].most_common(1)[0][0]
+        group = [(e, f) for e, f in roles["full_text"] if id_param in params_of(e)]
+        full = _template(_main_group(group), allow_credentials)
+        hosts.add(full["host"])
+        full.update(id_param=id_param, answer=_full_text_answer(group, dom))
+        full["constants"].pop(id_param, None)
+        recipe["full_text"] = full
+    else:
+        recipe["full_text"] = None
+    recipe["hosts"] = sorted(hosts)
+    return recipe
+
+
+def _inline_replies(parent: str, sequence, dom, shown_children: Counter) -> int:
+    """Replies of `parent` the page showed before its first "more replies" request."""
+    return shown_children.get(parent, 0)
+
+
+def _first_constant(values: set[str]) -> dict:
+    if len(values) == 1:
+        return {"kind": "value", "value": values.pop()}
+    return {"kind": "value", "value": sorted(values)[0]}
+
+
+def _start(paging: dict, first_value: str, page_html: str, shown: list[Comment]) -> dict:
+    """Where the first paging value comes from when a later crawl starts a thread."""
+    if paging["kind"] == "page":
+        return {"kind": "value", "value": first_value}
+    if paging["kind"] == "offset":
+        return {"kind": "shown"}
+    if first_value == "":
+        return {"kind": "value", "value": ""}
+    top = [c for c in shown if not c["parent"]]
+    if top and top[-1]["id"] == first_value:
+        return {"kind": "last_shown"}
+    source = article_key_source(page_html, first_value)
+    return source or {"kind": "value", "value": first_value}
+
+
+def _main_group(group: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """The requests of the most used (method, host, path) of a role, in order."""
+    counts = Counter((e["method"], e["host"], e["path"]) for e, _ in group)
+    key = counts.most_common(1)[0][0]
+    return [(e, f) for e, f in group if (e["method"], e["host"], e["path"]) == key]
+
+
+def _full_text_answer(group: list[tuple[dict, dict]], dom: dict[str, Comment]) -> dict:
+    exchange, finding = group[0]
+    if finding["format"] in ("json", "json-object"):
+        data = _json(exchange)
+        comment = dom[finding["ids"][0]]
+        for path, value in leaves(data):
+            if isinstance(value, str) and _norm(value) == _norm(comment.get("text")):
+                return {"format": "json", "text": list(path)}
+        for path, value in strings(data):
+            if isinstance(value, str) and _norm(value) == _norm(comment.get("text")):
+                return {"format": "json", "text": list(path)}
+    return _answer(group)

@@ -1,0 +1,111 @@
+"""JSON paths as tuples of keys and list indexes, and the walks the induction needs over answers.
+
+A path is stored in a recipe as a list (JSON), e.g. ["data", "html"] or ["author", "name"]; `"*"`
+stands for "every element of a list".
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+Path = tuple
+
+
+def get(value: Any, path: Path | list | None, default: Any = None) -> Any:
+    """The value at `path` in `value` (no "*"), or `default` when any step is missing."""
+    if path is None:
+        return default
+    for step in path:
+        in_dict = isinstance(value, dict) and isinstance(step, str) and step in value
+        in_list = isinstance(value, list) and isinstance(step, int) and -len(value) <= step < len(value)
+        if in_dict or in_list:
+            value = value[step]
+        else:
+            return default
+    return value
+
+
+def has(value: Any, path: Path | list) -> bool:
+    marker = object()
+    return get(value, path, marker) is not marker
+
+
+def leaves(value: Any, prefix: Path = (), max_depth: int = 4) -> Iterator[tuple[Path, Any]]:
+    """(path, scalar) of every scalar reachable through dicts only (lists are other items' business)."""
+    if isinstance(value, dict):
+        if len(prefix) >= max_depth:
+            return
+        for key, item in value.items():
+            yield from leaves(item, (*prefix, key), max_depth)
+    elif not isinstance(value, list):
+        yield prefix, value
+
+
+def dict_lists(value: Any) -> Iterator[tuple[Path, list]]:
+    """(path, list) of every list of dicts in `value`, breadth first (outermost lists first)."""
+    queue: deque[tuple[Path, Any]] = deque([((), value)])
+    while queue:
+        path, node = queue.popleft()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                queue.append(((*path, key), item))
+        elif isinstance(node, list):
+            if node and all(isinstance(x, dict) for x in node):
+                yield path, node
+            for index, item in enumerate(node):
+                queue.append(((*path, index), item))
+
+
+def strings(value: Any, prefix: Path = ()) -> Iterator[tuple[Path, str]]:
+    """(path, string) of every string in `value`, through dicts and lists."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from strings(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from strings(item, (*prefix, index))
+    elif isinstance(value, str):
+        yield prefix, value
+
+
+def scalar_text(value: Any) -> str | None:
+    """A scalar as the text a page would show it (ids may be numbers in JSON, strings in the DOM)."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+_TAG = re.compile(r"<[a-zA-Z/][^>]*>")
+
+
+def as_text(value: Any) -> Any:
+    """A comment text as the page shows it: an HTML string (`"<p>Hi</p>"`) read as visible text."""
+    if isinstance(value, str) and _TAG.search(value):
+        from crawler.sites.html import parse_fragment, text_of
+
+        return text_of(parse_fragment(value)) or ""
+    return value
+
+
+def as_time(value: Any) -> str | None:
+    """An ISO-8601 UTC time from an ISO string or a Unix time in seconds or milliseconds."""
+    from crawler.dates import parse_absolute
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        seconds = value / 1000 if value > 1e11 else value
+        if not 1e8 < seconds < 1e10:
+            return None
+        return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
+    if isinstance(value, str):
+        return parse_absolute(value)
+    return None

@@ -1,0 +1,188 @@
+"""Learned comment APIs end to end: learn in Chromium once, then page other articles over plain HTTP.
+
+For each replica site (Bored Panda, The Daily Zine, The Town Square): one article is crawled with the
+browser (its profile) and the site's recipe learned from what the page requested; two *other*
+articles are then crawled with the default command: no browser page, the thread paged with the
+recipe, the same comments (ids, parents, texts, votes) as a browser crawl of those articles. On the
+Town Square the API is then renamed (path, then cursor parameter) between runs: the run falls back
+to the browser, re-learns, stores every comment, deletes nothing, and warns.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import timedelta
+
+import pytest
+
+from crawler.replica import ReplicaServer, build_demo_site
+from crawler.replica.generate import REFERENCE_NOW, generated_article
+from crawler.replica.square import rename_api, square_of
+from crawler.replica.zine import zine_of
+from tests.crawling import FAST, crawl
+
+pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
+
+BROWSER = {**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
+#: re-crawls of the same articles must page the thread again, not stop at an unchanged page
+AGAIN = {"CONDITIONAL_GET": "False"}
+
+
+def demo_with_more_zine_stories():
+    """The demo site, with two more zine stories (the zine ships one story with comments)."""
+    site = build_demo_site()
+    zine = zine_of(site)
+    for n, (slug, post_id, count) in enumerate(
+        [("harbour-fair-story", 7300010, 34), ("night-ferry-story", 7300011, 27)]
+    ):
+        zine.add_article(
+            generated_article(
+                slug, post_id, count, max_depth=3, seed=0, top_level=12,
+                published_at=REFERENCE_NOW - timedelta(days=3 + n),
+            )
+        )  # fmt: skip
+    return site
+
+
+SITES = {
+    # profile: (article to learn from, two other articles)
+    "boredpanda": ("/two-page-comments-article/", ["/one-page-article/", "/plain-article-3/"]),
+    "zine": ("/zine/quiet-harbour-story/", ["/zine/harbour-fair-story/", "/zine/night-ferry-story/"]),
+    "square": (
+        "/square/ferry-timetable-story/",
+        ["/square/bakery-queue-story/", "/square/lighthouse-paint-story/"],
+    ),
+}
+
+
+def comments_of(result, urls: list[str]) -> set[tuple]:
+    marks = ",".join("?" * len(urls))
+    rows = result.query(
+        "SELECT c.comment_id, c.parent_id, c.text, c.upvotes, c.downvotes, c.status FROM comments c "
+        f"JOIN articles a USING (article_id) WHERE a.url IN ({marks})",
+        urls,
+    )
+    return {
+        (r["comment_id"], r["parent_id"], r["text"], r["upvotes"], r["downvotes"], r["status"]) for r in rows
+    }
+
+
+def thread_loads(result) -> list[dict]:
+    return result.query(
+        "SELECT method, complete FROM thread_loads WHERE run_id = ? ORDER BY article_id",
+        [result.run["run_id"]],
+    )
+
+
+def model_comments(site_model, slugs: list[str], prefix: str) -> set[tuple]:
+    """What the replica's model says is live in these articles: (id, parent, text, up, down, status)."""
+    rows = set()
+    for slug in slugs:
+        for c in site_model.article(slug).comments:
+            if not c.deleted:
+                parent = f"{prefix}:{c.parent_id}" if c.parent_id else None
+                rows.add((f"{prefix}:{c.id}", parent, c.text, c.upvotes, c.downvotes, "live"))
+    return rows
+
+
+MODELS = {"boredpanda": lambda site: site, "zine": zine_of, "square": square_of}
+
+
+@pytest.mark.parametrize("profile", ["boredpanda", "zine"])
+def test_learned_in_browser_then_paged_without_browser(profile, tmp_path):
+    site = demo_with_more_zine_stories()
+    learn_path, other_paths = SITES[profile]
+    with ReplicaServer(site) as server:
+        learn_url = server.base_url + learn_path
+        others = [server.base_url + p for p in other_paths]
+        learned = crawl(
+            tmp_path / "recipe.db",
+            [learn_url],
+            args={"profile": profile, "render": "browser"},
+            settings=BROWSER,
+        )
+        assert learned.returncode == 0, learned.stderr[-3000:]
+        assert learned.stats[f"recipes/learned/{profile}"] == 1
+        [row] = learned.query("SELECT site, status, learned_from_url FROM site_apis")
+        assert (row["site"], row["status"], row["learned_from_url"]) == (profile, "active", learn_url)
+        paged = crawl(tmp_path / "recipe.db", others)
+        if profile == "zine":
+            # the recipe was used once: with RECIPES_RECHECK_EVERY=1 one article goes to the browser
+            checked = crawl(
+                tmp_path / "recipe.db", others, settings={**BROWSER, **AGAIN, "RECIPES_RECHECK_EVERY": "1"}
+            )
+            assert checked.returncode == 0, checked.stderr[-3000:]
+            assert checked.stats["recipes/rechecks"] == 1
+            assert checked.stats["browser/pages_opened"] == 1
+            assert checked.stats.get("recipes/verified/zine") == 1, (
+                checked.stats,
+                checked.run["warnings"],
+            )  # the browser taught the same API
+            assert sorted(r["method"] for r in thread_loads(checked)) == ["browser", "recipe"]
+            [row] = checked.query("SELECT uses, verified_at > learned_at AS later FROM site_apis")
+            assert row == {"uses": 0, "later": 1}
+            assert checked.query(
+                "SELECT count(*) AS n FROM changes WHERE run_id = ?", [checked.run["run_id"]]
+            ) == [{"n": 0}]
+    assert paged.returncode == 0, paged.stderr[-3000:]
+    assert paged.stats.get("browser/pages_opened", 0) == 0
+    assert paged.stats[f"recipes/used/{profile}"] == 2
+    assert paged.stats["recipes/requests/comments"] >= 2
+    assert thread_loads(paged) == [{"method": "recipe", "complete": 1}] * 2
+    # the browser path stores the replica's model exactly (tests/test_browser.py, test_replica_zine.py)
+    slugs = [p.strip("/").split("/")[-1] for p in other_paths]
+    expected = model_comments(MODELS[profile](site), slugs, profile)
+    assert len(expected) >= 20
+    assert comments_of(paged, others) == expected
+    assert json.loads(paged.run["warnings"]) == []
+
+
+def test_square_learned_paged_renamed_relearned(tmp_path):
+    """Learn, page without a browser, rename the API: fall back, re-learn, warn, then page again.
+
+    The fallback run re-reads the same two articles in the browser right after the recipe run stored
+    them: that it records no change at all shows both paths stored the same comments."""
+    site = build_demo_site()
+    learn_path, other_paths = SITES["square"]
+    db = tmp_path / "recipe.db"
+    with ReplicaServer(site) as server:
+        others = [server.base_url + p for p in other_paths]
+        learned = crawl(
+            db,
+            [server.base_url + learn_path],
+            args={"profile": "square", "render": "browser"},
+            settings=BROWSER,
+        )
+        assert learned.stats["recipes/learned/square"] == 1
+        paged = crawl(db, others, settings=AGAIN)
+        rename_api(square_of(site), api_path="/square/api/v3/talk")
+        fallback = crawl(db, others, settings={**BROWSER, **AGAIN})
+        again = crawl(db, others, settings=AGAIN)
+    assert paged.stats.get("browser/pages_opened", 0) == 0
+    assert thread_loads(paged) == [{"method": "recipe", "complete": 1}] * 2
+    expected = model_comments(square_of(site), [p.strip("/").split("/")[-1] for p in other_paths], "square")
+    assert len(expected) == 31 + 27
+    assert comments_of(paged, others) == expected
+
+    assert fallback.returncode == 0, fallback.stderr[-3000:]
+    stats = fallback.stats
+    assert stats["recipes/stale"] == 1
+    assert stats["recipes/fallback_browser"] == 2
+    assert stats["browser/pages_opened"] == 2
+    assert stats["recipes/learned/square"] >= 1
+    warnings = json.loads(fallback.run["warnings"])
+    assert any("comment recipe of square is stale" in w and "HTTP 404" in w for w in warnings), warnings
+    assert thread_loads(fallback) == [{"method": "browser", "complete": 1}] * 2
+    assert comments_of(fallback, others) == expected  # every comment stored, none deleted
+    run_id = fallback.run["run_id"]
+    assert fallback.query("SELECT count(*) AS n FROM changes WHERE run_id = ?", [run_id]) == [{"n": 0}]
+
+    [row] = again.query("SELECT status, recipe FROM site_apis")
+    recipe = json.loads(row["recipe"])
+    assert row["status"] == "active" and recipe["comments"]["path"] == "/square/api/v3/talk"
+    # re-learned: the next run pages the renamed API without a browser again
+    assert again.stats.get("browser/pages_opened", 0) == 0
+    assert thread_loads(again) == [{"method": "recipe", "complete": 1}] * 2
+    assert comments_of(again, others) == expected
+    assert again.query("SELECT count(*) AS n FROM changes WHERE kind = 'deleted'") == [{"n": 0}]
