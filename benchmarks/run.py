@@ -1,12 +1,12 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Eleven sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
-ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
+Eleven sections, each measured side by side in this one invocation (the machine is shared and noisy, so
+a ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
 against the browser path, a long browser crawl's memory, a second monitoring run, evidence (WARC),
-concurrent writers, scale-out on Redis, and the generic adapter against the Bored Panda adapter on the
-same saved pages, and a learned comment API against the browser path. Goals are printed as met or not met; the exit status is non-zero only when a
-benchmark crashed.
+concurrent writers, scale-out on Redis, the generic adapter against the Bored Panda adapter on the same
+saved pages, and a learned comment API against the browser path. Goals are printed as met or not met;
+the exit status is non-zero only when a benchmark crashed.
 """
 
 from __future__ import annotations
