@@ -40,9 +40,20 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # Never fetch local files, data: URLs or anything but the web.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
-#: Allow requests to private/loopback/link-local hosts that the user did not name (see hostguard).
+# -- Host guard (crawler/hostguard.py) ----------------------------------------------------------------
+HOSTGUARD_ENABLED = True
+#: Allow requests to hosts that are not globally routable (private, loopback, CGNAT…) that the user did
+#: not name, or named on another port.
 ALLOW_PRIVATE_HOSTS = False
-DOWNLOADER_MIDDLEWARES = {"crawler.hostguard.HostGuardMiddleware": 50}
+#: Fixed DNS answers, like an /etc/hosts of the crawl: {"name": ["first answer", "later answers"…]}.
+HOSTGUARD_RESOLVE = {}
+#: The name resolver every connection goes through: it checks the addresses it hands out.
+TWISTED_DNS_RESOLVER = "crawler.hostguard.GuardedResolver"
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.hostguard.HostGuardMiddleware": 50,
+    # before RetryMiddleware (550) sees the failure: a refused host is not retried
+    "crawler.hostguard.HostGuardErrorsMiddleware": 560,
+}
 
 # -- Pipelines ---------------------------------------------------------------------------------------
 ITEM_PIPELINES = {

@@ -17,7 +17,7 @@ from scrapy.http import Response, TextResponse
 
 from crawler.browser.setup import BrowserNotFound, playwright_settings
 from crawler.dates import iso, now_utc
-from crawler.hostguard import is_internal
+from crawler.hostguard import origins, url_allowed
 from crawler.sites import boredpanda
 from crawler.sites.boredpanda.article import NotAnArticle
 from crawler.sites.boredpanda.comments import BadAnswer
@@ -72,6 +72,8 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             self.browser_site = _profile_site(profile)
         # Hosts the user named may be anywhere (even loopback); see crawler.hostguard.
         self.user_hosts = {urlsplit(u).hostname for u in self.targets}
+        # ... and on the port they named it with: (host, port) pairs, what the host guard trusts.
+        self.user_origins = origins(self.targets)
 
     @classmethod
     def check_arguments(
@@ -106,7 +108,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             # Settings may still change here (Scrapy freezes them after the spider is built): only
             # crawls that use the browser load scrapy-playwright and launch Chromium.
             try:
-                browser = playwright_settings(crawler.settings, spider.user_hosts, crawler)
+                browser = playwright_settings(crawler.settings, spider.user_origins, crawler)
                 crawler.settings.update(browser, priority="spider")
             except BrowserNotFound as exc:
                 raise ArgumentError(str(exc)) from exc
@@ -114,10 +116,7 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
         return spider
 
     def host_allowed(self, url: str) -> bool:
-        host = urlsplit(url).hostname or ""
-        return (
-            host in self.user_hosts or self.settings.getbool("ALLOW_PRIVATE_HOSTS") or not is_internal(host)
-        )
+        return url_allowed(url, self.user_origins, self.settings.getbool("ALLOW_PRIVATE_HOSTS"))
 
     @property
     def tolerance(self) -> float:

@@ -19,7 +19,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.dates import iso, now_utc
-from crawler.hostguard import is_internal
+from crawler.hostguard import origins, url_allowed
 from crawler.items import DiscoveredItem
 from crawler.sites.boredpanda.listing import parse_listing
 from crawler.sites.discovery import Link, NotAFeed, kind_of, parse_feed, parse_sitemap
@@ -70,6 +70,7 @@ class DiscoverSpider(scrapy.Spider):
                 "no discovery source: give -a url=FEED_OR_SITEMAP or run `crawler sources add URL`"
             )
         self.user_hosts = {urlsplit(u).hostname for u in self.sources}
+        self.user_origins = origins(self.sources)
         self.allow = [re.compile(p) for p in settings.getlist("DISCOVER_ALLOW")]
         self.deny = [re.compile(p) for p in settings.getlist("DISCOVER_DENY")]
         max_age = settings.getfloat("DISCOVER_MAX_AGE_DAYS", 30)
@@ -136,8 +137,7 @@ class DiscoverSpider(scrapy.Spider):
             return "denied"
         if not self._fresh(link):
             return "too_old"
-        host = urlsplit(link.url).hostname or ""
-        if host not in self.user_hosts and not self.allow_private and is_internal(host):
+        if not url_allowed(link.url, self.user_origins, self.allow_private):
             return "private_host"
         if self.enrolled >= self.max_new:
             return "max_new"
