@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -119,6 +120,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         # counted before the body goes out, so a client that has read it sees it counted
         self.server.stats.record(request, status, len(body))
+        if self.server.body_delay and request.path == AJAX_PATH:
+            # a slow network or server: the answer's headers arrive well before its body
+            self.wfile.flush()
+            time.sleep(self.server.body_delay)
         self.wfile.write(body)
 
 
@@ -128,6 +133,8 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     router: Router
+    #: seconds between the headers and the body of every comment-API answer (0: none)
+    body_delay: float = 0.0
 
     def __init__(self, address: tuple[str, int], stats: RequestStats) -> None:
         self.stats = stats
@@ -146,10 +153,11 @@ class ReplicaServer:
     "bytes_sent" (bodies only), "not_modified"}.
     """
 
-    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0, body_delay: float = 0.0) -> None:
         self.site = site
         self._stats = RequestStats()
         self._httpd = _HTTPServer((host, port), self._stats)
+        self._httpd.body_delay = body_delay
         host_name, bound_port = self._httpd.server_address[:2]
         self.host, self.port = str(host_name), int(bound_port)
         self.base_url = f"http://{self.host}:{self.port}"
