@@ -76,6 +76,9 @@ COMMENTS_TOTAL_TOLERANCE = 0.01
 #: Comment-API pages per article at most (50 comments each): a list that never ends stops here and
 #: the thread is recorded as incomplete.
 COMMENTS_MAX_PAGES = 400
+#: A cut comment's full text is fetched again only when the comment is new, its visible text changed,
+#: or the stored full text is older than this (see crawler/spiders/comment_state.py).
+COMMENTS_FULL_TEXT_RECHECK = "1d"
 
 # -- Monitoring (scrapy crawl monitor / discover, crawler run) ----------------------------------------
 #: Age-decay schedule: "quiet-for=check-every" tiers, in increasing order (see crawler/monitor/schedule.py).

@@ -21,6 +21,9 @@ class FollowUp:
     formdata: dict[str, str] = field(default_factory=dict)
     method: str = "POST"
     key: str = ""  # identifies the follow-up so the same one is never requested twice in a run
+    #: the comment a "full_text" follow-up completes: a re-check skips it when the stored full text
+    #: is recent and the visible text unchanged (crawler/spiders/comment_state.py)
+    comment_id: str | None = None
 
 
 @dataclass

@@ -25,6 +25,7 @@ from crawler.sites.html import NotHTML
 from crawler.sites.profile import ProfileError
 from crawler.sites.thread import FollowUp, ThreadPage
 from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
+from crawler.spiders.comment_state import CommentRecheck
 from crawler.spiders.conditional import ConditionalGet
 from crawler.spiders.rendering import BrowserPages, BrowserSite, profile_site
 from crawler.spiders.thread_state import ThreadState
@@ -53,7 +54,7 @@ def _profile_site(profile: str) -> BrowserSite:
         raise ArgumentError(str(exc)) from exc
 
 
-class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
+class ArticleSpider(ConditionalGet, CommentRecheck, BrowserPages, scrapy.Spider):
     name = "article"
 
     def __init__(
@@ -286,7 +287,15 @@ class ArticleSpider(ConditionalGet, BrowserPages, scrapy.Spider):
             comment.fetched_at = fetched_at
             state.seen.add(comment.comment_id)
             output.append(comment)
+        by_id = {c.comment_id: c for c in page.comments}
         for follow_up in page.follow_ups:
+            if (
+                follow_up.kind == "full_text"
+                and follow_up.key not in state.requested
+                and not self.full_text_needed(state.article_id, by_id.get(follow_up.comment_id))
+            ):
+                state.requested.add(follow_up.key)  # decided once per run, like a request
+                continue  # the stored full text is recent and the visible text unchanged
             request = self._follow_up_request(state, follow_up)
             if request is not None:
                 output.append(request)

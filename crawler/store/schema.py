@@ -99,6 +99,7 @@ CREATE TABLE IF NOT EXISTS comments (
     posted_at_precision TEXT,                -- exact, or the unit of the relative time it came from
     text TEXT,
     text_truncated INTEGER NOT NULL DEFAULT 0,  -- 1 while only the page's cut-off text is known
+    full_text_at TEXT,                       -- when the whole text was last seen (not cut)
     content_hash TEXT,
     version INTEGER NOT NULL DEFAULT 1,
     upvotes INTEGER,
