@@ -1,9 +1,9 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Six sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Seven sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
-against the browser path, a long browser crawl's memory, and a second monitoring run. Goals are
+against the browser path, a long browser crawl's memory, a second monitoring run, and a re-check of an unchanged comment thread. Goals are
 printed as met or not met; the exit status is non-zero only when a benchmark crashed.
 """
 
@@ -28,6 +28,7 @@ from benchmarks import synthetic
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
 from benchmarks.monitoring import monitoring_rerun
+from benchmarks.recheck import thread_recheck
 from benchmarks.report import Section, count, per_second, seconds
 from benchmarks.results import history_rows, thread_summary
 from benchmarks.writes import raw_rows, time_raw, time_store
@@ -220,6 +221,7 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             "6. Monitoring, second run",
             lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
         ),
+        7: ("7. Re-check of an unchanged thread", lambda: thread_recheck(repeats, workdir)),
     }
 
 
@@ -234,9 +236,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         type=int,
         action="append",
-        choices=range(1, 7),
+        choices=range(1, 8),
         metavar="SECTION",
-        help="run only this section (1-6); may be given more than once",
+        help="run only this section (1-7); may be given more than once",
     )
     return parser.parse_args(argv)
 
