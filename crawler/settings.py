@@ -26,6 +26,10 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 RETRY_TIMES = 2
+#: robots.txt's Crawl-delay is honoured per domain, up to this many seconds (crawler/politeness.py).
+ROBOTSTXT_CRAWL_DELAY_MAX = 30.0
+#: A Retry-After of at most this many seconds is waited for before the retry; a longer one is not retried.
+RETRY_AFTER_MAX = 60.0
 # Items of one response processed at once. Our pipelines are synchronous, so more only costs
 # scheduling (Scrapy starts this many tasks per response: 100 by default).
 CONCURRENT_ITEMS = 16
@@ -53,6 +57,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.hostguard.HostGuardMiddleware": 50,
     # before RetryMiddleware (550) sees the failure: a refused host is not retried
     "crawler.hostguard.HostGuardErrorsMiddleware": 560,
+    # Scrapy's own robots.txt, retry and redirect middlewares, with Crawl-delay, Retry-After and
+    # redirect loops (crawler/politeness.py), in their places
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.politeness.CrawlDelayRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.politeness.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.politeness.LoopRedirectMiddleware": 600,
 }
 
 # -- Pipelines ---------------------------------------------------------------------------------------

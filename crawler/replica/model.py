@@ -172,6 +172,8 @@ class Site:
         self._articles: dict[str, Article] = {}
         self._by_post_id: dict[int, Article] = {}
         self._comment_article: dict[str, Article] = {}
+        #: extra robots.txt lines for every user agent (tests of politeness: "Crawl-delay: 3")
+        self.robots_extra: list[str] = []
 
     # -- reading -------------------------------------------------------------------------------
 

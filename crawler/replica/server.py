@@ -39,12 +39,15 @@ class RequestStats:
             self._statuses: Counter[int] = Counter()
             self._ajax: Counter[str] = Counter()
             self._bytes_sent = 0
+            #: (time.monotonic(), method, path) of every request, in order: gaps between requests
+            self._times: list[tuple[float, str, str]] = []
 
     def record(self, request: Request, status: int, body_bytes: int) -> None:
         with self._lock:
             self._requests[(request.method, request.path)] += 1
             self._statuses[status] += 1
             self._bytes_sent += body_bytes
+            self._times.append((time.monotonic(), request.method, request.path))
             if request.path == AJAX_PATH:
                 self._ajax[request.form.get("action", "")] += 1
 
@@ -57,6 +60,7 @@ class RequestStats:
                 "ajax": dict(self._ajax),
                 "bytes_sent": self._bytes_sent,
                 "not_modified": self._statuses[304],
+                "times": list(self._times),
             }
 
 
