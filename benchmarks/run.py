@@ -3,8 +3,9 @@
 Seven sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
-against the browser path, a long browser crawl's memory, a second monitoring run, and a re-check of an unchanged comment thread. Goals are
-printed as met or not met; the exit status is non-zero only when a benchmark crashed.
+against the browser path, a long browser crawl's memory, a second monitoring run, and a re-check of an
+unchanged comment thread. Goals are printed as met or not met; the exit status is non-zero only when a
+benchmark crashed.
 """
 
 from __future__ import annotations

@@ -155,7 +155,9 @@ class HostPolicy:
                 crawler.stats.inc_value(f"hostguard/refused/{reason}")
         if key not in self.logged:
             self.logged.add(key)
-            logger.warning("Refused host %s:%s: %s (nobody named it; ALLOW_PRIVATE_HOSTS is off)", *key, detail)
+            logger.warning(
+                "Refused host %s:%s: %s (nobody named it; ALLOW_PRIVATE_HOSTS is off)", *key, detail
+            )
 
 
 POLICY = HostPolicy()

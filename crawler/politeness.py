@@ -69,9 +69,12 @@ class CrawlDelayRobotsTxtMiddleware(RobotsTxtMiddleware):
                 slot.lastseen = max(slot.lastseen, time.monotonic())
             self.logged.add(key)
             self._stats.set_value(f"robotstxt/crawl_delay/{key}", delay)
-            note = f" (robots.txt asks {asked:g} s, capped by ROBOTSTXT_CRAWL_DELAY_MAX)" if delay < asked else ""
+            note = (
+                f" (robots.txt asks {asked:g} s, capped by ROBOTSTXT_CRAWL_DELAY_MAX)"
+                if delay < asked
+                else ""
+            )
             logger.info("Crawl-delay of %s: %g s between requests%s", key, delay, note)
-
 
     def process_response(self, request, response, spider=None):
         # A delay runs from the last answer, not the last request: the site sees at least the delay

@@ -136,9 +136,9 @@ class _Reactor:
     nameResolver = None
 
 
-def test_every_answer_is_checked_not_only_the_first():
-    POLICY.static = {"rebind.example": ["93.184.215.14", "127.0.0.1"]}
-    POLICY.allow_private = False
+def test_every_answer_is_checked_not_only_the_first(monkeypatch):
+    monkeypatch.setattr(POLICY, "static", {"rebind.example": ["93.184.215.14", "127.0.0.1"]})
+    monkeypatch.setattr(POLICY, "allow_private", False)
     resolver = GuardedResolver(_Reactor(), cache_size=100)
     first, second = _Receiver(), _Receiver()
     resolver.resolveHostName(first, "rebind.example", 443)

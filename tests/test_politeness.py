@@ -7,6 +7,7 @@ lower bounds are asserted (a loaded machine makes gaps longer, never shorter).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
 from crawler.politeness import retry_after_seconds
 from tests.crawling import crawl
 

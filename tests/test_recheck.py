@@ -60,6 +60,8 @@ def test_full_text_fetched_again_once_older_than_the_setting(replica, tmp_path):
     url = article_url(replica, BIG_THREAD_SLUG)
     first = crawl(db, [url], settings=RECHECK)
     again = crawl(db, [url], settings={**RECHECK, "COMMENTS_FULL_TEXT_RECHECK": "0"})
-    assert again.stats["article_spider/follow_up/full_text"] == first.stats["article_spider/follow_up/full_text"]
+    assert (
+        again.stats["article_spider/follow_up/full_text"] == first.stats["article_spider/follow_up/full_text"]
+    )
     assert "article_spider/full_text/skipped" not in again.stats
     assert again.query("SELECT count(*) AS n FROM changes WHERE run_id = 2") == [{"n": 0}]

@@ -130,7 +130,9 @@ class Router:
             "retry-after": self.fault_retry_after,
             # a -> b -> a: a redirect loop
             "loop": lambda request: Response(
-                302, b"", headers={"Location": f"/fault/loop/?step={'b' if request.query.get('step') == 'a' else 'a'}"}
+                302,
+                b"",
+                headers={"Location": f"/fault/loop/?step={'b' if request.query.get('step') == 'a' else 'a'}"},
             ),
         }
         self._retry_after_seen: set[str] = set()
@@ -192,7 +194,11 @@ class Router:
     def robots(self, request: Request) -> Response:
         text = render_robots(self.base_url)
         if self.site.robots_extra:
-            text = text.replace("User-agent: *\n", "User-agent: *\n" + "".join(f"{line}\n" for line in self.site.robots_extra), 1)
+            text = text.replace(
+                "User-agent: *\n",
+                "User-agent: *\n" + "".join(f"{line}\n" for line in self.site.robots_extra),
+                1,
+            )
         return Response(200, text.encode(), "text/plain; charset=utf-8")
 
     def image(self, request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""`scrapy crawl discover`: enrol new articles from feeds, sitemaps (and indexes) and listing pages.
+"""`scrapy crawl discover`: enrol new articles from feeds, sitemaps (indexes, gzipped ones, those a
+robots.txt names) and listing pages.
 
 Sources come from `-a url=…` / `-a urls_file=…`, or from the `sources` table (`crawler sources add`).
 A link is enrolled in the watch list (due at once) when it is new (neither watched nor crawled), passes
@@ -22,7 +23,15 @@ from crawler.dates import iso, now_utc
 from crawler.hostguard import origins, url_allowed
 from crawler.items import DiscoveredItem
 from crawler.sites.boredpanda.listing import parse_listing
-from crawler.sites.discovery import Link, NotAFeed, kind_of, parse_feed, parse_sitemap
+from crawler.sites.discovery import (
+    Link,
+    NotAFeed,
+    kind_of,
+    parse_feed,
+    parse_robots,
+    parse_sitemap,
+    unpacked,
+)
 from crawler.sites.html import NotHTML
 from crawler.spiders.args import ArgumentError, parse_targets
 from crawler.store import open_db, queries, resolve_db_path
@@ -91,20 +100,19 @@ class DiscoverSpider(scrapy.Spider):
     def parse_source(self, response: Response, source: str, listing_page: int) -> Iterator[Any]:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         try:
-            kind = kind_of(response.body, content_type)
+            body = unpacked(response.body, self.settings.getint("DOWNLOAD_MAXSIZE"))
+            kind = kind_of(body, content_type, response.url)
             if kind == "feed":
-                yield from self._enrol(parse_feed(response.body, response.url), "feed", source)
+                yield from self._enrol(parse_feed(body, response.url), "feed", source)
+            elif kind == "robots":
+                for link in parse_robots(body, response.url):
+                    yield self._source_request(link.url, source)
             elif kind == "sitemap":
-                sitemap_type, links = parse_sitemap(response.body)
+                sitemap_type, links = parse_sitemap(body)
                 if sitemap_type == "sitemapindex":
                     for link in links:
                         if self._fresh(link):  # a child sitemap unchanged since the cut-off holds nothing new
-                            yield scrapy.Request(
-                                link.url,
-                                callback=self.parse_source,
-                                errback=self.source_failed,
-                                cb_kwargs={"source": source, "listing_page": 1},
-                            )
+                            yield self._source_request(link.url, source)
                 else:
                     yield from self._enrol(links, "sitemap", source)
             else:
@@ -121,6 +129,15 @@ class DiscoverSpider(scrapy.Spider):
         except (NotAFeed, NotHTML) as exc:
             self.crawler.stats.inc_value(f"{STATS}/skipped")
             self.logger.warning("Skipped %s: %s", response.url, exc)
+
+    def _source_request(self, url: str, source: str) -> scrapy.Request:
+        """A sitemap named by a sitemap index or a robots.txt (on another host: the host guard decides)."""
+        return scrapy.Request(
+            url,
+            callback=self.parse_source,
+            errback=self.source_failed,
+            cb_kwargs={"source": source, "listing_page": 1},
+        )
 
     def _fresh(self, link: Link) -> bool:
         if self.oldest is None or not link.published_at:
