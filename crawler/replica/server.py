@@ -192,6 +192,14 @@ class ReplicaServer:
     def reset_stats(self) -> None:
         self._stats.reset()
 
+    def serve(self, site: Site, body_delay: float = 0.0) -> ReplicaServer:
+        """Serve another site from now on, with fresh counters (one server reused by many tests)."""
+        self.site = site
+        self._httpd.router = Router(site, self.base_url)
+        self._httpd.body_delay = body_delay
+        self.reset_stats()
+        return self
+
     def __enter__(self) -> ReplicaServer:
         return self.start()
 
