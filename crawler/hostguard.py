@@ -110,7 +110,10 @@ class HostPolicy:
         self.refused: set[tuple[str, int]] = set()
 
     def configure(self, settings) -> None:
-        self.allow_private = settings.getbool("ALLOW_PRIVATE_HOSTS")
+        # HOSTGUARD_ENABLED = False switches the whole guard off, the resolver's side included
+        self.allow_private = settings.getbool("ALLOW_PRIVATE_HOSTS") or not settings.getbool(
+            "HOSTGUARD_ENABLED", True
+        )
         static = settings.get("HOSTGUARD_RESOLVE") or {}
         if isinstance(static, str):
             static = json.loads(static)
