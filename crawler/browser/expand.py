@@ -89,9 +89,14 @@ STATE_SCRIPT = """
 })
 """
 
-#: True once some load-more element is clickable again (a site disables its button while it loads).
+#: True once no load-more element is disabled (a site disables its button while it loads), or once
+#: the page has been idle for a second (a button the site keeps disabled for good).
 READY_SCRIPT = """
-(selectors) => selectors.every(s => [...document.querySelectorAll(s)].every(e => !e.disabled))
+(selectors) => {
+  const state = window.__pandaWatch;
+  const idle = !state || (state.inflight === 0 && performance.now() - state.lastActivity > 1000);
+  return idle || selectors.every(s => [...document.querySelectorAll(s)].every(e => !e.disabled));
+}
 """
 
 #: A button the site keeps after a click ("Load More" that stays) gets clicked again next round.
