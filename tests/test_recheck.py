@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from crawler.replica.demo_site import BIG_THREAD_SLUG
 from crawler.replica.render import CUT_OVER
+from crawler.replica.seed import SEED_SLUG
 from tests.crawling import article_url, crawl, model_thread
 
 #: re-check the thread on every run (the page itself may be unchanged)
@@ -57,11 +58,32 @@ def test_recheck_finds_five_visible_edits_with_a_quarter_of_the_requests(replica
 
 def test_full_text_fetched_again_once_older_than_the_setting(replica, tmp_path):
     db = tmp_path / "c.db"
-    url = article_url(replica, BIG_THREAD_SLUG)
+    url = article_url(replica, SEED_SLUG)
     first = crawl(db, [url], settings=RECHECK)
+    assert first.stats["article_spider/follow_up/full_text"] >= 2
     again = crawl(db, [url], settings={**RECHECK, "COMMENTS_FULL_TEXT_RECHECK": "0"})
     assert (
         again.stats["article_spider/follow_up/full_text"] == first.stats["article_spider/follow_up/full_text"]
     )
     assert "article_spider/full_text/skipped" not in again.stats
     assert again.query("SELECT count(*) AS n FROM changes WHERE run_id = 2") == [{"n": 0}]
+
+
+def test_full_text_due_rules():
+    from datetime import UTC, datetime, timedelta
+
+    from crawler.items import CommentItem
+    from crawler.spiders.comment_state import full_text_due
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    day = timedelta(days=1)
+    full = "The whole text of a long comment, which the page cuts after a few words and more."
+    cut = CommentItem("c1", text="The whole text of a long…", truncated=True)
+    known = {"text": full, "text_truncated": 0, "full_text_at": (now - timedelta(hours=2)).isoformat()}
+    assert not full_text_due(cut, known, now, day)  # recent, visible part unchanged
+    assert full_text_due(cut, None, now, day)  # new comment
+    assert full_text_due(cut, {**known, "text_truncated": 1}, now, day)  # only a cut stored
+    assert full_text_due(cut, {**known, "full_text_at": None}, now, day)  # never fetched in full
+    assert full_text_due(cut, {**known, "full_text_at": (now - 2 * day).isoformat()}, now, day)  # old
+    edited = CommentItem("c1", text="An edited start of a long…", truncated=True)
+    assert full_text_due(edited, known, now, day)  # the visible part changed
