@@ -55,6 +55,9 @@ HOSTGUARD_RESOLVE = {}
 TWISTED_DNS_RESOLVER = "crawler.hostguard.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.hostguard.HostGuardMiddleware": 50,
+    # off unless EVIDENCE (NotConfigured); it records on the response_downloaded signal, so its
+    # place in the chain only matters for the browser listener it adds to playwright requests
+    "crawler.evidence.capture.EvidenceMiddleware": 60,
     # before RetryMiddleware (550) sees the failure: a refused host is not retried
     "crawler.hostguard.HostGuardErrorsMiddleware": 560,
     # Scrapy's own robots.txt, retry and redirect middlewares, with Crawl-delay, Retry-After and
@@ -66,6 +69,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "crawler.politeness.LoopRedirectMiddleware": 600,
 }
+SPIDER_MIDDLEWARES = {"crawler.evidence.capture.EvidenceStampMiddleware": 950}
 
 # -- Pipelines ---------------------------------------------------------------------------------------
 ITEM_PIPELINES = {
@@ -142,6 +146,34 @@ BROWSER_LAZY_WAIT = 3
 BROWSER_CONTEXT_PAGES = 20
 BROWSER_MAX_PAGES_PER_CONTEXT = 4
 BROWSER_NAVIGATION_TIMEOUT = 30
+
+# -- Evidence (WARC) ---------------------------------------------------------------------------------
+#: Keep every response a crawl used (article pages, comment API answers, the XHR answers a browser page
+#: received) in a gzip WARC file per run and link comments and change events to their records.
+#: `crawler run` turns it on unless set; `scrapy crawl` and `crawler crawl` leave it off unless set.
+EVIDENCE = os.environ.get("PANDAWATCH_EVIDENCE", "").lower() in ("1", "true", "yes", "on")
+#: Directory of the WARC files; empty means `warc/` beside the database.
+EVIDENCE_DIR = None
+#: Also write a WARC request record per response (for replay tools that match POST bodies). Off: the
+#: response record names its request (method and form body) in a WARC-Pandawatch-Request header, and
+#: the evidence stays within 1.5x the compressed bytes downloaded.
+EVIDENCE_REQUEST_RECORDS = False
+#: Retention (applied after each `crawler run`, or by `crawler evidence --prune`): records of runs
+#: older than this go, and the oldest go first while all WARC files together exceed EVIDENCE_MAX_BYTES
+#: (0: no size limit). Records that back a recorded deletion or edit are always kept.
+EVIDENCE_MAX_AGE = "90d"
+EVIDENCE_MAX_BYTES = 0
+
+# -- Notifications (Apprise) ---------------------------------------------------------------------------
+#: Apprise URLs that get one digest per run with change events (json://host/path for webhooks,
+#: mailto://, …); space- or comma-separated in $PANDAWATCH_NOTIFY_URLS. `crawler notify add URL` adds
+#: targets (with filters) kept in the database's notify_targets table.
+NOTIFY_URLS = os.environ.get("PANDAWATCH_NOTIFY_URLS", "").replace(",", " ").split()
+#: Attempts per target and run (then the failure is logged and recorded on the run), the first pause
+#: between attempts in seconds (doubling), and the most events listed in one digest's text.
+NOTIFY_ATTEMPTS = 3
+NOTIFY_RETRY_DELAY = 2.0
+NOTIFY_MAX_LISTED = 50
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

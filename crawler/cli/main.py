@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from crawler.cli import run_hooks
 from crawler.cli.scrapy_run import scrapy_crawl
 from crawler.monitor import run as run_monitor
 from crawler.monitor.run import Locked, RunLock
@@ -431,6 +432,7 @@ def run_command(db_path, every, check_all, render, settings):
     path = resolve_db_path(str(db_path) if db_path else None)
     extra = dict(s.split("=", 1) for s in settings)
     extra["SQLITE_PATH"] = str(path)
+    extra = run_hooks.crawl_settings(extra)
     interval = parse_duration(every).total_seconds() if every else None
     while True:
         started = time.monotonic()
@@ -450,10 +452,22 @@ def _run_once(path: Path, settings: dict, monitor_args: dict) -> int:
             if run_monitor.has_sources(path):
                 codes.append(scrapy_crawl("discover", {}, settings).returncode)
             codes.append(scrapy_crawl("monitor", monitor_args, settings).returncode)
+            after = run_hooks.after_crawls(path, first, settings)
             outcome = run_monitor.report(path, first)
     except Locked as exc:
         click.echo(str(exc), err=True)
         return run_monitor.EXIT_LOCKED
-    for line in outcome.lines():
+    for line in outcome.lines() + after:
         click.echo(line)
     return run_monitor.EXIT_FAILED if outcome.failed or any(codes) else run_monitor.EXIT_OK
+
+
+from crawler.cli.evidence import evidence  # noqa: E402
+from crawler.cli.feed import feed  # noqa: E402
+from crawler.cli.notify import notify  # noqa: E402
+from crawler.cli.report import report  # noqa: E402
+
+cli.add_command(notify)
+cli.add_command(feed)
+cli.add_command(report)
+cli.add_command(evidence)

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS runs (
     requests_failed INTEGER NOT NULL DEFAULT 0,
     articles_unchanged INTEGER NOT NULL DEFAULT 0,  -- answered 304 or with an identical body
     articles_discovered INTEGER NOT NULL DEFAULT 0, -- enrolled in the watch list by discovery
-    stats TEXT                               -- JSON of Scrapy's stats
+    stats TEXT,                              -- JSON of Scrapy's stats
+    notified TEXT                            -- JSON list: the run's digest per notification target
 );
 
 CREATE TABLE IF NOT EXISTS articles (
@@ -65,7 +66,8 @@ CREATE TABLE IF NOT EXISTS articles (
     last_changed_at TEXT NOT NULL,
     next_check_at TEXT,
     first_seen_run_id INTEGER,
-    last_seen_run_id INTEGER
+    last_seen_run_id INTEGER,
+    evidence_id TEXT                         -- WARC record that last showed the article (evidence)
 );
 CREATE INDEX IF NOT EXISTS articles_url ON articles(canonical_url);
 CREATE INDEX IF NOT EXISTS articles_next_check ON articles(next_check_at);
@@ -84,6 +86,7 @@ CREATE TABLE IF NOT EXISTS list_items (
     last_seen_at TEXT NOT NULL,
     last_changed_at TEXT NOT NULL,
     last_seen_run_id INTEGER,
+    evidence_id TEXT,                        -- WARC record that last showed the item (evidence)
     PRIMARY KEY (article_id, position)
 );
 
@@ -110,7 +113,8 @@ CREATE TABLE IF NOT EXISTS comments (
     last_seen_at TEXT NOT NULL,
     last_changed_at TEXT NOT NULL,
     first_seen_run_id INTEGER,
-    last_seen_run_id INTEGER
+    last_seen_run_id INTEGER,
+    evidence_id TEXT                         -- WARC record that last showed the comment (evidence)
 );
 CREATE INDEX IF NOT EXISTS comments_article ON comments(article_id, status);
 CREATE INDEX IF NOT EXISTS comments_parent ON comments(parent_id);
@@ -153,7 +157,8 @@ CREATE TABLE IF NOT EXISTS changes (
     old_value TEXT,
     new_value TEXT,
     chars_added INTEGER,
-    chars_removed INTEGER
+    chars_removed INTEGER,
+    evidence_id TEXT                         -- WARC record the event's data came from (evidence)
 );
 CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id);
 CREATE INDEX IF NOT EXISTS changes_article ON changes(article_id, at);
@@ -216,6 +221,40 @@ CREATE TABLE IF NOT EXISTS thread_loads (
     complete INTEGER NOT NULL,
     reason TEXT,
     PRIMARY KEY (run_id, article_id)
+);
+
+-- Evidence (issue 13): WARC records of every response a run used, and which items they showed.
+CREATE TABLE IF NOT EXISTS evidence (
+    record_id TEXT PRIMARY KEY,              -- WARC-Record-ID, <urn:uuid:…>
+    run_id INTEGER,
+    warc_path TEXT NOT NULL,                 -- relative to the database's directory (or absolute)
+    offset INTEGER NOT NULL,                 -- of the record's gzip member in the file
+    length INTEGER NOT NULL,                 -- bytes of that member
+    url TEXT NOT NULL,
+    status INTEGER,
+    sha256 TEXT NOT NULL,                    -- hex SHA-256 of the payload as stored (as transferred)
+    payload_bytes INTEGER,
+    fetched_at TEXT NOT NULL,
+    source TEXT,                             -- http, browser (rendered page), xhr (a page's own fetch)
+    parent_record_id TEXT                    -- for xhr: the browser page's record
+);
+CREATE INDEX IF NOT EXISTS evidence_run ON evidence(run_id);
+CREATE INDEX IF NOT EXISTS evidence_file ON evidence(warc_path);
+
+CREATE TABLE IF NOT EXISTS evidence_items (
+    record_id TEXT NOT NULL,
+    entity_type TEXT NOT NULL,               -- article, comment, list_item
+    entity_id TEXT NOT NULL,
+    run_id INTEGER,
+    PRIMARY KEY (entity_type, entity_id, record_id)
+);
+CREATE INDEX IF NOT EXISTS evidence_items_record ON evidence_items(record_id);
+
+-- Notifications (issue 13): targets added with `crawler notify add`, with their filters.
+CREATE TABLE IF NOT EXISTS notify_targets (
+    url TEXT PRIMARY KEY,                    -- an Apprise URL (json://host/path, mailto://, …)
+    added_at TEXT NOT NULL,
+    filters TEXT                             -- JSON: kinds, sites, articles, min_votes
 );
 """
 
@@ -290,6 +329,8 @@ PUBLIC_TABLES = (
     "watchlist",
     "sources",
     "http_cache",
+    "evidence",
+    "evidence_items",
 )
 HISTORY_TABLES = ("article_versions", "comment_versions", "changes", "vote_samples")
 VIEWS = (

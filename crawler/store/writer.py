@@ -280,6 +280,16 @@ class Store:
             self._column_cache[table] = [c.name for c in self.db[table].columns]
         return self._column_cache[table]
 
+    def _stamp(self, outcome: rules.Outcome, item: dict) -> None:
+        """Carry the item's evidence record (crawler.evidence) onto its row and its change events."""
+        record = item.get("evidence_id")
+        if record is None:
+            return  # evidence off: the row keeps the record that showed it last
+        outcome.row["evidence_id"] = record
+        if "evidence_id" in self._columns("changes"):
+            for event in outcome.changes:
+                event["evidence_id"] = record
+
     def _apply(
         self, table: str, pk, rows: list[dict], outcomes: list[rules.Outcome], versions_table: str | None
     ):
@@ -303,6 +313,7 @@ class Store:
             outcome = rules.article_outcome(
                 current.get(item["article_id"]), item, self.run_id, item.get("fetched_at") or iso(now_utc())
             )
+            self._stamp(outcome, item)
             current[item["article_id"]] = {**current.get(item["article_id"], {}), **outcome.row}
             outcomes.append(outcome)
         self.counts["articles"] += len(items)
@@ -323,6 +334,7 @@ class Store:
                     item.get("fetched_at") or iso(now_utc()),
                     article_id in new_articles,
                 )
+                self._stamp(outcome, item)
                 current[item["position"]] = {**current.get(item["position"], {}), **outcome.row}
                 outcomes.append(outcome)
             positions = dict.fromkeys(i["position"] for i in items if i["article_id"] == article_id)
@@ -343,6 +355,7 @@ class Store:
                 item.get("fetched_at") or iso(now_utc()),
                 item["article_id"] in new_articles,
             )
+            self._stamp(outcome, item)
             current[item["comment_id"]] = {**(old or {}), **outcome.row}
             outcomes.append(outcome)
         self.counts["comments"] += len(items)
@@ -433,7 +446,7 @@ class Store:
         seen = set(thread.seen_ids)
         live = list(
             self.db.query(
-                "SELECT comment_id, article_id, text FROM comments WHERE article_id = ? AND status = 'live'",
+                "SELECT * FROM comments WHERE article_id = ? AND status = 'live'",
                 [thread.article_id],
             )
         )
@@ -448,6 +461,10 @@ class Store:
             )
             return
         events = rules.deletion_events(missing, self.run_id, at)
+        if "evidence_id" in self._columns("changes"):
+            # A deletion's evidence is the last record that showed the comment's text.
+            for event, comment in zip(events, missing, strict=True):
+                event["evidence_id"] = comment.get("evidence_id")
         for chunk in _chunks([m["comment_id"] for m in missing]):
             marks = ",".join("?" * len(chunk))
             self.db.execute(
