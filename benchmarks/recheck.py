@@ -1,4 +1,4 @@
-"""Section 8: the cost of re-checking an unchanged 1,200-comment thread next to its first crawl (issue 10).
+"""Section 9: the cost of re-checking an unchanged 1,200-comment thread next to its first crawl (issue 10).
 
 The demo site's `big-thread-article` is crawled into a fresh database, then crawled again unchanged with
 its thread due (COMMENTS_RECHECK_AFTER = 0, as when a monitoring run re-checks it). The first crawl
@@ -38,7 +38,7 @@ def thread_recheck(repeats: int, workdir: Path) -> Section:
             first.append(crawl_articles(urls_file, path, RECHECK))
             again.append(crawl_articles(urls_file, path, RECHECK))
             history.append(sum(history_rows(path, again[-1].run_id).values()))
-    section = Section(f"8. Re-check of an unchanged thread (issue 10): {BIG_THREAD_SLUG}, 1,200 comments")
+    section = Section(f"9. Re-check of an unchanged thread (issue 10): {BIG_THREAD_SLUG}, 1,200 comments")
     for name, crawls in (("first crawl", first), ("re-check", again)):
         section.add_median(f"{name}: requests", [_requests(c) for c in crawls], count)
         section.add_median(f"{name}: wall time", [c.process.wall_seconds for c in crawls], seconds)

@@ -1,11 +1,11 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Eight sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
+Nine sections, each measured side by side in this one invocation (the machine is shared and noisy, so a
 ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
-against the browser path, a long browser crawl's memory, a second monitoring run, evidence capture, and
-a re-check of an unchanged comment thread. Goals are printed as met or not met; the exit status is
-non-zero only when a benchmark crashed.
+against the browser path, a long browser crawl's memory, a second monitoring run, evidence capture,
+concurrent store writers, and a re-check of an unchanged comment thread. Goals are printed as met or
+not met; the exit status is non-zero only when a benchmark crashed.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import scrapy
 
 from benchmarks import synthetic
 from benchmarks.browser_crawls import api_vs_browser, browser_crawl
+from benchmarks.concurrent_writes import concurrent_writers
 from benchmarks.crawls import CrawlResult, crawl_articles, scrapy_bench, serve_bench_site, write_urls_file
 from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
@@ -224,7 +225,13 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             lambda: monitoring_rerun(urls_file, profile.articles, repeats, workdir),
         ),
         7: ("7. Evidence", lambda: evidence_throughput(repeats, urls_file, workdir)),
-        8: ("8. Re-check of an unchanged thread", lambda: thread_recheck(repeats, workdir)),
+        8: (
+            "8. Concurrent writers",
+            lambda: concurrent_writers(
+                profile.articles, profile.comments_each, profile.store_repeats, workdir
+            ),
+        ),
+        9: ("9. Re-check of an unchanged thread", lambda: thread_recheck(repeats, workdir)),
     }
 
 
@@ -239,9 +246,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         type=int,
         action="append",
-        choices=range(1, 9),
+        choices=range(1, 10),
         metavar="SECTION",
-        help="run only this section (1-8); may be given more than once",
+        help="run only this section (1-9); may be given more than once",
     )
     return parser.parse_args(argv)
 

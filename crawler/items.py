@@ -94,6 +94,10 @@ class ThreadItem:
     #: every comment id the thread showed in this run: deletions are judged against this set, not
     #: against what reached the database first (items of one thread are stored in no fixed order)
     seen_ids: list[str] = field(default_factory=list)
+    #: the site offers a direct fetch of one comment: only its answer confirms a deletion
+    direct_check: bool = False
+    #: comments the direct fetch found gone, with the site's reason when it gave one
+    confirmed_gone: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass

@@ -85,6 +85,24 @@ SQLITE_PATH = None
 #: Items per write transaction.
 STORE_BATCH_SIZE = 500
 
+# -- Store failures and run limits (issue 10) ---------------------------------------------------------
+#: A write transaction that fails is retried this many times, waiting STORE_RETRY_DELAY seconds
+#: (doubling) while another writer holds the lock; then the run fails and its items are spilled.
+STORE_WRITE_RETRIES = 4
+STORE_RETRY_DELAY = 1.0
+#: Where the spill file of a failed run goes; empty: beside the database, else the temp directory.
+STORE_SPILL_DIR = None
+#: Single-comment requests per thread at most, asking whether comments a complete load missed are
+#: really gone (the rest stay deletion candidates until a later run asks).
+COMMENTS_CONFIRM_MAX = 100
+#: Seconds one article's comment thread may take; then no more of its requests are sent and the
+#: thread is recorded as incomplete (0: no limit).
+COMMENTS_THREAD_TIME_LIMIT = 600
+#: Whole-run time limit of `scrapy crawl monitor` (what `crawler run` runs), in seconds, unless
+#: CLOSESPIDER_TIMEOUT is set: a stalled site cannot hold the run's lock against later cron runs.
+#: Threads still loading then are recorded incomplete. (`scrapy crawl article`: CLOSESPIDER_TIMEOUT.)
+MONITOR_RUN_TIME_LIMIT = 1800
+
 # -- Comments ----------------------------------------------------------------------------------------
 #: Fraction of the site's reported comment total that may be missing from a load still called
 #: complete (comments deleted between the page load and the last API page). 0.01 = 1%, rounded down.
@@ -177,3 +195,18 @@ NOTIFY_MAX_LISTED = 50
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# -- Progress and summary (crawler/extensions) --------------------------------------------------------
+EXTENSIONS = {
+    "crawler.extensions.summary.CrawlSummary": 500,
+    "crawler.extensions.progress.CrawlProgress": 510,
+}
+#: A short readable summary on stderr at the end of a crawl (what was stored, what failed and why).
+SUMMARY_ENABLED = True
+#: Write the summary as JSON to this file instead of printing it (the `crawler` command reads it).
+SUMMARY_FILE = None
+#: A progress line on stderr (the `crawler` command turns it on): redrawn every PROGRESS_REFRESH
+#: seconds on a terminal, a plain line every PROGRESS_INTERVAL seconds otherwise.
+PROGRESS_ENABLED = False
+PROGRESS_REFRESH = 1.0
+PROGRESS_INTERVAL = 10.0

@@ -72,10 +72,20 @@ def strip_truncation(text: str) -> str:
 
 
 def is_prefix_of(cut: str, full: str) -> bool:
-    """True when `cut` (a truncated text) is the beginning of `full`, compared on normalised words."""
+    """True when `cut` (a truncated text) is the beginning of `full`, compared on normalised words.
+
+    Only as much of `full` as the comparison needs is normalised (a cut is short, a full text may
+    be a megabyte): the words of a prefix of `full` are a prefix of the words of `full`.
+    """
     cut_words = " ".join(strip_truncation(cut).split())
-    full_words = " ".join(full.split())
-    return bool(cut_words) and full_words.startswith(cut_words)
+    if not cut_words:
+        return False
+    window = len(cut_words) + 64
+    while True:
+        full_words = " ".join(full[:window].split())
+        if len(full_words) > len(cut_words) or window >= len(full):
+            return full_words.startswith(cut_words)
+        window *= 2
 
 
 def content_hash(*parts: str | None) -> str:

@@ -46,12 +46,18 @@ def test_first_crawl_records_articles_added_only(replica, tmp_path):
         ("article", "boredpanda:8123456", "added", None),
         ("article", "boredpanda:8200001", "added", None),
     }
+    comments = result.query("SELECT comment_id FROM comments")
     assert history_counts(result) == {
         "changes": 2,
         "comment_versions": 0,
         "article_versions": 0,
-        "vote_samples": 0,
+        "vote_samples": len(comments) + 2,  # first sight: one sample per comment and article, no event
     }
+    samples = result.query("SELECT entity_type, entity_id, upvotes FROM vote_samples")
+    assert {(s["entity_type"], s["entity_id"]) for s in samples} == {
+        ("comment", c["comment_id"]) for c in comments
+    } | {("article", "boredpanda:8123456"), ("article", "boredpanda:8200001")}
+    assert len(samples) == 39
 
 
 def test_identical_recrawl_adds_no_row_anywhere(replica, tmp_path):
@@ -148,7 +154,9 @@ def test_vote_changes_on_five_comments(replica, replica_site, tmp_path):
         replica_site.set_votes(c.id, c.upvotes + 7, c.downvotes + 2)
     result = crawl(tmp_path / "c.db", [url])
     assert changes_of(result) == {("comment", key(c.id), "votes", "votes") for c in moved}
-    samples = result.query("SELECT entity_id, upvotes, downvotes FROM vote_samples")
+    samples = result.query(
+        "SELECT entity_id, upvotes, downvotes FROM vote_samples WHERE run_id = ?", [result.run["run_id"]]
+    )
     assert {(s["entity_id"], s["upvotes"], s["downvotes"]) for s in samples} == {
         (key(c.id), c.upvotes, c.downvotes) for c in moved
     }

@@ -128,8 +128,13 @@ def test_html_report_in_chromium_shows_the_changes_and_runs_nothing(changed_db, 
     assert "Edited later with new words." in " ".join(diff_ins)
     assert hostile_shown == HOSTILE
     # one chart per comment with vote samples; its points: the counts first seen, then each sample
-    samples = query(changed_db["db"], "SELECT entity_id, count(*) AS n FROM vote_samples GROUP BY entity_id")
-    assert {s["entity_id"]: s["n"] for s in samples} == changed_db["voted"]
+    rows = query(changed_db["db"], "SELECT entity_id, count(*) AS n FROM vote_samples GROUP BY entity_id")
+    samples = {s["entity_id"]: s["n"] for s in rows}
+    # a sample at first sight (issue 10), then one per change
+    assert {cid: samples[cid] for cid in changed_db["voted"]} == {
+        cid: n + 1 for cid, n in changed_db["voted"].items()
+    }
+    assert {n for cid, n in samples.items() if cid not in changed_db["voted"]} == {1}
     assert charts == {cid: n + 1 for cid, n in changed_db["voted"].items()}
     assert (scripts, images, dialogs, errors) == (0, 0, [], [])
     assert requests == [out.as_uri()]  # the file itself, nothing else

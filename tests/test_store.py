@@ -84,7 +84,8 @@ def test_run_row_keeps_scrapy_stats(tmp_path):
     store.start_run("article", {"url": "https://e.com/a/"})
     store.finish_run("shutdown", {"downloader/request_count": 3})
     [run] = query(tmp_path / "s.db", "SELECT * FROM runs")
-    assert run["status"] == "failed" and run["finish_reason"] == "shutdown"
+    # Scrapy's "shutdown" is Ctrl+C / SIGTERM: the run was interrupted (issue 10)
+    assert run["status"] == "interrupted" and run["finish_reason"] == "shutdown"
     assert json.loads(run["stats"]) == {"downloader/request_count": 3}
     assert json.loads(run["args"]) == {"url": "https://e.com/a/"}
 
@@ -114,8 +115,20 @@ def test_deletions_do_not_depend_on_the_order_items_arrive(tmp_path):
     for item in [items[0], thread, *items[1:10]]:
         store.add(item)
     store.finish_run("finished")
+    # No direct fetch of one comment here: one complete load without x:9 makes it a candidate only.
+    assert query(path, "SELECT count(*) AS n FROM changes WHERE run_id = 2") == [{"n": 0}]
+    assert query(path, "SELECT comment_id, status, missing_loads FROM comments WHERE missing_loads > 0") == [
+        {"comment_id": "x:9", "status": "live", "missing_loads": 1}
+    ]
+    # Third run: absent from a second consecutive complete load, again before its thread's comments.
+    store.start_run("test")
+    items = list(_items(9))
+    thread = items[-1]
+    for item in [items[0], thread, *items[1:9]]:
+        store.add(item)
+    store.finish_run("finished")
     store.close()
-    assert query(path, "SELECT entity_id, kind FROM changes WHERE run_id = 2") == [
-        {"entity_id": "x:9", "kind": "deleted"}
+    assert query(path, "SELECT entity_id, kind, reason FROM changes WHERE run_id = 3") == [
+        {"entity_id": "x:9", "kind": "deleted", "reason": "absent from two consecutive complete loads"}
     ]
     assert query(path, "SELECT count(*) AS n FROM comments WHERE status = 'live'") == [{"n": 9}]

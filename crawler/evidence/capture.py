@@ -32,6 +32,7 @@ from crawler.evidence.records import store_records, store_sightings
 from crawler.evidence.warc import Capture, RunWarc
 from crawler.items import ArticleItem, CommentItem, ListItem
 from crawler.store import open_db, resolve_db_path
+from crawler.store.changes import list_item_entity_id
 
 logger = logging.getLogger(__name__)
 STATS = "evidence"
@@ -66,7 +67,13 @@ def entity_of(item: Any) -> tuple[str, str] | None:
     if isinstance(item, ArticleItem) and item.article_id:
         return ("article", item.article_id)
     if isinstance(item, ListItem):
-        return ("list_item", f"{item.article_id}#{item.position}")
+        # the store's id of a list item (its own id, else its position; crawler.store.changes)
+        return (
+            "list_item",
+            list_item_entity_id(
+                {"article_id": item.article_id, "item_id": item.item_id, "position": item.position}
+            ),
+        )
     return None
 
 

@@ -58,12 +58,15 @@ def load_comments(site: Site, form: Form) -> dict[str, Any]:
         raise AjaxError(500, "internal error while loading comments")
     comments, has_more = top_level_page(article, page, per_page, sort)
     thread = thread_index(article)
-    return {
+    answer = {
         "html": render_comments(comments, thread),
         "has_more": has_more,
         "total": thread.total,
         "page": page,
     }
+    for comment_id in article.delete_after_page.pop(page, []):
+        site.delete_comment(comment_id)  # after this answer: the next page shifts
+    return answer
 
 
 def load_replies(site: Site, form: Form) -> dict[str, Any]:

@@ -57,4 +57,5 @@ _OPS: dict[str, Callable[..., Any]] = {
     "add_article": _add_article,
     "set_faults": Site.set_faults,
     "set_hide_fraction": Site.set_hide_fraction,
+    "delete_after_page": Site.delete_after_page,
 }

@@ -56,6 +56,8 @@ class ListItem:
     title: str
     description: str
     points: int = 0
+    #: image name (without .jpg); None: named after the item's position, as the generator does
+    image: str | None = None
 
 
 @dataclass
@@ -91,6 +93,12 @@ class Article:
     fail_comment_pages: set[int] = field(default_factory=set)
     fail_replies: set[str] = field(default_factory=set)
     fail_full_text: set[str] = field(default_factory=set)
+    #: top-level comments counted in the total and answered by load_comment, but left out of the
+    #: comment pages (a listing that skips comments, as a page shift does)
+    unlisted: set[str] = field(default_factory=set)
+    #: comments to delete right after load_comments served a page (page -> ids): a deletion while a
+    #: crawler pages the thread, at a moment tests can name
+    delete_after_page: dict[int, list[str]] = field(default_factory=dict)
     #: a "layout change": this fraction of the top-level comments (with their replies) disappears
     hide_fraction: float = 0.0
     version: int = 1
@@ -294,6 +302,7 @@ class Site:
         comment_pages: Iterable[int] | None = None,
         replies: Iterable[str] | None = None,
         full_text: Iterable[str] | None = None,
+        unlisted: Iterable[str] | None = None,
     ) -> None:
         """Make load_comments pages / load_replies / load_comment of these ids answer 500.
 
@@ -308,6 +317,13 @@ class Site:
                 article.fail_replies = {str(comment_id) for comment_id in replies}
             if full_text is not None:
                 article.fail_full_text = {str(comment_id) for comment_id in full_text}
+            if unlisted is not None:
+                article.unlisted = {str(comment_id) for comment_id in unlisted}
+
+    def delete_after_page(self, slug: str, page: int, comment_id: str) -> None:
+        """Delete a comment as soon as load_comments has answered `page` of this article (once)."""
+        with self.lock:
+            self.article(slug).delete_after_page.setdefault(int(page), []).append(str(comment_id))
 
     def set_hide_fraction(self, slug: str, fraction: float) -> None:
         """Simulate a layout change that hides this fraction (0..1) of the top-level comments."""

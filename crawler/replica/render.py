@@ -280,7 +280,7 @@ def _list_items(article: Article, base: str, page: int) -> str:
     first = (page - 1) * article.items_per_page
     rows = []
     for position, item in enumerate(article.list_items[first : first + article.items_per_page], first + 1):
-        image = f"{base}/img/{article.slug}-{position}"
+        image = f"{base}/img/{item.image or f'{article.slug}-{position}'}"
         rows.append(
             f'<div class="open-list-item" data-item-id="{esc(item.item_id)}" data-position="{position}">\n'
             f'<div class="open-list-header"><h2><span class="item-number">{position}.</span> '

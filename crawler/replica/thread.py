@@ -85,7 +85,9 @@ def top_level_page(article: Article, page: int, per_page: int, sort: str = "") -
     Default order is by id (oldest first), "new" is newest first, "top" is by upvotes then id. An
     endless article continues its real comments with synthetic ones and never runs out.
     """
-    comments = sorted(thread_index(article).children[None], key=SORT_KEYS[sort])
+    comments = sorted(
+        (c for c in thread_index(article).children[None] if c.id not in article.unlisted), key=SORT_KEYS[sort]
+    )
     start = (page - 1) * per_page
     if article.endless_load_more:
         shown = comments[start : start + per_page]

@@ -6,6 +6,7 @@ and raise `ArgumentError` with a message meant for the person who typed the comm
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from crawler.urls import BadURL, check_url, fetch_url, url_key
@@ -15,12 +16,30 @@ class ArgumentError(ValueError):
     """A spider argument that cannot be used; the message is shown to the user as is."""
 
 
+_COMMENT = re.compile(r"(^|\s)#.*$")
+
+
+def url_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, URL) for each URL of a URL file: one or more per line, separated by whitespace;
+    `#` at the start of a line or after whitespace starts a comment (a `#` inside a URL is its
+    fragment: `https://…/story/#comments`)."""
+    found = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for token in _COMMENT.sub("", line).split():
+            found.append((number, token))
+    return found
+
+
+def split_urls(value: str) -> list[str]:
+    """URLs of one argument, separated by commas and/or whitespace (`-a "url=A B"`, `-a url=A,B`)."""
+    return [part for part in re.split(r"[,\s]+", value) if part]
+
+
 def _read_urls_file(path: str) -> list[str]:
     file = Path(path)
     if not file.is_file():
         raise ArgumentError(f"urls_file {path!r} does not exist or is not a file")
-    lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
-    urls = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    urls = [url for _, url in url_lines(file.read_text(encoding="utf-8", errors="replace"))]
     if not urls:
         raise ArgumentError(f"urls_file {path!r} holds no URL (one per line, # for comments)")
     return urls
@@ -34,10 +53,10 @@ def parse_targets(url: str | None = None, urls_file: str | None = None) -> list[
     """
     raw: list[str] = []
     if url is not None:
-        parts = [u.strip() for u in url.split(",")]
-        if not any(parts):
+        parts = split_urls(url)
+        if not parts:
             raise ArgumentError("url is empty: give -a url=https://… (several separated by commas)")
-        raw.extend(p for p in parts if p)
+        raw.extend(parts)
     if urls_file is not None:
         raw.extend(_read_urls_file(urls_file))
     if not raw:

@@ -27,6 +27,7 @@ from crawler.sites.thread import FollowUp, ThreadPage
 from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
 from crawler.spiders.comment_state import CommentRecheck
 from crawler.spiders.conditional import ConditionalGet
+from crawler.spiders.confirm import ThreadEnd
 from crawler.spiders.rendering import BrowserPages, BrowserSite, profile_site
 from crawler.spiders.thread_state import ThreadState
 
@@ -54,7 +55,7 @@ def _profile_site(profile: str) -> BrowserSite:
         raise ArgumentError(str(exc)) from exc
 
 
-class ArticleSpider(ConditionalGet, CommentRecheck, BrowserPages, scrapy.Spider):
+class ArticleSpider(ThreadEnd, ConditionalGet, CommentRecheck, BrowserPages, scrapy.Spider):
     name = "article"
 
     def __init__(
@@ -277,6 +278,7 @@ class ArticleSpider(ConditionalGet, CommentRecheck, BrowserPages, scrapy.Spider)
         Returns a list, not a generator: Scrapy consumes a callback's output lazily, interleaved with
         other callbacks, and a thread whose follow-ups were not counted yet would look finished.
         """
+        self.track_thread(state)
         if page.reported_total is not None:
             state.reported_total = page.reported_total
         state.end_reached |= page.end_reached
@@ -303,7 +305,7 @@ class ArticleSpider(ConditionalGet, CommentRecheck, BrowserPages, scrapy.Spider)
         return output
 
     def _follow_up_request(self, state: ThreadState, follow_up: FollowUp) -> scrapy.Request | None:
-        if follow_up.key in state.requested:
+        if follow_up.key in state.requested or self.thread_over_time(state):
             return None
         if follow_up.kind == "comments_page" and state.pages_requested >= self.max_pages:
             # A comment list that never ends (or a bug in the site) must not page forever.
@@ -329,8 +331,11 @@ class ArticleSpider(ConditionalGet, CommentRecheck, BrowserPages, scrapy.Spider)
     def _finish_if_done(self, state: ThreadState) -> list[Any]:
         if state.pending or state.finished:
             return []
+        confirming = self.confirmation_requests(state)  # crawler/spiders/confirm.py
+        if confirming:
+            return confirming
         state.finished = True
-        item = state.item(_now())
+        item = self.with_confirmations(state, state.item(_now()))
         key = "complete" if item.complete else "incomplete"
         self.crawler.stats.inc_value(f"{STATS}/threads/{key}")
         self.crawler.stats.inc_value(f"{STATS}/comments_loaded", item.loaded)

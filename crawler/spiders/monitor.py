@@ -35,6 +35,15 @@ class MonitorSpider(ArticleSpider):
         super().check_arguments(**kwargs)
 
     @classmethod
+    def update_settings(cls, settings) -> None:
+        super().update_settings(settings)
+        # a run that cron repeats must end: the whole-run limit, unless the user set one
+        if not settings.getfloat("CLOSESPIDER_TIMEOUT"):
+            settings.set(
+                "CLOSESPIDER_TIMEOUT", settings.getfloat("MONITOR_RUN_TIME_LIMIT", 0), priority="spider"
+            )
+
+    @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         db = open_db(resolve_db_path(crawler.settings.get("SQLITE_PATH")))

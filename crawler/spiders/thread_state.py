@@ -35,6 +35,8 @@ class ThreadState:
     browser_stop: str | None = None
     finished: bool = False
     failures: list[str] = field(default_factory=list)
+    #: why loading stopped early (a thread time limit, the crawl stopping): the thread is incomplete
+    stopped_by: str | None = None
 
     def shortfall(self) -> int:
         """How many comments the site reports beyond what was loaded, allowing for the tolerance."""
@@ -46,7 +48,7 @@ class ThreadState:
     def reason(self) -> str | None:
         if self.needs_browser:
             return "comments load only with JavaScript: use -a render=browser or render=auto"
-        reasons = []
+        reasons = [self.stopped_by] if self.stopped_by else []
         if self.requests_failed:
             first = f" (first: {self.failures[0]})" if self.failures else ""
             reasons.append(f"{self.requests_failed} of {self.requests_total} comment requests failed{first}")

@@ -10,14 +10,22 @@ Rules in short:
 - content is compared normalised (the clean pipeline normalised it; the store compares as is);
 - a cut comment later seen in full (or a cut re-crawl of a comment known in full) is not an edit;
 - a relative-time estimate only replaces a coarser one, silently;
-- deletions need a completely loaded thread (see `deletions`); a deleted comment seen again is restored;
-- any change of vote counts is a `votes` event plus a vote sample.
+- a comment absent from a completely loaded thread is a deletion candidate; it is deleted only when
+  confirmed (`judge_missing`); a site placeholder ("[deleted]", "removed by a moderator") is a deletion
+  with that reason, not an edit; a deleted comment seen again is restored;
+- any change of vote counts is a `votes` event plus a vote sample; the first sight is a sample too
+  (no event), so a vote series starts at the beginning;
+- list items are known by their own id: an item inserted into a list is one `added`, the items
+  after it only move;
+- absent tags and an empty tag list are the same (unknown): neither is an edit.
+Edit sizes are counted in words' characters (`edit_size`): cheap even for a one-word edit of 1 MB.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,23 +63,112 @@ class Outcome:
     vote_samples: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _size(old: str | None, new: str | None) -> tuple[int, int]:
-    """(chars added, chars removed) between two texts, so users can filter trivial edits."""
+_TOKENS = re.compile(r"\s+|\w+|[^\w\s]")
+#: a changed middle longer than this many tokens is counted as replaced whole (a rewrite, not an edit)
+MAX_DIFF_TOKENS = 20_000
+
+
+_BLOCK = 4096
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the common prefix: block by block (C-speed comparisons), then within the block."""
+    limit = min(len(a), len(b))
+    i = 0
+    while i < limit and a[i : i + _BLOCK] == b[i : i + _BLOCK]:
+        i += _BLOCK
+    end = min(i + _BLOCK, limit)
+    while i < end and a[i] == b[i]:
+        i += 1
+    return min(i, limit)
+
+
+def _common_suffix(a: str, b: str, floor: int) -> int:
+    """Length of the common suffix, not reaching into the first `floor` characters of either."""
+    limit = min(len(a), len(b)) - floor
+    n = 0
+    while (
+        n < limit
+        and a[len(a) - n - _BLOCK : len(a) - n] == b[len(b) - n - _BLOCK : len(b) - n]
+        and n + _BLOCK <= limit
+    ):
+        n += _BLOCK
+    while n < limit and a[len(a) - n - 1] == b[len(b) - n - 1]:
+        n += 1
+    return n
+
+
+def _word_start(text: str, index: int) -> int:
+    while index > 0 and not text[index - 1].isspace():
+        index -= 1
+    return index
+
+
+def edit_size(old: str | None, new: str | None) -> tuple[int, int]:
+    """(chars added, chars removed) between two texts, counted on whole words, so users can filter
+    trivial edits.
+
+    The common start and end are cut off first (cheap on texts of any size), then the changed middle,
+    widened to whole words, is compared word by word: a one-word edit of a 1 MB comment costs
+    microseconds, not the minutes a character-level SequenceMatcher takes.
+    """
     old, new = old or "", new or ""
+    if old == new:
+        return 0, 0
+    start = _word_start(old, _common_prefix(old, new))
+    end = _common_suffix(old, new, start)
+    old_mid, new_mid = old[start : len(old) - end], new[start : len(new) - end]
+    old_tokens, new_tokens = _TOKENS.findall(old_mid), _TOKENS.findall(new_mid)
+    if len(old_tokens) + len(new_tokens) > MAX_DIFF_TOKENS:
+        return len(new_mid), len(old_mid)
     added = removed = 0
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, old_tokens, new_tokens, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag in ("replace", "delete"):
-            removed += i2 - i1
+            removed += sum(map(len, old_tokens[i1:i2]))
         if tag in ("replace", "insert"):
-            added += j2 - j1
+            added += sum(map(len, new_tokens[j1:j2]))
     return added, removed
 
 
+_size = edit_size
+
+#: an edit of a text longer than this records an excerpt around the change in `changes` (the whole
+#: old text is in the versions table, the whole new one in the current row): a one-word edit of a
+#: 1 MB comment must not write 2 MB more
+EVENT_VALUE_MAX = 16_384
+EXCERPT_CONTEXT = 200
+
+
+def excerpts(old: str, new: str) -> tuple[str, str]:
+    """The changed part of two long texts with some context, "…" marking what was left out."""
+    start = _word_start(old, _common_prefix(old, new))
+    end = _common_suffix(old, new, start)
+    begin = _word_start(old, max(0, start - EXCERPT_CONTEXT))
+
+    def cut(text: str) -> str:
+        stop = min(len(text), len(text) - end + EXCERPT_CONTEXT)
+        return ("…" if begin else "") + text[begin:stop] + ("…" if stop < len(text) else "")
+
+    return cut(old), cut(new)
+
+
 def _event(
-    run_id, at, entity_type, entity_id, article_id, kind, field_name=None, old=None, new=None, sized=False
+    run_id,
+    at,
+    entity_type,
+    entity_id,
+    article_id,
+    kind,
+    field_name=None,
+    old=None,
+    new=None,
+    sized=False,
+    reason=None,
 ) -> dict[str, Any]:
     added, removed = _size(old, new) if sized else (None, None)
+    if sized and max(len(old or ""), len(new or "")) > EVENT_VALUE_MAX:
+        old, new = excerpts(old or "", new or "")
     return {
         "run_id": run_id,
         "at": at,
@@ -84,6 +181,7 @@ def _event(
         "new_value": None if new is None else str(new),
         "chars_added": added,
         "chars_removed": removed,
+        "reason": reason,
     }
 
 
@@ -106,15 +204,29 @@ def _votes_text(up, down) -> str:
 # -- articles ------------------------------------------------------------------------------------
 
 
+#: list fields stored as JSON; an empty list is no information, like an absent one
+LIST_FIELDS = ("tags", "image_credits")
+
+
 def _article_content(item: dict[str, Any]) -> dict[str, Any]:
     content = {name: item.get(name) for name in ARTICLE_TRACKED}
-    for name in ("tags", "image_credits"):
-        content[name] = json.dumps(content[name] or [], ensure_ascii=False)
+    for name in LIST_FIELDS:
+        value = content[name]
+        if isinstance(value, str):  # already JSON (a stored row, a replayed item)
+            value = json.loads(value) if value else []
+        # absent and empty are the same: None, so "not shown" never reads as "all removed"
+        content[name] = json.dumps(value, ensure_ascii=False) if value else None
     return content
 
 
 def _hash_content(content: dict[str, Any]) -> str:
-    return content_hash(*(content[name] for name in ARTICLE_TRACKED))
+    # an empty list hashes like an absent one (and like the "[]" older versions stored)
+    return content_hash(
+        *(
+            content[name] if content[name] != "[]" or name not in LIST_FIELDS else None
+            for name in ARTICLE_TRACKED
+        )
+    )
 
 
 def article_hash(item: dict[str, Any]) -> str:
@@ -141,6 +253,11 @@ def article_outcome(old: dict | None, item: dict[str, Any], run_id: int, at: str
             version=1,
             content_hash=_hash_content(content),
         )
+        samples = (
+            [_sample("article", row["article_id"], row["article_id"], run_id, at, row["votes"], None)]
+            if row["votes"] is not None
+            else []
+        )
         return Outcome(
             row,
             [
@@ -154,10 +271,13 @@ def article_outcome(old: dict | None, item: dict[str, Any], run_id: int, at: str
                     new=item.get("title"),
                 )
             ],
+            vote_samples=samples,
         )
     outcome = Outcome(row)
     for name in ARTICLE_TRACKED:
         new, before = row[name], old.get(name)
+        if name in LIST_FIELDS and before == "[]":
+            before = None  # what older versions stored for "no tags"
         if new is None:
             row[name] = before  # a field the page no longer shows is unknown, not erased
         elif new != before:
@@ -191,7 +311,11 @@ def article_outcome(old: dict | None, item: dict[str, Any], run_id: int, at: str
         row["version"] += 1
     if row["votes"] is None:
         row["votes"] = old.get("votes")
-    elif old.get("votes") is not None and row["votes"] != old.get("votes"):
+    elif old.get("votes") is None:
+        outcome.vote_samples.append(
+            _sample("article", row["article_id"], row["article_id"], run_id, at, row["votes"], None)
+        )
+    elif row["votes"] != old.get("votes"):
         outcome.changes.append(
             _event(
                 run_id,
@@ -215,11 +339,25 @@ def article_outcome(old: dict | None, item: dict[str, Any], run_id: int, at: str
 # -- list items ----------------------------------------------------------------------------------
 
 
+def list_item_key(item: dict[str, Any]) -> str:
+    """A list item's identity: its own id where the page gives one (so an item inserted above it only
+    moves it), else its position."""
+    return str(item["item_id"]) if item.get("item_id") else f"#{item['position']}"
+
+
+def list_item_entity_id(item: dict[str, Any]) -> str:
+    """The id of a list item in `changes` and `vote_samples`: article id, "#", the item's own id (else
+    its position)."""
+    return f"{item['article_id']}#{list_item_key(item).lstrip('#')}"
+
+
 def list_item_outcome(
     old: dict | None, item: dict[str, Any], run_id: int, at: str, article_is_new: bool
 ) -> Outcome:
-    entity_id = f"{item['article_id']}#{item['position']}"
-    row = {
+    key = list_item_key(item)
+    entity_id = list_item_entity_id(item)
+    row = {"item_key": key}
+    row |= {
         name: item.get(name)
         for name in (
             "article_id",
@@ -246,7 +384,12 @@ def list_item_outcome(
                 _event(run_id, at, "list_item", entity_id, item["article_id"], "added", new=item.get("title"))
             ]
         )
-        return Outcome(row, changes)
+        samples = (
+            [_sample("list_item", entity_id, item["article_id"], run_id, at, row["points"], None)]
+            if row["points"] is not None
+            else []
+        )
+        return Outcome(row, changes, vote_samples=samples)
     outcome = Outcome(row)
     for name in LIST_ITEM_TRACKED:
         if row[name] != old.get(name):
@@ -266,7 +409,11 @@ def list_item_outcome(
             )
     if row["points"] is None:
         row["points"] = old.get("points")
-    elif old.get("points") is not None and row["points"] != old["points"]:
+    elif old.get("points") is None:
+        outcome.vote_samples.append(
+            _sample("list_item", entity_id, item["article_id"], run_id, at, row["points"], None)
+        )
+    elif row["points"] != old["points"]:
         outcome.changes.append(
             _event(
                 run_id,
@@ -333,7 +480,10 @@ def comment_outcome(
             "reply_count",
         )
     }
-    row.update(last_seen_at=at, last_seen_run_id=run_id, status="live")
+    # seen again: no longer a deletion candidate
+    row.update(last_seen_at=at, last_seen_run_id=run_id, status="live", missing_since=None, missing_loads=0)
+    row["deleted_reason"] = None
+    placeholder = removal_reason(item.get("text"))
     if old is None:
         row.update(
             text=item.get("text"),
@@ -347,14 +497,22 @@ def comment_outcome(
             last_changed_at=at,
             first_seen_run_id=run_id,
         )
+        if placeholder:
+            # first seen already removed: recorded as such, its placeholder is all we know
+            row.update(status="deleted", deleted_reason=placeholder)
         changes = (
             []
-            if article_is_new
+            if article_is_new or placeholder
             else [
                 _event(run_id, at, "comment", comment_id, article_id, "added", "text", None, item.get("text"))
             ]
         )
-        return Outcome(row, changes)
+        samples = (
+            [_sample("comment", comment_id, article_id, run_id, at, row["upvotes"], row["downvotes"])]
+            if (row["upvotes"], row["downvotes"]) != (None, None) and not placeholder
+            else []
+        )
+        return Outcome(row, changes, vote_samples=samples)
 
     outcome = Outcome(row)
     for name in (
@@ -369,6 +527,41 @@ def comment_outcome(
     ):
         if row[name] is None:
             row[name] = old.get(name)  # not shown this time (e.g. a full-text answer): unknown
+    if placeholder:
+        # The site shows "[deleted]" / "removed by a moderator" in its place: a deletion with the
+        # site's reason; the text we knew stays (the placeholder is not an edit).
+        row.update(
+            text=old.get("text"),
+            text_truncated=old.get("text_truncated") or 0,
+            content_hash=old.get("content_hash"),
+            version=old["version"],
+            posted_at=old.get("posted_at"),
+            posted_at_precision=old.get("posted_at_precision"),
+            status="deleted",
+            deleted_reason=placeholder,
+            upvotes=old.get("upvotes"),
+            downvotes=old.get("downvotes"),
+        )
+        if old.get("status") != "deleted":
+            outcome.changes.append(
+                _event(
+                    run_id,
+                    at,
+                    "comment",
+                    comment_id,
+                    article_id,
+                    "deleted",
+                    "text",
+                    old.get("text"),
+                    None,
+                    reason=f"{placeholder} (the site's placeholder)",
+                )
+            )
+            row["last_changed_at"] = at
+        else:
+            row["deleted_reason"] = old.get("deleted_reason") or placeholder
+            row["last_changed_at"] = old["last_changed_at"]
+        return outcome
     if old.get("status") == "deleted":
         outcome.changes.append(_event(run_id, at, "comment", comment_id, article_id, "restored"))
     text, cut, edited = _text_decision(old, item)
@@ -404,7 +597,12 @@ def comment_outcome(
         row["version"] = old["version"] + 1
     old_votes = (old.get("upvotes"), old.get("downvotes"))
     new_votes = (row["upvotes"], row["downvotes"])
-    if new_votes != old_votes:
+    if old_votes == (None, None) and new_votes != old_votes:
+        # votes shown for the first time: the series starts here, nothing "changed"
+        outcome.vote_samples.append(
+            _sample("comment", comment_id, article_id, run_id, at, row["upvotes"], row["downvotes"])
+        )
+    elif new_votes != old_votes:
         outcome.changes.append(
             _event(
                 run_id,
@@ -434,15 +632,111 @@ def comment_outcome(
     return outcome
 
 
-def deletion_events(missing: list[dict], run_id: int, at: str) -> list[dict[str, Any]]:
-    """`deleted` events for live comments absent from a thread that this run loaded completely.
+# -- deletions -----------------------------------------------------------------------------------
+
+_PLACEHOLDERS = [
+    (re.compile(p, re.IGNORECASE), reason)
+    for p, reason in (
+        (
+            r"^\[?\s*(comment\s+)?removed\s+by\s+(a\s+|the\s+)?(moderator|moderators|admin|administrator)\s*\]?\.?$",
+            "removed by a moderator",
+        ),
+        (
+            r"^(this\s+)?comment\s+(has\s+been\s+|was\s+)?removed\s+by\s+(a\s+|the\s+)?(moderator|moderators|admin|administrator)s?\.?$",
+            "removed by a moderator",
+        ),
+        (
+            r"^(this\s+)?comment\s+(has\s+been\s+|was\s+)?deleted\s+by\s+(its|the)\s+(author|user|commenter)\.?$",
+            "deleted by its author",
+        ),
+        (r"^\[?\s*(this\s+)?(comment\s+)?(has\s+been\s+|was\s+)?(deleted|removed)\s*\]?\.?$", "deleted"),
+    )
+]
+
+
+def removal_reason(text: str | None) -> str | None:
+    """The reason a site's placeholder gives ("removed by a moderator", "deleted"), or None when the
+    text is a real comment. Only a whole text that is nothing but the placeholder counts."""
+    if not text or len(text) > 80:
+        return None
+    text = " ".join(text.split())
+    for pattern, reason in _PLACEHOLDERS:
+        if pattern.match(text):
+            return reason
+    return None
+
+
+@dataclass
+class Judgement:
+    """What one comment absent from a complete load becomes."""
+
+    comment: dict[str, Any]
+    delete: bool
+    reason: str | None = None
+
+
+GONE_BY_FETCH = "the site's single-comment answer says it is gone"
+GONE_TWICE = "absent from two consecutive complete loads"
+
+
+def judge_missing(
+    missing: list[dict],
+    confirmed_gone: dict[str, str | None],
+    direct_check: bool,
+    deleted_before: set[str],
+) -> list[Judgement]:
+    """Decide the live comments absent from a complete load (`missing`, rows with `missing_loads`).
+
+    Deleted only when confirmed: by the site's direct fetch (`confirmed_gone`, with the site's reason
+    when it gave one), or, where the site has no direct fetch, when the previous complete load missed
+    it too. Anything else stays live as a candidate. A comment whose parent is deleted (before, or
+    now) records that as its reason: its replies vanish with a removed comment.
+    """
+    deleting = {c["comment_id"] for c in missing if c["comment_id"] in confirmed_gone}
+    if not direct_check:
+        deleting |= {c["comment_id"] for c in missing if (c.get("missing_loads") or 0) >= 1}
+    judgements = []
+    for comment in missing:
+        cid = comment["comment_id"]
+        if cid not in deleting:
+            judgements.append(Judgement(comment, False))
+            continue
+        evidence = GONE_BY_FETCH if cid in confirmed_gone else GONE_TWICE
+        reason = confirmed_gone.get(cid)
+        if not reason and comment.get("parent_id") in deleting | deleted_before:
+            reason = "parent deleted"
+        judgements.append(Judgement(comment, True, f"{reason}: {evidence}" if reason else evidence))
+    return judgements
+
+
+def thread_added_event(article_id: str, loaded: int, run_id: int, at: str) -> dict[str, Any]:
+    """The one event of a thread first loaded completely after an earlier, unfinished load."""
+    return _event(
+        run_id, at, "article", article_id, article_id, "added", "comments", None, f"{loaded} comments"
+    )
+
+
+def deletion_events(judgements: list, run_id: int, at: str) -> list[dict[str, Any]]:
+    """`deleted` events for comments judged deleted (`judge_missing`), or for plain comment rows.
 
     The caller must only pass comments of a complete load (design notes §3): a partial load deletes
     nothing.
     """
-    return [
-        _event(
-            run_id, at, "comment", c["comment_id"], c["article_id"], "deleted", "text", c.get("text"), None
+    events = []
+    for j in judgements:
+        comment, reason = (j.comment, j.reason) if isinstance(j, Judgement) else (j, None)
+        events.append(
+            _event(
+                run_id,
+                at,
+                "comment",
+                comment["comment_id"],
+                comment["article_id"],
+                "deleted",
+                "text",
+                comment.get("text"),
+                None,
+                reason=reason,
+            )
         )
-        for c in missing
-    ]
+    return events

@@ -1,15 +1,23 @@
-"""The database schema and views: every table, index and view Panda Watch creates, in one place.
+"""The database schema, views and migrations: every table, index and view Panda Watch creates.
 
 Public tables (users' SQL depends on their names and columns; see the design notes §2): runs, articles,
 list_items, comments, article_versions, comment_versions, changes, vote_samples. `thread_loads` records
 how completely each article's comments were loaded in each run. Times are ISO-8601 UTC strings.
+
+How the schema changes: `TABLES_SQL` is the current schema, all `CREATE … IF NOT EXISTS`, run on every
+open (cheap, and it creates tables a newer feature added). Everything else — a new column, a rebuilt
+table, a changed view — is a numbered step in `MIGRATIONS`, run once per database in one `BEGIN
+IMMEDIATE` transaction and recorded in `PRAGMA user_version`. Views are created when a migration step
+asks for them (and missing ones on open), never dropped and re-created on every open: a reader of
+`latest_changes` must never see it missing.
 """
 
 from __future__ import annotations
 
-import sqlite_utils
+import sqlite3
+from collections.abc import Callable
 
-SCHEMA_VERSION = 1
+import sqlite_utils
 
 TABLES_SQL = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -17,7 +25,7 @@ CREATE TABLE IF NOT EXISTS runs (
     spider TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, incomplete, failed, or Scrapy's finish reason
+    status TEXT NOT NULL DEFAULT 'running',  -- running, ok, incomplete, interrupted, failed
     finish_reason TEXT,
     args TEXT,                               -- JSON of the spider arguments
     articles_seen INTEGER NOT NULL DEFAULT 0,
@@ -31,7 +39,10 @@ CREATE TABLE IF NOT EXISTS runs (
     articles_unchanged INTEGER NOT NULL DEFAULT 0,  -- answered 304 or with an identical body
     articles_discovered INTEGER NOT NULL DEFAULT 0, -- enrolled in the watch list by discovery
     stats TEXT,                              -- JSON of Scrapy's stats
-    notified TEXT                            -- JSON list: the run's digest per notification target
+    notified TEXT,                           -- JSON list: the run's digest per notification target
+    pid INTEGER,                             -- process that writes the run (a gone one is reaped)
+    host TEXT,
+    spill_path TEXT                          -- items that could not be written: `crawler ingest` it
 );
 
 CREATE TABLE IF NOT EXISTS articles (
@@ -74,7 +85,8 @@ CREATE INDEX IF NOT EXISTS articles_next_check ON articles(next_check_at);
 
 CREATE TABLE IF NOT EXISTS list_items (
     article_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
+    item_key TEXT NOT NULL,                  -- the item's own id, else "#<position>"
+    position INTEGER NOT NULL,               -- where it is now (a moved item keeps its key)
     page INTEGER,
     item_id TEXT,
     title TEXT,
@@ -87,7 +99,7 @@ CREATE TABLE IF NOT EXISTS list_items (
     last_changed_at TEXT NOT NULL,
     last_seen_run_id INTEGER,
     evidence_id TEXT,                        -- WARC record that last showed the item (evidence)
-    PRIMARY KEY (article_id, position)
+    PRIMARY KEY (article_id, item_key)
 );
 
 CREATE TABLE IF NOT EXISTS comments (
@@ -109,6 +121,9 @@ CREATE TABLE IF NOT EXISTS comments (
     downvotes INTEGER,
     reply_count INTEGER,
     status TEXT NOT NULL DEFAULT 'live',     -- live, deleted
+    deleted_reason TEXT,                     -- the site's reason (placeholder, parent) and the evidence
+    missing_since TEXT,                      -- absent from a complete load since: a deletion candidate
+    missing_loads INTEGER NOT NULL DEFAULT 0,  -- consecutive complete loads without it
     first_seen_at TEXT NOT NULL,
     last_seen_at TEXT NOT NULL,
     last_changed_at TEXT NOT NULL,
@@ -158,7 +173,8 @@ CREATE TABLE IF NOT EXISTS changes (
     new_value TEXT,
     chars_added INTEGER,
     chars_removed INTEGER,
-    evidence_id TEXT                         -- WARC record the event's data came from (evidence)
+    evidence_id TEXT,                        -- WARC record the event's data came from (evidence)
+    reason TEXT                              -- deletions: why, and on what evidence
 );
 CREATE INDEX IF NOT EXISTS changes_run ON changes(run_id);
 CREATE INDEX IF NOT EXISTS changes_article ON changes(article_id, at);
@@ -259,35 +275,32 @@ CREATE TABLE IF NOT EXISTS notify_targets (
 """
 
 VIEWS_SQL = """
-DROP VIEW IF EXISTS latest_changes;
-CREATE VIEW latest_changes AS
+CREATE VIEW IF NOT EXISTS latest_changes AS
 SELECT c.change_id, c.run_id, c.at, c.kind, c.entity_type, c.entity_id, c.field,
        a.title AS article_title, a.url AS article_url, c.old_value, c.new_value,
        c.chars_added, c.chars_removed, c.article_id
 FROM changes c LEFT JOIN articles a ON a.article_id = c.article_id
 ORDER BY c.change_id DESC;
 
-DROP VIEW IF EXISTS article_timeline;
-CREATE VIEW article_timeline AS
+CREATE VIEW IF NOT EXISTS article_timeline AS
 SELECT c.article_id, a.url AS article_url, c.at, c.run_id, c.kind, c.entity_type, c.entity_id,
-       c.field, c.old_value, c.new_value, cm.author AS comment_author
+       c.field, c.old_value, c.new_value, cm.author AS comment_author, c.chars_added, c.chars_removed,
+       c.change_id, a.title AS article_title
 FROM changes c
 LEFT JOIN articles a ON a.article_id = c.article_id
 LEFT JOIN comments cm ON c.entity_type = 'comment' AND cm.comment_id = c.entity_id
 ORDER BY c.article_id, c.change_id;
 
-DROP VIEW IF EXISTS deleted_comments;
-CREATE VIEW deleted_comments AS
+CREATE VIEW IF NOT EXISTS deleted_comments AS
 SELECT cm.comment_id, cm.article_id, a.url AS article_url, cm.author, cm.text, cm.upvotes,
-       cm.downvotes, cm.first_seen_at,
+       cm.downvotes, cm.first_seen_at, cm.deleted_reason,
        (SELECT max(at) FROM changes ch WHERE ch.entity_type = 'comment'
           AND ch.entity_id = cm.comment_id AND ch.kind = 'deleted') AS deleted_at
 FROM comments cm LEFT JOIN articles a ON a.article_id = cm.article_id
 WHERE cm.status = 'deleted'
 ORDER BY deleted_at DESC;
 
-DROP VIEW IF EXISTS most_edited_comments;
-CREATE VIEW most_edited_comments AS
+CREATE VIEW IF NOT EXISTS most_edited_comments AS
 SELECT cm.comment_id, cm.article_id, cm.author, count(*) AS edits, max(ch.at) AS last_edited_at,
        cm.text AS current_text
 FROM changes ch JOIN comments cm ON cm.comment_id = ch.entity_id
@@ -295,20 +308,38 @@ WHERE ch.entity_type = 'comment' AND ch.kind = 'edited'
 GROUP BY cm.comment_id
 ORDER BY edits DESC, last_edited_at DESC;
 
-DROP VIEW IF EXISTS vote_movers;
-CREATE VIEW vote_movers AS
-SELECT s.entity_type, s.entity_id, s.article_id, count(*) AS samples,
-       (SELECT upvotes FROM vote_samples x WHERE x.entity_type = s.entity_type
-          AND x.entity_id = s.entity_id ORDER BY x.at DESC, x.rowid DESC LIMIT 1) AS upvotes_now,
-       (SELECT downvotes FROM vote_samples x WHERE x.entity_type = s.entity_type
-          AND x.entity_id = s.entity_id ORDER BY x.at DESC, x.rowid DESC LIMIT 1) AS downvotes_now,
-       max(s.at) AS last_moved_at
-FROM vote_samples s
-GROUP BY s.entity_type, s.entity_id
-ORDER BY samples DESC, last_moved_at DESC;
+-- Ranked by how far the votes moved: from the first count ever seen (the old value of the entity's
+-- first votes event: databases from before first-sight samples have no sample of it) to the latest
+-- sample, up and down together. Only what has a votes event moved (a first-sight sample alone did not).
+CREATE VIEW IF NOT EXISTS vote_movers AS
+WITH moves AS (
+    SELECT s.entity_type, s.entity_id, s.article_id, count(*) AS samples, max(s.at) AS last_moved_at,
+           (SELECT upvotes FROM vote_samples x WHERE x.entity_type = s.entity_type
+              AND x.entity_id = s.entity_id ORDER BY x.at DESC, x.rowid DESC LIMIT 1) AS upvotes_now,
+           (SELECT downvotes FROM vote_samples x WHERE x.entity_type = s.entity_type
+              AND x.entity_id = s.entity_id ORDER BY x.at DESC, x.rowid DESC LIMIT 1) AS downvotes_now,
+           (SELECT old_value FROM changes ch WHERE ch.entity_type = s.entity_type
+              AND ch.entity_id = s.entity_id AND ch.kind = 'votes' ORDER BY ch.change_id LIMIT 1) AS first
+    FROM vote_samples s
+    GROUP BY s.entity_type, s.entity_id
+), parsed AS (
+    SELECT *,
+           CAST(nullif(CASE WHEN instr(first, '/') THEN substr(first, 1, instr(first, '/') - 1)
+                            ELSE first END, '') AS INTEGER) AS upvotes_before,
+           CAST(nullif(CASE WHEN instr(first, '/') THEN substr(first, instr(first, '/') + 1) END, '')
+                AS INTEGER) AS downvotes_before
+    FROM moves
+    WHERE first IS NOT NULL
+)
+SELECT entity_type, entity_id, article_id, samples, upvotes_before, downvotes_before, upvotes_now,
+       downvotes_now,
+       abs(coalesce(upvotes_now, 0) - coalesce(upvotes_before, 0))
+         + abs(coalesce(downvotes_now, 0) - coalesce(downvotes_before, 0)) AS moved_by,
+       last_moved_at
+FROM parsed
+ORDER BY moved_by DESC, last_moved_at DESC;
 
-DROP VIEW IF EXISTS incomplete_threads;
-CREATE VIEW incomplete_threads AS
+CREATE VIEW IF NOT EXISTS incomplete_threads AS
 SELECT t.run_id, t.article_id, a.url AS article_url, t.reported_total, t.loaded,
        t.requests_failed, t.reason, t.at
 FROM thread_loads t LEFT JOIN articles a ON a.article_id = t.article_id
@@ -343,8 +374,142 @@ VIEWS = (
 )
 
 
+def _columns(db: sqlite_utils.Database, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info([{table}])").fetchall()}
+
+
+def _add_columns(db: sqlite_utils.Database, table: str, columns: dict[str, str]) -> None:
+    """ALTER TABLE … ADD COLUMN for each column the table lacks (a fresh database has them all)."""
+    have = _columns(db, table)
+    for name, declaration in columns.items():
+        if name not in have:
+            db.execute(f"ALTER TABLE [{table}] ADD COLUMN [{name}] {declaration}")
+
+
+def _recreate_views(db: sqlite_utils.Database, names: tuple[str, ...]) -> None:
+    """Drop and create these views from VIEWS_SQL, inside the migration's transaction."""
+    for statement in _statements(VIEWS_SQL):
+        for name in names:
+            if f"CREATE VIEW IF NOT EXISTS {name} " in statement:
+                db.execute(f"DROP VIEW IF EXISTS [{name}]")
+                db.execute(statement)
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    """Issue 10: run owner (reaping), spill file, deletion candidates and reasons, list items keyed by
+    their own id."""
+    _add_columns(db, "runs", {"pid": "INTEGER", "host": "TEXT", "spill_path": "TEXT"})
+    _add_columns(
+        db,
+        "comments",
+        {
+            "deleted_reason": "TEXT",
+            "missing_since": "TEXT",
+            "missing_loads": "INTEGER NOT NULL DEFAULT 0",
+        },
+    )
+    _add_columns(db, "changes", {"reason": "TEXT"})
+    if "item_key" not in _columns(db, "list_items"):
+        # A new primary key needs a new table (SQLite cannot ALTER one): copy, drop, rename.
+        db.execute("ALTER TABLE list_items RENAME TO list_items_v1")
+        db.execute(next(s for s in _statements(TABLES_SQL) if "TABLE IF NOT EXISTS list_items " in s))
+        common = [c for c in _columns(db, "list_items_v1") if c in _columns(db, "list_items")]
+        names = ", ".join(f"[{c}]" for c in common)
+        db.execute(
+            f"INSERT OR IGNORE INTO list_items (item_key, {names}) "
+            f"SELECT coalesce(item_id, '#' || position), {names} FROM list_items_v1"
+        )
+        db.execute("DROP TABLE list_items_v1")
+    _recreate_views(db, ("deleted_comments", "vote_movers"))
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    """Issue 13: evidence links (WARC records) and notification digests (their tables are in
+    TABLES_SQL)."""
+    _add_columns(db, "runs", {"notified": "TEXT"})
+    for table in ("articles", "list_items", "comments", "changes"):
+        _add_columns(db, table, {"evidence_id": "TEXT"})
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    """Issue 11: the timeline view carries what `crawler history` shows; vote movers ranked by how
+    far the votes moved."""
+    _recreate_views(db, ("article_timeline", "vote_movers"))
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    """Issue 10 (network side): when a comment's whole text was last seen, for cheaper re-checks."""
+    _add_columns(db, "comments", {"full_text_at": "TEXT"})
+
+
+#: (version, step): step N brings a database from version N-1 to N. Version 1 is the schema of the
+#: first release (commit ec52ba2). Steps must work on a fresh database too (TABLES_SQL already has
+#: their columns), so each checks before it alters.
+MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
+    (2, _v2),
+    (3, _v3),
+    (4, _v4),
+    (5, _v5),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a script, one by one (executescript would COMMIT our transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [s for s in statements if s]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create missing tables, indexes and views; idempotent, safe to run on every open."""
-    db.conn.executescript(TABLES_SQL)
-    db.conn.executescript(VIEWS_SQL)
-    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    """Bring the database to SCHEMA_VERSION: missing tables, pending migrations, missing views.
+
+    Safe to run on every open and from several processes at once: migrations run inside BEGIN
+    IMMEDIATE and re-read the version there, so only one process applies each step.
+    """
+    if schema_version(db) > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"the database was written by a newer Panda Watch (schema {schema_version(db)}, "
+            f"this one knows {SCHEMA_VERSION}): upgrade panda-watch"
+        )
+    if schema_version(db) == SCHEMA_VERSION and _has_everything(db):
+        return  # the common case: nothing to write, so a read-only open stays read-only
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema_version(db)
+        if version == 0 and db.execute("SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone():
+            version = 1  # tables without a version: the first release's schema
+        if 1 <= version < SCHEMA_VERSION:
+            for step_version, step in MIGRATIONS:
+                if step_version > version:
+                    step(db)
+        # a fresh database gets the current tables right away
+        for statement in _statements(TABLES_SQL):
+            db.execute(statement)
+        for statement in _statements(VIEWS_SQL):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+
+
+def _has_everything(db: sqlite_utils.Database) -> bool:
+    """Every table, index and view of the current schema exists (others may add to TABLES_SQL)."""
+    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    wanted = set(VIEWS)
+    for statement in _statements(TABLES_SQL):
+        words = statement.split()
+        if words[:2] in (["CREATE", "TABLE"], ["CREATE", "INDEX"]):
+            wanted.add(words[5] if words[2:5] == ["IF", "NOT", "EXISTS"] else words[2])
+    return wanted <= names

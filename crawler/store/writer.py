@@ -4,16 +4,29 @@ Items are buffered and written in batches, one transaction per batch (never one 
 batch each item is compared once with its stored row by the rules in `crawler.store.changes`, and the
 current row, its versions, its change events and vote samples are written in that same transaction:
 a crawl killed half-way leaves whole batches or nothing, never an event without its row.
+
+Nothing is lost on the way: a batch leaves the buffer, and the run's counters move, only after its
+COMMIT. A batch that fails is retried (another writer holding the lock is waited for, a bounded number
+of times); when it still fails the store is *failed*: that batch and every later item go to a JSON-lines
+spill file beside the database (else in the temp directory) for `crawler ingest`, and the run ends
+`failed`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
+import os
 import random
+import socket
+import sqlite3
+import tempfile
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -25,11 +38,60 @@ from crawler.monitor import checks
 from crawler.monitor.checks import DEFAULT_THRESHOLDS, Thresholds
 from crawler.monitor.schedule import DEFAULT_POLICY, Policy
 from crawler.store import changes as rules
-from crawler.store.db import open_db
+from crawler.store.db import StoreError, describe, is_transient, open_db, write_transaction
 from crawler.urls import url_key
 
 logger = logging.getLogger(__name__)
 SQLITE_MAX_PARAMS = 500
+#: item types a spill file may hold, by name (what `crawler ingest` rebuilds)
+ITEM_TYPES = {
+    cls.__name__: cls for cls in (ArticleItem, CommentItem, DiscoveredItem, FetchItem, ListItem, ThreadItem)
+}
+#: a 'running' run without a pid (written before runs had one) is reaped once this old
+REAP_UNOWNED_AFTER = timedelta(days=1)
+#: Scrapy finish reasons that mean "stopped by a limit": what was stored is right, but not all of it
+LIMIT_REASONS = (
+    "closespider_timeout",
+    "closespider_itemcount",
+    "closespider_pagecount",
+    "closespider_errorcount",
+)
+#: finish reasons of a run stopped by Ctrl+C / SIGTERM
+INTERRUPT_REASONS = ("shutdown", "interrupted")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this pid exists on this host and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def item_to_json(item: Any) -> str:
+    """One spill-file line: the item's type and fields."""
+    return json.dumps({"type": type(item).__name__, "item": _as_dict(item)}, ensure_ascii=False, default=str)
+
+
+def item_from_json(line: str) -> Any:
+    """The item a spill-file line holds. :raises ValueError: not a line `item_to_json` wrote"""
+    record = json.loads(line)
+    if not isinstance(record, dict) or record.get("type") not in ITEM_TYPES:
+        raise ValueError(f"not a spilled item: {line[:80]!r}")
+    cls = ITEM_TYPES[record["type"]]
+    names = {f.name for f in dataclasses.fields(cls)}
+    item = cls(**{k: v for k, v in record["item"].items() if k in names})
+    for name, value in record["item"].items():
+        if name not in names:
+            setattr(item, name, value)  # stamps outside the fields (an evidence record)
+    return item
 
 
 def _chunks(values: list, size: int = SQLITE_MAX_PARAMS) -> Iterable[list]:
@@ -57,6 +119,9 @@ class Store:
         mass_delete: float = 0.3,
         max_failures: int = 5,
         rng: random.Random | None = None,
+        retries: int = 4,
+        retry_delay: float = 1.0,
+        spill_dir: str | os.PathLike | None = None,
     ):
         self.db = db
         self.batch_size = batch_size
@@ -83,48 +148,193 @@ class Store:
             "discovered": 0,
         }
         self.notes: list[str] = []
+        #: a failed write is retried this many times (waiting retry_delay, doubling) before the store fails
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.path = Path(db.conn.execute("PRAGMA database_list").fetchone()[2] or "database")
+        self.spill_dir = Path(spill_dir) if spill_dir else None
+        #: set when a write failed for good: the one-line reason; later items go to the spill file
+        self.error: str | None = None
+        self.spill_path: Path | None = None
+        self.spilled = 0
+        self._spill_handle = None
+        #: seconds the slowest batch transaction took (lock waits included)
+        self.slowest_batch = 0.0
+        self.costliest_batch = 0.0
 
     @classmethod
     def open(cls, path, batch_size: int = 500, **options: Any) -> Store:
         return cls(open_db(path), batch_size=batch_size, **options)
 
+    # -- transactions ----------------------------------------------------------------------------
+
+    def _transaction(self, work, *args) -> None:
+        """Run `work(*args)` in one BEGIN IMMEDIATE transaction; retry a bounded number of times.
+
+        :raises StoreError: still failing after the retries (the message names the path)
+        """
+        delay = self.retry_delay
+        for attempt in range(self.retries + 1):
+            try:
+                with write_transaction(self.db):
+                    work(*args)
+                return
+            except sqlite3.Error as exc:
+                last = exc
+                if attempt == self.retries:
+                    break
+                logger.warning(
+                    "Write to %s failed (%s), retry %d of %d in %.1f s",
+                    self.path,
+                    exc,
+                    attempt + 1,
+                    self.retries,
+                    delay,
+                )
+                # a locked database is worth the full wait; disk full or read-only rarely heal
+                time.sleep(delay if is_transient(exc) else min(delay, 0.2))
+                delay *= 2
+        raise StoreError(describe(last, self.path)) from last
+
     # -- runs --------------------------------------------------------------------------------
 
     def start_run(self, spider: str, args: dict | None = None) -> int:
-        with self.db.atomic():
-            self.run_id = (
-                self.db["runs"]
-                .insert(
-                    {
-                        "spider": spider,
-                        "started_at": iso(now_utc()),
-                        "status": "running",
-                        "args": json.dumps(args or {}, default=str),
-                    }
-                )
-                .last_pk
-            )
+        """Record a new run (owned by this process) and reap runs whose process is gone.
+
+        :raises StoreError: the database cannot be written (nothing was crawled yet)
+        """
+        row = {
+            "spider": spider,
+            "started_at": iso(now_utc()),
+            "status": "running",
+            "args": json.dumps(args or {}, default=str),
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+        }
+
+        def insert() -> None:
+            self.run_id = self.db["runs"].insert(row).last_pk
+            self._reap_runs()
+
+        self._transaction(insert)
         return self.run_id
 
+    def resume_run(self, run_id: int, counts: dict | None = None, notes=(), warnings=()) -> None:
+        """Continue run `run_id` (a run that spilled its items): what it committed is in `counts`.
+
+        :raises StoreError: the database cannot be written
+        :raises KeyError: there is no such run
+        """
+        if not self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", [run_id]).fetchone():
+            raise KeyError(f"no run {run_id}")
+        self.run_id = run_id
+        self.counts.update({k: v for k, v in (counts or {}).items() if k in self.counts})
+        self.notes, self.warnings = list(notes), list(warnings)
+        self._transaction(
+            lambda: self.db.execute(
+                "UPDATE runs SET status = 'running', pid = ?, host = ? WHERE run_id = ?",
+                [os.getpid(), socket.gethostname(), run_id],
+            )
+        )
+
+    def _reap_runs(self) -> None:
+        """Finish as `interrupted` the runs still 'running' whose process is gone (killed, crashed)."""
+        now = now_utc()
+        host = socket.gethostname()
+        for run in list(
+            self.db.query(
+                "SELECT run_id, pid, host, started_at FROM runs WHERE status = 'running' AND run_id != ?",
+                [self.run_id],
+            )
+        ):
+            if run["pid"] is not None:
+                gone = run["host"] == host and not process_alive(run["pid"])
+            else:
+                gone = now - datetime.fromisoformat(run["started_at"]) > REAP_UNOWNED_AFTER
+            if not gone:
+                continue
+            self.db.execute(
+                "UPDATE runs SET status = 'interrupted', finish_reason = 'process gone', "
+                "finished_at = coalesce(finished_at, ?), notes = json_insert(coalesce(notes, '[]'), "
+                "'$[#]', ?) WHERE run_id = ? AND status = 'running'",
+                [
+                    iso(now),
+                    f"its process ({run['pid']}) was gone; reaped by run {self.run_id}",
+                    run["run_id"],
+                ],
+            )
+            logger.warning(
+                "Run %s was left running by a process that is gone: marked interrupted", run["run_id"]
+            )
+
     def finish_run(self, finish_reason: str | None, stats: dict | None = None) -> str:
-        """Flush, schedule the next checks, run the run-over-run checks, record the run's outcome."""
+        """Flush, schedule the next checks, run the run-over-run checks, record the run's outcome.
+
+        Returns the run's status. When the store has failed, the outcome is still recorded if the
+        database takes it (best effort); the spill file holds what it did not take.
+        """
         self.flush()
         stats = stats or {}
-        with self.db.atomic():
+        if self._spill_handle is not None:
+            # what the run knew at its end, so a replay finishes it as it would have finished
+            trailer = {
+                "spill_end": 1,
+                "finish_reason": finish_reason,
+                "counts": self.counts,
+                "notes": self.notes,
+                "warnings": self.warnings,
+                "stats": stats,
+            }
+            try:
+                self._spill_handle.write(json.dumps(trailer, default=str) + "\n")
+                self._spill_handle.flush()
+            except OSError as exc:
+                logger.warning("Cannot finish the spill file %s: %s", self.spill_path, exc)
+        self._close_spill()
+        if self.error is None:
+            try:
+                self._transaction(self._finish, finish_reason, stats)
+                return self.status
+            except StoreError as exc:
+                self._fail(str(exc))
+        self.status = "failed"
+        try:
+            self._transaction(self._record_run, finish_reason, stats)
+        except StoreError:
+            # (one Error: line per failure: this is the same cause again)
+            logger.warning("Run %s could not be recorded as failed either: it stays 'running'", self.run_id)
+        return self.status
+
+    def _finish(self, finish_reason: str | None, stats: dict) -> None:
+        warnings_before = len(self.warnings)
+        try:
             self._schedule_seen_articles()
             self._run_over_run_checks(stats)
             self._record_run(finish_reason, stats)
-        return self.status
+        except BaseException:
+            del self.warnings[warnings_before:]  # a retried transaction must not repeat them
+            raise
 
     def _record_run(self, finish_reason: str | None, stats: dict) -> None:
         failed = checks.failed_requests(stats)
-        if finish_reason not in (None, "finished"):
+        if self.error is not None:
+            status = "failed"
+        elif finish_reason in INTERRUPT_REASONS:
+            status = "interrupted"
+        elif finish_reason in LIMIT_REASONS:
+            status = "incomplete"  # a time or item limit stopped it: what it stored is right, not all
+        elif finish_reason not in (None, "finished"):
             status = "failed"
         elif self.counts["threads_incomplete"] or failed:
             status = "incomplete"
         else:
             status = "ok"
         self.status = status
+        notes = list(self.notes)
+        if self.error is not None:
+            notes.append(f"store failed: {self.error}")
+        if self.spilled:
+            notes.append(f"{self.spilled} items not stored, spilled to {self.spill_path}")
         self.db["runs"].update(
             self.run_id,
             {
@@ -139,9 +349,10 @@ class Store:
                 "threads_incomplete": self.counts["threads_incomplete"],
                 "changes_recorded": self.counts["changes"],
                 "requests_failed": failed,
-                "notes": json.dumps(self.notes),
+                "notes": json.dumps(notes),
                 "warnings": json.dumps(self.warnings),
                 "stats": json.dumps(stats, default=str),
+                "spill_path": str(self.spill_path) if self.spill_path else None,
             },
         )
 
@@ -203,34 +414,125 @@ class Store:
             logger.warning("Run %s: %s", self.run_id, warning)
 
     def close(self) -> None:
+        self._close_spill()
         self.db.close()
 
     # -- items -------------------------------------------------------------------------------
 
     def add(self, item: Any) -> None:
+        if self.error is not None:
+            self._spill([item])
+            return
         self.buffer.append(item)
         if len(self.buffer) >= self.batch_size:
             self.flush()
 
     def flush(self) -> None:
-        """Write everything buffered in one transaction, in the order the items came."""
+        """Write everything buffered in one transaction, in the order the items came.
+
+        The buffer is emptied, and the counters, notes and warnings move, only once the COMMIT
+        succeeded. After the retries the batch is spilled and the store is failed (`error`).
+        """
         if not self.buffer:
             return
-        items, self.buffer = self.buffer, []
-        with self.db.atomic():
-            segment: list[Any] = []
+        if self.error is not None:
+            self._spill(self.buffer)
+            self.buffer = []
+            return
+        saved = (dict(self.counts), len(self.notes), len(self.warnings))
+        items = list(self.buffer)
+
+        def write() -> None:
+            # a retried attempt starts again from the counters of before the batch
+            self.counts.update(saved[0])
+            del self.notes[saved[1] :], self.warnings[saved[2] :]
+            self._write_batch(items)
+
+        started, cpu = time.perf_counter(), time.process_time()
+        try:
+            self._transaction(write)
+            # the slowest batch, for the stats: a write must never stall the crawl (wall time
+            # includes lock waits and a busy machine; CPU time is what the write itself costs)
+            self.slowest_batch = max(self.slowest_batch, time.perf_counter() - started)
+            self.costliest_batch = max(self.costliest_batch, time.process_time() - cpu)
+        except StoreError as exc:
+            self.counts.update(saved[0])
+            del self.notes[saved[1] :], self.warnings[saved[2] :]
+            self._fail(str(exc))
+            self._spill(self.buffer)
+        self.buffer = []
+
+    def _fail(self, message: str) -> None:
+        if self.error is None:
+            self.error = message
+            logger.error("Error: %s", message)
+
+    def _spill(self, items: list[Any]) -> None:
+        """Append items to the run's spill file (beside the database, else in the temp directory)."""
+        if not items:
+            return
+        if self._spill_handle is None:
+            name = f"{self.path.name}.spill-run{self.run_id}-{os.getpid()}.jsonl"
+            places = [self.spill_dir] if self.spill_dir else []
+            places += [self.path.parent, Path(tempfile.gettempdir())]
+            for place in places:
+                try:
+                    self._spill_handle = open(place / name, "a", encoding="utf-8")  # noqa: SIM115
+                    # a header line, so `crawler ingest` knows the run and why it was spilled
+                    self._spill_handle.write(
+                        json.dumps(
+                            {
+                                "spill": 1,
+                                "run_id": self.run_id,
+                                "database": str(self.path),
+                                "error": self.error,
+                            }
+                        )
+                        + "\n"
+                    )
+                    self._spill_handle.flush()
+                    self.spill_path = place / name
+                    break
+                except OSError as exc:
+                    if self._spill_handle is not None:
+                        with contextlib.suppress(OSError):
+                            self._spill_handle.close()
+                        self._spill_handle = None
+                        with contextlib.suppress(OSError):
+                            (place / name).unlink()  # a full disk took the file but not its lines
+                    logger.warning("Cannot spill to %s: %s", place, exc)
+            else:
+                logger.error("Error: %d items lost: no place to spill them (%s)", len(items), self.error)
+                return
+            logger.warning("Items not stored go to %s", self.spill_path)
+        try:
             for item in items:
-                if isinstance(item, FetchItem):
-                    self._write_fetch(item)
-                elif isinstance(item, DiscoveredItem):
-                    self._write_discovered(item)
-                elif isinstance(item, ThreadItem):
-                    self._write_segment(segment)
-                    segment = []
-                    self._write_thread(item)
-                else:
-                    segment.append(item)
-            self._write_segment(segment)
+                self._spill_handle.write(item_to_json(item) + "\n")
+            self._spill_handle.flush()
+            os.fsync(self._spill_handle.fileno())
+            self.spilled += len(items)
+        except OSError as exc:
+            logger.error("Error: %d items could not be spilled to %s: %s", len(items), self.spill_path, exc)
+
+    def _close_spill(self) -> None:
+        if self._spill_handle is not None:
+            self._spill_handle.close()
+            self._spill_handle = None
+
+    def _write_batch(self, items: list[Any]) -> None:
+        segment: list[Any] = []
+        for item in items:
+            if isinstance(item, FetchItem):
+                self._write_fetch(item)
+            elif isinstance(item, DiscoveredItem):
+                self._write_discovered(item)
+            elif isinstance(item, ThreadItem):
+                self._write_segment(segment)
+                segment = []
+                self._write_thread(item)
+            else:
+                segment.append(item)
+        self._write_segment(segment)
 
     def _write_segment(self, items: list[Any]) -> None:
         articles = [_as_dict(i) for i in items if isinstance(i, ArticleItem)]
@@ -255,6 +557,24 @@ class Store:
         """Articles first stored by this run: their comments are part of the article's `added`."""
         rows = self._existing("articles", "article_id", list(article_ids))
         return {a for a, row in rows.items() if row.get("first_seen_run_id") == self.run_id}
+
+    def _without_baseline(self, article_ids: Iterable[str]) -> set[str]:
+        """Articles whose comment thread no earlier run loaded completely (a first crawl, or one that
+        was interrupted or cut short): comments new to us there are the thread's first record, not
+        `added` events. The first complete load records one event for the thread (`_write_thread`)."""
+        ids = sorted(set(article_ids))
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row["article_id"]
+                for row in self.db.query(
+                    f"SELECT DISTINCT article_id FROM thread_loads WHERE complete = 1 AND run_id != ? "
+                    f"AND article_id IN ({marks})",
+                    [self.run_id, *chunk],
+                )
+            )
+        return set(ids) - found
 
     def _upsert(self, table: str, pk, rows: list[dict]) -> None:
         """INSERT … ON CONFLICT DO UPDATE of full rows with one executemany.
@@ -325,26 +645,30 @@ class Store:
         outcomes, rows = [], []
         for article_id in {i["article_id"] for i in items}:
             stored = self.db.query("SELECT * FROM list_items WHERE article_id = ?", [article_id])
-            current = {row["position"]: row for row in stored}
+            current = {row["item_key"]: row for row in stored}
+            keys = []
             for item in (i for i in items if i["article_id"] == article_id):
+                key = rules.list_item_key(item)
                 outcome = rules.list_item_outcome(
-                    current.get(item["position"]),
+                    current.get(key),
                     item,
                     self.run_id,
                     item.get("fetched_at") or iso(now_utc()),
                     article_id in new_articles,
                 )
                 self._stamp(outcome, item)
-                current[item["position"]] = {**current.get(item["position"], {}), **outcome.row}
+                current[key] = {**current.get(key, {}), **outcome.row}
                 outcomes.append(outcome)
-            positions = dict.fromkeys(i["position"] for i in items if i["article_id"] == article_id)
-            rows.extend(current[p] for p in positions)
+                keys.append(key)
+            rows.extend(current[k] for k in dict.fromkeys(keys))
         self.counts["list_items"] += len(items)
-        self._apply("list_items", ("article_id", "position"), rows, outcomes, None)
+        self._apply("list_items", ("article_id", "item_key"), rows, outcomes, None)
 
     def _write_comments(self, items: list[dict]) -> None:
         current = self._existing("comments", "comment_id", [i["comment_id"] for i in items])
-        new_articles = self._new_articles(i["article_id"] for i in items)
+        new_articles = self._without_baseline(
+            i["article_id"] for i in items if i["comment_id"] not in current
+        )
         outcomes = []
         for item in items:
             old = current.get(item["comment_id"])
@@ -415,8 +739,16 @@ class Store:
         )
 
     def _write_thread(self, thread: ThreadItem) -> None:
-        """Record how the thread loaded; on a complete load, comments not seen this run are deleted."""
+        """Record how the thread loaded; on a complete load, judge the comments it did not show.
+
+        A live comment absent from a complete load is a deletion *candidate*. It is deleted only with
+        confirmation: the site's own answer to a direct fetch of that comment (`thread.confirmed_gone`),
+        or, where the site offers no direct fetch (`thread.direct_check` False), its absence from two
+        consecutive complete loads. So a comment that a page shift hid while the thread was paged is
+        never deleted, and neither is one the completeness tolerance let pass.
+        """
         at = thread.fetched_at or iso(now_utc())
+        baseline = not self._without_baseline([thread.article_id])
         self.db["thread_loads"].upsert(
             {
                 "run_id": self.run_id,
@@ -443,6 +775,20 @@ class Store:
             self.notes.append(f"comments of {thread.url} incomplete, nothing marked deleted: {thread.reason}")
             return
         self.counts["threads_complete"] += 1
+        first_loaded_now = self.db.execute(
+            "SELECT count(*) FROM comments WHERE article_id = ? AND first_seen_run_id = ?",
+            [thread.article_id, self.run_id],
+        ).fetchone()[0]
+        if (
+            not baseline
+            and first_loaded_now
+            and thread.article_id not in self._new_articles([thread.article_id])
+        ):
+            # The first complete load of a thread an earlier run began (interrupted, cut short): one
+            # event for the thread, not one `added` per comment it had all along.
+            events = [rules.thread_added_event(thread.article_id, thread.loaded, self.run_id, at)]
+            self.db["changes"].insert_all(events)
+            self.counts["changes"] += len(events)
         seen = set(thread.seen_ids)
         live = list(
             self.db.query(
@@ -460,16 +806,42 @@ class Store:
                 f"not marked deleted (over MONITOR_MASS_DELETE={self.mass_delete:.0%}; check the page)"
             )
             return
-        events = rules.deletion_events(missing, self.run_id, at)
+        deleted_before = {
+            row["comment_id"]
+            for row in self.db.query(
+                "SELECT comment_id FROM comments WHERE article_id = ? AND status = 'deleted'",
+                [thread.article_id],
+            )
+        }
+        decisions = rules.judge_missing(
+            missing, thread.confirmed_gone or {}, thread.direct_check, deleted_before
+        )
+        for decision in decisions:
+            if decision.delete:
+                self.db.execute(
+                    "UPDATE comments SET status = 'deleted', deleted_reason = ?, missing_since = "
+                    "coalesce(missing_since, ?), missing_loads = missing_loads + 1, last_changed_at = ? "
+                    "WHERE comment_id = ?",
+                    [decision.reason, at, at, decision.comment["comment_id"]],
+                )
+            else:
+                self.db.execute(
+                    "UPDATE comments SET missing_since = coalesce(missing_since, ?), "
+                    "missing_loads = missing_loads + 1 WHERE comment_id = ?",
+                    [at, decision.comment["comment_id"]],
+                )
+        deleted = [d for d in decisions if d.delete]
+        events = rules.deletion_events(deleted, self.run_id, at)
         if "evidence_id" in self._columns("changes"):
             # A deletion's evidence is the last record that showed the comment's text.
-            for event, comment in zip(events, missing, strict=True):
-                event["evidence_id"] = comment.get("evidence_id")
-        for chunk in _chunks([m["comment_id"] for m in missing]):
-            marks = ",".join("?" * len(chunk))
-            self.db.execute(
-                f"UPDATE comments SET status = 'deleted', last_changed_at = ? WHERE comment_id IN ({marks})",
-                [at, *chunk],
+            for event, decision in zip(events, deleted, strict=True):
+                event["evidence_id"] = decision.comment.get("evidence_id")
+        candidates = sum(not d.delete for d in decisions)
+        if candidates:
+            self.notes.append(
+                f"{candidates} comments of {thread.url} absent from a complete load, not deleted "
+                "until confirmed (deletion candidates)"
             )
-        self.db["changes"].insert_all(events)
-        self.counts["changes"] += len(events)
+        if events:
+            self.db["changes"].insert_all(events)
+            self.counts["changes"] += len(events)

@@ -190,7 +190,10 @@ def _list_items(root: HtmlElement, article_id: str, page: int, base_url: str) ->
 
 
 def is_article_page(root: HtmlElement) -> bool:
-    return bool(select(root, "article.post[data-post-id], h1.post-title, div.post-content"))
+    if select(root, "h1.post-title, div.post-content"):
+        return True
+    # A listing (home, category, /page/N/) shows several article cards and no article of its own.
+    return len(select(root, "article.post[data-post-id]")) == 1
 
 
 def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
@@ -200,6 +203,9 @@ def parse_article_page(html: str | bytes, url: str) -> ArticlePage:
     """
     root = parse_html(html)
     if not is_article_page(root):
+        cards = len(select(root, "article.post[data-post-id]"))
+        if cards > 1:
+            raise NotAnArticle(f"a listing page ({cards} article cards), not an article")
         raise NotAnArticle("no article.post, h1.post-title or div.post-content on the page")
     ld = _json_ld(root)
     post_el = first(root, "article.post[data-post-id]")

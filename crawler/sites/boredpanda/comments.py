@@ -203,3 +203,52 @@ def parse_answer(follow_up: FollowUp, body: str | bytes, article_id: str, base_u
         # A full-text answer repeats the comment itself; its replies come through their own requests.
         page.follow_ups = [f for f in page.follow_ups if f.kind != "replies"]
     return page
+
+
+# -- confirming a deletion: the site's single-comment request ------------------------------------
+
+#: answers of the single-comment request that mean "no such comment" (a failure naming the id)
+GONE_STATUSES = (400, 404, 410)
+
+
+def confirm_request(base_url: str, comment_id: str) -> FollowUp:
+    """The single-comment request (`load_comment`) that tells whether a comment absent from a
+    complete load still exists. Its key differs from the full-text request of the same comment."""
+    site_id = comment_id.split(":", 1)[1]
+    return FollowUp(
+        kind="confirm",
+        url=urljoin(base_url, AJAX_PATH),
+        formdata={"action": "load_comment", "comment_id": site_id},
+        key=f"confirm:{site_id}",
+    )
+
+
+def parse_confirmation(
+    follow_up: FollowUp, status: int, body: str | bytes, article_id: str, base_url: str
+) -> tuple[bool | None, ThreadPage | None]:
+    """(gone, page) from the answer to `confirm_request`.
+
+    gone is True when the site answers that it has no such comment (a 400/404/410 failure answer, or
+    a success without that comment), False when it shows the comment (`page` holds it, parsed like any
+    thread answer), None when the answer says nothing either way (5xx, not JSON): the comment then
+    stays a deletion candidate.
+    """
+    wanted = comment_key(follow_up.formdata["comment_id"])
+    if status in GONE_STATUSES:
+        try:
+            answer = json.loads(body)
+        except (ValueError, TypeError):
+            return (True if status in (404, 410) else None), None
+        failed = isinstance(answer, dict) and answer.get("success") is False
+        return (True if failed else None), None
+    if status != 200:
+        return None, None
+    try:
+        data = _data(body)
+    except BadAnswer:
+        return None, None
+    page = parse_comments_html([parse_fragment(data.get("html") or "")], article_id, base_url)
+    page.follow_ups = []  # the comment's replies come through their own requests
+    if not any(c.comment_id == wanted for c in page.comments):
+        return True, None
+    return False, page
