@@ -26,6 +26,10 @@ CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
 RETRY_TIMES = 2
+#: robots.txt's Crawl-delay is honoured per domain, up to this many seconds (crawler/politeness.py).
+ROBOTSTXT_CRAWL_DELAY_MAX = 30.0
+#: A Retry-After of at most this many seconds is waited for before the retry; a longer one is not retried.
+RETRY_AFTER_MAX = 60.0
 # Items of one response processed at once. Our pipelines are synchronous, so more only costs
 # scheduling (Scrapy starts this many tasks per response: 100 by default).
 CONCURRENT_ITEMS = 16
@@ -40,13 +44,30 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 # Never fetch local files, data: URLs or anything but the web.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
-#: Allow requests to private/loopback/link-local hosts that the user did not name (see hostguard).
+# -- Host guard (crawler/hostguard.py) ----------------------------------------------------------------
+HOSTGUARD_ENABLED = True
+#: Allow requests to hosts that are not globally routable (private, loopback, CGNAT…) that the user did
+#: not name, or named on another port.
 ALLOW_PRIVATE_HOSTS = False
+#: Fixed DNS answers, like an /etc/hosts of the crawl: {"name": ["first answer", "later answers"…]}.
+HOSTGUARD_RESOLVE = {}
+#: The name resolver every connection goes through: it checks the addresses it hands out.
+TWISTED_DNS_RESOLVER = "crawler.hostguard.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.hostguard.HostGuardMiddleware": 50,
     # off unless EVIDENCE (NotConfigured); it records on the response_downloaded signal, so its
     # place in the chain only matters for the browser listener it adds to playwright requests
     "crawler.evidence.capture.EvidenceMiddleware": 60,
+    # before RetryMiddleware (550) sees the failure: a refused host is not retried
+    "crawler.hostguard.HostGuardErrorsMiddleware": 560,
+    # Scrapy's own robots.txt, retry and redirect middlewares, with Crawl-delay, Retry-After and
+    # redirect loops (crawler/politeness.py), in their places
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.politeness.CrawlDelayRobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.politeness.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.politeness.LoopRedirectMiddleware": 600,
 }
 SPIDER_MIDDLEWARES = {"crawler.evidence.capture.EvidenceStampMiddleware": 950}
 
@@ -89,6 +110,9 @@ COMMENTS_TOTAL_TOLERANCE = 0.01
 #: Comment-API pages per article at most (50 comments each): a list that never ends stops here and
 #: the thread is recorded as incomplete.
 COMMENTS_MAX_PAGES = 400
+#: A cut comment's full text is fetched again only when the comment is new, its visible text changed,
+#: or the stored full text is older than this (see crawler/spiders/comment_state.py).
+COMMENTS_FULL_TEXT_RECHECK = "1d"
 
 # -- Monitoring (scrapy crawl monitor / discover, crawler run) ----------------------------------------
 #: Age-decay schedule: "quiet-for=check-every" tiers, in increasing order (see crawler/monitor/schedule.py).

@@ -1,4 +1,9 @@
-"""Shared test fixtures: a fresh replica site and a running replica server per test."""
+"""Shared test fixtures: a fresh replica site per test, served by one replica server per test process.
+
+Under pytest-xdist every worker is its own process, so "session" means "this worker": each worker
+starts one server on a free loopback port (port 0: the system picks it) and hands it a fresh site for
+every test, so tests stay independent and never share a port with another worker.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +28,14 @@ def replica_site() -> Site:
     return build_demo_site()
 
 
-@pytest.fixture
-def replica(replica_site: Site) -> Iterator[ReplicaServer]:
-    """The demo site served on a free loopback port for the duration of one test."""
-    with ReplicaServer(replica_site) as server:
+@pytest.fixture(scope="session")
+def replica_server() -> Iterator[ReplicaServer]:
+    """This worker's replica server (use `replica`, which gives it the test's own site)."""
+    with ReplicaServer(Site()) as server:
         yield server
+
+
+@pytest.fixture
+def replica(replica_server: ReplicaServer, replica_site: Site) -> ReplicaServer:
+    """The worker's server, serving this test's fresh demo site with fresh counters."""
+    return replica_server.serve(replica_site)

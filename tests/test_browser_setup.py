@@ -99,8 +99,10 @@ def test_non_http_subresources_are_aborted():
 
 
 def test_page_scripts_cannot_reach_unnamed_private_hosts():
-    guard = RequestFilter({"127.0.0.1"}, allow_private=False)
+    guard = RequestFilter({("127.0.0.1", 8000)}, allow_private=False)
     assert not guard(_Request("document", "http://127.0.0.1:8000/a/"))  # named by the user
+    assert guard(_Request("fetch", "http://127.0.0.1:6379/"))  # named host, another port
+    assert guard(_Request("document", "http://100.64.0.1/"))  # carrier-grade NAT
     assert guard(_Request("fetch", "http://localhost:8000/admin"))  # same machine, other name
     assert guard(_Request("xhr", "http://10.0.0.7/internal"))
     assert guard(_Request("document", "http://169.254.169.254/latest/meta-data/"))

@@ -52,7 +52,7 @@ def test_a_1mb_comment_edited_by_one_word_is_written_in_under_50_ms(replica, rep
     huge = words(110_000, "c")
     comment_id = replica_site.add_comment(NORMAL_SLUG, huge)
     # the page shows the comment cut and unchanged: re-read the thread anyway (not the point here)
-    settings = {"STORE_BATCH_SIZE": "5", "CONDITIONAL_GET": "False"}
+    settings = {"STORE_BATCH_SIZE": "5", "CONDITIONAL_GET": "False", "COMMENTS_FULL_TEXT_RECHECK": "0"}
     first = crawl(db, [url], settings=settings)
     [stored] = first.query(
         "SELECT length(text) AS n, text_truncated FROM comments WHERE comment_id = ?",

@@ -21,7 +21,22 @@ def test_link_forms_share_one_identity(url):
 
 
 def test_fetch_url_keeps_scheme_and_meaningful_parameters():
-    assert fetch_url("http://example.com/a?page=2&utm_source=x#top") == "http://example.com/a/?page=2"
+    assert fetch_url("http://example.com/a?page=2&utm_source=x#top") == "http://example.com/a?page=2"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://news.example/story/123", "https://news.example/story?x", "https://news.example/a?b=2&a=1&b=1"],
+)
+def test_the_fetched_url_is_not_rewritten(url):
+    assert fetch_url(url) == url
+
+
+def test_identity_is_canonical_but_the_fetch_is_not():
+    assert url_key("https://news.example/story/123") == url_key("https://news.example/story/123/")
+    assert url_key("https://news.example/caf%C3%A9?b=1&a=2") == url_key(
+        "https://news.example/caf%c3%a9/?a=2&b=1"
+    )
 
 
 def test_parameter_order_does_not_change_identity():

@@ -25,9 +25,25 @@ INFLIGHT_SCRIPT = """
   const state = window.__pandaWatch = {inflight: 0, lastActivity: performance.now()};
   const touch = () => { state.lastActivity = performance.now(); };
   const fetch = window.fetch;
+  // A fetch() promise settles when the headers arrive; the page's handler then reads the body and
+  // only after that changes the DOM. Reading the body counts as in flight too, so "nothing in flight"
+  // means the answer was handled (the handler runs in the same microtask checkpoint), however slow
+  // the machine is.
+  const BODY_READERS = ["json", "text", "arrayBuffer", "blob", "formData"];
+  const counted = (response) => {
+    for (const name of BODY_READERS) {
+      const read = response[name];
+      if (typeof read !== "function") continue;
+      response[name] = function (...a) {
+        state.inflight++; touch();
+        return read.apply(this, a).finally(() => { state.inflight--; touch(); });
+      };
+    }
+    return response;
+  };
   window.fetch = function (...args) {
     state.inflight++; touch();
-    return fetch.apply(this, args).finally(() => { state.inflight--; touch(); });
+    return fetch.apply(this, args).then(counted).finally(() => { state.inflight--; touch(); });
   };
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function (...args) {
@@ -68,8 +84,19 @@ STATE_SCRIPT = """
 ([item, selectors]) => ({
   items: document.querySelectorAll(item).length,
   pending: selectors.reduce((n, s) => n + document.querySelectorAll(s).length, 0),
+  busy: selectors.reduce((n, s) => n + [...document.querySelectorAll(s)].filter(e => e.disabled).length, 0),
   inflight: window.__pandaWatch ? window.__pandaWatch.inflight : 0,
 })
+"""
+
+#: True once no load-more element is disabled (a site disables its button while it loads), or once
+#: the page has been idle for a second (a button the site keeps disabled for good).
+READY_SCRIPT = """
+(selectors) => {
+  const state = window.__pandaWatch;
+  const idle = !state || (state.inflight === 0 && performance.now() - state.lastActivity > 1000);
+  return idle || selectors.every(s => [...document.querySelectorAll(s)].every(e => !e.disabled));
+}
 """
 
 #: A button the site keeps after a click ("Load More" that stays) gets clicked again next round.
@@ -164,6 +191,20 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
         if time.monotonic() - start >= limits.time_budget:
             stopped_by = "time_budget"
             break
+        if state.get("busy"):
+            # A disabled button is a site still at work, not a thread without growth: wait for it
+            # (bounded) instead of judging the round by the clock.
+            with contextlib.suppress(PlaywrightTimeout):
+                await page.wait_for_function(
+                    READY_SCRIPT, arg=selectors, timeout=limits.settle_timeout * 1000, polling=50
+                )
+            await _settle(page, limits.settle_timeout)
+            waited_from = state["items"]
+            state = await page.evaluate(STATE_SCRIPT, [plan.item, selectors])
+            if state["items"] > waited_from:
+                stale = 0
+            if not state["pending"]:
+                break
         await page.evaluate(RESET_SCRIPT, selectors)
         clicked = await _click_round(page, selectors, recorder, limits.settle_timeout)
         clicks += clicked

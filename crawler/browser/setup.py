@@ -12,9 +12,8 @@ import logging
 import os
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from crawler.hostguard import is_internal
+from crawler.hostguard import POLICY, origin, url_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +92,10 @@ class RequestFilter:
     private, loopback or link-local address is refused unless ALLOW_PRIVATE_HOSTS is set.
     """
 
-    def __init__(self, named_hosts: set[str], allow_private: bool, crawler=None):
-        # the spider's own set (hostnames as urlsplit gives them, lower case): kept by reference, so
-        # hosts the spider learns later (the monitor's watch list) count too
-        self.named_hosts = named_hosts
+    def __init__(self, named_origins: set[tuple[str, int]], allow_private: bool, crawler=None):
+        # the spider's own set of (host, port) pairs: kept by reference, so origins the spider learns
+        # later (the monitor's watch list) count too
+        self.named_origins = named_origins
         self.allow_private = allow_private
         self.crawler = crawler  # for its stats, which exist only once the crawl has started
 
@@ -105,16 +104,19 @@ class RequestFilter:
             return True
         if self.allow_private or request.resource_type not in GUARDED_RESOURCES:
             return False
-        host = (urlsplit(request.url).hostname or "").lower()
-        if host in self.named_hosts or not is_internal(host):
+        if url_allowed(request.url, self.named_origins, False):
             return False
-        if self.crawler is not None:
+        found = origin(request.url)
+        if found is None:
+            return True  # not http(s): never
+        # the same policy and the same one log line per host as Scrapy's side of the guard
+        POLICY.refuse(*found, "the browser was sent there", "browser_private_host")
+        if self.crawler is not None and self.crawler not in POLICY.crawlers:
             self.crawler.stats.inc_value("hostguard/refused/browser_private_host")
-        logger.warning("Refused %s in the browser: private host nobody named", request.url)
         return True
 
 
-def playwright_settings(settings, named_hosts: set[str] | None = None, crawler=None) -> dict:
+def playwright_settings(settings, named_origins: set | None = None, crawler=None) -> dict:
     """The settings that route `meta["playwright"]` requests through Chromium (raises BrowserNotFound)."""
     handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
     executable = find_executable(settings.get("BROWSER_EXECUTABLE"))
@@ -127,7 +129,7 @@ def playwright_settings(settings, named_hosts: set[str] | None = None, crawler=N
             executable, settings.getbool("BROWSER_HEADLESS", True), settings.getlist("BROWSER_EXTRA_ARGS")
         ),
         "PLAYWRIGHT_ABORT_REQUEST": RequestFilter(
-            named_hosts if named_hosts is not None else set(),
+            named_origins if named_origins is not None else set(),
             settings.getbool("ALLOW_PRIVATE_HOSTS"),
             crawler,
         ),

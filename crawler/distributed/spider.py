@@ -29,6 +29,7 @@ from twisted.internet import task
 
 from crawler.distributed.queue import DEFAULT_PREFIX, Check, CheckQueue, connect, worker_name
 from crawler.distributed.tracking import CheckInFlight, CheckTracker
+from crawler.hostguard import origins
 
 STATS = "distributed/worker"
 
@@ -123,6 +124,7 @@ class RedisChecks(RedisMixin):
         self.crawler.stats.inc_value(f"{STATS}/checks/leased")
         # a host on the watch list was named by the user (see MonitorSpider and crawler.hostguard)
         self.user_hosts.add(urlsplit(check.url).hostname)
+        self.user_origins.update(origins([check.url]))
         if check.fetch and self.settings.getbool("CONDITIONAL_GET", True):
             self.fetch_state[check.url_key] = check.fetch
         if self.render == "browser":

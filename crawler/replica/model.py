@@ -190,6 +190,8 @@ class Site:
         self._comment_article: dict[str, Article] = {}
         #: robots.txt `Crawl-delay` in seconds (None: no such line), as many real sites set it
         self.crawl_delay: float | None = None
+        #: extra robots.txt lines for every user agent (tests of politeness: "Crawl-delay: 3")
+        self.robots_extra: list[str] = []
 
     # -- reading -------------------------------------------------------------------------------
 

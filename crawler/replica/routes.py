@@ -129,7 +129,15 @@ class Router:
             "500": lambda request: html_page("Internal Server Error", "Something broke.", 500),
             "slow": self.fault_slow,
             "redirect": self.fault_redirect,
+            "retry-after": self.fault_retry_after,
+            # a -> b -> a: a redirect loop
+            "loop": lambda request: Response(
+                302,
+                b"",
+                headers={"Location": f"/fault/loop/?step={'b' if request.query.get('step') == 'a' else 'a'}"},
+            ),
         }
+        self._retry_after_seen: set[str] = set()
 
     def handle(self, request: Request) -> Response:
         for method, pattern, view in self._routes:
@@ -190,6 +198,12 @@ class Router:
         if self.site.crawl_delay is not None:
             delay = f"Crawl-delay: {self.site.crawl_delay:g}\n"
             text = text.replace("User-agent: *\n", f"User-agent: *\n{delay}", 1)
+        if self.site.robots_extra:
+            text = text.replace(
+                "User-agent: *\n",
+                "User-agent: *\n" + "".join(f"{line}\n" for line in self.site.robots_extra),
+                1,
+            )
         return Response(200, text.encode(), "text/plain; charset=utf-8")
 
     def image(self, request: Request) -> Response:
@@ -281,6 +295,16 @@ class Router:
             return html_page("Bad Request", f"seconds must be within 0..{MAX_SLOW_SECONDS:g}", 400)
         time.sleep(seconds)
         return html_page("Slow page", f"Answered after {seconds:g} seconds.")
+
+    def fault_retry_after(self, request: Request) -> Response:
+        """503 with `Retry-After: <after>` the first time a `key` is asked for, a page after that."""
+        key = request.query.get("key", "")
+        if key not in self._retry_after_seen:
+            self._retry_after_seen.add(key)
+            page = html_page("Service Unavailable", "Come back later.", 503)
+            page.headers["Retry-After"] = request.query.get("after", "1")
+            return page
+        return html_page("Back", "Answered after the wait.")
 
     def fault_redirect(self, request: Request) -> Response:
         target = request.query.get("to")

@@ -40,6 +40,8 @@ class RequestStats:
             self._ajax: Counter[str] = Counter()
             self._bytes_sent = 0
             self._timeline: list[tuple[float, float, str, str]] = []
+            #: (time.monotonic(), method, path) of every request, in order: gaps between requests
+            self._times: list[tuple[float, str, str]] = []
 
     def timed(self, started: float, request: Request) -> None:
         """Log when a request arrived and when its answer was sent (time.time(), for politeness tests)."""
@@ -56,6 +58,7 @@ class RequestStats:
             self._requests[(request.method, request.path)] += 1
             self._statuses[status] += 1
             self._bytes_sent += body_bytes
+            self._times.append((time.monotonic(), request.method, request.path))
             if request.path == AJAX_PATH:
                 self._ajax[request.form.get("action", "")] += 1
 
@@ -68,6 +71,7 @@ class RequestStats:
                 "ajax": dict(self._ajax),
                 "bytes_sent": self._bytes_sent,
                 "not_modified": self._statuses[304],
+                "times": list(self._times),
             }
 
 
@@ -133,6 +137,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         # counted before the body goes out, so a client that has read it sees it counted
         self.server.stats.record(request, status, len(body))
+        if self.server.body_delay and request.path == AJAX_PATH:
+            # a slow network or server: the answer's headers arrive well before its body
+            self.wfile.flush()
+            time.sleep(self.server.body_delay)
         self.wfile.write(body)
 
 
@@ -142,6 +150,8 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     router: Router
+    #: seconds between the headers and the body of every comment-API answer (0: none)
+    body_delay: float = 0.0
 
     def __init__(self, address: tuple[str, int], stats: RequestStats) -> None:
         self.stats = stats
@@ -160,10 +170,11 @@ class ReplicaServer:
     "bytes_sent" (bodies only), "not_modified"}.
     """
 
-    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0, body_delay: float = 0.0) -> None:
         self.site = site
         self._stats = RequestStats()
         self._httpd = _HTTPServer((host, port), self._stats)
+        self._httpd.body_delay = body_delay
         host_name, bound_port = self._httpd.server_address[:2]
         self.host, self.port = str(host_name), int(bound_port)
         self.base_url = f"http://{self.host}:{self.port}"
@@ -198,6 +209,14 @@ class ReplicaServer:
 
     def reset_stats(self) -> None:
         self._stats.reset()
+
+    def serve(self, site: Site, body_delay: float = 0.0) -> ReplicaServer:
+        """Serve another site from now on, with fresh counters (one server reused by many tests)."""
+        self.site = site
+        self._httpd.router = Router(site, self.base_url)
+        self._httpd.body_delay = body_delay
+        self.reset_stats()
+        return self
 
     def __enter__(self) -> ReplicaServer:
         return self.start()

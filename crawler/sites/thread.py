@@ -23,6 +23,9 @@ class FollowUp:
     key: str = ""  # identifies the follow-up so the same one is never requested twice in a run
     #: prefix of the comment ids read from the answer (the site or host key of the thread)
     prefix: str = ""
+    #: the comment a "full_text" follow-up completes: a re-check skips it when the stored full text
+    #: is recent and the visible text unchanged (crawler/spiders/comment_state.py)
+    comment_id: str | None = None
 
 
 @dataclass

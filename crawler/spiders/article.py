@@ -19,12 +19,13 @@ from scrapy.http import Response, TextResponse
 
 from crawler.browser.setup import BrowserNotFound, playwright_settings
 from crawler.dates import iso, now_utc
-from crawler.hostguard import is_internal
+from crawler.hostguard import origins, url_allowed
 from crawler.sites import registry
 from crawler.sites.errors import BadAnswer, NotAnArticle, NotHTML
 from crawler.sites.profile import ProfileError
 from crawler.sites.thread import FollowUp, ThreadPage
 from crawler.spiders.args import ArgumentError, parse_choice, parse_targets
+from crawler.spiders.comment_state import CommentRecheck
 from crawler.spiders.conditional import ConditionalGet
 from crawler.spiders.confirm import ThreadEnd
 from crawler.spiders.recipes import LearnedApis
@@ -64,7 +65,7 @@ def _render_mode(render: str | None, site: str | None) -> str:
     return parse_choice("render", render, RENDER_MODES, default)
 
 
-class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, BrowserPages, scrapy.Spider):
+class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, CommentRecheck, BrowserPages, scrapy.Spider):
     name = "article"
 
     def __init__(
@@ -85,6 +86,8 @@ class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, BrowserPages, scrapy
         self.user_hosts = {urlsplit(u).hostname for u in self.targets}
         #: pages not stored, each "URL: reason (hint)", for the run's warnings and the summary
         self.skipped_pages: list[str] = []
+        # ... and on the port they named it with: (host, port) pairs, what the host guard trusts.
+        self.user_origins = origins(self.targets)
 
     @classmethod
     def check_arguments(
@@ -121,7 +124,7 @@ class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, BrowserPages, scrapy
             # crawls that use the browser load scrapy-playwright and launch Chromium. A crawl that
             # pages learned comment APIs keeps one ready (launched on first use) for a stale recipe.
             try:
-                browser = playwright_settings(crawler.settings, spider.user_hosts, crawler)
+                browser = playwright_settings(crawler.settings, spider.user_origins, crawler)
                 if spider.render == "api":
                     browser = spider.lazy_browser_settings(browser)
                 crawler.settings.update(browser, priority="spider")
@@ -140,10 +143,7 @@ class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, BrowserPages, scrapy
         return spider
 
     def host_allowed(self, url: str) -> bool:
-        host = urlsplit(url).hostname or ""
-        return (
-            host in self.user_hosts or self.settings.getbool("ALLOW_PRIVATE_HOSTS") or not is_internal(host)
-        )
+        return url_allowed(url, self.user_origins, self.settings.getbool("ALLOW_PRIVATE_HOSTS"))
 
     @property
     def tolerance(self) -> float:
@@ -393,7 +393,15 @@ class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, BrowserPages, scrapy
             comment.fetched_at = fetched_at
             state.seen.add(comment.comment_id)
             output.append(comment)
+        by_id = {c.comment_id: c for c in page.comments}
         for follow_up in page.follow_ups:
+            if (
+                follow_up.kind == "full_text"
+                and follow_up.key not in state.requested
+                and not self.full_text_needed(state.article_id, by_id.get(follow_up.comment_id))
+            ):
+                state.requested.add(follow_up.key)  # decided once per run, like a request
+                continue  # the stored full text is recent and the visible text unchanged
             request = self._follow_up_request(state, follow_up)
             if request is not None:
                 output.append(request)

@@ -1,4 +1,5 @@
-"""`scrapy crawl discover`: enrol new articles from feeds, sitemaps (and indexes) and listing pages.
+"""`scrapy crawl discover`: enrol new articles from feeds, sitemaps (indexes, gzipped ones, those a
+robots.txt names) and listing pages.
 
 Sources come from `-a url=…` / `-a urls_file=…`, or from the `sources` table (`crawler sources add`).
 A link is enrolled in the watch list (due at once) when it is new (neither watched nor crawled), passes
@@ -19,10 +20,18 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.dates import iso, now_utc
-from crawler.hostguard import is_internal
+from crawler.hostguard import origins, url_allowed
 from crawler.items import DiscoveredItem
 from crawler.sites.boredpanda.listing import parse_listing
-from crawler.sites.discovery import Link, NotAFeed, kind_of, parse_feed, parse_sitemap
+from crawler.sites.discovery import (
+    Link,
+    NotAFeed,
+    kind_of,
+    parse_feed,
+    parse_robots,
+    parse_sitemap,
+    unpacked,
+)
 from crawler.sites.html import NotHTML
 from crawler.spiders.args import ArgumentError, parse_targets
 from crawler.store import open_db, queries, resolve_db_path
@@ -70,6 +79,7 @@ class DiscoverSpider(scrapy.Spider):
                 "no discovery source: give -a url=FEED_OR_SITEMAP or run `crawler sources add URL`"
             )
         self.user_hosts = {urlsplit(u).hostname for u in self.sources}
+        self.user_origins = origins(self.sources)
         self.allow = [re.compile(p) for p in settings.getlist("DISCOVER_ALLOW")]
         self.deny = [re.compile(p) for p in settings.getlist("DISCOVER_DENY")]
         max_age = settings.getfloat("DISCOVER_MAX_AGE_DAYS", 30)
@@ -90,20 +100,19 @@ class DiscoverSpider(scrapy.Spider):
     def parse_source(self, response: Response, source: str, listing_page: int) -> Iterator[Any]:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         try:
-            kind = kind_of(response.body, content_type)
+            body = unpacked(response.body, self.settings.getint("DOWNLOAD_MAXSIZE"))
+            kind = kind_of(body, content_type, response.url)
             if kind == "feed":
-                yield from self._enrol(parse_feed(response.body, response.url), "feed", source)
+                yield from self._enrol(parse_feed(body, response.url), "feed", source)
+            elif kind == "robots":
+                for link in parse_robots(body, response.url):
+                    yield self._source_request(link.url, source)
             elif kind == "sitemap":
-                sitemap_type, links = parse_sitemap(response.body)
+                sitemap_type, links = parse_sitemap(body)
                 if sitemap_type == "sitemapindex":
                     for link in links:
                         if self._fresh(link):  # a child sitemap unchanged since the cut-off holds nothing new
-                            yield scrapy.Request(
-                                link.url,
-                                callback=self.parse_source,
-                                errback=self.source_failed,
-                                cb_kwargs={"source": source, "listing_page": 1},
-                            )
+                            yield self._source_request(link.url, source)
                 else:
                     yield from self._enrol(links, "sitemap", source)
             else:
@@ -121,6 +130,15 @@ class DiscoverSpider(scrapy.Spider):
             self.crawler.stats.inc_value(f"{STATS}/skipped")
             self.logger.warning("Skipped %s: %s", response.url, exc)
 
+    def _source_request(self, url: str, source: str) -> scrapy.Request:
+        """A sitemap named by a sitemap index or a robots.txt (on another host: the host guard decides)."""
+        return scrapy.Request(
+            url,
+            callback=self.parse_source,
+            errback=self.source_failed,
+            cb_kwargs={"source": source, "listing_page": 1},
+        )
+
     def _fresh(self, link: Link) -> bool:
         if self.oldest is None or not link.published_at:
             return True
@@ -136,8 +154,7 @@ class DiscoverSpider(scrapy.Spider):
             return "denied"
         if not self._fresh(link):
             return "too_old"
-        host = urlsplit(link.url).hostname or ""
-        if host not in self.user_hosts and not self.allow_private and is_internal(host):
+        if not url_allowed(link.url, self.user_origins, self.allow_private):
             return "private_host"
         if self.enrolled >= self.max_new:
             return "max_new"

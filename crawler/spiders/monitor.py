@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from crawler.dates import iso, now_utc
 from crawler.distributed.spider import RedisChecks
+from crawler.hostguard import origins
 from crawler.spiders.args import ArgumentError, parse_choice
 from crawler.spiders.article import ArticleSpider
 from crawler.store import open_db, queries, resolve_db_path
@@ -63,6 +64,7 @@ class MonitorSpider(RedisChecks, ArticleSpider):
         spider.targets = [row["url"] for row in due]
         # Watch-list hosts were named by the user (by hand, or as the host of a discovery source).
         spider.user_hosts.update(urlsplit(u).hostname for u in spider.targets)
+        spider.user_origins.update(origins(spider.targets))
         if not spider.targets:
             spider.logger.info("Nothing is due")
         return spider

@@ -489,6 +489,7 @@ def comment_outcome(
         row.update(
             text=item.get("text"),
             text_truncated=int(bool(item.get("truncated"))),
+            full_text_at=None if item.get("truncated") else at,
             content_hash=content_hash(item.get("text")),
             version=1,
             posted_at=item.get("posted_at"),
@@ -566,6 +567,8 @@ def comment_outcome(
         outcome.changes.append(_event(run_id, at, "comment", comment_id, article_id, "restored"))
     text, cut, edited = _text_decision(old, item)
     row.update(text=text, text_truncated=int(cut), content_hash=content_hash(text), version=old["version"])
+    # operational, not history: when the whole text was last seen (cheaper re-checks skip its fetch)
+    row["full_text_at"] = old.get("full_text_at") if item.get("truncated") else at
     if edited:
         outcome.changes.append(
             _event(

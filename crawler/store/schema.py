@@ -118,6 +118,7 @@ CREATE TABLE IF NOT EXISTS comments (
     posted_at_precision TEXT,                -- exact, or the unit of the relative time it came from
     text TEXT,
     text_truncated INTEGER NOT NULL DEFAULT 0,  -- 1 while only the page's cut-off text is known
+    full_text_at TEXT,                       -- when the whole text was last seen (not cut)
     content_hash TEXT,
     version INTEGER NOT NULL DEFAULT 1,
     upvotes INTEGER,
@@ -493,6 +494,11 @@ def _v5(db: sqlite_utils.Database) -> None:
     _add_columns(db, "comments", {"source_id": "TEXT"})
 
 
+def _v6(db: sqlite_utils.Database) -> None:
+    """Issue 10 (network side): when a comment's whole text was last seen, for cheaper re-checks."""
+    _add_columns(db, "comments", {"full_text_at": "TEXT"})
+
+
 #: (version, step): step N brings a database from version N-1 to N. Version 1 is the schema of the
 #: first release (commit ec52ba2). Steps must work on a fresh database too (TABLES_SQL already has
 #: their columns), so each checks before it alters.
@@ -501,6 +507,7 @@ MIGRATIONS: list[tuple[int, Callable[[sqlite_utils.Database], None]]] = [
     (3, _v3),
     (4, _v4),
     (5, _v5),
+    (6, _v6),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

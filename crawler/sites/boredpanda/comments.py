@@ -102,6 +102,7 @@ def full_text_request(base_url: str, comment_id: str) -> FollowUp:
         url=urljoin(base_url, AJAX_PATH),
         formdata={"action": "load_comment", "comment_id": site_id},
         key=f"full:{site_id}",
+        comment_id=comment_id,
     )
 
 

@@ -1,0 +1,70 @@
+"""Politeness as sites ask for it: Crawl-delay, Retry-After, and redirect loops counted as failures.
+
+Real crawls of the replica; gaps are measured by the replica's own clock when the requests arrive. Only
+lower bounds are asserted (a loaded machine makes gaps longer, never shorter).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from crawler.politeness import retry_after_seconds
+from tests.crawling import crawl
+
+
+def gaps(replica, path_prefix: str = "/") -> list[float]:
+    times = [t for t, _, path in replica.stats["times"] if path.startswith(path_prefix)]
+    return [b - a for a, b in zip(times, times[1:], strict=False)]
+
+
+def test_crawl_delay_is_honoured_per_domain(replica, replica_site, tmp_path):
+    replica_site.robots_extra = ["Crawl-delay: 3"]
+    urls = [f"{replica.base_url}/fault/slow/?seconds=0&n={n}" for n in range(3)]
+    replica.reset_stats()
+    result = crawl(tmp_path / "c.db", urls, settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "2"})
+    times = replica.stats["times"]
+    assert [path for _, _, path in times] == ["/robots.txt", "/fault/slow/", "/fault/slow/", "/fault/slow/"]
+    assert min(gaps(replica)) >= 3.0, gaps(replica)
+    assert result.stats[f"robotstxt/crawl_delay/{replica.host}"] == 3.0
+
+
+def test_crawl_delay_is_capped_by_the_setting(replica, replica_site, tmp_path):
+    replica_site.robots_extra = ["Crawl-delay: 3600"]
+    urls = [f"{replica.base_url}/fault/slow/?seconds=0&n={n}" for n in range(2)]
+    result = crawl(tmp_path / "c.db", urls, settings={"ROBOTSTXT_CRAWL_DELAY_MAX": "1"})
+    assert result.stats[f"robotstxt/crawl_delay/{replica.host}"] == 1.0
+    assert min(gaps(replica)) >= 1.0
+
+
+def test_retry_after_is_waited_for(replica, tmp_path):
+    url = f"{replica.base_url}/fault/retry-after/?after=2&key=a"
+    replica.reset_stats()
+    result = crawl(tmp_path / "c.db", [url], settings={"RETRY_TIMES": "2"})
+    assert result.stats["retry_after/waited"] == 1 and result.stats["retry/count"] == 1
+    assert replica.stats["statuses"] == {200: 2, 503: 1}  # robots.txt, the 503, the retry
+    assert gaps(replica, "/fault/")[0] >= 2.0
+
+
+def test_retry_after_beyond_the_bound_is_not_retried_and_counts_as_failed(replica, tmp_path):
+    url = f"{replica.base_url}/fault/retry-after/?after=3600&key=b"
+    result = crawl(tmp_path / "c.db", [url], settings={"RETRY_TIMES": "2"})
+    assert result.stats["retry_after/too_long"] == 1
+    assert "retry/count" not in result.stats
+    assert result.stats["article_spider/request_error/article"] == 1
+    assert result.run["status"] != "ok"
+    assert "over RETRY_AFTER_MAX" in result.stderr
+
+
+def test_retry_after_http_date():
+    now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds(b"Thu, 01 Jan 2026 12:00:30 GMT", now) == 30.0
+    assert retry_after_seconds(b"120") == 120.0
+    assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
+
+
+def test_redirect_loop_is_a_failed_request(replica, tmp_path):
+    result = crawl(tmp_path / "c.db", [f"{replica.base_url}/fault/loop/?step=a"])  # a -> b -> a
+    assert result.stats["redirect/loop"] == 1
+    assert result.stats["article_spider/request_error/article"] == 1
+    assert result.run["status"] != "ok"
+    assert "Redirect loop:" in result.stderr
