@@ -132,3 +132,18 @@ def test_deletions_do_not_depend_on_the_order_items_arrive(tmp_path):
         {"entity_id": "x:9", "kind": "deleted", "reason": "absent from two consecutive complete loads"}
     ]
     assert query(path, "SELECT count(*) AS n FROM comments WHERE status = 'live'") == [{"n": 9}]
+
+
+def test_a_comment_seen_cut_then_in_full_counts_once_across_batches(tmp_path):
+    # Issue 11: runs.comments_seen counted full-text fetches again (1,453 for 1,275 stored comments).
+    store = Store.open(tmp_path / "s.db", batch_size=3)
+    store.start_run("test")
+    for item in _items(4):
+        store.add(item)
+    for i in range(4):  # the full texts of the four, arriving in later batches
+        store.add(CommentItem(comment_id=f"x:{i}", article_id="x:a", text=f"comment {i} in full"))
+    store.finish_run("finished")
+    store.close()
+    path = tmp_path / "s.db"
+    assert query(path, "SELECT count(*) AS n FROM comments") == [{"n": 4}]
+    assert query(path, "SELECT comments_seen FROM runs") == [{"comments_seen": 4}]

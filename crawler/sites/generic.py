@@ -137,9 +137,36 @@ _CONTAINERS = (
 )
 
 
+def _drop_trailing_promo(tree: HtmlElement, url: str) -> None:
+    """Remove a house ad closing an article: after the article's last `<hr>`, a short block (a heading
+    or bold text) that links to the site itself ("Deine Jobbörse …", "Subscribe to our …"). Articles
+    end with their own text; what a rule sets apart at the very end and points back at the site is the
+    site talking about itself."""
+    host = host_key(url)
+    for hr in select(tree, "hr"):
+        after = [el for el in hr.itersiblings() if isinstance(el.tag, str)]
+        if not after or any(el.tag == "hr" for el in after):
+            continue  # not the last rule of its block
+        text = " ".join(" ".join(el.text_content() for el in after).split())
+        promo = any(
+            el.tag in ("h2", "h3", "h4", "h5", "h6", "b", "strong") or select(el, _EMPHASIS) for el in after
+        )
+        links = [a for el in after for a in ([el] if el.tag == "a" else select(el, "a[href]"))]
+        own = any(
+            not urlsplit(a.get("href", "")).netloc or host_key(a.get("href", "")) == host for a in links
+        )
+        if text and len(text) <= 500 and promo and own:
+            for el in [hr, *after]:
+                el.drop_tree()
+
+
+_EMPHASIS = "h2, h3, h4, h5, h6, b, strong"
+
+
 def body_text(root: HtmlElement, url: str) -> tuple[str | None, object]:
     """(article body, paragraphs separated by a blank line; trafilatura's document or None)."""
     tree = _stripped(root)
+    _drop_trailing_promo(tree, url)
     doc = trafilatura.bare_extraction(
         tree,
         url=url,

@@ -134,6 +134,9 @@ class Store:
         self.max_failures = max_failures
         self.warnings: list[str] = []
         self.buffer: list[Any] = []
+        #: comment ids counted in committed batches, and in the batch being written
+        self._counted_comment_ids: set[str] = set()
+        self._batch_comment_ids: set[str] = set()
         self._column_cache: dict[str, list[str]] = {}
         self.run_id: int | None = None
         self.status: str | None = None
@@ -459,11 +462,13 @@ class Store:
             # a retried attempt starts again from the counters of before the batch
             self.counts.update(saved[0])
             del self.notes[saved[1] :], self.warnings[saved[2] :]
+            self._batch_comment_ids = set()
             self._write_batch(items)
 
         started, cpu = time.perf_counter(), time.process_time()
         try:
             self._transaction(write)
+            self._counted_comment_ids |= self._batch_comment_ids
             # the slowest batch, for the stats: a write must never stall the crawl (wall time
             # includes lock waits and a busy machine; CPU time is what the write itself costs)
             self.slowest_batch = max(self.slowest_batch, time.perf_counter() - started)
@@ -695,7 +700,10 @@ class Store:
             self._stamp(outcome, item)
             current[item["comment_id"]] = {**(old or {}), **outcome.row}
             outcomes.append(outcome)
-        self.counts["comments"] += len(items)
+        # distinct comments: a comment seen twice in a run (its cut text, then its full text) is one
+        fresh = {i["comment_id"] for i in items} - self._counted_comment_ids - self._batch_comment_ids
+        self._batch_comment_ids |= fresh
+        self.counts["comments"] += len(fresh)
         rows = [current[k] for k in dict.fromkeys(i["comment_id"] for i in items)]
         self._apply("comments", "comment_id", rows, outcomes, "comment_versions")
 
