@@ -40,6 +40,12 @@ def _check_sqlite_file(path: Path) -> None:
         raise DatabaseFileError(f"cannot open the database {describe(path)}: {exc}") from exc
     try:
         conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError as exc:
+        if "unable to open" in str(exc):
+            # A WAL database on a read-only filesystem cannot even be read (no -shm file can be
+            # made): not a corrupt file. The write check names the cause ("… is read-only").
+            return
+        raise DatabaseFileError(f"cannot read the database {describe(path)}: {exc}") from exc
     except sqlite3.DatabaseError as exc:
         raise DatabaseFileError(
             f"{describe(path)} is not a SQLite database (corrupt, or another kind of file: {exc}); "
