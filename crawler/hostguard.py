@@ -236,7 +236,10 @@ class GuardedResolver:
 
     def __init__(self, reactor, cache_size: int = 10000):
         self.reactor = reactor
-        self.original = reactor.nameResolver
+        original = reactor.nameResolver
+        # Installed twice (TWISTED_DNS_RESOLVER, then again by a second crawler or CrawlerProcess.start):
+        # wrap the system resolver, not the other guard, so each answer is checked once, for its port.
+        self.original = original.original if isinstance(original, GuardedResolver) else original
         self.cache: LocalCache[str, list[str]] = LocalCache(cache_size)
         self.cache.limit = cache_size
 
@@ -273,7 +276,7 @@ class GuardedResolver:
             return self.original.resolveHostName(
                 _Checked(self, resolutionReceiver, host, portNumber),
                 hostName,
-                0,
+                portNumber,
                 addressTypes,
                 transportSemantics,
             )

@@ -152,6 +152,7 @@ def runs_finished(db: Path) -> bool:
 def _stable(row: dict) -> dict:
     out = {k: v for k, v in row.items() if not k.endswith("_at") and "run_id" not in k}
     out.pop("at", None)
+    out.pop("missing_since", None)  # a wall-clock time like the *_at columns (when this crawl missed it)
     out.pop("change_id", None)
     if row.get("posted_at_precision") not in (None, "exact"):
         out.pop("posted_at", None)  # "2 days ago" is estimated from the moment of each fetch

@@ -184,14 +184,22 @@ class Check:
     url_key: str
     #: the last fetch of this URL as the store knew it when the check was enqueued (conditional GET)
     fetch: dict | None = None
+    #: the stored live comments of the article, by article id then comment id (text, text_truncated,
+    #: full_text_at): what deletion confirmation and the full-text re-check would read from SQLite
+    comments: dict | None = None
 
     @classmethod
     def from_json(cls, check_id: str, payload: str) -> Check:
         data = json.loads(payload)
-        return cls(check_id, data["run"], data["url"], data["url_key"], data.get("fetch"))
+        return cls(
+            check_id, data["run"], data["url"], data["url_key"], data.get("fetch"), data.get("comments")
+        )
 
     def to_json(self) -> str:
-        return json.dumps({"run": self.run, "url": self.url, "url_key": self.url_key, "fetch": self.fetch})
+        return json.dumps(
+            {"run": self.run, "url": self.url, "url_key": self.url_key, "fetch": self.fetch,
+             "comments": self.comments}
+        )  # fmt: skip
 
 
 class CheckQueue:
@@ -215,16 +223,17 @@ class CheckQueue:
 
     # -- scheduler ---------------------------------------------------------------------------
 
-    def enqueue_run(self, checks: Iterable[tuple[str, str, dict | None]], spider: str = "monitor"):
-        """Queue one check per (url, url_key, fetch state); returns (run token, checks queued).
+    def enqueue_run(self, checks: Iterable[tuple], spider: str = "monitor"):
+        """Queue one check per (url, url_key, fetch state[, comment state]); returns (run token, checks
+        queued).
 
         Articles with a check still open (queued, leased, or not yet stored) are left out: one
         article is never checked by two runs at once.
         """
         token = str(self.redis.incr(self.keys["run_seq"]))
         argv: list[str] = [token, spider]
-        for url, key, fetch in checks:
-            check = Check(f"{token}:{key}", token, url, key, fetch)
+        for url, key, fetch, *rest in checks:
+            check = Check(f"{token}:{key}", token, url, key, fetch, rest[0] if rest else None)
             argv += [key, check.id, check.to_json()]
         k = self.keys
         queued = self._enqueue(keys=[k["queue"], k["checks"], k["open"], k["results"]], args=argv)

@@ -38,19 +38,45 @@ def clear_stale_open(queue: CheckQueue, db) -> int:
     return len(stale)
 
 
+def load_comments(db, article_ids: list[str]) -> dict[str, dict[str, dict]]:
+    """Stored live comments per article: {article_id: {comment_id: {text, text_truncated, full_text_at}}}."""
+    found: dict[str, dict[str, dict]] = {}
+    for start in range(0, len(article_ids), 500):
+        chunk = article_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.query(
+            "SELECT article_id, comment_id, text, text_truncated, full_text_at FROM comments "
+            f"WHERE status = 'live' AND article_id IN ({marks})",
+            chunk,
+        ):
+            article_id = row.pop("article_id")
+            found.setdefault(article_id, {})[row.pop("comment_id")] = row
+    return found
+
+
+def _comments_of(fetch: dict | None, comments: dict) -> dict | None:
+    article_id = (fetch or {}).get("article_id")
+    return {article_id: comments.get(article_id, {})} if article_id else None
+
+
 def enqueue_due(db_path: Path, queue: CheckQueue, limit: int, everything: bool = False) -> Enqueued:
     db = open_db(db_path)
     try:
         due = queries.due_watch_entries(db, iso(now_utc()), limit, everything)
         state = queries.fetch_state(db, [row["url_key"] for row in due])
+        # workers have no database: the stored comments travel with the check (deletion confirmation,
+        # full-text re-checks), as a single-process crawl reads them from SQLite
+        comments = load_comments(db, [s["article_id"] for s in state.values() if s.get("article_id")])
         clear_stale_open(queue, db)
     finally:
         db.close()
     if not due:
         return Enqueued(None, 0, 0)
-    token, queued = queue.enqueue_run(
-        [(row["url"], row["url_key"], state.get(row["url_key"])) for row in due]
-    )
+    checks = []
+    for row in due:
+        fetch = state.get(row["url_key"])
+        checks.append((row["url"], row["url_key"], fetch, _comments_of(fetch, comments)))
+    token, queued = queue.enqueue_run(checks)
     return Enqueued(token if queued else None, len(due), queued)
 
 

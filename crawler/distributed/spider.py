@@ -27,6 +27,7 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.spiders import RedisMixin
 from twisted.internet import task
 
+from crawler.dates import now_utc
 from crawler.distributed.queue import DEFAULT_PREFIX, Check, CheckQueue, connect, worker_name
 from crawler.distributed.tracking import CheckInFlight, CheckTracker
 from crawler.hostguard import origins
@@ -61,6 +62,10 @@ def apply_worker_settings(settings) -> None:
         if settings.get(cluster) in (None, ""):
             settings.set(cluster, settings.get(local), priority=settings.getpriority(local) or "spider")
     settings.set("DOWNLOAD_DELAY", 0, priority=settings.getpriority("DOWNLOAD_DELAY") or "spider")
+    # Comment recipes live in SQLite (read, counted, learned there), and workers never open SQLite:
+    # a worker loads comments through the site adapters and the browser, without recipes.
+    settings.set("RECIPES_ENABLED", False, priority="spider")
+    settings.set("RECIPES_LEARN", False, priority="spider")
     # The same article may be checked again by a later run in this worker; checks are unique in Redis.
     settings.set("DUPEFILTER_CLASS", "scrapy.dupefilters.BaseDupeFilter", priority="spider")
 
@@ -88,6 +93,8 @@ class RedisChecks(RedisMixin):
         settings = crawler.settings
         self.worker_mode = True
         self.fetch_state = {}
+        #: stored live comments per article id, from the checks (workers never open SQLite)
+        self.check_comments: dict[str, dict[str, dict]] = {}
         self.setup_redis(crawler)  # scrapy-redis: idle signal, MAX_IDLE_TIME_BEFORE_CLOSE
         self.server = connect(settings.get("REDIS_URL"))  # with retries: survives a Redis restart
         self.queue = CheckQueue(self.server, settings.get("REDIS_KEY_PREFIX") or DEFAULT_PREFIX)
@@ -125,6 +132,12 @@ class RedisChecks(RedisMixin):
         # a host on the watch list was named by the user (see MonitorSpider and crawler.hostguard)
         self.user_hosts.add(urlsplit(check.url).hostname)
         self.user_origins.update(origins([check.url]))
+        # what deletion confirmation and the full-text re-check read from SQLite in one process
+        for article_id, comments in (check.comments or {}).items():
+            self.check_comments[article_id] = comments
+            self._forget_article(article_id)  # a long-lived worker: nothing left from an earlier run
+        if hasattr(self, "_now"):
+            self._now = now_utc()  # full texts are due by this run's clock, not the first run's
         if check.fetch and self.settings.getbool("CONDITIONAL_GET", True):
             self.fetch_state[check.url_key] = check.fetch
         if self.render == "browser":
@@ -132,6 +145,20 @@ class RedisChecks(RedisMixin):
         else:
             request = self.article_request(check.url, self.parse_article, self.article_failed)
         return self.check_tracker.start(check, request)
+
+    def _forget_article(self, article_id: str) -> None:
+        getattr(self, "_comment_state", {}).pop(article_id, None)
+        getattr(self, "_confirm_state", {}).pop(article_id, None)
+
+    def _stored_live_ids(self, article_id: str) -> set[str]:
+        if not self.worker_mode:
+            return super()._stored_live_ids(article_id)
+        return set(self.check_comments.get(article_id, {}))
+
+    def stored_comment_state(self, article_id: str) -> dict[str, dict]:
+        if not self.worker_mode:
+            return super().stored_comment_state(article_id)
+        return dict(self.check_comments.get(article_id, {}))
 
     def _safe_next_requests(self) -> list[scrapy.Request]:
         try:
@@ -195,6 +222,12 @@ class RedisChecks(RedisMixin):
             "items": entry.items,
         }
         self.fetch_state.pop(check.url_key, None)
+        finished = set(check.comments or {}) | {
+            r["fields"]["article_id"] for r in entry.items if r.get("fields", {}).get("article_id")
+        }
+        for article_id in finished:
+            self.check_comments.pop(article_id, None)
+            self._forget_article(article_id)
         for pipe in self.crawler.engine.scraper.itemproc.middlewares:
             if hasattr(pipe, "check_finished"):
                 pipe.check_finished(entry.items)

@@ -78,6 +78,9 @@ class CommentRecheck:
 
     _comment_state: dict[str, dict[str, dict]]
 
+    def stored_comment_state(self, article_id: str) -> dict[str, dict]:
+        return load_comment_state(self.settings.get("SQLITE_PATH"), article_id)
+
     def full_text_needed(self, article_id: str, comment: CommentItem | None) -> bool:
         if comment is None:
             return True
@@ -86,7 +89,7 @@ class CommentRecheck:
             self._full_text_max_age = parse_duration(self.settings.get("COMMENTS_FULL_TEXT_RECHECK", "1d"))
             self._now = now_utc()
         if article_id not in self._comment_state:
-            self._comment_state[article_id] = load_comment_state(self.settings.get("SQLITE_PATH"), article_id)
+            self._comment_state[article_id] = self.stored_comment_state(article_id)
         known = self._comment_state[article_id].get(comment.comment_id)
         due = full_text_due(comment, known, self._now, self._full_text_max_age)
         if not due:  # the ones fetched count as article_spider/follow_up/full_text

@@ -175,8 +175,16 @@ class Store:
     def _transaction(self, work, *args) -> None:
         """Run `work(*args)` in one BEGIN IMMEDIATE transaction; retry a bounded number of times.
 
+        When the connection is already inside a transaction (the distributed ingester commits a
+        whole batch of results, its run rows and its Redis bookkeeping as one), the work joins that
+        transaction: the owner commits, rolls back and retries, so an error propagates unchanged
+        and nothing is counted, spilled or committed here.
+
         :raises StoreError: still failing after the retries (the message names the path)
         """
+        if self.db.conn.in_transaction:
+            work(*args)
+            return
         delay = self.retry_delay
         for attempt in range(self.retries + 1):
             try:
