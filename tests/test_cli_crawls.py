@@ -183,7 +183,8 @@ def test_run_report_counts_its_own_runs_and_explains(replica, tmp_path, capfd):
     out = result.output
     assert "new articles discovered: 0 (rejected: 10 denied, 2 known)" in out
     assert f"  failed: {missing}: HTTP 404" in out
-    assert "--render browser or --render auto" in out and "-a render" not in out
+    # the lazy block states its post id: read over the API (issue 9); _cli_hint: test_cli_newcomer.py
+    assert "incomplete threads: 0" in out and "-a render" not in out
     first_seen = query(db, "SELECT count(*) AS n FROM comments")[0]["n"]
     assert f"first-seen comments: {first_seen} (stored with their new article" in out
     assert "progress: articles" in capfd.readouterr().err  # plain lines when not a terminal

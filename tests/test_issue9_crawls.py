@@ -225,7 +225,7 @@ def test_five_pages_three_skipped_make_a_partial_run_with_three_warnings(site, t
         [warning] = [w for w in skipped if w.startswith(f"{site.base}/{path}/")]
         assert reason in warning and "-a site=" in warning and "-a profile=" in warning
     # the summary at the end of `scrapy crawl`
-    assert f"Panda Watch: run {run['run_id']} partial" in result.stderr
+    assert f"Panda Watch run {run['run_id']}: partial" in result.stderr
     assert "skipped: 3" in result.stderr and f"skipped {site.base}/c/" in result.stderr
 
 

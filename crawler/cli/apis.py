@@ -10,13 +10,13 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from crawler.cli.output import LiveConsole
 from crawler.store import open_db, resolve_db_path
 
-console = Console()
+console = LiveConsole()
 
 
 def _summary(recipe: dict) -> str:

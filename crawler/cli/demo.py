@@ -21,8 +21,8 @@ from crawler.replica.demo_site import BIG_THREAD_SLUG, ENDLESS_SLUG, NORMAL_SLUG
 from crawler.replica.seed import SEED_SLUG
 from crawler.store import open_db, queries
 
-#: Not crawled by the demo: the endless list only shows the page cap (400 requests). The lazy one (a
-#: JavaScript-only thread) is crawled: without a browser its thread is recorded as incomplete, with why.
+#: Not crawled by the demo: the endless list only shows the page cap (400 requests). The lazy one (its
+#: block is filled by script) is crawled: the block states its post id, so page 1 of the API loads it.
 SKIPPED = {ENDLESS_SLUG}
 
 

@@ -17,14 +17,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from crawler.cli import names, run_hooks
 from crawler.cli.dbfile import DatabaseFileError, check_db_path, describe
 from crawler.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EnvironmentFault
-from crawler.cli.output import cell, clean, json_line, safe, short
+from crawler.cli.output import LiveConsole, cell, clean, json_line, safe, short
 from crawler.cli.scrapy_run import crawl_with_summary
 from crawler.cli.worddiff import snippet
 from crawler.monitor import run as run_monitor
@@ -37,7 +36,7 @@ from crawler.store.schema import PUBLIC_TABLES, VIEWS
 from crawler.urls import BadURL
 
 
-class _Console(Console):
+class _Console(LiveConsole):
     def on_broken_pipe(self) -> None:
         # rich exits 1 when the reader went away (`crawler changes | head`): the reader has all it
         # wanted, which is not a failure.

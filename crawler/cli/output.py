@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
@@ -68,3 +69,18 @@ def json_line(value: Any, indent: int | None = None) -> str:
     escaped as well (valid JSON, same data once parsed)."""
     text = json.dumps(value, ensure_ascii=False, indent=indent, default=str)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class LiveConsole(Console):
+    """A rich Console whose size follows the environment of each print, not of the import.
+
+    rich freezes `COLUMNS`/`LINES` into the console when it is created; the CLI's consoles are created
+    at import, so a later invocation in the same process (click's CliRunner, a pytest-xdist worker
+    that exports COLUMNS=80) would keep the import's width and cut or wrap every table. Without a
+    fixed size, rich reads the terminal and then `COLUMNS`/`LINES` again at each print.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._width = kwargs.get("width")
+        self._height = kwargs.get("height")
