@@ -104,18 +104,6 @@ def ingest_items(
     return store
 
 
-def _store_options(settings) -> dict:
-    from crawler.monitor.checks import Thresholds
-    from crawler.monitor.schedule import Policy
-
-    return {
-        "policy": Policy.from_settings(settings),
-        "thresholds": Thresholds.from_settings(settings),
-        "mass_delete": settings.getfloat("MONITOR_MASS_DELETE", 0.3),
-        "max_failures": settings.getint("MONITOR_MAX_FAILURES", 5),
-    }
-
-
 @click.command()
 @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -183,6 +171,7 @@ def _ingest_redis(redis_url: str, path: Path, idle_exit: float, batch: int, sett
 
     from crawler.distributed.ingest import Ingester
     from crawler.distributed.queue import DEFAULT_PREFIX, connect, unreachable
+    from crawler.pipelines.store import change_rule_options
 
     problem = unreachable(redis_url)
     if problem:
@@ -199,7 +188,7 @@ def _ingest_redis(redis_url: str, path: Path, idle_exit: float, batch: int, sett
         connect(redis_url),
         path,
         prefix=project.get("REDIS_KEY_PREFIX") or DEFAULT_PREFIX,
-        store_options=_store_options(project),
+        store_options=change_rule_options(project),
         batch=batch,
     )
     click.echo(f"ingesting into {path}")

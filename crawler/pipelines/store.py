@@ -28,6 +28,17 @@ logger = logging.getLogger(__name__)
 STORE_FAILED = "store_failed"
 
 
+def change_rule_options(settings) -> dict:
+    """The Store options that decide what a change is (schedule, warnings, deletions), from settings:
+    one place for every writer (this pipeline, `crawler ingest --redis`)."""
+    return {
+        "policy": Policy.from_settings(settings),
+        "thresholds": Thresholds.from_settings(settings),
+        "mass_delete": settings.getfloat("MONITOR_MASS_DELETE", 0.3),
+        "max_failures": settings.getint("MONITOR_MAX_FAILURES", 5),
+    }
+
+
 class StorePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
@@ -35,10 +46,7 @@ class StorePipeline:
         self.path = resolve_db_path(settings.get("SQLITE_PATH"))
         self.options = {
             "batch_size": settings.getint("STORE_BATCH_SIZE", 500),
-            "policy": Policy.from_settings(settings),
-            "thresholds": Thresholds.from_settings(settings),
-            "mass_delete": settings.getfloat("MONITOR_MASS_DELETE", 0.3),
-            "max_failures": settings.getint("MONITOR_MAX_FAILURES", 5),
+            **change_rule_options(settings),
             "retries": settings.getint("STORE_WRITE_RETRIES", 4),
             "retry_delay": settings.getfloat("STORE_RETRY_DELAY", 1.0),
             "spill_dir": settings.get("STORE_SPILL_DIR") or None,
