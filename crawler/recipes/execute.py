@@ -139,8 +139,14 @@ def _full_text_call(recipe: dict, key: str, page_url: str, comment: CommentItem)
     return make_call("full_text", endpoint, params, page_url, context)
 
 
-def _is_cut(comment: CommentItem) -> bool:
-    return bool(comment.truncated) or (comment.text or "").rstrip().endswith(CUT_MARKS)
+def _is_cut(comment: CommentItem, recipe: dict | None = None) -> bool:
+    """Cut by the reader's flag; unless the recipe says its reader flags every cut (`"cut": "flag"`),
+    also a text that ends in an ellipsis (JSON items often carry no flag)."""
+    if comment.truncated:
+        return True
+    if recipe is not None and recipe.get("cut") == "flag":
+        return False
+    return (comment.text or "").rstrip().endswith(CUT_MARKS)
 
 
 def _follow_ups(
@@ -158,17 +164,26 @@ def _follow_ups(
             call = _replies_call(recipe, key, page_url, comment, have)
             if call:
                 calls.append(call)
-        if _is_cut(comment):
+        if _is_cut(comment, recipe):
             call = _full_text_call(recipe, key, page_url, comment)
             if call:
                 calls.append(call)
     return calls
 
 
-def first_calls(recipe: dict, page_html: str, page_url: str, shown: list[CommentItem]) -> list[Call]:
-    """The requests that load the rest of a thread the page shows `shown` of."""
+def first_calls(
+    recipe: dict, page_html: str, page_url: str, shown: list[CommentItem], page_ended: bool = False
+) -> list[Call]:
+    """The requests that load the rest of a thread the page shows `shown` of.
+
+    `page_ended`: the site's reader says the page shows the end of the top-level list (no "more"
+    control, no comment count beyond what it shows); a recipe with `only_if_more` then asks for no
+    comment page (the hand-written contract did not either), only for replies and full texts.
+    """
     key = article_key(recipe, page_html)
     endpoint = recipe["comments"]
+    if page_ended and endpoint.get("only_if_more"):
+        return _follow_ups(recipe, key, page_url, shown, nested=False)
     paging = endpoint.get("paging")
     top = [c for c in shown if not c.parent_id]
     top_ids = [source_id(c.comment_id) for c in top]
@@ -396,7 +411,10 @@ def _full_text(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
     if not mine:
         raise RecipeFailure(f"the full-text answer does not hold {original.comment_id}")
     full = mine[0]
-    if _is_cut(full):
+    if _is_cut(full, recipe) and (
+        full.truncated or len(full.text or "") <= len(strip_truncation(original.text or ""))
+    ):
+        # (a whole text may end in "…" itself: still cut only when flagged, or no longer than the cut)
         raise RecipeFailure(f"the full text of {original.comment_id} is still cut")
     return Answer(
         comments=[
@@ -405,3 +423,53 @@ def _full_text(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
             )
         ]
     )
+
+
+# -- confirming a deletion: the recipe's single-comment request -----------------------------------
+
+
+def confirm_call(recipe: dict, page_url: str, comment_id: str) -> Call | None:
+    """The recipe's single-comment request (its `confirm` part) for a comment a complete load missed,
+    or None when the recipe has none. Its key differs from the full-text request of the same comment."""
+    endpoint = recipe.get("confirm")
+    if not endpoint:
+        return None
+    params = {endpoint["id_param"]: source_id(comment_id)}
+    return make_call("confirm", endpoint, params, page_url, {"comment": comment_id})
+
+
+def gone_statuses(recipe: dict) -> list[int]:
+    """HTTP statuses the confirm request answers with when the comment may be gone (not errors)."""
+    return list(((recipe.get("confirm") or {}).get("gone") or {}).get("statuses") or [])
+
+
+def read_confirmation(
+    recipe: dict, call: Call, status: int, body: bytes, page_url: str
+) -> tuple[bool | None, list[CommentItem]]:
+    """(gone, comments) from the answer to `confirm_call`.
+
+    gone is True when the site says it has no such comment (a gone status with the recipe's failure
+    answer, a gone status without an answer where the recipe allows that, or a success without the
+    comment), False when it shows the comment (`comments` hold what it shows), None when the answer
+    says nothing either way (5xx, another shape): the comment then stays a deletion candidate.
+    """
+    endpoint = recipe["confirm"]
+    gone = endpoint.get("gone") or {}
+    wanted = call.context["comment"]
+    if status in (gone.get("statuses") or []):
+        try:
+            answer = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return (True if status in (gone.get("without_answer") or []) else None), []
+        failure = gone.get("failure")
+        failed = failure is not None and get(answer, failure["path"]) == failure["value"]
+        return (True if failed else None), []
+    if status != 200:
+        return None, []
+    try:
+        _, comments = _comments_of(recipe, endpoint, body, page_url, None, 0)
+    except RecipeFailure:
+        return None, []
+    if not any(c.comment_id == wanted for c in comments):
+        return True, []
+    return False, comments

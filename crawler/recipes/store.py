@@ -92,3 +92,18 @@ def matching(rows: list[dict[str, Any]], url: str) -> dict[str, Any] | None:
         if best is None or len(match["path_prefix"]) > len(best["recipe"]["match"]["path_prefix"]):
             best = row
     return best
+
+
+#: learned_from_url of a site's seed recipe (shipped with its adapter, never learned from a page)
+SEED_SOURCE = "seed"
+
+
+def save_seed(path: str | os.PathLike, recipe: dict) -> None:
+    """Write a site's seed recipe as its row, unless the site has one (a learned recipe replaces the
+    seed; the seed never replaces a learned recipe)."""
+    _write(
+        path,
+        f"INSERT INTO {TABLE} (site, recipe, learned_from_url, learned_at, verified_at, status, stale_reason,"
+        " uses) VALUES (?, ?, ?, ?, NULL, 'active', NULL, 0) ON CONFLICT(site) DO NOTHING",
+        [recipe["site"], json.dumps(recipe, sort_keys=True), SEED_SOURCE, _now()],
+    )

@@ -64,6 +64,9 @@ class Adapter:
     answer: Callable[[FollowUp, bytes, str, str], ThreadPage] | None = None
     #: what a browser clicks on its pages (None: nothing; the page is only rendered)
     click_plan: ClickPlan | None = None
+    #: its comment API as a seed recipe (crawler/recipes), shipped with the adapter: the recipe
+    #: executor pages its threads with it until a recipe learned for the site replaces it
+    seed_recipe: Callable[[], dict] | None = None
 
 
 # -- adapters ----------------------------------------------------------------------------------------
@@ -100,8 +103,8 @@ BOREDPANDA = Adapter(
     hosts=("boredpanda.com",),
     site_names=("bored panda",),
     reads_comments=True,
-    answer=boredpanda.parse_answer,
     click_plan=boredpanda.CLICK_PLAN,
+    seed_recipe=boredpanda.seed_recipe,
 )
 GENERIC = Adapter(name=generic.NAME, read=_read_generic)
 #: Site adapters with code of their own; profiles come from crawler/sites/profiles/ and -a profile=.
@@ -147,6 +150,14 @@ def adapter_named(name: str) -> Adapter:
         return profile_adapter(name)
     except ProfileError as exc:
         raise ProfileError(f"unknown site {name!r} (known: {', '.join(known_sites())}); {exc}") from None
+
+
+def seed_recipe(name: str) -> dict | None:
+    """A fresh copy of the seed recipe the adapter `name` ships, or None (none, or no such adapter)."""
+    for adapter in ADAPTERS:
+        if adapter.name == name and adapter.seed_recipe is not None:
+            return adapter.seed_recipe()
+    return None
 
 
 def _host_match(host: str | None, adapters: list[Adapter]) -> Adapter | None:
@@ -239,4 +250,5 @@ __all__ = [
     "parse_answer",
     "parse_page",
     "resolve",
+    "seed_recipe",
 ]

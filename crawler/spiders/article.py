@@ -61,7 +61,8 @@ def _render_mode(render: str | None, site: str | None) -> str:
     # A profile reads pages over plain HTTP and opens a browser only when it has something to click
     # (its thread is not wholly in the HTML): auto by default.
     forced = registry.adapter_named(site) if site else None
-    default = "auto" if forced is not None and forced.click_plan and forced.answer is None else "api"
+    api = forced is not None and (forced.answer is not None or forced.seed_recipe is not None)
+    default = "auto" if forced is not None and forced.click_plan and not api else "api"
     return parse_choice("render", render, RENDER_MODES, default)
 
 
@@ -223,6 +224,10 @@ class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, CommentRecheck, Brow
             fallback = self._state(page.article.article_id, response.url, page.site, thread)
             fallback.needs_browser = True
             yield self._auto_browser(response.url, page.site, fallback)
+            return
+        seeded = self.seed_thread(response, page, fetched_at)  # the site's seed recipe pages it
+        if seeded is not None:
+            yield from seeded
             return
         state = self._state(page.article.article_id, response.url, page.site, thread)
         yield from self._absorb(state, thread, fetched_at)

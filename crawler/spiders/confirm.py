@@ -3,7 +3,9 @@
 A comment that a complete load did not show is only a *candidate* for deletion (a page shift while the
 thread was paged hides live comments; the completeness tolerance lets some pass). Before a thread's
 ThreadItem is emitted, the spider asks the site about each stored, live comment the load missed, with
-the adapter's single-comment request; the store deletes only those the site says are gone. One comment
+the single-comment request of the recipe that paged the thread (its `confirm` part: the Bored Panda
+seed recipe has one, crawler/sites/boredpanda/recipe.json); the store deletes only those the site
+says are gone. One comment
 the load did show is asked too, as a control: if the site says that one is gone as well, the answers
 mean nothing (an endpoint change) and every candidate stays live.
 
@@ -22,14 +24,10 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.items import ThreadItem
-from crawler.sites.boredpanda import comments as boredpanda_comments
+from crawler.recipes.execute import confirm_call, gone_statuses, read_confirmation
 from crawler.store import resolve_db_path
 
 STATS = "article_spider/confirm"
-#: adapters with a single-comment request, by the site prefix of their article ids
-CONFIRMERS = {
-    "boredpanda": (boredpanda_comments.confirm_request, boredpanda_comments.parse_confirmation),
-}
 
 
 @dataclass
@@ -75,13 +73,7 @@ class ThreadEnd:
         """Requests asking the site about comments this complete load missed; [] when none are needed
         (then the thread may finish)."""
         confirmation = self._confirmations().setdefault(state.article_id, Confirmation())
-        site = getattr(state, "site", "") or state.article_id.split(":", 1)[0]
-        if (
-            confirmation.asked
-            or state.method != "api"
-            or site not in CONFIRMERS
-            or state.reason() is not None
-        ):
+        if confirmation.asked or self.confirming_recipe(state) is None or state.reason() is not None:
             return []
         confirmation.asked = True
         live = self._stored_live_ids(state.article_id)
@@ -111,38 +103,43 @@ class ThreadEnd:
         finally:
             conn.close()
 
+    def confirming_recipe(self, state) -> dict | None:
+        """The recipe with a single-comment request for this thread (crawler/spiders/recipes.py)."""
+        return None
+
     def _confirm_request(self, state, comment_id: str) -> scrapy.Request:
-        build, _ = CONFIRMERS[state.article_id.split(":", 1)[0]]
-        follow_up = build(state.url, comment_id)
+        recipe = self.confirming_recipe(state)
+        call = confirm_call(recipe, state.url, comment_id)
         state.pending += 1
         self.crawler.stats.inc_value(f"{STATS}/requests")
-        return scrapy.FormRequest(
-            follow_up.url,
-            formdata=follow_up.formdata,
-            method=follow_up.method,
+        return scrapy.Request(
+            call.url,
+            method=call.method,
+            body=call.body,
+            headers={"Content-Type": call.content_type} if call.content_type else {},
             callback=self.parse_confirmation,
             errback=self.confirmation_failed,
-            cb_kwargs={"state": state, "follow_up": follow_up, "comment_id": comment_id},
-            meta={"handle_httpstatus_list": list(boredpanda_comments.GONE_STATUSES)},
+            cb_kwargs={"state": state, "call": call, "comment_id": comment_id},
+            meta={"handle_httpstatus_list": gone_statuses(recipe)},
             dont_filter=True,
         )
 
-    def parse_confirmation(self, response: Response, state, follow_up, comment_id: str) -> list[Any]:
+    def parse_confirmation(self, response: Response, state, call, comment_id: str) -> list[Any]:
         state.pending -= 1
         confirmation = self._confirmations()[state.article_id]
-        _, parse = CONFIRMERS[state.article_id.split(":", 1)[0]]
-        gone, page = parse(follow_up, response.status, response.body, state.article_id, response.url)
+        recipe = self.confirming_recipe(state)
+        gone, comments = read_confirmation(recipe, call, response.status, response.body, state.url)
         output: list[Any] = []
         if comment_id == confirmation.control:
             confirmation.control_ok = gone is False
         elif gone:
             confirmation.gone[comment_id] = None
             self.crawler.stats.inc_value(f"{STATS}/gone")
-        elif gone is False and page is not None:
+        elif gone is False and comments:
             # Still there (a page shift hid it): it is seen, with what the site shows now.
             self.crawler.stats.inc_value(f"{STATS}/present")
             fetched_at = _now()
-            for comment in page.comments:
+            for comment in comments:
                 comment.article_id = state.article_id
                 comment.fetched_at = fetched_at
                 state.seen.add(comment.comment_id)
@@ -165,8 +162,7 @@ class ThreadEnd:
         self._confirmations()  # (creates the book-keeping of a thread that never got a page)
         self._open_threads.pop(state.article_id, None)
         confirmation = self._confirmations().get(state.article_id)
-        site = getattr(state, "site", "") or state.article_id.split(":", 1)[0]
-        item.direct_check = state.method == "api" and site in CONFIRMERS
+        item.direct_check = self.confirming_recipe(state) is not None
         if confirmation and confirmation.control_ok:
             item.confirmed_gone = dict(confirmation.gone)
         elif confirmation and confirmation.gone:

@@ -3,12 +3,19 @@
 - **Use**: an article whose URL matches a stored, active recipe (host and path prefix of the page it
   was learned on) is read by the recipe's reader (the Bored Panda adapter or a profile) and its thread
   paged over plain HTTP with the recipe, through the same ThreadState accounting as the API path.
+  A page whose site ships a *seed* recipe (Bored Panda: crawler/sites/boredpanda/recipe.json, the
+  hand-written contract) and has no learned one is paged with the seed, the same way; the seed is
+  written to site_apis on first use (so `crawler apis` shows it, its uses count and it is re-checked),
+  and a recipe learned for the site replaces it. A recipe's `confirm` part (the seed's single-comment
+  request) confirms deletions (crawler/spiders/confirm.py).
 - **Check**: the first answer is compared with what the page shows (page 1 asked again when the page
   shows comments); an answer of another shape, a 4xx/5xx, ids that disagree or a cursor that repeats
   marks the recipe `stale`; the article then falls back to the browser in the same run (where the
   recipe is learned again) and the run's warnings say so. The failed load emits no ThreadItem, so it
   can never mark a comment deleted. Every RECIPES_RECHECK_EVERY uses, one article of the site is
-  re-read in the browser instead and the recipe re-learned from it.
+  re-read in the browser (which stores its thread) while the recipe pages the same article in the
+  background (storing nothing); the two sets of comment ids are compared: agreement sets verified_at,
+  a disagreement marks the recipe stale with a warning (and re-learns it from that browser page).
 - **Learn**: a browser page requested with recording on (crawler.browser.record) hands its exchanges,
   the page as served and the expanded DOM to crawler.recipes.learn; the result is stored in site_apis.
 - **Safety**: a recipe only calls the article's own host or hosts the learned page itself called, and
@@ -17,6 +24,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +36,7 @@ from crawler.dates import iso, now_utc
 from crawler.recipes import store
 from crawler.recipes.execute import Call, RecipeFailure, article_key, first_calls, read_answer
 from crawler.recipes.induce import InductionError
-from crawler.recipes.learn import learn
+from crawler.recipes.learn import learn, read_comments
 from crawler.sites import registry
 from crawler.sites.errors import NotAnArticle, NotHTML
 from crawler.sites.profile import ProfileError
@@ -53,6 +61,12 @@ class LearnedApis:
         self.recipe_rows: list[dict[str, Any]] = []
         if self.recipes_enabled and self.recipes_db.exists():
             self.recipe_rows = store.load_recipes(self.recipes_db)
+        #: a site's shipped seed recipe, as a row (see seed_row); used without SQLite too (workers)
+        self.seed_rows: dict[str, dict[str, Any] | None] = {}
+        #: the row whose recipe pages each article's thread (deletion confirmation asks its `confirm`)
+        self.thread_rows: dict[str, dict[str, Any]] = {}
+        #: browser re-checks in flight, by URL: both sides' comment ids, then the verdict
+        self.rechecks: dict[str, dict[str, Any]] = {}
         self.served_pages: dict[str, str] = {}
         self.recipe_sites_used: set[str] = set()
         self.recipe_sites_rechecked: set[str] = set()
@@ -111,7 +125,8 @@ class LearnedApis:
         return True
 
     def recipe_article(self, response: Response) -> list[Any] | None:
-        """Everything the article spider yields for this page when a recipe pages its thread, or None."""
+        """Everything the article spider yields for this page when a learned recipe pages its thread,
+        or None (the page is then read by its adapter, and a seed recipe may page it: seed_thread)."""
         row = self.recipe_for(response.url)
         if row is None or not self._hosts_allowed(row, response.url):
             return None
@@ -129,15 +144,7 @@ class LearnedApis:
             # without a thread): the registry's own reading applies, and the recipe is not at fault
             self.crawler.stats.inc_value(f"{STATS}/not_applicable/{site}")
             return None
-        if self._recheck_due(row) and self.browser_ready:
-            # one article of the site per run re-learns in the browser: the recipe's regular check
-            self.recipe_sites_rechecked.add(site)
-            self.crawler.stats.inc_value(f"{STATS}/rechecks")
-            self.remember_served(response)
-            request = self._browser_for(response.url, recipe, with_article=True)
-            request.meta["pandawatch_record"] = True
-            return [request]
-        article, thread = page.article, page.thread
+        article = page.article
         fetched_at = _now()
         article.fetched_at = fetched_at
         self.crawler.stats.inc_value("article_spider/articles")
@@ -146,23 +153,160 @@ class LearnedApis:
         output += self._list_items(page.list_items, fetched_at)
         if page.next_page_url:
             output.append(self._list_page_request(page.next_page_url, article.article_id))
+        return output + self.recipe_thread(response, row, page, body, fetched_at)
+
+    def seed_row(self, site: str) -> dict[str, Any] | None:
+        """The row of `site`'s seed recipe (the adapter ships it), or None. Its status and uses are the
+        stored seed row's when site_apis holds one; written there on first use (`_count_use`)."""
+        if site not in self.seed_rows:
+            recipe = registry.seed_recipe(site)
+            stored = next((r for r in self.recipe_rows if r["site"] == site), None)
+            self.seed_rows[site] = (
+                None
+                if recipe is None
+                else {
+                    "site": site,
+                    "recipe": recipe,
+                    "seed": True,
+                    # the stored row is the seed's own (not a learned recipe of the site): it counts
+                    "stored": stored is not None and bool(stored["recipe"].get("seed")),
+                    "other_row": stored is not None and not stored["recipe"].get("seed"),
+                    "status": "active",
+                    "uses": stored.get("uses") or 0 if stored and stored["recipe"].get("seed") else 0,
+                }
+            )
+        return self.seed_rows[site]
+
+    def seed_thread(self, response: Response, page, fetched_at: str) -> list[Any] | None:
+        """The thread of a page its adapter read (`page`), paged with the site's seed recipe, or None
+        (no seed, a forced other reader, or a page the seed does not apply to: no article key)."""
+        row = self.seed_row(page.site)
+        if row is None or not hasattr(response, "text"):
+            return None
+        try:
+            article_key(row["recipe"], response.text)
+        except RecipeFailure:
+            return None  # no post id: only a browser can load it (the adapter says so)
+        return self.recipe_thread(response, row, page, response.text, fetched_at)
+
+    def recipe_thread(self, response: Response, row: dict, page, body: str, fetched_at: str) -> list[Any]:
+        """The page's comments and the recipe's first requests (or a browser re-check of the article)."""
+        recipe, site = row["recipe"], row["site"]
+        article, thread = page.article, page.thread
         state = self._state(article.article_id, response.url, page.site, thread, method="recipe")
         state.reported_total = thread.reported_total
         state.abandoned = False  # type: ignore[attr-defined]
+        state.shadow = False  # type: ignore[attr-defined]
+        state.answers = 0  # type: ignore[attr-defined]
+        state.listed = set()  # type: ignore[attr-defined]  # top-level ids the recipe's pages listed
+        self.thread_rows[article.article_id] = row
+        self.crawler.stats.inc_value(f"{STATS}/used/{site}")
+        if row.get("seed"):
+            self.crawler.stats.inc_value(f"{STATS}/seed/{site}")
+        self._count_use(row)
+        if self._recheck_due(row) and self.browser_ready:
+            return self._recheck(response, row, state, thread, body)
         # kept until the thread is done: a recipe that fails sends the page to the browser to re-learn
         self.served_pages[response.url] = body
-        self.crawler.stats.inc_value(f"{STATS}/used/{site}")
-        if site not in self.recipe_sites_used:
-            self.recipe_sites_used.add(site)
-            store.count_use(self.recipes_db, site)
         try:
-            calls = first_calls(recipe, body, response.url, thread.comments)
+            calls = first_calls(recipe, body, response.url, thread.comments, page_ended=thread.end_reached)
         except RecipeFailure as exc:
-            return output + self._recipe_broken(state, row, str(exc))
-        output += self._absorb_recipe(
+            return self._recipe_broken(state, row, str(exc))
+        if not any(c.role == "comments" for c in calls) and recipe["comments"].get("only_if_more"):
+            state.end_reached = True  # the page shows the whole top-level list
+        return self._absorb_recipe(
             state, row, thread.comments, calls, end=False, total=None, fetched_at=fetched_at
         )
-        return output
+
+    def _count_use(self, row: dict) -> None:
+        site = row["site"]
+        if site in self.recipe_sites_used:
+            return
+        self.recipe_sites_used.add(site)
+        if not self.recipes_enabled or row.get("other_row"):
+            return  # no SQLite (workers), or the site's row is a learned recipe (stale or elsewhere)
+        if row.get("seed") and not row.get("stored"):
+            store.save_seed(self.recipes_db, row["recipe"])
+            row["stored"] = True
+        store.count_use(self.recipes_db, site)
+
+    # -- the periodic browser re-check --------------------------------------------------------------
+
+    def _recheck(self, response: Response, row: dict, state, thread, body: str) -> list[Any]:
+        """The article read in the browser (which stores its thread) while the recipe pages it in the
+        background, storing nothing: the two id sets are compared when both are in (_recheck_verdict)."""
+        site = row["site"]
+        self.recipe_sites_rechecked.add(site)
+        self.crawler.stats.inc_value(f"{STATS}/rechecks")
+        self.rechecks[response.url] = {"row": row}
+        self.served_pages[response.url] = body
+        request = self._browser_for(response.url, row["recipe"], with_article=False)
+        request.meta["pandawatch_record"] = True
+        request.meta["pandawatch_recheck"] = True
+        state.shadow = True  # type: ignore[attr-defined]
+        state.finished = False
+        try:
+            calls = first_calls(row["recipe"], body, response.url, thread.comments, thread.end_reached)
+        except RecipeFailure as exc:
+            return [request, *self._recipe_broken(state, row, str(exc))]
+        return [request, *self._absorb_recipe(state, row, thread.comments, calls, False, None, _now())]
+
+    def _recheck_side(self, url: str, side: str, value: Any) -> None:
+        check = self.rechecks.get(url)
+        if check is None or side in check:
+            return
+        check[side] = value
+        if "recipe" in check and "browser" in check:
+            self._recheck_verdict(url, check)
+
+    def _recheck_verdict(self, url: str, check: dict) -> None:
+        """Compare the ids the recipe got with the ids the browser showed for the same article."""
+        row, site = check["row"], check["row"]["site"]
+        recipe_ids, browser_ids = check["recipe"], check["browser"]
+        learned = check.get("learned")
+        if recipe_ids is None or browser_ids is None:
+            # the recipe failed (already stale and warned) or the browser did not get the whole thread
+            self.crawler.stats.inc_value(f"{STATS}/recheck_inconclusive")
+            if recipe_ids is None and learned is not None:
+                self._store_learned(learned, url, check.get("seconds"), previous=None)
+            return
+        only_recipe, only_browser = recipe_ids - browser_ids, browser_ids - recipe_ids
+        allowed = math.floor(len(browser_ids) * self.tolerance)
+        if len(only_recipe) + len(only_browser) <= allowed:
+            if self.recipes_enabled and (row.get("stored") or not row.get("seed")):
+                store.mark_verified(self.recipes_db, site)
+            row["uses"] = 0
+            self.crawler.stats.inc_value(f"{STATS}/verified/{site}")
+            if learned is not None and not _agrees(row["recipe"], learned):
+                # the same comments through another request: the browser's way is the site's now
+                self._store_learned(learned, url, check.get("seconds"), previous=row)
+            return
+        reason = (
+            f"the browser re-check of {url} disagrees: {len(only_browser)} comment(s) only in the browser, "
+            f"{len(only_recipe)} only from the recipe, of {len(browser_ids)}"
+        )
+        self.crawler.stats.inc_value(f"{STATS}/recheck_disagreed/{site}")
+        self._mark_stale(row, reason)
+        self._warn(
+            f"comment recipe of {site} is stale ({reason}); nothing was deleted, the browser's thread kept"
+        )
+        if learned is not None:
+            self._store_learned(learned, url, check.get("seconds"), previous=None)
+            self._warn(f"comment recipe of {site} re-learned from {url}")
+
+    def _mark_stale(self, row: dict, reason: str) -> None:
+        site = row["site"]
+        if row["status"] == "active":
+            row["status"] = "stale"
+            self.crawler.stats.inc_value(f"{STATS}/stale")
+            if self.recipes_enabled and not row.get("other_row"):
+                if row.get("seed") and not row.get("stored"):
+                    store.save_seed(self.recipes_db, row["recipe"])
+                    row["stored"] = True
+                store.mark_stale(self.recipes_db, site, reason)
+        if row.get("seed"):
+            # the seed is the site's known contract: tried again next time (a learned recipe replaces it)
+            row["status"] = "active"
 
     def _recheck_due(self, row: dict) -> bool:
         every = self.recipes_recheck_every
@@ -171,7 +315,14 @@ class LearnedApis:
         )
 
     def _recipe_request(self, state, row: dict, call: Call) -> scrapy.Request | None:
-        if call.key in state.requested:
+        if call.key in state.requested or self.thread_over_time(state):
+            return None
+        if call.role == "full_text" and (
+            state.shadow or not self.full_text_needed(state.article_id, _comment_of(call))
+        ):
+            # a re-check compares ids only; a stored full text that is recent and whose visible part
+            # is unchanged is not fetched again (crawler/spiders/comment_state.py)
+            state.requested.add(call.key)
             return None
         if call.role == "comments" and state.pages_requested >= self.max_pages:
             state.capped = True
@@ -183,6 +334,9 @@ class LearnedApis:
         state.requests_total += 1
         state.pending += 1
         self.crawler.stats.inc_value(f"{STATS}/requests/{call.role}")
+        if not state.shadow:
+            # the same counters as every comment request of a thread (comment pages, replies, full texts)
+            self.crawler.stats.inc_value(f"article_spider/follow_up/{FOLLOW_UP_KIND[call.role]}")
         headers = {"Content-Type": call.content_type} if call.content_type else {}
         headers["Accept"] = "application/json, text/html;q=0.9, */*;q=0.8"
         return scrapy.Request(
@@ -197,20 +351,32 @@ class LearnedApis:
         )
 
     def _absorb_recipe(self, state, row, comments, calls, end: bool, total, fetched_at: str) -> list[Any]:
-        """Like the article spider's _absorb: comments and requests first, the ThreadItem last."""
+        """Like the article spider's _absorb: comments and requests first, the ThreadItem last.
+
+        A re-check's background load (`state.shadow`) keeps the ids it got and emits nothing."""
         if total is not None:
             state.reported_total = total
         state.end_reached |= end
+        if not state.shadow:
+            self.track_thread(state)
         output: list[Any] = []
         for comment in comments:
             comment.article_id = state.article_id
             comment.fetched_at = fetched_at
             state.seen.add(comment.comment_id)
-            output.append(comment)
+            if not state.shadow:
+                output.append(comment)
         for call in calls:
             request = self._recipe_request(state, row, call)
             if request is not None:
                 output.append(request)
+        if state.shadow:
+            if not state.pending and not state.finished:
+                state.finished = True
+                # only a load that got to the end says which ids the recipe gets
+                whole = state.end_reached and not (state.requests_failed or state.capped or state.stopped_by)
+                self._recheck_side(state.url, "recipe", set(state.seen) if whole else None)
+            return output
         done = self._finish_if_done(state)
         if done:
             self.served_pages.pop(state.url, None)
@@ -226,9 +392,12 @@ class LearnedApis:
         except RecipeFailure as exc:
             return self._recipe_broken(state, row, f"{call.role} answer: {exc}")
         if call.role == "comments" and answer.top_ids:
-            site = row["site"]
-            if all(f"{site}:{i}" in state.seen for i in answer.top_ids) and not call.context.get("verify"):
+            # every comment of this page came in an earlier page of the recipe: the paging parameter
+            # is not honoured (the page's own comments may come again: an API may order differently)
+            if set(answer.top_ids) <= state.listed:
                 return self._recipe_broken(state, row, "a comment page repeats comments already loaded")
+            state.listed.update(answer.top_ids)
+        state.answers += 1
         return self._absorb_recipe(
             state, row, answer.comments, answer.calls, answer.end_reached, answer.reported_total, _now()
         )
@@ -241,23 +410,43 @@ class LearnedApis:
             return []
         response = getattr(failure.value, "response", None)
         reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+        if not state.shadow:
+            self.crawler.stats.inc_value(f"article_spider/request_error/{FOLLOW_UP_KIND[call.role]}")
+        if response is not None and response.status >= 500 and state.answers:
+            # a server fault after the recipe already read this thread's answers: one failed request
+            # (the thread is incomplete), not evidence that the recipe no longer fits the site
+            state.requests_failed += 1
+            state.failures.append(f"{call.role} {call.url}: {reason}")
+            self.logger.error("Comment request %s for %s failed: %s", call.key, state.url, reason)
+            return self._absorb_recipe(state, row, [], [], False, None, _now())
         return self._recipe_broken(state, row, f"{call.role} request failed: {reason}")
 
     def _recipe_broken(self, state, row: dict, reason: str) -> list[Any]:
         """The recipe no longer fits the site: stale; the article goes to the browser if one is ready."""
         site = row["site"]
         self.crawler.stats.inc_value(f"{STATS}/failed/{site}")
-        if row["status"] == "active":
-            row["status"] = "stale"
-            store.mark_stale(self.recipes_db, site, reason)
-            self.crawler.stats.inc_value(f"{STATS}/stale")
+        self._mark_stale(row, reason)
+        if state.shadow:
+            # a re-check: the browser is reading this article already (and re-learns the recipe there)
+            state.abandoned = True
+            self._warn(
+                f"comment recipe of {site} is stale ({reason}): found by the browser re-check of {state.url}"
+            )
+            self._recheck_side(state.url, "recipe", None)
+            return []
         if self.browser_ready:
             state.abandoned = True  # its load emits no ThreadItem: it can mark nothing deleted
             self.crawler.stats.inc_value(f"{STATS}/fallback_browser")
+            if self.render == "auto":
+                self.crawler.stats.inc_value("article_spider/auto_browser")
             self._warn(
                 f"comment recipe of {site} is stale ({reason}): {state.url} re-read in the browser, "
                 "recipe re-learned there"
             )
+            # not a thread the crawl left unfinished: the browser's load is the article's record
+            state.finished = True
+            self._confirmations()
+            self._open_threads.pop(state.article_id, None)
             return [self._browser_for(state.url, row["recipe"], with_article=False)]
         state.requests_failed += 1
         state.failures.append(f"recipe {site}: {reason}")
@@ -272,20 +461,60 @@ class LearnedApis:
             url, self.parse_rendered, {"with_article": with_article, "site": reader}, self._click_plan(reader)
         )
 
+    def confirming_recipe(self, state) -> dict | None:
+        """The recipe whose single-comment request (`confirm`) confirms this thread's deletions."""
+        if state.method != "recipe" or getattr(state, "shadow", False):
+            return None
+        row = self.thread_rows.get(state.article_id)
+        return row["recipe"] if row is not None and row["recipe"].get("confirm") else None
+
     # -- learn --------------------------------------------------------------------------------------
 
     def learn_from_browser(
         self, response: Response, html: str | None, expansion, error: str | None, reader: str | None
     ) -> None:
-        """After a browser expansion with recording on: learn the site's recipe and store it."""
+        """After a browser expansion with recording on: learn the site's recipe and store it.
+
+        For a re-check, the ids the browser shows are handed to the verdict with what it learned."""
+        recheck = response.meta.get("pandawatch_recheck") and response.url in self.rechecks
+        whole = bool(html) and not error and expansion is not None and expansion.exhausted
+        if recheck:
+            ids = None
+            if whole and reader:
+                ids = {c.comment_id for c in read_comments(html, response.url, reader)}
+            learned = self._learned(response, html, expansion, error, reader)
+            if learned is not None:
+                self.rechecks[response.url]["learned"], self.rechecks[response.url]["seconds"] = learned
+            self._recheck_side(response.url, "browser", ids)
+            return
+        learned = self._learned(response, html, expansion, error, reader)
+        if learned is None:
+            return
+        recipe, seconds = learned
+        previous = next((r for r in self.recipe_rows if r["site"] == recipe["site"]), None)
+        if previous is not None and not previous["recipe"].get("seed"):
+            recipe = _merged(previous["recipe"], recipe)
+        if (
+            previous is not None
+            and previous["status"] == "active"
+            and not previous["recipe"].get("seed")
+            and _agrees(previous["recipe"], recipe)
+        ):
+            # the same API again (a re-learn that changes nothing): the stored recipe stays
+            store.mark_verified(self.recipes_db, recipe["site"])
+            previous["uses"] = 0
+            self.crawler.stats.inc_value(f"{STATS}/verified/{recipe['site']}")
+            return
+        self._store_learned(recipe, response.url, seconds, previous)
+
+    def _learned(self, response, html, expansion, error, reader) -> tuple[dict, float] | None:
+        """(recipe, seconds) learned from a recorded browser expansion, or None."""
         recorder = response.meta.get("pandawatch_recorder")
         served = self.served_pages.pop(response.url, None)
         if recorder is None or not html or error or expansion is None or not expansion.exhausted:
-            return
-        if served is None or not recorder.exchanges:
-            return
-        if not reader:
-            return
+            return None
+        if served is None or not recorder.exchanges or not reader:
+            return None
         started = time.monotonic()
         try:
             recipe = learn(
@@ -294,25 +523,36 @@ class LearnedApis:
         except (InductionError, RecipeFailure, KeyError, ValueError) as exc:
             self.crawler.stats.inc_value(f"{STATS}/learn_failed")
             self.logger.info("No comment recipe learned from %s: %s", response.url, exc)
+            return None
+        return recipe, round(expansion.seconds + time.monotonic() - started, 3)
+
+    def _store_learned(self, recipe: dict, url: str, seconds, previous: dict | None) -> None:
+        """Store a learned recipe as the site's (replacing a seed or an older one) and say so."""
+        if not self.recipes_enabled:
             return
-        previous = next((r for r in self.recipe_rows if r["site"] == recipe["site"]), None)
-        seconds = round(expansion.seconds + time.monotonic() - started, 3)
-        if previous is not None:
-            recipe = _merged(previous["recipe"], recipe)
-        if previous is not None and previous["status"] == "active" and _agrees(previous["recipe"], recipe):
-            # a re-check that agrees (the same API, and the recipe read only ids the page showed)
-            store.mark_verified(self.recipes_db, recipe["site"])
-            previous["uses"] = 0
-            self.crawler.stats.inc_value(f"{STATS}/verified/{recipe['site']}")
-            return
-        store.save_recipe(self.recipes_db, recipe, response.url, seconds=seconds, pages=1)
+        store.save_recipe(self.recipes_db, recipe, url, seconds=seconds, pages=1)
         self.crawler.stats.inc_value(f"{STATS}/learned/{recipe['site']}")
         row = {"site": recipe["site"], "recipe": recipe, "status": "active", "uses": 0}
         self.recipe_rows = [r for r in self.recipe_rows if r["site"] != recipe["site"]] + [row]
-        if previous is not None and not _agrees(previous["recipe"], recipe):
-            self._warn(f"comment recipe of {recipe['site']} changed; re-learned from {response.url}")
-        elif previous is not None and previous["status"] == "stale":
-            self._warn(f"comment recipe of {recipe['site']} re-learned from {response.url}")
+        if previous is None or previous["recipe"].get("seed"):
+            if previous is not None and previous["status"] == "stale":
+                self._warn(f"comment recipe of {recipe['site']} re-learned from {url}")
+            return
+        if not _agrees(previous["recipe"], recipe):
+            self._warn(f"comment recipe of {recipe['site']} changed; re-learned from {url}")
+        elif previous["status"] == "stale":
+            self._warn(f"comment recipe of {recipe['site']} re-learned from {url}")
+
+
+#: the article spider's name for the requests of each recipe role (its stats and thread accounting)
+FOLLOW_UP_KIND = {"comments": "comments_page", "replies": "replies", "full_text": "full_text"}
+
+
+def _comment_of(call: Call):
+    from crawler.items import CommentItem
+
+    comment = call.context.get("comment")
+    return CommentItem(**comment) if isinstance(comment, dict) else None
 
 
 ROLES = ("comments", "replies", "full_text")

@@ -1,8 +1,14 @@
 """Bored Panda adapter: pure functions from Bored Panda HTML/JSON to items and follow-up requests.
 
-`article` reads article pages (incl. list articles across pages); `comments` reads comment markup and
-holds every detail of the comment API, so that meeting the real endpoint means changing that one file.
+`article` reads article pages (incl. list articles across pages); `comments` reads comment markup;
+`recipe.json` is the comment API (the seed recipe of the site, paged by crawler/recipes like any
+learned recipe), so that meeting the real endpoint means changing that one file.
 """
+
+import copy
+import json
+from functools import lru_cache
+from importlib import resources
 
 from crawler.sites.boredpanda.article import ArticlePage, is_article_page, parse_article_page
 from crawler.sites.boredpanda.comments import (
@@ -13,6 +19,18 @@ from crawler.sites.boredpanda.comments import (
 from crawler.sites.thread import ClickPlan
 
 NAME = "boredpanda"
+
+
+@lru_cache(maxsize=1)
+def _seed() -> dict:
+    return json.loads(resources.files(__package__).joinpath("recipe.json").read_text(encoding="utf-8"))
+
+
+def seed_recipe() -> dict:
+    """The site's comment API as a seed recipe (recipe.json: the contract of comments.py, in the shape
+    crawler.recipes.induce produces), paged by crawler/recipes/execute.py."""
+    return copy.deepcopy(_seed())
+
 
 #: What a browser clicks on a Bored Panda page until the whole thread is in the DOM.
 CLICK_PLAN = ClickPlan(
@@ -30,4 +48,5 @@ __all__ = [
     "parse_answer",
     "parse_article_page",
     "parse_comments_html",
+    "seed_recipe",
 ]
