@@ -57,5 +57,6 @@ _OPS: dict[str, Callable[..., Any]] = {
     "add_article": _add_article,
     "set_faults": Site.set_faults,
     "set_hide_fraction": Site.set_hide_fraction,
+    "set_api_page_cap": Site.set_api_page_cap,
     "delete_after_page": Site.delete_after_page,
 }

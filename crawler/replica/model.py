@@ -93,6 +93,10 @@ class Article:
     variant: str = ""
     #: the comment API refuses per_page above this (as endpoints that accept only the page's own size)
     api_max_per_page: int | None = None
+    #: the comment API silently answers at most this many comments per page, while it still pages by
+    #: the per_page asked for: a client asking more than that skips comments, the page's own script
+    #: (which asks the default) sees them all; the API's answer then disagrees with the page
+    api_silent_page_cap: int | None = None
     #: the page carries the comment block twice, as the seed page does
     repeat_comment_block: bool = False
     #: load_comments never runs out: pages past the real comments are filled with synthetic ones
@@ -334,6 +338,11 @@ class Site:
         """Delete a comment as soon as load_comments has answered `page` of this article (once)."""
         with self.lock:
             self.article(slug).delete_after_page.setdefault(int(page), []).append(str(comment_id))
+
+    def set_api_page_cap(self, slug: str, cap: int | None) -> None:
+        """Make load_comments answer at most `cap` comments a page, silently (None: no cap)."""
+        with self.lock:
+            self.article(slug).api_silent_page_cap = None if cap is None else int(cap)
 
     def set_hide_fraction(self, slug: str, fraction: float) -> None:
         """Simulate a layout change that hides this fraction (0..1) of the top-level comments."""
