@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 import pytest
 
+from crawler.recipes.execute import first_calls
 from crawler.sites import boredpanda
 from crawler.sites.boredpanda.article import NotAnArticle
 from crawler.sites.html import NotHTML
@@ -23,6 +25,15 @@ BASE = "https://www.boredpanda.com"
 def load(case: str) -> boredpanda.ArticlePage:
     html = (CASES / case / "input.html").read_text(encoding="utf-8")
     return boredpanda.parse_article_page(html, json.loads((CASES / case / "meta.json").read_text())["url"])
+
+
+def seed_calls(case: str, path: str) -> list[tuple[str, dict]]:
+    """(role, form) of the requests the site's seed recipe makes first on a saved page."""
+    html = (CASES / case / "input.html").read_text(encoding="utf-8")
+    thread = load(case).thread(BASE + path)
+    calls = first_calls(boredpanda.seed_recipe(), html, BASE + path, thread.comments, thread.end_reached)
+    assert all(c.url == f"{BASE}/blog/wp-admin/admin-ajax.php" and c.method == "POST" for c in calls)
+    return [(c.role, dict(parse_qsl(c.body.decode()))) for c in calls]
 
 
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.iterdir() if p.is_dir()))
@@ -126,30 +137,44 @@ def test_repeated_block_yields_each_comment_once():
     assert html.count('data-comment-id="812345600001"') == 2
 
 
+SEED_PATH = "/north-korean-troops-desert-frontlines/"
+
+
 def test_cut_comment_flagged_and_full_text_requested():
-    thread = load("seed-article").thread(BASE + "/north-korean-troops-desert-frontlines/")
+    thread = load("seed-article").thread(BASE + SEED_PATH)
     cut = [c for c in thread.comments if c.truncated]
     assert "Steve Sharpe" in {c.author for c in cut}
     assert all(c.text.endswith("…") and "Read more" not in c.text for c in cut)
-    requested = {f.formdata["comment_id"] for f in thread.follow_ups if f.kind == "full_text"}
+    calls = seed_calls("seed-article", SEED_PATH)
+    requested = {form["comment_id"] for role, form in calls if role == "full_text"}
     assert requested == {c.comment_id.split(":")[1] for c in cut}
+    assert all(form["action"] == "load_comment" for role, form in calls if role == "full_text")
 
 
 def test_replies_nested_and_more_replies_requested():
-    thread = load("seed-article").thread(BASE + "/north-korean-troops-desert-frontlines/")
+    thread = load("seed-article").thread(BASE + SEED_PATH)
     replies = [c for c in thread.comments if c.parent_id]
     assert replies and all(c.depth >= 1 for c in replies)
-    more = [f for f in thread.follow_ups if f.kind == "replies"]
-    assert {f.formdata["comment_id"] for f in more} == {"812345600002", "812345600004"}
-    assert all(f.formdata["offset"] == "2" for f in more)
+    more = [form for role, form in seed_calls("seed-article", SEED_PATH) if role == "replies"]
+    assert {f["comment_id"] for f in more} == {"812345600002", "812345600004"}
+    assert all(f["offset"] == "2" and f["action"] == "load_replies" for f in more)
+    # the page shows the whole top-level list: no comment page is asked for
+    assert thread.end_reached
+    assert "comments" not in {role for role, _ in seed_calls("seed-article", SEED_PATH)}
 
 
 def test_page_with_more_comments_pages_the_api_from_page_one():
     thread = load("big-thread-article").thread(BASE + "/big-thread-article/")
     assert not thread.end_reached and thread.reported_total == 1200
-    first = thread.follow_ups[0]
-    assert first.kind == "comments_page" and first.formdata["page"] == "1"
-    assert first.url == f"{BASE}/blog/wp-admin/admin-ajax.php"
+    role, form = seed_calls("big-thread-article", "/big-thread-article/")[0]
+    assert role == "comments"
+    assert form == {
+        "action": "load_comments",
+        "post_id": "8200004",
+        "page": "1",
+        "per_page": "50",
+        "sort": "new",
+    }
 
 
 def test_empty_block_that_reports_comments_loads_page_one_over_the_api():
@@ -157,8 +182,8 @@ def test_empty_block_that_reports_comments_loads_page_one_over_the_api():
     # loaded from the API's page 1 (render=auto falls back to the browser if that ends incomplete)
     thread = load("lazy-comments-article").thread(BASE + "/lazy-comments-article/")
     assert not thread.needs_browser and not thread.comments and thread.reported_total == 26
-    [first] = thread.follow_ups
-    assert first.kind == "comments_page" and first.formdata["page"] == "1"
+    [(role, form)] = seed_calls("lazy-comments-article", "/lazy-comments-article/")
+    assert role == "comments" and form["page"] == "1"
 
 
 def test_no_comments_thread_is_complete_at_once():
@@ -169,7 +194,8 @@ def test_no_comments_thread_is_complete_at_once():
 def test_comment_page_answer_asks_for_the_next_page():
     output = adapter_output(CASES / "answer-load-comments")["thread"]
     assert output["reported_total"] == 1200 and not output["end_reached"]
-    assert output["follow_ups"][0]["formdata"]["page"] == "3"
+    assert output["calls"][0]["role"] == "comments"
+    assert dict(parse_qsl(output["calls"][0]["body"]))["page"] == "3"
     assert len([c for c in output["comments"] if c["depth"] == 0]) == 50
 
 
@@ -180,7 +206,8 @@ def test_full_text_answer_is_not_cut():
 
 
 def test_failure_answer_raises():
-    assert "failure" in adapter_output(CASES / "answer-failure")["error"]
+    # {"success": false, "data": {"message": …}}: not the shape the seed recipe reads (a stale recipe)
+    assert "no HTML where the recipe says" in adapter_output(CASES / "answer-failure")["error"]
 
 
 @pytest.mark.parametrize("body", ["", "   ", b"\x89PNG\r\n\x1a\n\x00\x00"])

@@ -60,8 +60,6 @@ class Adapter:
     site_names: tuple[str, ...] = ()
     #: reads comment threads itself (no static readers tried on its pages)
     reads_comments: bool = False
-    #: parses the answers to its own follow-up requests (comment API pages)
-    answer: Callable[[FollowUp, bytes, str, str], ThreadPage] | None = None
     #: what a browser clicks on its pages (None: nothing; the page is only rendered)
     click_plan: ClickPlan | None = None
     #: its comment API as a seed recipe (crawler/recipes), shipped with the adapter: the recipe
@@ -225,17 +223,13 @@ def parse_page(html: str | bytes, url: str, site: str | None = None) -> Page:
 
 
 def parse_answer(site: str, follow_up: FollowUp, body: bytes, article_id: str, url: str) -> ThreadPage:
-    """The answer to a follow-up request of a thread read by adapter `site`.
-
-    Follow-ups of the static readers (further comment pages) carry their id prefix; anything else
-    goes to the adapter's own answer parser (a comment API). Raises the adapter's BadAnswer, NotHTML.
+    """The answer to a follow-up request of a thread read by adapter `site`: a further comment page
+    of the static readers (its follow-up carries their id prefix). A site's comment API is paged by
+    its recipe instead (seed or learned, crawler/recipes), never through follow-ups. Raises NotHTML.
     """
     if follow_up.prefix:
         return comments.parse_comment_page(follow_up, body, url)
-    adapter = adapter_named(site)
-    if adapter.answer is None:
-        raise NotHTML(f"the {site} adapter makes no follow-up requests of kind {follow_up.kind}")
-    return adapter.answer(follow_up, body, article_id, url)
+    raise NotHTML(f"the {site} adapter makes no follow-up requests of kind {follow_up.kind}")
 
 
 __all__ = [

@@ -61,8 +61,7 @@ def _render_mode(render: str | None, site: str | None) -> str:
     # A profile reads pages over plain HTTP and opens a browser only when it has something to click
     # (its thread is not wholly in the HTML): auto by default.
     forced = registry.adapter_named(site) if site else None
-    api = forced is not None and (forced.answer is not None or forced.seed_recipe is not None)
-    default = "auto" if forced is not None and forced.click_plan and not api else "api"
+    default = "auto" if forced is not None and forced.click_plan and forced.seed_recipe is None else "api"
     return parse_choice("render", render, RENDER_MODES, default)
 
 

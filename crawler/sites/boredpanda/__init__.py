@@ -11,11 +11,7 @@ from functools import lru_cache
 from importlib import resources
 
 from crawler.sites.boredpanda.article import ArticlePage, is_article_page, parse_article_page
-from crawler.sites.boredpanda.comments import (
-    initial_thread,
-    parse_answer,
-    parse_comments_html,
-)
+from crawler.sites.boredpanda.comments import initial_thread, parse_comments_html
 from crawler.sites.thread import ClickPlan
 
 NAME = "boredpanda"
@@ -45,7 +41,6 @@ __all__ = [
     "ArticlePage",
     "initial_thread",
     "is_article_page",
-    "parse_answer",
     "parse_article_page",
     "parse_comments_html",
     "seed_recipe",

@@ -1,25 +1,23 @@
-"""Bored Panda comments: the comment markup and the comment API (`admin-ajax.php`).
+"""Bored Panda comments: the comment markup, on article pages and in comment-API answers.
 
-How the real site pages its comments is not public; this module implements the replica's contract
-(design notes, `boredpanda.md`), built the way WordPress sites commonly do it. Every detail of that
-contract (URL, action names, field names, answer shape) lives here and nowhere else.
+How the real site pages its comments is not public; its comment API (`admin-ajax.php`: the replica's
+contract, design notes `boredpanda.md`, built the way WordPress sites commonly do it) is the site's
+seed recipe, `recipe.json` next to this module: URL, actions, parameters, answer shape and the
+single-comment request that confirms deletions live there and nowhere else, and the recipe executor
+(crawler/recipes/execute.py) pages it like any learned recipe. This module reads the markup of both
+the page and the API's HTML fragments.
 """
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
 from crawler.items import CommentItem
-from crawler.sites.errors import BadAnswer
-from crawler.sites.html import attr, child, children, first, parse_fragment, select, text_of, to_int
-from crawler.sites.thread import FollowUp, ThreadPage
+from crawler.sites.html import attr, child, first, select, text_of, to_int
+from crawler.sites.thread import ThreadPage
 
-AJAX_PATH = "/blog/wp-admin/admin-ajax.php"
-COMMENTS_PER_PAGE = 50  # the endpoint's maximum: fewest requests per thread
-REPLIES_PER_PAGE = 50
 SITE = "boredpanda"
 
 
@@ -65,52 +63,12 @@ def _comment_from(el: HtmlElement, article_id: str | None, base_url: str) -> Com
     )
 
 
-def replies_request(base_url: str, comment_id: str, offset: int) -> FollowUp:
-    site_id = comment_id.split(":", 1)[1]
-    return FollowUp(
-        kind="replies",
-        url=urljoin(base_url, AJAX_PATH),
-        formdata={
-            "action": "load_replies",
-            "comment_id": site_id,
-            "offset": str(offset),
-            "per_page": str(REPLIES_PER_PAGE),
-        },
-        key=f"replies:{site_id}:{offset}",
-    )
-
-
-def comments_page_request(base_url: str, post_id: str, page: int) -> FollowUp:
-    return FollowUp(
-        kind="comments_page",
-        url=urljoin(base_url, AJAX_PATH),
-        formdata={
-            "action": "load_comments",
-            "post_id": post_id,
-            "page": str(page),
-            "per_page": str(COMMENTS_PER_PAGE),
-            "sort": "new",
-        },
-        key=f"comments:{post_id}:{page}:{COMMENTS_PER_PAGE}",
-    )
-
-
-def full_text_request(base_url: str, comment_id: str) -> FollowUp:
-    site_id = comment_id.split(":", 1)[1]
-    return FollowUp(
-        kind="full_text",
-        url=urljoin(base_url, AJAX_PATH),
-        formdata={"action": "load_comment", "comment_id": site_id},
-        key=f"full:{site_id}",
-        comment_id=comment_id,
-    )
-
-
 def parse_comments_html(containers: list[HtmlElement], article_id: str | None, base_url: str) -> ThreadPage:
-    """All comments under `containers` (any depth), deduplicated by id, with their follow-ups.
+    """All comments under `containers` (any depth), deduplicated by id.
 
-    Follow-ups: more replies wherever a "Load More Replies" button (or a reply count above the
-    replies shown) says so, and the full text of every cut comment.
+    What the thread still needs (more replies where a comment counts more than it shows, the full
+    text of every cut comment) is the seed recipe's business (recipe.json, crawler/recipes/execute.py),
+    read from each comment's reply count and cut flag.
     """
     page = ThreadPage()
     seen: set[str] = set()
@@ -123,29 +81,18 @@ def parse_comments_html(containers: list[HtmlElement], article_id: str | None, b
             continue
         seen.add(comment.comment_id)
         page.comments.append(comment)
-        replies = child(el, "comment-replies")
-        shown = len(children(replies, "comment", "div"))
-        button = child(replies, "load-more-replies", "button")
-        if button is not None:
-            offset = to_int(button.get("data-offset"))
-            page.follow_ups.append(
-                replies_request(base_url, comment.comment_id, offset if offset is not None else shown)
-            )
-        elif comment.reply_count and comment.reply_count > shown:
-            page.follow_ups.append(replies_request(base_url, comment.comment_id, shown))
-        if comment.truncated:
-            page.follow_ups.append(full_text_request(base_url, comment.comment_id))
     return page
 
 
 def initial_thread(
     root: HtmlElement, article_id: str, post_id: str | None, base_url: str, reported: int | None = None
 ) -> ThreadPage:
-    """The thread as the article page shows it: page 1 of comments, and what to request next.
+    """The thread as the article page shows it: page 1 of comments, and whether the list goes on.
 
-    `reported` is the page's own comment count when the comment block does not state one. A block
-    that shows no comment but reports some is loaded from page 1 of the API (whatever made it empty:
-    lazy loading, a script); without a post id only a browser can load it.
+    `reported` is the page's own comment count when the comment block does not state one. The list
+    has ended on the page when it shows no "Load More Comments" button and comments (or no count);
+    otherwise the seed recipe pages it from the API's page 1 (the article's key is its post id).
+    Without a post id only a browser can load the rest.
     """
     blocks = select(root, "div.post-comments")
     if not blocks:
@@ -159,109 +106,8 @@ def initial_thread(
     page.section = True
     page.reader = SITE
     more = any(select(b, "button.load-more-comments") for b in blocks)
-    if not page.comments and reported:
-        if post_id:
-            page.follow_ups.insert(0, comments_page_request(base_url, post_id, 1))
-        else:
-            page.needs_browser = True
-    elif more and post_id:
-        # The page shows page 1 at the default 20 per page; paging at 50 must start again at page 1
-        # (page 2 at 50 per page starts at the 51st comment). Repeats are deduplicated.
-        page.follow_ups.insert(0, comments_page_request(base_url, post_id, 1))
-    elif more:
+    if (more or (not page.comments and reported)) and not post_id:
         page.needs_browser = True
-    else:
+    elif not more and (page.comments or not reported):
         page.end_reached = True
     return page
-
-
-def _data(body: str | bytes) -> dict:
-    try:
-        answer = json.loads(body)
-    except (ValueError, TypeError) as exc:
-        raise BadAnswer(f"comment API answer is not JSON: {exc}") from exc
-    if not isinstance(answer, dict) or not answer.get("success") or not isinstance(answer.get("data"), dict):
-        message = answer.get("data", {}).get("message") if isinstance(answer, dict) else None
-        raise BadAnswer(f"comment API answered failure: {message or str(answer)[:200]}")
-    return answer["data"]
-
-
-def parse_answer(follow_up: FollowUp, body: str | bytes, article_id: str, base_url: str) -> ThreadPage:
-    """Parse the comment-API answer to `follow_up` into comments and further follow-ups."""
-    data = _data(body)
-    page = parse_comments_html([parse_fragment(data.get("html") or "")], article_id, base_url)
-    if follow_up.kind == "comments_page":
-        page.reported_total = to_int(str(data.get("total"))) if data.get("total") is not None else None
-        if data.get("has_more"):
-            next_page = int(follow_up.formdata["page"]) + 1
-            page.follow_ups.insert(
-                0, comments_page_request(base_url, follow_up.formdata["post_id"], next_page)
-            )
-        else:
-            page.end_reached = True
-    elif follow_up.kind == "replies":
-        offset = int(follow_up.formdata["offset"])
-        direct = [c for c in page.comments if c.parent_id == comment_key(follow_up.formdata["comment_id"])]
-        if data.get("has_more") and direct:
-            page.follow_ups.insert(
-                0,
-                replies_request(
-                    base_url, comment_key(follow_up.formdata["comment_id"]), offset + len(direct)
-                ),
-            )
-    elif follow_up.kind == "full_text":
-        for comment in page.comments:
-            if comment.truncated:
-                raise BadAnswer(f"full text of {comment.comment_id} is still cut")
-        # A full-text answer repeats the comment itself; its replies come through their own requests.
-        page.follow_ups = [f for f in page.follow_ups if f.kind != "replies"]
-    return page
-
-
-# -- confirming a deletion: the site's single-comment request ------------------------------------
-
-#: answers of the single-comment request that mean "no such comment" (a failure naming the id)
-GONE_STATUSES = (400, 404, 410)
-
-
-def confirm_request(base_url: str, comment_id: str) -> FollowUp:
-    """The single-comment request (`load_comment`) that tells whether a comment absent from a
-    complete load still exists. Its key differs from the full-text request of the same comment."""
-    site_id = comment_id.split(":", 1)[1]
-    return FollowUp(
-        kind="confirm",
-        url=urljoin(base_url, AJAX_PATH),
-        formdata={"action": "load_comment", "comment_id": site_id},
-        key=f"confirm:{site_id}",
-    )
-
-
-def parse_confirmation(
-    follow_up: FollowUp, status: int, body: str | bytes, article_id: str, base_url: str
-) -> tuple[bool | None, ThreadPage | None]:
-    """(gone, page) from the answer to `confirm_request`.
-
-    gone is True when the site answers that it has no such comment (a 400/404/410 failure answer, or
-    a success without that comment), False when it shows the comment (`page` holds it, parsed like any
-    thread answer), None when the answer says nothing either way (5xx, not JSON): the comment then
-    stays a deletion candidate.
-    """
-    wanted = comment_key(follow_up.formdata["comment_id"])
-    if status in GONE_STATUSES:
-        try:
-            answer = json.loads(body)
-        except (ValueError, TypeError):
-            return (True if status in (404, 410) else None), None
-        failed = isinstance(answer, dict) and answer.get("success") is False
-        return (True if failed else None), None
-    if status != 200:
-        return None, None
-    try:
-        data = _data(body)
-    except BadAnswer:
-        return None, None
-    page = parse_comments_html([parse_fragment(data.get("html") or "")], article_id, base_url)
-    page.follow_ups = []  # the comment's replies come through their own requests
-    if not any(c.comment_id == wanted for c in page.comments):
-        return True, None
-    return False, page
