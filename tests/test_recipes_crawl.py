@@ -4,8 +4,9 @@ For each replica site (Bored Panda, The Daily Zine, The Town Square): one articl
 browser (its profile) and the site's recipe learned from what the page requested; two *other*
 articles are then crawled with the default command: no browser page, the thread paged with the
 recipe, the same comments (ids, parents, texts, votes) as a browser crawl of those articles. On the
-Town Square the API is then renamed (path, then cursor parameter) between runs: the run falls back
-to the browser, re-learns, stores every comment, deletes nothing, and warns.
+Town Square the API is then renamed between runs, first its path, then its cursor parameter: each
+time the run falls back to the browser, re-learns, stores every comment, deletes nothing, and warns,
+and the run after it pages the renamed API without a browser.
 """
 
 from __future__ import annotations
@@ -159,6 +160,11 @@ def test_square_learned_paged_renamed_relearned(tmp_path):
         rename_api(square_of(site), api_path="/square/api/v3/talk")
         fallback = crawl(db, others, settings={**BROWSER, **AGAIN})
         again = crawl(db, others, settings=AGAIN)
+        [row] = again.query("SELECT status, recipe FROM site_apis")
+        # then the paging parameter: the old one is ignored, so the cursor comes back the same
+        rename_api(square_of(site), cursor_param="from")
+        param_fallback = crawl(db, others, settings={**BROWSER, **AGAIN})
+        param_again = crawl(db, others, settings=AGAIN)
     assert paged.stats.get("browser/pages_opened", 0) == 0
     assert thread_loads(paged) == [{"method": "recipe", "complete": 1}] * 2
     expected = model_comments(square_of(site), [p.strip("/").split("/")[-1] for p in other_paths], "square")
@@ -178,11 +184,31 @@ def test_square_learned_paged_renamed_relearned(tmp_path):
     run_id = fallback.run["run_id"]
     assert fallback.query("SELECT count(*) AS n FROM changes WHERE run_id = ?", [run_id]) == [{"n": 0}]
 
-    [row] = again.query("SELECT status, recipe FROM site_apis")
     recipe = json.loads(row["recipe"])
     assert row["status"] == "active" and recipe["comments"]["path"] == "/square/api/v3/talk"
     # re-learned: the next run pages the renamed API without a browser again
     assert again.stats.get("browser/pages_opened", 0) == 0
     assert thread_loads(again) == [{"method": "recipe", "complete": 1}] * 2
     assert comments_of(again, others) == expected
-    assert again.query("SELECT count(*) AS n FROM changes WHERE kind = 'deleted'") == [{"n": 0}]
+
+    # the cursor parameter renamed between two runs: the same fallback, re-learn, warning, no deletion
+    assert param_fallback.returncode == 0, param_fallback.stderr[-3000:]
+    stats = param_fallback.stats
+    assert stats["recipes/stale"] == 1 and stats["recipes/fallback_browser"] == 2
+    assert stats["browser/pages_opened"] == 2 and stats["recipes/learned/square"] >= 1
+    warnings = json.loads(param_fallback.run["warnings"])
+    assert any(
+        "comment recipe of square is stale" in w and ("repeat" in w or "not honoured" in w) for w in warnings
+    ), warnings
+    assert thread_loads(param_fallback) == [{"method": "browser", "complete": 1}] * 2
+    assert comments_of(param_fallback, others) == expected
+    run_id = param_fallback.run["run_id"]
+    assert param_fallback.query("SELECT count(*) AS n FROM changes WHERE run_id = ?", [run_id]) == [{"n": 0}]
+    [row] = param_again.query("SELECT status, recipe FROM site_apis")
+    recipe = json.loads(row["recipe"])
+    assert row["status"] == "active" and recipe["comments"]["paging"]["param"] == "from"
+    assert param_again.stats.get("browser/pages_opened", 0) == 0
+    assert thread_loads(param_again) == [{"method": "recipe", "complete": 1}] * 2
+    assert comments_of(param_again, others) == expected
+    assert param_again.query("SELECT count(*) AS n FROM changes WHERE kind = 'deleted'") == [{"n": 0}]
+    assert param_again.query("SELECT count(*) AS n FROM comments WHERE status != 'live'") == [{"n": 0}]
