@@ -142,7 +142,8 @@ def _role(exchange: dict, found: dict, dom: dict[str, Comment]) -> tuple[str, st
         if named and all(i == value or _descends(i, value, dom) for i in found["ids"]):
             return "full_text", name
     for name, value in params.items():
-        if value in dom and all(dom[i]["parent"] == value for i in found["ids"] if dom[i]["parent"]):
+        # replies of the named comment, with replies of their own nested in the answer (any depth)
+        if value in dom and all(_descends(i, value, dom) for i in found["ids"] if dom[i]["parent"]):
             direct = [i for i in found["ids"] if dom[i]["parent"] == value]
             if direct:
                 return "replies", name

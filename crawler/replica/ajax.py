@@ -8,7 +8,10 @@ lives in this one module and the thread queries it calls.
 
 from __future__ import annotations
 
+import json
+import weakref
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .model import Article, Comment, Site
@@ -25,6 +28,44 @@ from .thread import (
 AJAX_PATH = "/blog/wp-admin/admin-ajax.php"
 #: replies come in smaller batches than top-level comments, so a hub takes several requests
 DEFAULT_REPLIES_PER_PAGE = 10
+
+
+@dataclass
+class AjaxConfig:
+    """Where the comment API lives right now and what its page parameter is called (a test renames
+    either between two crawls, the way a site redeploys its widget: `rename_ajax`)."""
+
+    path: str = AJAX_PATH
+    page_param: str = "page"
+
+
+_CONFIGS: weakref.WeakKeyDictionary[Site, AjaxConfig] = weakref.WeakKeyDictionary()
+
+
+def config_of(site: Site) -> AjaxConfig:
+    return _CONFIGS.setdefault(site, AjaxConfig())
+
+
+def rename_ajax(site: Site, path: str | None = None, page_param: str | None = None) -> None:
+    """Move the comment API to `path` and/or rename load_comments' page parameter. The pages' script
+    follows (script_config); a client still using the old path gets a 404, the old parameter is
+    ignored (page 1 again)."""
+    config = config_of(site)
+    if path is not None:
+        if not path.startswith("/") or path.startswith("/_replica/"):
+            raise ValueError(f"not a path for the comment API: {path!r}")
+        config.path = path
+    if page_param is not None:
+        config.page_param = page_param
+
+
+def script_config(site: Site) -> str:
+    """The script that tells the page's own script where the API moved ("" while it has not)."""
+    config = config_of(site)
+    if config == AjaxConfig():
+        return ""
+    value = json.dumps({"url": config.path, "page": config.page_param}).replace("</", "<\\/")
+    return f"<script>window.__REPLICA_AJAX__ = {value};</script>\n"
 
 
 class AjaxError(Exception):
@@ -49,7 +90,7 @@ def answer(site: Site, form: Form) -> dict[str, Any]:
 
 def load_comments(site: Site, form: Form) -> dict[str, Any]:
     article = _article(site, form)
-    page = _int_field(form, "page", default=1, minimum=1)
+    page = _int_field(form, config_of(site).page_param, default=1, minimum=1)
     per_page = min(_int_field(form, "per_page", default=DEFAULT_PER_PAGE, minimum=1), MAX_PER_PAGE)
     sort = form.get("sort", "")
     if sort not in SORT_KEYS:

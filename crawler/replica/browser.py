@@ -9,7 +9,10 @@ for the full one, and a lazy comment block loads its first page when it scrolls 
 BROWSER_SCRIPT = """
 (function () {
   "use strict";
-  var AJAX_URL = "/blog/wp-admin/admin-ajax.php";
+  // a page whose comment API moved says where (crawler/replica/ajax.py, script_config)
+  var CONFIG = window.__REPLICA_AJAX__ || {};
+  var AJAX_URL = CONFIG.url || "/blog/wp-admin/admin-ajax.php";
+  var PAGE_PARAM = CONFIG.page || "page";
 
   function post(fields) {
     return fetch(AJAX_URL, {
@@ -34,7 +37,9 @@ BROWSER_SCRIPT = """
 
   // Appends one page of top-level comments to a comment block, then keeps its button in step.
   function loadCommentsPage(block, page) {
-    return post({action: "load_comments", post_id: block.dataset.postId, page: String(page)})
+    var fields = {action: "load_comments", post_id: block.dataset.postId};
+    fields[PAGE_PARAM] = String(page);
+    return post(fields)
       .then(function (data) {
         var button = block.querySelector(":scope > button.load-more-comments");
         block.dataset.loadedPage = String(page);

@@ -327,8 +327,9 @@ def _tags(article: Article) -> str:
     return f'<div class="post-tags"><ul>{items}</ul></div>\n'
 
 
-def render_article_page(article: Article, base: str, page: int = 1) -> str:
-    """The article page (a list article's page `page`); comments and body are on page 1 only."""
+def render_article_page(article: Article, base: str, page: int = 1, head_script: str = "") -> str:
+    """The article page (a list article's page `page`); comments and body are on page 1 only.
+    `head_script` goes before the page's own script (ajax.script_config: a renamed comment API)."""
     if not 1 <= page <= article.list_pages:
         raise ValueError(f"{article.slug} has no page {page}")
     thread = thread_index(article)
@@ -357,5 +358,5 @@ def render_article_page(article: Article, base: str, page: int = 1) -> str:
         parts.append(_comment_block(article, thread, with_id=True))
         if article.repeat_comment_block:
             parts.append(_comment_block(article, thread, with_id=False))
-    parts.append(f"</article>\n<script>{BROWSER_SCRIPT}</script>\n</body></html>\n")
+    parts.append(f"</article>\n{head_script}<script>{BROWSER_SCRIPT}</script>\n</body></html>\n")
     return "".join(parts)
