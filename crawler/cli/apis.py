@@ -20,9 +20,10 @@ console = LiveConsole()
 
 
 def _summary(recipe: dict) -> str:
-    """One line per role: method, path, the paging parameter and how it pages."""
+    """One line per role: method, path, the paging parameter and how it pages (a seed recipe's
+    single-comment request, `confirm`, too)."""
     parts = []
-    for role in ("comments", "replies", "full_text"):
+    for role in ("comments", "replies", "full_text", "confirm"):
         endpoint = recipe.get(role)
         if not endpoint:
             continue
