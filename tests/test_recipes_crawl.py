@@ -156,7 +156,8 @@ def test_square_learned_paged_renamed_relearned(tmp_path):
         )
         assert learned.stats["recipes/learned/square"] == 1
         paged = crawl(db, others, settings=AGAIN)
-        rename_api(square_of(site), api_path="/square/api/v3/talk")
+        # the API moves, and to a REST shape: the thread's key now in the path, no `thread` parameter
+        rename_api(square_of(site), api_path="/square/api/threads/{thread}/comments")
         fallback = crawl(db, others, settings={**BROWSER, **AGAIN})
         again = crawl(db, others, settings=AGAIN)
     assert paged.stats.get("browser/pages_opened", 0) == 0
@@ -180,7 +181,8 @@ def test_square_learned_paged_renamed_relearned(tmp_path):
 
     [row] = again.query("SELECT status, recipe FROM site_apis")
     recipe = json.loads(row["recipe"])
-    assert row["status"] == "active" and recipe["comments"]["path"] == "/square/api/v3/talk"
+    assert row["status"] == "active" and recipe["comments"]["path"].startswith("/square/api/threads/sq-")
+    assert recipe["comments"]["article_param"] == "path:4"  # each article's key goes into the path
     # re-learned: the next run pages the renamed API without a browser again
     assert again.stats.get("browser/pages_opened", 0) == 0
     assert thread_loads(again) == [{"method": "recipe", "complete": 1}] * 2

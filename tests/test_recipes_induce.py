@@ -193,6 +193,9 @@ def test_offset_paging_json_body_and_credentials_not_stored():
     assert comments["answer"]["items"] == ["data", "list"]
     assert "nonce" not in comments["constants"] and comments["dropped_credentials"] == ["nonce"]
     assert comments["constants"] == {"count": "8"}
+    [first, *_] = first_calls(recipe, case["page_html"], case["url"], [])
+    sent = json.loads(first.body)
+    assert sent["count"] == 8 and sent["offset"] == 0  # numbers go out as the numbers the page sent
     allowed = recipe_of(case, exchanges, allow_credentials=True)
     assert allowed["comments"]["constants"] == {"count": "8", "nonce": "s3cr3t"}
 
@@ -344,3 +347,114 @@ def test_next_url_paging_html_texts_and_unix_times():
     assert "page=2" in nxt.url
     last = read_answer(recipe, nxt, pages[1]["body"].encode(), case["url"])
     assert last.end_reached
+
+
+# -- REST paths and GraphQL bodies: the article's key, the cursor and the page where real APIs put them --
+
+
+def _rest_exchanges(case: dict, shape: str) -> list[dict]:
+    """The square's comment pages re-expressed with the thread's key in the path (`shape` has a
+    `{thread}` placeholder), the cursor and the limit staying in the query."""
+    out = []
+    for exchange in case["exchanges"]:
+        rewritten = copy.deepcopy(exchange)
+        if exchange["path"].endswith("/comments"):
+            query = {k: v for k, v in exchange["query"].items() if k != "thread"}
+            path = shape.replace("{thread}", exchange["query"]["thread"])
+            rewritten.update(path=path, query=query, url=f"http://replica{path}?{urlencode(query)}")
+        out.append(rewritten)
+    return out
+
+
+def test_article_key_in_the_path_is_replaced_by_each_articles_own():
+    """A REST API (/threads/<key>/comments): a recipe learned on one thread asks for another thread's
+    comments with that thread's key in the path, never the learned thread's."""
+    from crawler.replica.square import rename_api
+
+    case = load("square-nested")
+    shape = "/square/api/threads/{thread}/comments"
+    recipe = recipe_of(case, _rest_exchanges(case, shape))
+    comments = recipe["comments"]
+    assert comments["article_param"] == "path:4"
+    assert recipe["article_key"]["kind"] == "script"
+    assert comments["paging"]["kind"] == "cursor" and comments["paging"]["param"] == "after"
+    assert comments["constants"] == {"limit": "8"}  # path words are not parameters to send
+    site = build_demo_site()
+    with ReplicaServer(site) as server:
+        rename_api(square_of(site), api_path=shape)
+        got, end = page_recipe(recipe, server.base_url + "/square/bakery-queue-story/")
+    assert end
+    want = expected(square_of(site), "bakery-queue-story", recipe["site"])
+    assert len(want) == 31 and loaded(got) == want
+
+
+def _graphql_exchanges(case: dict) -> list[dict]:
+    """The square's comment pages as a GraphQL API: one POST endpoint, the thread and the cursor in
+    the body's nested `variables`, the answer's cursor and has-more flag five levels deep."""
+    out = []
+    for seq, exchange in enumerate(e for e in case["exchanges"] if e["path"].endswith("/comments")):
+        answer = json.loads(exchange["body"])
+        variables = {"thread": exchange["query"]["thread"], "first": 8}
+        if exchange["query"]["after"]:
+            variables["after"] = exchange["query"]["after"]
+        body = {"operationName": "Talk", "query": GRAPHQL_QUERY, "variables": variables}
+        rewritten = copy.deepcopy(exchange)
+        rewritten.update(
+            seq=seq, method="POST", url="http://replica/square/graphql", path="/square/graphql",
+            query={}, body_kind="json", json=body, body=json.dumps(_graphql_answer(answer)),
+        )  # fmt: skip
+        out.append(rewritten)
+    return out
+
+
+GRAPHQL_QUERY = "query Talk($thread: ID!, $after: String) { thread(key: $thread) { comments { nodes } } }"
+
+
+def _graphql_answer(answer: dict) -> dict:
+    after = answer["paging"]["after"]
+    page_info = {"endCursor": after, "hasNextPage": after is not None}
+    return {"data": {"thread": {"key": answer["thread"], "comments": {"nodes": answer["comments"],
+                                                                       "pageInfo": page_info}}}}  # fmt: skip
+
+
+def test_graphql_nested_variables_and_deep_cursor():
+    from crawler.replica.square import DEFAULT_API_PATH, api_answer
+
+    case = load("square-nested")
+    recipe = recipe_of(case, _graphql_exchanges(case))
+    comments = recipe["comments"]
+    assert (comments["method"], comments["path"], comments["body"]) == ("POST", "/square/graphql", "json")
+    assert comments["article_param"] == "variables.thread" and comments["json_nested"]
+    assert comments["constants"] == {
+        "operationName": "Talk",
+        "query": GRAPHQL_QUERY,
+        "variables.first": "8",
+    }
+    assert comments["paging"]["param"] == "variables.after"
+    assert comments["paging"]["cursor_path"] == ["data", "thread", "comments", "pageInfo", "endCursor"]
+    assert comments["end"]["has_more"] == ["data", "thread", "comments", "pageInfo", "hasNextPage"]
+
+    # another thread of the square, paged through the recipe's requests answered by the replica's model
+    site = build_demo_site()
+    town = square_of(site)
+    with ReplicaServer(site) as server:
+        url = server.base_url + "/square/lighthouse-paint-story/"
+        html = urllib.request.urlopen(url).read().decode()  # noqa: S310
+    queue, got, end, sent = first_calls(recipe, html, url, []), {}, False, []
+    while queue:
+        call = queue.pop(0)
+        body = json.loads(call.body)
+        sent.append(body)
+        variables = body["variables"]
+        query = {"thread": variables["thread"], "limit": variables["first"]}
+        query["after"] = variables.get("after", "")
+        with town.lock:
+            answer = _graphql_answer(api_answer(town, DEFAULT_API_PATH, query))
+        result = read_answer(recipe, call, json.dumps(answer).encode(), url)
+        got.update({c.comment_id: c for c in result.comments})
+        end |= result.end_reached
+        queue += result.calls
+    assert end and len(sent) >= 2
+    assert {b["variables"]["thread"] for b in sent} == {"sq-7400003"}  # this thread's key, nested
+    assert all(b["query"] == GRAPHQL_QUERY and b["variables"]["first"] == 8 for b in sent)  # an int, as seen
+    assert loaded(got) == expected(town, "lighthouse-paint-story", recipe["site"])

@@ -15,13 +15,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml.cssselect import CSSSelector
 
 from crawler.items import CommentItem
 from crawler.recipes.learn import read_fragment_items, source_id
-from crawler.recipes.paths import as_text, as_time, get, scalar_text
+from crawler.recipes.paths import JSON_SEPARATOR, PATH_PARAM, as_text, as_time, get, scalar_text
 from crawler.sites.html import parse_html
 from crawler.text import strip_truncation
 
@@ -71,29 +71,93 @@ def article_key(recipe: dict, page_html: str) -> str:
     raise RecipeFailure(f"the page does not carry the article key where the recipe says ({source})")
 
 
-def _url(endpoint: dict, page_url: str) -> str:
+def _url(endpoint: dict, page_url: str, path: str) -> str:
     page = urlsplit(page_url)
     # an endpoint on the host the recipe was learned on follows the article's own host and scheme
     scheme, host = (
         (page.scheme, page.netloc) if endpoint.get("same_host") else (endpoint["scheme"], endpoint["host"])
     )
-    return urlunsplit((scheme, host, endpoint["path"], "", ""))
+    return urlunsplit((scheme, host, path, "", ""))
+
+
+def _path(endpoint: dict, values: dict[str, str]) -> str:
+    """The endpoint's path with the segments the request names ("path:N") set to their values: the
+    learned article's key, page or parent in a REST path is replaced by this request's."""
+    segments = endpoint["path"].split("/")
+    for name in [n for n in values if n.startswith(PATH_PARAM)]:
+        index = int(name[len(PATH_PARAM) :])
+        value = values.pop(name)
+        if not 0 < index < len(segments):
+            raise RecipeFailure(f"the recipe names path segment {index} of {endpoint['path']!r}")
+        segments[index] = quote(value, safe="")
+    return "/".join(segments)
+
+
+def path_pattern(endpoint: dict) -> str:
+    """The endpoint's path with the segments a request sets as "{}" (to compare two recipes' endpoints
+    and to tell an endpoint's requests from others': /api/stories/{}/comments)."""
+    segments = endpoint["path"].split("/")
+    paging = endpoint.get("paging") or {}
+    for name in (endpoint.get(k) for k in ("article_param", "parent_param", "id_param")):
+        if name and name.startswith(PATH_PARAM):
+            segments[int(name[len(PATH_PARAM) :])] = "{}"
+    if (paging.get("param") or "").startswith(PATH_PARAM):
+        segments[int(paging["param"][len(PATH_PARAM) :])] = "{}"
+    return "/".join(segments)
+
+
+def path_matches(endpoint: dict, path: str) -> bool:
+    pattern = path_pattern(endpoint).split("/")
+    segments = path.split("/")
+    if len(pattern) != len(segments):
+        return False
+    return all(p in ("{}", s) for p, s in zip(pattern, segments, strict=True))
+
+
+def _nest(values: dict[str, str]) -> dict:
+    """A JSON body from parameters named by their paths ("variables.after" -> {"variables": {...}})."""
+    body: dict = {}
+    for name, value in values.items():
+        *parents, last = name.split(JSON_SEPARATOR)
+        node = body
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return body
+
+
+def _typed(value: str, kind: str | None) -> Any:
+    """A JSON body parameter as the type the page sent it (recipes keep values as strings)."""
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError:
+        return value  # a cursor where the page sent a number first: send what we have
+    if kind == "bool":
+        return value == "true"
+    if kind == "null" and value in ("", "None"):
+        return None
+    return value
 
 
 def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, context: dict) -> Call:
     """A request of `endpoint` with `params` (constants first), placed as the page placed them."""
     values = {**endpoint.get("constants", {}), **params}
-    url = _url(endpoint, page_url)
+    url = _url(endpoint, page_url, _path(endpoint, values))
     body = content_type = None
     if endpoint["body"] == "query":
-        url += "?" + urlencode(values)
+        url += "?" + urlencode(values) if values else ""
     else:
         in_url = {k: v for k, v in values.items() if k in (endpoint.get("query_params") or [])}
         rest = {k: v for k, v in values.items() if k not in in_url}
         if in_url:
             url += "?" + urlencode(in_url)
         if endpoint["body"] == "json":
-            body, content_type = json.dumps(rest).encode(), "application/json"
+            typed = {k: _typed(v, (endpoint.get("json_kinds") or {}).get(k)) for k, v in rest.items()}
+            payload = _nest(typed) if endpoint.get("json_nested") else typed
+            body, content_type = json.dumps(payload).encode(), "application/json"
         else:
             body, content_type = urlencode(rest).encode(), "application/x-www-form-urlencoded"
     key = f"{role}:{endpoint['method']}:{url}:{body.decode() if body else ''}"

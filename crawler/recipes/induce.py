@@ -29,17 +29,30 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from lxml.html import HtmlElement
 
-from crawler.recipes.paths import as_text, as_time, dict_lists, get, leaves, scalar_text, strings
+from crawler.recipes.paths import (
+    JSON_SEPARATOR,
+    PATH_PARAM,
+    as_text,
+    as_time,
+    dict_lists,
+    get,
+    leaves,
+    scalar_text,
+    strings,
+)
 from crawler.sites.html import parse_html
 from crawler.text import is_prefix_of, normalise_whitespace
 
 RECIPE_VERSION = 1
 #: a field path is taken when it agrees with the DOM on at least this share of the items
 AGREEMENT = 0.9
+#: how deep an answer's cursor, has-more flag or total may sit (GraphQL answers nest them:
+#: data.story.comments.pageInfo.endCursor)
+ANSWER_DEPTH = 7
 #: parameter names that look like credentials: never stored unless a setting allows it
 CREDENTIAL = re.compile(r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|api_?key)")
 
@@ -110,16 +123,69 @@ def find_comments(exchange: dict, dom: dict[str, Comment], read_fragment: Reader
 
 
 def params_of(exchange: dict) -> dict[str, str]:
-    """Query and body parameters of a request as strings (a JSON body: its top-level scalars)."""
-    params = dict(exchange.get("query") or {})
+    """Every value a request carries, as strings, by name: its query and body parameters, the scalars
+    of a JSON body (nested ones such as GraphQL `variables` named by their path, "variables.after"),
+    and its path segments ("path:3"), because REST APIs carry the article's key, the parent's id or
+    the page in the path (/api/stories/123/comments?page=2, /comments/page/3)."""
+    params = _path_params(exchange.get("path") or "")
+    params.update(exchange.get("query") or {})
     if exchange.get("body_kind") == "form":
         params.update(exchange.get("form") or {})
     elif exchange.get("body_kind") == "json" and isinstance(exchange.get("json"), dict):
-        for key, value in exchange["json"].items():
-            text = scalar_text(value)
-            if text is not None:
-                params[key] = text
+        params.update(_json_params(exchange["json"]))
     return params
+
+
+def _path_params(path: str) -> dict[str, str]:
+    return {f"{PATH_PARAM}{i}": unquote(s) for i, s in enumerate(path.split("/")) if s}
+
+
+def _json_params(body: dict, prefix: str = "", depth: int = 0) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for key, value in body.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth < 3:
+            params.update(_json_params(value, f"{name}{JSON_SEPARATOR}", depth + 1))
+            continue
+        text = scalar_text(value)
+        if text is not None:
+            params[name] = text
+    return params
+
+
+def _json_kinds(body: dict, prefix: str = "", depth: int = 0) -> dict[str, str]:
+    """The JSON type of each body parameter that is not a string ("int", "float", "bool", "null"):
+    an API that takes `"first": 8` may refuse `"first": "8"`, so a recipe sends each as it was seen."""
+    kinds: dict[str, str] = {}
+    for key, value in body.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth < 3:
+            kinds.update(_json_kinds(value, f"{name}{JSON_SEPARATOR}", depth + 1))
+        elif isinstance(value, bool):
+            kinds[name] = "bool"
+        elif isinstance(value, int):
+            kinds[name] = "int"
+        elif isinstance(value, float):
+            kinds[name] = "float"
+        elif value is None:
+            kinds[name] = "null"
+    return kinds
+
+
+def _is_path(name: str) -> bool:
+    return name.startswith(PATH_PARAM)
+
+
+def _keylike(value: str) -> bool:
+    """A path segment that could be an article's key (a number, a slug, an opaque id), not a word of
+    the API's address ("api", "comments", "threads"): those words also occur in the page's markup."""
+    return any(ch.isdigit() for ch in value) or "-" in value or "_" in value or len(value) >= 12
+
+
+def path_shape(path: str) -> str:
+    """A path with the segments that carry values (they have digits) as "*": the requests of one
+    endpoint have one shape whatever thread, page or parent they ask for."""
+    return "/".join("*" if any(ch.isdigit() for ch in s) else s for s in path.split("/"))
 
 
 def _descends(comment_id: str, ancestor: str, dom: dict[str, Comment]) -> bool:
@@ -367,7 +433,8 @@ def _paging(
             paths = None
             for i in range(1, len(sequence)):
                 answer = _json(sequence[i - 1][0])
-                here = {tuple(p) for p, v in leaves(answer, max_depth=4) if scalar_text(v) == values[i]}
+                found = leaves(answer, max_depth=ANSWER_DEPTH)
+                here = {tuple(p) for p, v in found if scalar_text(v) == values[i]}
                 paths = here if paths is None else paths & here
             if paths:
                 evidence[("cursor", name, min(paths, key=len))] += 1
@@ -393,7 +460,7 @@ def _next_urls(sequences: list[list[tuple[dict, dict]]]) -> dict[tuple, int]:
             answer = _json(previous)
             here = {
                 tuple(p)
-                for p, v in leaves(answer, max_depth=4)
+                for p, v in leaves(answer, max_depth=ANSWER_DEPTH)
                 if isinstance(v, str) and v and urljoin(previous["url"], v) == current["url"]
             }
             paths = here if paths is None else paths & here
@@ -409,7 +476,7 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -
     complete = [s for s in sequences if s]
     for sequence in complete:
         answers = [_json(e) for e, _ in sequence]
-        for path, value in leaves(answers[-1]):
+        for path, value in leaves(answers[-1], max_depth=ANSWER_DEPTH):
             if value is False and all(get(a, path) is True for a in answers[:-1]):
                 flags[path] += 1
     if flags:
@@ -425,8 +492,8 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -
         answers = [_json(e) for e, _ in sequence]
         if len(answers) < 2 or not isinstance(answers[-1], dict):
             continue
-        last_leaves = dict(leaves(answers[-1]))
-        for path, value in leaves(answers[0]):
+        last_leaves = dict(leaves(answers[-1], max_depth=ANSWER_DEPTH))
+        for path, value in leaves(answers[0], max_depth=ANSWER_DEPTH):
             gone = isinstance(value, str) and value and last_leaves.get(path, "") in (None, "")
             if gone and all(isinstance(get(a, path), str) and get(a, path) for a in answers[:-1]):
                 nulls[path] += 1
@@ -439,7 +506,7 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -
 
 def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
     for exchange, _ in findings:
-        for path, value in leaves(_json(exchange)):
+        for path, value in leaves(_json(exchange), max_depth=ANSWER_DEPTH):
             if isinstance(value, int) and not isinstance(value, bool) and value == total:
                 return list(path)
     return None
@@ -449,7 +516,7 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
     """Method, address, parameter placement and constants common to every request of a group."""
     first = group[0][0]
     params = [params_of(e) for e, _ in group]
-    names = set(params[0]).intersection(*params[1:])
+    names = {n for n in set(params[0]).intersection(*params[1:]) if not _is_path(n)}
     constants = {n: params[0][n] for n in sorted(names) if all(p[n] == params[0][n] for p in params)}
     dropped = sorted(n for n in constants if CREDENTIAL.search(n))
     if not allow_credentials:
@@ -467,6 +534,11 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
         "query_params": sorted(query_names) if body != "query" else None,
         "constants": constants,
         "dropped_credentials": dropped if not allow_credentials else [],
+        # a JSON body whose parameters nest (GraphQL variables): names are paths, rebuilt when sent
+        "json_nested": body == "json" and any(JSON_SEPARATOR in n for n in params[0]),
+        "json_kinds": _json_kinds(first["json"])
+        if body == "json" and isinstance(first.get("json"), dict)
+        else {},
     }
 
 
@@ -494,11 +566,11 @@ def _article_param(group, page_html: str) -> tuple[str | None, dict | None]:
         if len(values) != 1:
             continue
         value = values.pop()
-        if len(value) < 2:
+        if len(value) < 2 or (_is_path(name) and not _keylike(value)):
             continue
         source = article_key_source(page_html, value)
         if source is not None:
-            score = (any(ch.isdigit() for ch in value), source["kind"] == "attr")
+            score = (any(ch.isdigit() for ch in value), source["kind"] == "attr", not _is_path(name))
             found.append((score, name, source))
     if not found:
         return None, None
@@ -655,9 +727,9 @@ def _start(paging: dict, first_value: str, page_html: str, shown: list[Comment])
 
 def _main_group(group: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
     """The requests of the most used (method, host, path) of a role, in order."""
-    counts = Counter((e["method"], e["host"], e["path"]) for e, _ in group)
+    counts = Counter((e["method"], e["host"], path_shape(e["path"])) for e, _ in group)
     key = counts.most_common(1)[0][0]
-    return [(e, f) for e, f in group if (e["method"], e["host"], e["path"]) == key]
+    return [(e, f) for e, f in group if (e["method"], e["host"], path_shape(e["path"])) == key]
 
 
 def _full_text_answer(group: list[tuple[dict, dict]], dom: dict[str, Comment]) -> dict:

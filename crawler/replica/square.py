@@ -12,7 +12,9 @@ Its contract has nothing in common with the other two on purpose, so that learni
   as fields of a sub-object (`"score": {"up", "down"}`), the author as `{"name"}`.
 
 The API path and the name of the cursor parameter live in a `SquareConfig` on the square's site, so a
-test can rename either between two crawls (`rename_api`) the way a real site redeploys its widget. The
+test can rename either between two crawls (`rename_api`) the way a real site redeploys its widget. An
+API path with `{thread}` in it (`/square/api/threads/{thread}/comments`) carries the thread's key in
+the path instead of the `thread` parameter, the way REST APIs do. The
 page script reads both from `window.__SQUARE__`, so a browser follows a rename; a client that still
 uses the old ones gets a 404 (old path) or the first batch again (old parameter, ignored).
 """
@@ -150,15 +152,27 @@ def node(comment: Comment, thread: ThreadIndex) -> dict[str, Any]:
     }
 
 
+def _thread_of(api_path: str, path: str, query: Mapping[str, str]) -> str | None:
+    """The thread a request asks for: from the path where the API path has `{thread}`, else from the
+    `thread` parameter; None when the path is not the API's."""
+    if "{thread}" not in api_path:
+        return query.get("thread", "") if path == api_path else None
+    head, tail = api_path.split("{thread}", 1)
+    if not (path.startswith(head) and path.endswith(tail)) or len(path) <= len(head) + len(tail):
+        return None
+    raw = path[len(head) : len(path) - len(tail)]
+    return None if "/" in raw else raw
+
+
 def api_answer(square: Site, path: str, query: Mapping[str, str]) -> dict[str, Any]:
     """Answer `GET path?query` (the caller holds the square's lock); raises SquareError."""
     config = config_of(square)
     if path == PRESENCE_PATH:
         # the page's "who is reading" ping: an answer without a single comment
         return {"readers": 3 + len(query.get("thread", "")) % 5}
-    if path != config.api_path:
+    raw = _thread_of(config.api_path, path, query)
+    if raw is None:
         raise SquareError(404, "no such API")
-    raw = query.get("thread", "")
     try:
         article = square.article_by_post_id(int(raw.removeprefix("sq-")))
     except (ValueError, KeyError):
@@ -245,10 +259,13 @@ SQUARE_SCRIPT = r"""
   function more(button) {
     if (button.disabled) { return; }
     button.disabled = true;
-    var params = {thread: config.thread, limit: String(config.limit)};
+    var inPath = config.api.indexOf("{thread}") >= 0;
+    var params = inPath ? {} : {thread: config.thread};
+    params.limit = String(config.limit);
     params[config.cursorParam] = cursor;
     fetch("/square/api/presence?thread=" + encodeURIComponent(config.thread)).catch(function () {});
-    var url = config.api + "?" + new URLSearchParams(params).toString();
+    var api = config.api.replace("{thread}", encodeURIComponent(config.thread));
+    var url = api + "?" + new URLSearchParams(params).toString();
     fetch(url, {headers: {"Accept": "application/json"}})
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
       .then(function (page) {
