@@ -458,3 +458,67 @@ def test_graphql_nested_variables_and_deep_cursor():
     assert {b["variables"]["thread"] for b in sent} == {"sq-7400003"}  # this thread's key, nested
     assert all(b["query"] == GRAPHQL_QUERY and b["variables"]["first"] == 8 for b in sent)  # an int, as seen
     assert loaded(got) == expected(town, "lighthouse-paint-story", recipe["site"])
+
+
+@pytest.mark.parametrize(
+    "carrier",
+    [
+        '<meta name="talk-nonce" content="{}">',
+        '<form class="reply"><input type="hidden" name="_talk_nonce" value="{}"></form>',
+        '<script>window.talkConfig = {{"nonce": "{}", "limit": 8}};</script>',
+    ],
+)
+def test_a_token_the_page_carries_is_read_from_each_page_never_stored(carrier):
+    """A nonce the API wants is dropped from the recipe, yet a later crawl sends the one its own
+    page carries (a meta, a hidden field, a script value), so the recipe works without storing it."""
+    case = load("square-nested")
+    learned_token, other_token = "n0nce-7Ab3Lx", "n0nce-Q9zW2k"
+
+    def page(token: str) -> str:
+        return case["page_html"].replace("</head>", carrier.format(token) + "</head>", 1)
+
+    exchanges = copy.deepcopy(case["exchanges"])
+    for exchange in exchanges:
+        if exchange["path"].endswith("/comments"):
+            exchange["query"]["security"] = learned_token
+    learned = {**case, "page_html": page(learned_token)}
+    recipe = recipe_of(learned, exchanges)
+    comments = recipe["comments"]
+    assert "security" not in comments["constants"] and comments["dropped_credentials"] == ["security"]
+    assert set(comments["page_params"]) == {"security"}
+    assert learned_token not in json.dumps(recipe)
+    [call] = [c for c in first_calls(recipe, page(other_token), case["url"], []) if c.role == "comments"]
+    assert f"security={other_token}" in call.url
+    answer = read_answer(recipe, call, exchanges[1]["body"].encode(), case["url"])
+    [nxt] = [c for c in answer.calls if c.role == "comments"]
+    assert f"security={other_token}" in nxt.url and "after=" in nxt.url
+    with pytest.raises(RecipeFailure, match="'security'"):
+        first_calls(recipe, case["page_html"], case["url"], [])  # a page without it: the recipe fails
+
+
+def test_headers_the_page_script_sent_are_kept_and_a_csrf_header_read_from_each_page():
+    case = load("square-nested")
+    learned_token, other_token = "Zk3-learned-csrf-91", "Qp7-other-csrf-22"
+
+    def page(token: str) -> str:
+        return case["page_html"].replace("</head>", f'<meta name="csrf-token" content="{token}"></head>', 1)
+
+    exchanges = copy.deepcopy(case["exchanges"])
+    for exchange in exchanges:
+        exchange["headers"] = {"accept": "application/json", "x-requested-with": "XMLHttpRequest",
+                               "x-csrf-token": learned_token}  # fmt: skip
+    recipe = recipe_of({**case, "page_html": page(learned_token)}, exchanges)
+    comments = recipe["comments"]
+    assert comments["headers"] == {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}
+    assert comments["dropped_credentials"] == ["header:x-csrf-token"]
+    assert comments["page_params"]["header:x-csrf-token"]["css"] == 'meta[name="csrf-token"][content]'
+    assert learned_token not in json.dumps(recipe)
+    [call] = [c for c in first_calls(recipe, page(other_token), case["url"], []) if c.role == "comments"]
+    assert call.headers == {
+        "accept": "application/json",
+        "x-requested-with": "XMLHttpRequest",
+        "x-csrf-token": other_token,
+    }
+    answer = read_answer(recipe, call, exchanges[1]["body"].encode(), case["url"])
+    [nxt] = [c for c in answer.calls if c.role == "comments"]
+    assert nxt.headers["x-csrf-token"] == other_token

@@ -43,6 +43,8 @@ class Call:
     content_type: str | None
     key: str
     context: dict[str, Any] = field(default_factory=dict)
+    #: request headers the page's script sent (Accept, X-Requested-With, a CSRF header it carries)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -142,9 +144,28 @@ def _typed(value: str, kind: str | None) -> Any:
     return value
 
 
+def page_values(recipe: dict, page_html: str) -> dict[str, dict[str, str]]:
+    """Per role, the tokens the recipe reads from each article page (see induce._page_params)."""
+    values: dict[str, dict[str, str]] = {}
+    for role in ("comments", "replies", "full_text"):
+        for name, source in ((recipe.get(role) or {}).get("page_params") or {}).items():
+            try:
+                values.setdefault(role, {})[name] = article_key({"article_key": source}, page_html)
+            except RecipeFailure:
+                raise RecipeFailure(f"the page does not carry the {name!r} the API asks for") from None
+    return values
+
+
 def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, context: dict) -> Call:
-    """A request of `endpoint` with `params` (constants first), placed as the page placed them."""
-    values = {**endpoint.get("constants", {}), **params}
+    """A request of `endpoint` with `params` (constants first, then the tokens this article's page
+    carries), placed as the page placed them."""
+    tokens = (context.get("page_values") or {}).get(role, {})
+    values = {
+        **endpoint.get("constants", {}),
+        **{k: v for k, v in tokens.items() if not _header(k)},
+        **params,
+    }
+    headers = {**endpoint.get("headers", {}), **{_header(k): v for k, v in tokens.items() if _header(k)}}
     url = _url(endpoint, page_url, _path(endpoint, values))
     body = content_type = None
     if endpoint["body"] == "query":
@@ -161,7 +182,12 @@ def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, 
         else:
             body, content_type = urlencode(rest).encode(), "application/x-www-form-urlencoded"
     key = f"{role}:{endpoint['method']}:{url}:{body.decode() if body else ''}"
-    return Call(role, endpoint["method"], url, body, content_type, key, context)
+    return Call(role, endpoint["method"], url, body, content_type, key, context, headers)
+
+
+def _header(name: str) -> str | None:
+    """The header a page value goes to ("header:x-csrf-token"), None for a parameter."""
+    return name.removeprefix("header:") if name.startswith("header:") else None
 
 
 def _top_call(recipe: dict, key: str, page_url: str, value: str | None, context: dict) -> Call:
@@ -173,7 +199,7 @@ def _top_call(recipe: dict, key: str, page_url: str, value: str | None, context:
 
 
 def _replies_call(
-    recipe: dict, key: str, page_url: str, parent: CommentItem, shown: int, value=None
+    recipe: dict, key: str, page_url: str, parent: CommentItem, shown: int, value=None, tokens=None
 ) -> Call | None:
     endpoint = recipe.get("replies")
     if not endpoint:
@@ -190,16 +216,17 @@ def _replies_call(
             value = start.get("value", "")
         if value is not None and paging["param"]:
             params[paging["param"]] = value
-    context = {"article_key": key, "parent": parent.comment_id, "depth": parent.depth or 0, "known": shown}
+    context = {"article_key": key, "parent": parent.comment_id, "depth": parent.depth or 0, "known": shown,
+               "page_values": tokens or {}}  # fmt: skip
     return make_call("replies", endpoint, params, page_url, context)
 
 
-def _full_text_call(recipe: dict, key: str, page_url: str, comment: CommentItem) -> Call | None:
+def _full_text_call(recipe: dict, key: str, page_url: str, comment: CommentItem, tokens=None) -> Call | None:
     endpoint = recipe.get("full_text")
     if not endpoint:
         return None
     params = {endpoint["id_param"]: source_id(comment.comment_id)}
-    context = {"article_key": key, "comment": dataclasses.asdict(comment)}
+    context = {"article_key": key, "comment": dataclasses.asdict(comment), "page_values": tokens or {}}
     return make_call("full_text", endpoint, params, page_url, context)
 
 
@@ -208,7 +235,7 @@ def _is_cut(comment: CommentItem) -> bool:
 
 
 def _follow_ups(
-    recipe: dict, key: str, page_url: str, comments: list[CommentItem], nested: bool
+    recipe: dict, key: str, page_url: str, comments: list[CommentItem], nested: bool, tokens=None
 ) -> list[Call]:
     """Replies still to load (a reply count above the replies at hand) and full texts of cut comments."""
     direct: dict[str, int] = {}
@@ -219,11 +246,11 @@ def _follow_ups(
     for comment in comments:
         have = direct.get(comment.comment_id, 0)
         if not nested and comment.reply_count and comment.reply_count > have:
-            call = _replies_call(recipe, key, page_url, comment, have)
+            call = _replies_call(recipe, key, page_url, comment, have, tokens=tokens)
             if call:
                 calls.append(call)
         if _is_cut(comment):
-            call = _full_text_call(recipe, key, page_url, comment)
+            call = _full_text_call(recipe, key, page_url, comment, tokens=tokens)
             if call:
                 calls.append(call)
     return calls
@@ -236,7 +263,8 @@ def first_calls(recipe: dict, page_html: str, page_url: str, shown: list[Comment
     paging = endpoint.get("paging")
     top = [c for c in shown if not c.parent_id]
     top_ids = [source_id(c.comment_id) for c in top]
-    context: dict[str, Any] = {"known": len(top), "cursors": []}
+    tokens = page_values(recipe, page_html)
+    context: dict[str, Any] = {"known": len(top), "cursors": [], "page_values": tokens}
     value: str | None = None
     if paging:
         start = paging.get("start") or {}
@@ -259,7 +287,7 @@ def first_calls(recipe: dict, page_html: str, page_url: str, shown: list[Comment
         else:
             value = start.get("value", "")
     calls = [_top_call(recipe, key, page_url, value, {**context, "value": value})]
-    return calls + _follow_ups(recipe, key, page_url, shown, nested=False)
+    return calls + _follow_ups(recipe, key, page_url, shown, nested=False, tokens=tokens)
 
 
 # -- answers -----------------------------------------------------------------------------------
@@ -427,13 +455,15 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
             answer.calls.append(_top_call(recipe, key, page_url, value, context))
         else:
             parent_item = CommentItem(comment_id=parent, depth=call.context.get("depth", 0))
-            nxt = _replies_call(recipe, key, page_url, parent_item, known, value)
+            nxt = _replies_call(
+                recipe, key, page_url, parent_item, known, value, call.context.get("page_values")
+            )
             if nxt:
                 nxt.context.update(cursors=cursors)
                 answer.calls.append(nxt)
     elif call.role == "comments":
         answer.end_reached = True
-    answer.calls += _follow_ups(recipe, key, page_url, comments, nested)
+    answer.calls += _follow_ups(recipe, key, page_url, comments, nested, call.context.get("page_values"))
     return answer
 
 
@@ -443,7 +473,8 @@ def _next_url_call(call: Call, value: str, context: dict) -> Call:
         raise RecipeFailure(f"the next-page address is not http(s): {url[:100]}")
     if urlsplit(url).netloc != urlsplit(call.url).netloc:
         raise RecipeFailure(f"the next-page address leaves the API's host: {url[:100]}")
-    return Call(call.role, "GET", url, None, None, f"{call.role}:GET:{url}:", {**call.context, **context})
+    key = f"{call.role}:GET:{url}:"
+    return Call(call.role, "GET", url, None, None, key, {**call.context, **context}, call.headers)
 
 
 def _full_text(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:

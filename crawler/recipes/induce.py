@@ -54,7 +54,9 @@ AGREEMENT = 0.9
 #: data.story.comments.pageInfo.endCursor)
 ANSWER_DEPTH = 7
 #: parameter names that look like credentials: never stored unless a setting allows it
-CREDENTIAL = re.compile(r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|api_?key)")
+CREDENTIAL = re.compile(
+    r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|^security$|api_?key)"
+)
 
 Comment = dict[str, Any]
 Reader = Callable[[str], list[Comment]]
@@ -353,17 +355,24 @@ def _cut_flag(pairs, text_path: list, taken: set) -> list | None:
 # -- 3. templates --------------------------------------------------------------------------------
 
 
-def article_key_source(page_html: str, value: str) -> dict | None:
-    """Where the page carries `value` (the article's key in the comment requests)."""
+def article_key_source(page_html: str, value: str, token: bool = False) -> dict | None:
+    """Where the page carries `value` (the article's key in the comment requests, or with `token` a
+    per-page token such as a nonce, which pages also keep in `<meta name=… content=…>`)."""
     root: HtmlElement = parse_html(page_html)
+    skipped = ("href", "src") if token else ("href", "src", "content")
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
         for name, attr_value in el.attrib.items():
-            if attr_value == value and name not in ("href", "src", "content"):
+            if attr_value == value and name not in skipped:
                 classes = ".".join(c for c in (el.get("class") or "").split() if re.fullmatch(r"[\w-]+", c))
-                css = el.tag + (f".{classes}" if classes else "") + f"[{name}]"
-                return {"kind": "attr", "css": css, "attr": name}
+                css = el.tag + (f".{classes}" if classes else "")
+                # a form field's or a meta's name tells it from its siblings (input[value] alone
+                # would be any input); an id is not used, it is often the article's own
+                field_name = el.get("name") if name != "name" else None
+                if field_name and re.fullmatch(r"[\w.:-]+", field_name):
+                    css += f'[name="{field_name}"]'
+                return {"kind": "attr", "css": css + f"[{name}]", "attr": name}
     for script in root.iter("script"):
         text = script.text or ""
         at = text.find(value)
@@ -522,6 +531,8 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
     if not allow_credentials:
         for name in dropped:
             constants.pop(name)
+    headers = _constant_headers(group)
+    dropped += sorted(f"header:{h}" for h in headers if CREDENTIAL.search(h))
     body = {"form": "form", "json": "json"}.get(first.get("body_kind"), "query")
     query_names = set(first.get("query") or {})
     return {
@@ -533,6 +544,7 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
         # with a form or JSON body, parameters that were in the URL stay in the URL
         "query_params": sorted(query_names) if body != "query" else None,
         "constants": constants,
+        "headers": {h: v for h, v in headers.items() if allow_credentials or not CREDENTIAL.search(h)},
         "dropped_credentials": dropped if not allow_credentials else [],
         # a JSON body whose parameters nest (GraphQL variables): names are paths, rebuilt when sent
         "json_nested": body == "json" and any(JSON_SEPARATOR in n for n in params[0]),
@@ -540,6 +552,21 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
         if body == "json" and isinstance(first.get("json"), dict)
         else {},
     }
+
+
+def _constant_headers(group: list[tuple[dict, dict]]) -> dict[str, str]:
+    """The recorded headers every request of a group sent, with the same value, except the content
+    type (the body decides it) and an `Accept` that asks for anything."""
+    heads = [e.get("headers") or {} for e, _ in group]
+    common = set(heads[0]).intersection(*heads[1:])
+    kept = {h: heads[0][h] for h in sorted(common) if all(x[h] == heads[0][h] for x in heads)}
+    if kept.get("accept", "").strip() == "*/*":
+        kept.pop("accept")
+    # a token that changes per request cannot be a constant, but it is still a token to look for
+    for h in set(heads[0]) - set(kept):
+        if CREDENTIAL.search(h) and h in common:
+            kept[h] = heads[0][h]
+    return kept
 
 
 def _answer(group: list[tuple[dict, dict]]) -> dict:
@@ -566,7 +593,7 @@ def _article_param(group, page_html: str) -> tuple[str | None, dict | None]:
         if len(values) != 1:
             continue
         value = values.pop()
-        if len(value) < 2 or (_is_path(name) and not _keylike(value)):
+        if len(value) < 2 or (_is_path(name) and not _keylike(value)) or CREDENTIAL.search(name):
             continue
         source = article_key_source(page_html, value)
         if source is not None:
@@ -695,8 +722,37 @@ def induce(
         recipe["full_text"] = full
     else:
         recipe["full_text"] = None
+    for role in ("comments", "replies", "full_text"):
+        if recipe.get(role):
+            recipe[role]["page_params"] = _page_params(recipe[role], exchanges, page_html)
     recipe["hosts"] = sorted(hosts)
     return recipe
+
+
+def _page_params(template: dict, exchanges: list[dict], page_html: str) -> dict[str, dict]:
+    """Where the article page carries a credential-like parameter the requests sent (a nonce in a
+    meta, a hidden field or a script value): a later crawl reads it from its own page, so the token
+    works without the recipe ever storing one."""
+    sources: dict[str, dict] = {}
+    names = set(template.get("dropped_credentials") or [])
+    names |= {n for n in template.get("constants", {}) if CREDENTIAL.search(n)}
+    names |= {f"header:{h}" for h in template.get("headers", {}) if CREDENTIAL.search(h)}
+    for exchange in exchanges:
+        if (exchange["method"], exchange["path"]) != (template["method"], template["path"]):
+            continue
+        params = params_of(exchange)
+        params.update({f"header:{h}": v for h, v in (exchange.get("headers") or {}).items()})
+        for name in sorted(names - set(sources)):
+            value = params.get(name)
+            if value and len(value) >= 4:
+                source = article_key_source(page_html, value, token=True)
+                if source is not None:
+                    sources[name] = source
+    for name in sources:
+        # the page's own value, never the learned one
+        template.get("constants", {}).pop(name, None)
+        template.get("headers", {}).pop(name.removeprefix("header:"), None)
+    return sources
 
 
 def _inline_replies(parent: str, sequence, dom, shown_children: Counter) -> int:

@@ -14,7 +14,9 @@ Its contract has nothing in common with the other two on purpose, so that learni
 The API path and the name of the cursor parameter live in a `SquareConfig` on the square's site, so a
 test can rename either between two crawls (`rename_api`) the way a real site redeploys its widget. An
 API path with `{thread}` in it (`/square/api/threads/{thread}/comments`) carries the thread's key in
-the path instead of the `thread` parameter, the way REST APIs do. The
+the path instead of the `thread` parameter, the way REST APIs do. With `csrf` on, the page carries a
+per-thread token in `<meta name="csrf-token">` and the API answers 403 unless the request sends it
+in `X-CSRF-Token` together with `X-Requested-With: XMLHttpRequest` (the Rails / Laravel habit). The
 page script reads both from `window.__SQUARE__`, so a browser follows a rename; a client that still
 uses the old ones gets a 404 (old path) or the first batch again (old parameter, ignored).
 """
@@ -22,6 +24,7 @@ uses the old ones gets a 404 (old path) or the first batch again (old parameter,
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import weakref
 from collections.abc import Mapping
@@ -61,6 +64,7 @@ class SquareConfig:
 
     api_path: str = DEFAULT_API_PATH
     cursor_param: str = DEFAULT_CURSOR_PARAM
+    csrf: bool = False
 
 
 class SquareError(Exception):
@@ -83,9 +87,14 @@ def config_of(square: Site) -> SquareConfig:
     return _CONFIGS.setdefault(square, SquareConfig())
 
 
-def rename_api(square: Site, api_path: str | None = None, cursor_param: str | None = None) -> None:
-    """Move the comment API to `api_path` (under /square/api/) and/or rename its cursor parameter."""
+def rename_api(
+    square: Site, api_path: str | None = None, cursor_param: str | None = None, csrf: bool | None = None
+) -> None:
+    """Move the comment API to `api_path` (under /square/api/), rename its cursor parameter, and/or
+    make it ask for the page's CSRF token in a header."""
     config = config_of(square)
+    if csrf is not None:
+        config.csrf = csrf
     if api_path is not None:
         if not api_path.startswith(API_PREFIX):
             raise ValueError(f"the square's API lives under {API_PREFIX}")
@@ -164,7 +173,15 @@ def _thread_of(api_path: str, path: str, query: Mapping[str, str]) -> str | None
     return None if "/" in raw else raw
 
 
-def api_answer(square: Site, path: str, query: Mapping[str, str]) -> dict[str, Any]:
+def csrf_token(article: Article) -> str:
+    """The token the page of `article` carries (a different one per thread, as per session on a
+    real site: a recipe must read it from each page)."""
+    return hashlib.sha256(f"square-csrf:{article.post_id}".encode()).hexdigest()[:24]
+
+
+def api_answer(
+    square: Site, path: str, query: Mapping[str, str], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Answer `GET path?query` (the caller holds the square's lock); raises SquareError."""
     config = config_of(square)
     if path == PRESENCE_PATH:
@@ -181,6 +198,12 @@ def api_answer(square: Site, path: str, query: Mapping[str, str]) -> dict[str, A
         limit = min(max(int(query.get("limit") or PER_PAGE), 1), MAX_LIMIT)
     except ValueError:
         raise SquareError(400, "limit must be an integer") from None
+    if config.csrf:
+        headers = headers or {}
+        if headers.get("x-requested-with") != "XMLHttpRequest":
+            raise SquareError(403, "not an XMLHttpRequest")
+        if headers.get("x-csrf-token") != csrf_token(article):
+            raise SquareError(403, "bad CSRF token")
     thread = thread_index(article)
     after = _after(query.get(config.cursor_param, ""))  # another parameter name is ignored
     rest = [c for c in thread.children.get(None, []) if int(c.id) > after]
@@ -212,7 +235,9 @@ def render_square_page(article: Article, base: str, square: Site) -> str:
         f"<title>{esc(article.title)} | The Town Square</title>\n"
         f'<link rel="canonical" href="{esc(square_url(base, article))}">\n'
         f'<meta property="og:title" content="{esc(article.title)}">\n'
-        '<meta property="og:site_name" content="The Town Square">\n</head>\n<body class="square">\n'
+        '<meta property="og:site_name" content="The Town Square">\n'
+        + (f'<meta name="csrf-token" content="{csrf_token(article)}">\n' if config.csrf else "")
+        + '</head>\n<body class="square">\n'
         f'<main><article class="piece" data-piece="{article.post_id}">\n'
         f'<h1 class="piece-title">{esc(article.title)}</h1>\n'
         f'<p class="piece-meta"><span class="piece-author">{esc(article.author)}</span> · '
@@ -266,7 +291,10 @@ SQUARE_SCRIPT = r"""
     fetch("/square/api/presence?thread=" + encodeURIComponent(config.thread)).catch(function () {});
     var api = config.api.replace("{thread}", encodeURIComponent(config.thread));
     var url = api + "?" + new URLSearchParams(params).toString();
-    fetch(url, {headers: {"Accept": "application/json"}})
+    var headers = {"Accept": "application/json"};
+    var csrf = document.querySelector('meta[name="csrf-token"]');
+    if (csrf) { headers["X-CSRF-Token"] = csrf.content; headers["X-Requested-With"] = "XMLHttpRequest"; }
+    fetch(url, {headers: headers})
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
       .then(function (page) {
         var list = document.querySelector("#talk ul.posts");
@@ -284,10 +312,12 @@ SQUARE_SCRIPT = r"""
 """
 
 
-def api_response_body(square: Site, path: str, query: Mapping[str, str]) -> tuple[int, bytes]:
+def api_response_body(
+    square: Site, path: str, query: Mapping[str, str], headers: Mapping[str, str] | None = None
+) -> tuple[int, bytes]:
     """(status, JSON body) of an API request; errors answer {"error": message}."""
     try:
         with square.lock:
-            return 200, json.dumps(api_answer(square, path, query)).encode()
+            return 200, json.dumps(api_answer(square, path, query, headers)).encode()
     except SquareError as error:
         return error.status, json.dumps({"error": error.message}).encode()
