@@ -522,3 +522,35 @@ def test_headers_the_page_script_sent_are_kept_and_a_csrf_header_read_from_each_
     answer = read_answer(recipe, call, exchanges[1]["body"].encode(), case["url"])
     [nxt] = [c for c in answer.calls if c.role == "comments"]
     assert nxt.headers["x-csrf-token"] == other_token
+
+
+def test_page_ids_that_wrap_the_apis_bare_ids():
+    """The markup says id="comment-123", the API says "id": 123: the recipe learns to wrap, so a
+    comment read over the API has the id the browser path stores, and requests send the bare id."""
+    from crawler.recipes.induce import id_affix
+
+    assert id_affix(["comment-123", "comment-145", "comment-9"]) == ("comment-", "")
+    assert id_affix(["c123-x", "c145-x"]) == ("", "-x")
+    assert id_affix(["123", "145"]) == ("", "")
+    case = load("square-nested")
+
+    def wrapped(comments):
+        return [{**c, "id": f"comment-{c['id']}", "parent": c["parent"] and f"comment-{c['parent']}"}
+                for c in comments]  # fmt: skip
+
+    dom = wrapped(case["dom_comments"])
+    recipe = induce(case["exchanges"], case["page_html"], [], dom, site="square")
+    assert recipe["id_format"] == {"prefix": "comment-", "suffix": ""}
+    recipe["reader"] = "square"
+    [call] = first_calls(recipe, case["page_html"], case["url"], [])
+    answer = read_answer(recipe, call, case["exchanges"][1]["body"].encode(), case["url"])
+    by_id = {c["id"]: c for c in dom}
+    assert answer.comments and all(source_id(c.comment_id) in by_id for c in answer.comments)
+    replies = [c for c in answer.comments if c.parent_id]
+    assert replies and all(
+        source_id(c.parent_id) == by_id[source_id(c.comment_id)]["parent"] for c in replies
+    )
+    # without the wrapping the recipe is the plain one: no id_format
+    assert "id_format" not in induce(
+        case["exchanges"], case["page_html"], [], case["dom_comments"], site="square"
+    )

@@ -205,7 +205,7 @@ def _replies_call(
     if not endpoint:
         return None
     paging = endpoint.get("paging")
-    params = {endpoint["parent_param"]: source_id(parent.comment_id)}
+    params = {endpoint["parent_param"]: bare_id(recipe, parent.comment_id)}
     if endpoint.get("article_param"):
         params[endpoint["article_param"]] = key
     if paging:
@@ -225,7 +225,7 @@ def _full_text_call(recipe: dict, key: str, page_url: str, comment: CommentItem,
     endpoint = recipe.get("full_text")
     if not endpoint:
         return None
-    params = {endpoint["id_param"]: source_id(comment.comment_id)}
+    params = {endpoint["id_param"]: bare_id(recipe, comment.comment_id)}
     context = {"article_key": key, "comment": dataclasses.asdict(comment), "page_values": tokens or {}}
     return make_call("full_text", endpoint, params, page_url, context)
 
@@ -281,7 +281,7 @@ def first_calls(recipe: dict, page_html: str, page_url: str, shown: list[Comment
             if top:
                 value, context["verify"], context["known"] = "0", top_ids, 0
         elif start.get("kind") == "last_shown":
-            value = top_ids[-1] if top_ids else ""
+            value = bare_id(recipe, top[-1].comment_id) if top else ""
         elif start.get("kind") == "attr":
             value = article_key({"article_key": start}, page_html)
         else:
@@ -300,14 +300,31 @@ def _json(body: bytes) -> Any:
         raise RecipeFailure(f"the answer is not JSON: {exc}") from None
 
 
+def wrap_id(recipe: dict, raw: str) -> str:
+    """An id of the API as the page shows it ("123" -> "comment-123", see induce.id_affix)."""
+    form = recipe.get("id_format") or {}
+    return f"{form.get('prefix', '')}{raw}{form.get('suffix', '')}"
+
+
+def bare_id(recipe: dict, comment_id: str | None) -> str | None:
+    """A stored comment's id as the API takes it in a request (the inverse of wrap_id)."""
+    value = source_id(comment_id)
+    form = recipe.get("id_format") or {}
+    prefix, suffix = form.get("prefix", ""), form.get("suffix", "")
+    if value and (prefix or suffix) and value.startswith(prefix) and value.endswith(suffix):
+        return value[len(prefix) : len(value) - len(suffix)]
+    return value
+
+
 def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> CommentItem:
     site, fields = recipe["site"], recipe["item"]
     raw_id = scalar_text(get(item, fields["id"]))
     if not raw_id:
         raise RecipeFailure("an answer item has no id where the recipe says")
+    raw_id = wrap_id(recipe, raw_id)
     if fields.get("parent"):
         raw_parent = scalar_text(get(item, fields["parent"]))
-        parent = f"{site}:{raw_parent}" if raw_parent not in (None, "", "0") else parent
+        parent = f"{site}:{wrap_id(recipe, raw_parent)}" if raw_parent not in (None, "", "0") else parent
     text = get(item, fields.get("text"))
     cut = bool(get(item, fields["cut"])) if fields.get("cut") else False
     posted = get(item, fields.get("time"))

@@ -25,6 +25,7 @@ HTML fragment into comments the same way (the site's adapter or profile).
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -605,6 +606,34 @@ def _article_param(group, page_html: str) -> tuple[str | None, dict | None]:
     return name, source
 
 
+def id_affix(ids: list[str]) -> tuple[str, str]:
+    """The prefix and suffix every id of the page shares around its varying part, cut at a
+    separator ("comment-123", "comment-145" -> ("comment-", "")): the markup often wraps the id the
+    API gives as a bare number."""
+    if len(ids) < 2:
+        return "", ""
+    prefix = os.path.commonprefix(ids)
+    prefix = prefix[: max((prefix.rfind(ch) for ch in "-_:#/."), default=-1) + 1]
+    rest = [i[len(prefix) :] for i in ids]
+    suffix = os.path.commonprefix([r[::-1] for r in rest])[::-1]
+    cut = min((suffix.find(ch) for ch in "-_:#/." if ch in suffix), default=len(suffix))
+    suffix = suffix[cut:]
+    if any(not r[: len(r) - len(suffix)] for r in rest):
+        return "", ""
+    return prefix, suffix
+
+
+def _unwrapped(comments: list[Comment], affix: tuple[str, str]) -> list[Comment]:
+    prefix, suffix = affix
+
+    def bare(value):
+        if isinstance(value, str) and value.startswith(prefix) and value.endswith(suffix):
+            return value[len(prefix) : len(value) - len(suffix)]
+        return value
+
+    return [{**c, "id": bare(c["id"]), "parent": bare(c["parent"])} for c in comments]
+
+
 def induce(
     exchanges: list[dict],
     page_html: str,
@@ -614,7 +643,37 @@ def induce(
     site: str = "",
     allow_credentials: bool = False,
 ) -> dict:
-    """The recipe of a site's comment API from one recorded expansion (see the module docstring)."""
+    """The recipe of a site's comment API from one recorded expansion (see the module docstring).
+
+    When no answer carries the ids the page shows, but the page's ids wrap a bare value the same way
+    ("comment-123"), the API's ids are tried unwrapped, and the recipe says how to wrap them
+    (`id_format`), so both paths store a comment under one id."""
+    try:
+        return _induce(exchanges, page_html, shown, dom_list, read_fragment, site, allow_credentials)
+    except InductionError:
+        affix = id_affix([c["id"] for c in dom_list])
+        if affix == ("", ""):
+            raise
+    reader = None
+    if read_fragment is not None:
+        reader = lambda html: _unwrapped(read_fragment(html), affix)  # noqa: E731
+    recipe = _induce(
+        exchanges, page_html, _unwrapped(shown, affix), _unwrapped(dom_list, affix), reader, site,
+        allow_credentials,
+    )  # fmt: skip
+    recipe["id_format"] = {"prefix": affix[0], "suffix": affix[1]}
+    return recipe
+
+
+def _induce(
+    exchanges: list[dict],
+    page_html: str,
+    shown: list[Comment],
+    dom_list: list[Comment],
+    read_fragment: Reader | None,
+    site: str,
+    allow_credentials: bool,
+) -> dict:
     dom = {c["id"]: c for c in dom_list}
     shown_ids = {c["id"] for c in shown}
     roles: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
