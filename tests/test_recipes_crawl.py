@@ -19,7 +19,7 @@ import pytest
 
 from crawler.replica import ReplicaServer, build_demo_site
 from crawler.replica.generate import REFERENCE_NOW, generated_article
-from crawler.replica.square import rename_api, square_of
+from crawler.replica.square import csrf_token, rename_api, square_of
 from crawler.replica.zine import zine_of
 from tests.crawling import FAST, crawl
 
@@ -157,7 +157,9 @@ def test_square_learned_paged_renamed_relearned(tmp_path):
         )
         assert learned.stats["recipes/learned/square"] == 1
         paged = crawl(db, others, settings=AGAIN)
-        rename_api(square_of(site), api_path="/square/api/v3/talk")
+        # the API moves, and to a REST shape (the thread's key now in the path, no `thread`
+        # parameter), and asks for the page's per-thread CSRF token in a header
+        rename_api(square_of(site), api_path="/square/api/threads/{thread}/comments", csrf=True)
         fallback = crawl(db, others, settings={**BROWSER, **AGAIN})
         again = crawl(db, others, settings=AGAIN)
         [row] = again.query("SELECT status, recipe FROM site_apis")
@@ -185,7 +187,14 @@ def test_square_learned_paged_renamed_relearned(tmp_path):
     assert fallback.query("SELECT count(*) AS n FROM changes WHERE run_id = ?", [run_id]) == [{"n": 0}]
 
     recipe = json.loads(row["recipe"])
-    assert row["status"] == "active" and recipe["comments"]["path"] == "/square/api/v3/talk"
+    assert row["status"] == "active" and recipe["comments"]["path"].startswith("/square/api/threads/sq-")
+    assert recipe["comments"]["article_param"] == "path:4"  # each article's key goes into the path
+    assert recipe["comments"]["headers"] == {
+        "accept": "application/json",
+        "x-requested-with": "XMLHttpRequest",
+    }
+    assert set(recipe["comments"]["page_params"]) == {"header:x-csrf-token"}  # read from each page
+    assert not any(csrf_token(a) in row["recipe"] for a in square_of(site).articles())
     # re-learned: the next run pages the renamed API without a browser again
     assert again.stats.get("browser/pages_opened", 0) == 0
     assert thread_loads(again) == [{"method": "recipe", "complete": 1}] * 2

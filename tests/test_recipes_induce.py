@@ -193,6 +193,9 @@ def test_offset_paging_json_body_and_credentials_not_stored():
     assert comments["answer"]["items"] == ["data", "list"]
     assert "nonce" not in comments["constants"] and comments["dropped_credentials"] == ["nonce"]
     assert comments["constants"] == {"count": "8"}
+    [first, *_] = first_calls(recipe, case["page_html"], case["url"], [])
+    sent = json.loads(first.body)
+    assert sent["count"] == 8 and sent["offset"] == 0  # numbers go out as the numbers the page sent
     allowed = recipe_of(case, exchanges, allow_credentials=True)
     assert allowed["comments"]["constants"] == {"count": "8", "nonce": "s3cr3t"}
 
@@ -344,3 +347,210 @@ def test_next_url_paging_html_texts_and_unix_times():
     assert "page=2" in nxt.url
     last = read_answer(recipe, nxt, pages[1]["body"].encode(), case["url"])
     assert last.end_reached
+
+
+# -- REST paths and GraphQL bodies: the article's key, the cursor and the page where real APIs put them --
+
+
+def _rest_exchanges(case: dict, shape: str) -> list[dict]:
+    """The square's comment pages re-expressed with the thread's key in the path (`shape` has a
+    `{thread}` placeholder), the cursor and the limit staying in the query."""
+    out = []
+    for exchange in case["exchanges"]:
+        rewritten = copy.deepcopy(exchange)
+        if exchange["path"].endswith("/comments"):
+            query = {k: v for k, v in exchange["query"].items() if k != "thread"}
+            path = shape.replace("{thread}", exchange["query"]["thread"])
+            rewritten.update(path=path, query=query, url=f"http://replica{path}?{urlencode(query)}")
+        out.append(rewritten)
+    return out
+
+
+def test_article_key_in_the_path_is_replaced_by_each_articles_own():
+    """A REST API (/threads/<key>/comments): a recipe learned on one thread asks for another thread's
+    comments with that thread's key in the path, never the learned thread's."""
+    from crawler.replica.square import rename_api
+
+    case = load("square-nested")
+    shape = "/square/api/threads/{thread}/comments"
+    recipe = recipe_of(case, _rest_exchanges(case, shape))
+    comments = recipe["comments"]
+    assert comments["article_param"] == "path:4"
+    assert recipe["article_key"]["kind"] == "script"
+    assert comments["paging"]["kind"] == "cursor" and comments["paging"]["param"] == "after"
+    assert comments["constants"] == {"limit": "8"}  # path words are not parameters to send
+    site = build_demo_site()
+    with ReplicaServer(site) as server:
+        rename_api(square_of(site), api_path=shape)
+        got, end = page_recipe(recipe, server.base_url + "/square/bakery-queue-story/")
+    assert end
+    want = expected(square_of(site), "bakery-queue-story", recipe["site"])
+    assert len(want) == 31 and loaded(got) == want
+
+
+def _graphql_exchanges(case: dict) -> list[dict]:
+    """The square's comment pages as a GraphQL API: one POST endpoint, the thread and the cursor in
+    the body's nested `variables`, the answer's cursor and has-more flag five levels deep."""
+    out = []
+    for seq, exchange in enumerate(e for e in case["exchanges"] if e["path"].endswith("/comments")):
+        answer = json.loads(exchange["body"])
+        variables = {"thread": exchange["query"]["thread"], "first": 8}
+        if exchange["query"]["after"]:
+            variables["after"] = exchange["query"]["after"]
+        body = {"operationName": "Talk", "query": GRAPHQL_QUERY, "variables": variables}
+        rewritten = copy.deepcopy(exchange)
+        rewritten.update(
+            seq=seq, method="POST", url="http://replica/square/graphql", path="/square/graphql",
+            query={}, body_kind="json", json=body, body=json.dumps(_graphql_answer(answer)),
+        )  # fmt: skip
+        out.append(rewritten)
+    return out
+
+
+GRAPHQL_QUERY = "query Talk($thread: ID!, $after: String) { thread(key: $thread) { comments { nodes } } }"
+
+
+def _graphql_answer(answer: dict) -> dict:
+    after = answer["paging"]["after"]
+    page_info = {"endCursor": after, "hasNextPage": after is not None}
+    return {"data": {"thread": {"key": answer["thread"], "comments": {"nodes": answer["comments"],
+                                                                       "pageInfo": page_info}}}}  # fmt: skip
+
+
+def test_graphql_nested_variables_and_deep_cursor():
+    from crawler.replica.square import DEFAULT_API_PATH, api_answer
+
+    case = load("square-nested")
+    recipe = recipe_of(case, _graphql_exchanges(case))
+    comments = recipe["comments"]
+    assert (comments["method"], comments["path"], comments["body"]) == ("POST", "/square/graphql", "json")
+    assert comments["article_param"] == "variables.thread" and comments["json_nested"]
+    assert comments["constants"] == {
+        "operationName": "Talk",
+        "query": GRAPHQL_QUERY,
+        "variables.first": "8",
+    }
+    assert comments["paging"]["param"] == "variables.after"
+    assert comments["paging"]["cursor_path"] == ["data", "thread", "comments", "pageInfo", "endCursor"]
+    assert comments["end"]["has_more"] == ["data", "thread", "comments", "pageInfo", "hasNextPage"]
+
+    # another thread of the square, paged through the recipe's requests answered by the replica's model
+    site = build_demo_site()
+    town = square_of(site)
+    with ReplicaServer(site) as server:
+        url = server.base_url + "/square/lighthouse-paint-story/"
+        html = urllib.request.urlopen(url).read().decode()  # noqa: S310
+    queue, got, end, sent = first_calls(recipe, html, url, []), {}, False, []
+    while queue:
+        call = queue.pop(0)
+        body = json.loads(call.body)
+        sent.append(body)
+        variables = body["variables"]
+        query = {"thread": variables["thread"], "limit": variables["first"]}
+        query["after"] = variables.get("after", "")
+        with town.lock:
+            answer = _graphql_answer(api_answer(town, DEFAULT_API_PATH, query))
+        result = read_answer(recipe, call, json.dumps(answer).encode(), url)
+        got.update({c.comment_id: c for c in result.comments})
+        end |= result.end_reached
+        queue += result.calls
+    assert end and len(sent) >= 2
+    assert {b["variables"]["thread"] for b in sent} == {"sq-7400003"}  # this thread's key, nested
+    assert all(b["query"] == GRAPHQL_QUERY and b["variables"]["first"] == 8 for b in sent)  # an int, as seen
+    assert loaded(got) == expected(town, "lighthouse-paint-story", recipe["site"])
+
+
+@pytest.mark.parametrize(
+    "carrier",
+    [
+        '<meta name="talk-nonce" content="{}">',
+        '<form class="reply"><input type="hidden" name="_talk_nonce" value="{}"></form>',
+        '<script>window.talkConfig = {{"nonce": "{}", "limit": 8}};</script>',
+    ],
+)
+def test_a_token_the_page_carries_is_read_from_each_page_never_stored(carrier):
+    """A nonce the API wants is dropped from the recipe, yet a later crawl sends the one its own
+    page carries (a meta, a hidden field, a script value), so the recipe works without storing it."""
+    case = load("square-nested")
+    learned_token, other_token = "n0nce-7Ab3Lx", "n0nce-Q9zW2k"
+
+    def page(token: str) -> str:
+        return case["page_html"].replace("</head>", carrier.format(token) + "</head>", 1)
+
+    exchanges = copy.deepcopy(case["exchanges"])
+    for exchange in exchanges:
+        if exchange["path"].endswith("/comments"):
+            exchange["query"]["security"] = learned_token
+    learned = {**case, "page_html": page(learned_token)}
+    recipe = recipe_of(learned, exchanges)
+    comments = recipe["comments"]
+    assert "security" not in comments["constants"] and comments["dropped_credentials"] == ["security"]
+    assert set(comments["page_params"]) == {"security"}
+    assert learned_token not in json.dumps(recipe)
+    [call] = [c for c in first_calls(recipe, page(other_token), case["url"], []) if c.role == "comments"]
+    assert f"security={other_token}" in call.url
+    answer = read_answer(recipe, call, exchanges[1]["body"].encode(), case["url"])
+    [nxt] = [c for c in answer.calls if c.role == "comments"]
+    assert f"security={other_token}" in nxt.url and "after=" in nxt.url
+    with pytest.raises(RecipeFailure, match="'security'"):
+        first_calls(recipe, case["page_html"], case["url"], [])  # a page without it: the recipe fails
+
+
+def test_headers_the_page_script_sent_are_kept_and_a_csrf_header_read_from_each_page():
+    case = load("square-nested")
+    learned_token, other_token = "Zk3-learned-csrf-91", "Qp7-other-csrf-22"
+
+    def page(token: str) -> str:
+        return case["page_html"].replace("</head>", f'<meta name="csrf-token" content="{token}"></head>', 1)
+
+    exchanges = copy.deepcopy(case["exchanges"])
+    for exchange in exchanges:
+        exchange["headers"] = {"accept": "application/json", "x-requested-with": "XMLHttpRequest",
+                               "x-csrf-token": learned_token}  # fmt: skip
+    recipe = recipe_of({**case, "page_html": page(learned_token)}, exchanges)
+    comments = recipe["comments"]
+    assert comments["headers"] == {"accept": "application/json", "x-requested-with": "XMLHttpRequest"}
+    assert comments["dropped_credentials"] == ["header:x-csrf-token"]
+    assert comments["page_params"]["header:x-csrf-token"]["css"] == 'meta[name="csrf-token"][content]'
+    assert learned_token not in json.dumps(recipe)
+    [call] = [c for c in first_calls(recipe, page(other_token), case["url"], []) if c.role == "comments"]
+    assert call.headers == {
+        "accept": "application/json",
+        "x-requested-with": "XMLHttpRequest",
+        "x-csrf-token": other_token,
+    }
+    answer = read_answer(recipe, call, exchanges[1]["body"].encode(), case["url"])
+    [nxt] = [c for c in answer.calls if c.role == "comments"]
+    assert nxt.headers["x-csrf-token"] == other_token
+
+
+def test_page_ids_that_wrap_the_apis_bare_ids():
+    """The markup says id="comment-123", the API says "id": 123: the recipe learns to wrap, so a
+    comment read over the API has the id the browser path stores, and requests send the bare id."""
+    from crawler.recipes.induce import id_affix
+
+    assert id_affix(["comment-123", "comment-145", "comment-9"]) == ("comment-", "")
+    assert id_affix(["c123-x", "c145-x"]) == ("", "-x")
+    assert id_affix(["123", "145"]) == ("", "")
+    case = load("square-nested")
+
+    def wrapped(comments):
+        return [{**c, "id": f"comment-{c['id']}", "parent": c["parent"] and f"comment-{c['parent']}"}
+                for c in comments]  # fmt: skip
+
+    dom = wrapped(case["dom_comments"])
+    recipe = induce(case["exchanges"], case["page_html"], [], dom, site="square")
+    assert recipe["id_format"] == {"prefix": "comment-", "suffix": ""}
+    recipe["reader"] = "square"
+    [call] = first_calls(recipe, case["page_html"], case["url"], [])
+    answer = read_answer(recipe, call, case["exchanges"][1]["body"].encode(), case["url"])
+    by_id = {c["id"]: c for c in dom}
+    assert answer.comments and all(source_id(c.comment_id) in by_id for c in answer.comments)
+    replies = [c for c in answer.comments if c.parent_id]
+    assert replies and all(
+        source_id(c.parent_id) == by_id[source_id(c.comment_id)]["parent"] for c in replies
+    )
+    # without the wrapping the recipe is the plain one: no id_format
+    assert "id_format" not in induce(
+        case["exchanges"], case["page_html"], [], case["dom_comments"], site="square"
+    )

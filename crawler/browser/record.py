@@ -7,8 +7,10 @@ up to a bounded size, each tagged with the step of the expansion that caused it 
 page did by itself, else the load-more selector that was clicked). The exchanges are plain dicts, so
 they can be saved as JSON fixtures and fed to the pure induction in `crawler.recipes.induce`.
 
-Cookies and other request headers are never recorded: a recipe is learned from URLs, bodies and
-answers only, so no credential of the page can end up in the database.
+Cookies, `Authorization` and the browser's own headers are never recorded. Of the request headers,
+only `Accept` and the `X-…` headers a page script sets itself are kept (an API may answer JSON only
+to `Accept: application/json`, or only to `X-Requested-With`); a token among them (`X-CSRF-Token`)
+is used by the induction to find where the page carries it and is never stored in a recipe.
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ RECORDED_TYPES = frozenset({"xhr", "fetch"})
 MAX_BODY = 2_000_000
 #: exchanges per page at most: a page that polls forever must not fill the memory
 MAX_EXCHANGES = 2000
+
+
+def kept_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The request headers an API may need that the page chose itself (see the module docstring)."""
+    return {k: v for k, v in headers.items() if k == "accept" or k.startswith("x-")}
 
 
 def _body_fields(post_data: str | None, content_type: str) -> dict[str, Any]:
@@ -87,6 +94,7 @@ class Recorder:
             "path": parts.path,
             "query": dict(parse_qsl(parts.query, keep_blank_values=True)),
             "request_content_type": content_type,
+            "headers": kept_headers(headers),
             **_body_fields(request.post_data, content_type),
             "status": None,
             "content_type": None,

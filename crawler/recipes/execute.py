@@ -15,13 +15,13 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml.cssselect import CSSSelector
 
 from crawler.items import CommentItem
 from crawler.recipes.learn import read_fragment_items, source_id
-from crawler.recipes.paths import as_text, as_time, get, scalar_text
+from crawler.recipes.paths import JSON_SEPARATOR, PATH_PARAM, as_text, as_time, get, scalar_text
 from crawler.sites.html import parse_html
 from crawler.text import strip_truncation
 
@@ -43,6 +43,8 @@ class Call:
     content_type: str | None
     key: str
     context: dict[str, Any] = field(default_factory=dict)
+    #: request headers the page's script sent (Accept, X-Requested-With, a CSRF header it carries)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -71,33 +73,121 @@ def article_key(recipe: dict, page_html: str) -> str:
     raise RecipeFailure(f"the page does not carry the article key where the recipe says ({source})")
 
 
-def _url(endpoint: dict, page_url: str) -> str:
+def _url(endpoint: dict, page_url: str, path: str) -> str:
     page = urlsplit(page_url)
     # an endpoint on the host the recipe was learned on follows the article's own host and scheme
     scheme, host = (
         (page.scheme, page.netloc) if endpoint.get("same_host") else (endpoint["scheme"], endpoint["host"])
     )
-    return urlunsplit((scheme, host, endpoint["path"], "", ""))
+    return urlunsplit((scheme, host, path, "", ""))
+
+
+def _path(endpoint: dict, values: dict[str, str]) -> str:
+    """The endpoint's path with the segments the request names ("path:N") set to their values: the
+    learned article's key, page or parent in a REST path is replaced by this request's."""
+    segments = endpoint["path"].split("/")
+    for name in [n for n in values if n.startswith(PATH_PARAM)]:
+        index = int(name[len(PATH_PARAM) :])
+        value = values.pop(name)
+        if not 0 < index < len(segments):
+            raise RecipeFailure(f"the recipe names path segment {index} of {endpoint['path']!r}")
+        segments[index] = quote(value, safe="")
+    return "/".join(segments)
+
+
+def path_pattern(endpoint: dict) -> str:
+    """The endpoint's path with the segments a request sets as "{}" (to compare two recipes' endpoints
+    and to tell an endpoint's requests from others': /api/stories/{}/comments)."""
+    segments = endpoint["path"].split("/")
+    paging = endpoint.get("paging") or {}
+    for name in (endpoint.get(k) for k in ("article_param", "parent_param", "id_param")):
+        if name and name.startswith(PATH_PARAM):
+            segments[int(name[len(PATH_PARAM) :])] = "{}"
+    if (paging.get("param") or "").startswith(PATH_PARAM):
+        segments[int(paging["param"][len(PATH_PARAM) :])] = "{}"
+    return "/".join(segments)
+
+
+def path_matches(endpoint: dict, path: str) -> bool:
+    pattern = path_pattern(endpoint).split("/")
+    segments = path.split("/")
+    if len(pattern) != len(segments):
+        return False
+    return all(p in ("{}", s) for p, s in zip(pattern, segments, strict=True))
+
+
+def _nest(values: dict[str, str]) -> dict:
+    """A JSON body from parameters named by their paths ("variables.after" -> {"variables": {...}})."""
+    body: dict = {}
+    for name, value in values.items():
+        *parents, last = name.split(JSON_SEPARATOR)
+        node = body
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+    return body
+
+
+def _typed(value: str, kind: str | None) -> Any:
+    """A JSON body parameter as the type the page sent it (recipes keep values as strings)."""
+    try:
+        if kind == "int":
+            return int(value)
+        if kind == "float":
+            return float(value)
+    except ValueError:
+        return value  # a cursor where the page sent a number first: send what we have
+    if kind == "bool":
+        return value == "true"
+    if kind == "null" and value in ("", "None"):
+        return None
+    return value
+
+
+def page_values(recipe: dict, page_html: str) -> dict[str, dict[str, str]]:
+    """Per role, the tokens the recipe reads from each article page (see induce._page_params)."""
+    values: dict[str, dict[str, str]] = {}
+    for role in ("comments", "replies", "full_text"):
+        for name, source in ((recipe.get(role) or {}).get("page_params") or {}).items():
+            try:
+                values.setdefault(role, {})[name] = article_key({"article_key": source}, page_html)
+            except RecipeFailure:
+                raise RecipeFailure(f"the page does not carry the {name!r} the API asks for") from None
+    return values
 
 
 def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, context: dict) -> Call:
-    """A request of `endpoint` with `params` (constants first), placed as the page placed them."""
-    values = {**endpoint.get("constants", {}), **params}
-    url = _url(endpoint, page_url)
+    """A request of `endpoint` with `params` (constants first, then the tokens this article's page
+    carries), placed as the page placed them."""
+    tokens = (context.get("page_values") or {}).get(role, {})
+    values = {
+        **endpoint.get("constants", {}),
+        **{k: v for k, v in tokens.items() if not _header(k)},
+        **params,
+    }
+    headers = {**endpoint.get("headers", {}), **{_header(k): v for k, v in tokens.items() if _header(k)}}
+    url = _url(endpoint, page_url, _path(endpoint, values))
     body = content_type = None
     if endpoint["body"] == "query":
-        url += "?" + urlencode(values)
+        url += "?" + urlencode(values) if values else ""
     else:
         in_url = {k: v for k, v in values.items() if k in (endpoint.get("query_params") or [])}
         rest = {k: v for k, v in values.items() if k not in in_url}
         if in_url:
             url += "?" + urlencode(in_url)
         if endpoint["body"] == "json":
-            body, content_type = json.dumps(rest).encode(), "application/json"
+            typed = {k: _typed(v, (endpoint.get("json_kinds") or {}).get(k)) for k, v in rest.items()}
+            payload = _nest(typed) if endpoint.get("json_nested") else typed
+            body, content_type = json.dumps(payload).encode(), "application/json"
         else:
             body, content_type = urlencode(rest).encode(), "application/x-www-form-urlencoded"
     key = f"{role}:{endpoint['method']}:{url}:{body.decode() if body else ''}"
-    return Call(role, endpoint["method"], url, body, content_type, key, context)
+    return Call(role, endpoint["method"], url, body, content_type, key, context, headers)
+
+
+def _header(name: str) -> str | None:
+    """The header a page value goes to ("header:x-csrf-token"), None for a parameter."""
+    return name.removeprefix("header:") if name.startswith("header:") else None
 
 
 def _top_call(recipe: dict, key: str, page_url: str, value: str | None, context: dict) -> Call:
@@ -109,13 +199,13 @@ def _top_call(recipe: dict, key: str, page_url: str, value: str | None, context:
 
 
 def _replies_call(
-    recipe: dict, key: str, page_url: str, parent: CommentItem, shown: int, value=None
+    recipe: dict, key: str, page_url: str, parent: CommentItem, shown: int, value=None, tokens=None
 ) -> Call | None:
     endpoint = recipe.get("replies")
     if not endpoint:
         return None
     paging = endpoint.get("paging")
-    params = {endpoint["parent_param"]: source_id(parent.comment_id)}
+    params = {endpoint["parent_param"]: bare_id(recipe, parent.comment_id)}
     if endpoint.get("article_param"):
         params[endpoint["article_param"]] = key
     if paging:
@@ -126,16 +216,17 @@ def _replies_call(
             value = start.get("value", "")
         if value is not None and paging["param"]:
             params[paging["param"]] = value
-    context = {"article_key": key, "parent": parent.comment_id, "depth": parent.depth or 0, "known": shown}
+    context = {"article_key": key, "parent": parent.comment_id, "depth": parent.depth or 0, "known": shown,
+               "page_values": tokens or {}}  # fmt: skip
     return make_call("replies", endpoint, params, page_url, context)
 
 
-def _full_text_call(recipe: dict, key: str, page_url: str, comment: CommentItem) -> Call | None:
+def _full_text_call(recipe: dict, key: str, page_url: str, comment: CommentItem, tokens=None) -> Call | None:
     endpoint = recipe.get("full_text")
     if not endpoint:
         return None
-    params = {endpoint["id_param"]: source_id(comment.comment_id)}
-    context = {"article_key": key, "comment": dataclasses.asdict(comment)}
+    params = {endpoint["id_param"]: bare_id(recipe, comment.comment_id)}
+    context = {"article_key": key, "comment": dataclasses.asdict(comment), "page_values": tokens or {}}
     return make_call("full_text", endpoint, params, page_url, context)
 
 
@@ -150,7 +241,7 @@ def _is_cut(comment: CommentItem, recipe: dict | None = None) -> bool:
 
 
 def _follow_ups(
-    recipe: dict, key: str, page_url: str, comments: list[CommentItem], nested: bool
+    recipe: dict, key: str, page_url: str, comments: list[CommentItem], nested: bool, tokens=None
 ) -> list[Call]:
     """Replies still to load (a reply count above the replies at hand) and full texts of cut comments."""
     direct: dict[str, int] = {}
@@ -161,11 +252,11 @@ def _follow_ups(
     for comment in comments:
         have = direct.get(comment.comment_id, 0)
         if not nested and comment.reply_count and comment.reply_count > have:
-            call = _replies_call(recipe, key, page_url, comment, have)
+            call = _replies_call(recipe, key, page_url, comment, have, tokens=tokens)
             if call:
                 calls.append(call)
         if _is_cut(comment, recipe):
-            call = _full_text_call(recipe, key, page_url, comment)
+            call = _full_text_call(recipe, key, page_url, comment, tokens=tokens)
             if call:
                 calls.append(call)
     return calls
@@ -187,7 +278,8 @@ def first_calls(
     paging = endpoint.get("paging")
     top = [c for c in shown if not c.parent_id]
     top_ids = [source_id(c.comment_id) for c in top]
-    context: dict[str, Any] = {"known": len(top), "cursors": []}
+    tokens = page_values(recipe, page_html)
+    context: dict[str, Any] = {"known": len(top), "cursors": [], "page_values": tokens}
     value: str | None = None
     if paging:
         start = paging.get("start") or {}
@@ -204,13 +296,13 @@ def first_calls(
             if top:
                 value, context["verify"], context["known"] = "0", top_ids, 0
         elif start.get("kind") == "last_shown":
-            value = top_ids[-1] if top_ids else ""
+            value = bare_id(recipe, top[-1].comment_id) if top else ""
         elif start.get("kind") == "attr":
             value = article_key({"article_key": start}, page_html)
         else:
             value = start.get("value", "")
     calls = [_top_call(recipe, key, page_url, value, {**context, "value": value})]
-    return calls + _follow_ups(recipe, key, page_url, shown, nested=False)
+    return calls + _follow_ups(recipe, key, page_url, shown, nested=False, tokens=tokens)
 
 
 # -- answers -----------------------------------------------------------------------------------
@@ -223,14 +315,31 @@ def _json(body: bytes) -> Any:
         raise RecipeFailure(f"the answer is not JSON: {exc}") from None
 
 
+def wrap_id(recipe: dict, raw: str) -> str:
+    """An id of the API as the page shows it ("123" -> "comment-123", see induce.id_affix)."""
+    form = recipe.get("id_format") or {}
+    return f"{form.get('prefix', '')}{raw}{form.get('suffix', '')}"
+
+
+def bare_id(recipe: dict, comment_id: str | None) -> str | None:
+    """A stored comment's id as the API takes it in a request (the inverse of wrap_id)."""
+    value = source_id(comment_id)
+    form = recipe.get("id_format") or {}
+    prefix, suffix = form.get("prefix", ""), form.get("suffix", "")
+    if value and (prefix or suffix) and value.startswith(prefix) and value.endswith(suffix):
+        return value[len(prefix) : len(value) - len(suffix)]
+    return value
+
+
 def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> CommentItem:
     site, fields = recipe["site"], recipe["item"]
     raw_id = scalar_text(get(item, fields["id"]))
     if not raw_id:
         raise RecipeFailure("an answer item has no id where the recipe says")
+    raw_id = wrap_id(recipe, raw_id)
     if fields.get("parent"):
         raw_parent = scalar_text(get(item, fields["parent"]))
-        parent = f"{site}:{raw_parent}" if raw_parent not in (None, "", "0") else parent
+        parent = f"{site}:{wrap_id(recipe, raw_parent)}" if raw_parent not in (None, "", "0") else parent
     text = get(item, fields.get("text"))
     cut = bool(get(item, fields["cut"])) if fields.get("cut") else False
     posted = get(item, fields.get("time"))
@@ -378,13 +487,15 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
             answer.calls.append(_top_call(recipe, key, page_url, value, context))
         else:
             parent_item = CommentItem(comment_id=parent, depth=call.context.get("depth", 0))
-            nxt = _replies_call(recipe, key, page_url, parent_item, known, value)
+            nxt = _replies_call(
+                recipe, key, page_url, parent_item, known, value, call.context.get("page_values")
+            )
             if nxt:
                 nxt.context.update(cursors=cursors)
                 answer.calls.append(nxt)
     elif call.role == "comments":
         answer.end_reached = True
-    answer.calls += _follow_ups(recipe, key, page_url, comments, nested)
+    answer.calls += _follow_ups(recipe, key, page_url, comments, nested, call.context.get("page_values"))
     return answer
 
 
@@ -394,7 +505,8 @@ def _next_url_call(call: Call, value: str, context: dict) -> Call:
         raise RecipeFailure(f"the next-page address is not http(s): {url[:100]}")
     if urlsplit(url).netloc != urlsplit(call.url).netloc:
         raise RecipeFailure(f"the next-page address leaves the API's host: {url[:100]}")
-    return Call(call.role, "GET", url, None, None, f"{call.role}:GET:{url}:", {**call.context, **context})
+    key = f"{call.role}:GET:{url}:"
+    return Call(call.role, "GET", url, None, None, key, {**call.context, **context}, call.headers)
 
 
 def _full_text(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
@@ -434,7 +546,7 @@ def confirm_call(recipe: dict, page_url: str, comment_id: str) -> Call | None:
     endpoint = recipe.get("confirm")
     if not endpoint:
         return None
-    params = {endpoint["id_param"]: source_id(comment_id)}
+    params = {endpoint["id_param"]: bare_id(recipe, comment_id)}
     return make_call("confirm", endpoint, params, page_url, {"comment": comment_id})
 
 

@@ -25,23 +25,39 @@ HTML fragment into comments the same way (the site's adapter or profile).
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from lxml.html import HtmlElement
 
-from crawler.recipes.paths import as_text, as_time, dict_lists, get, leaves, scalar_text, strings
+from crawler.recipes.paths import (
+    JSON_SEPARATOR,
+    PATH_PARAM,
+    as_text,
+    as_time,
+    dict_lists,
+    get,
+    leaves,
+    scalar_text,
+    strings,
+)
 from crawler.sites.html import parse_html
 from crawler.text import is_prefix_of, normalise_whitespace
 
 RECIPE_VERSION = 1
 #: a field path is taken when it agrees with the DOM on at least this share of the items
 AGREEMENT = 0.9
+#: how deep an answer's cursor, has-more flag or total may sit (GraphQL answers nest them:
+#: data.story.comments.pageInfo.endCursor)
+ANSWER_DEPTH = 7
 #: parameter names that look like credentials: never stored unless a setting allows it
-CREDENTIAL = re.compile(r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|api_?key)")
+CREDENTIAL = re.compile(
+    r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|^security$|api_?key)"
+)
 
 Comment = dict[str, Any]
 Reader = Callable[[str], list[Comment]]
@@ -110,16 +126,69 @@ def find_comments(exchange: dict, dom: dict[str, Comment], read_fragment: Reader
 
 
 def params_of(exchange: dict) -> dict[str, str]:
-    """Query and body parameters of a request as strings (a JSON body: its top-level scalars)."""
-    params = dict(exchange.get("query") or {})
+    """Every value a request carries, as strings, by name: its query and body parameters, the scalars
+    of a JSON body (nested ones such as GraphQL `variables` named by their path, "variables.after"),
+    and its path segments ("path:3"), because REST APIs carry the article's key, the parent's id or
+    the page in the path (/api/stories/123/comments?page=2, /comments/page/3)."""
+    params = _path_params(exchange.get("path") or "")
+    params.update(exchange.get("query") or {})
     if exchange.get("body_kind") == "form":
         params.update(exchange.get("form") or {})
     elif exchange.get("body_kind") == "json" and isinstance(exchange.get("json"), dict):
-        for key, value in exchange["json"].items():
-            text = scalar_text(value)
-            if text is not None:
-                params[key] = text
+        params.update(_json_params(exchange["json"]))
     return params
+
+
+def _path_params(path: str) -> dict[str, str]:
+    return {f"{PATH_PARAM}{i}": unquote(s) for i, s in enumerate(path.split("/")) if s}
+
+
+def _json_params(body: dict, prefix: str = "", depth: int = 0) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for key, value in body.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth < 3:
+            params.update(_json_params(value, f"{name}{JSON_SEPARATOR}", depth + 1))
+            continue
+        text = scalar_text(value)
+        if text is not None:
+            params[name] = text
+    return params
+
+
+def _json_kinds(body: dict, prefix: str = "", depth: int = 0) -> dict[str, str]:
+    """The JSON type of each body parameter that is not a string ("int", "float", "bool", "null"):
+    an API that takes `"first": 8` may refuse `"first": "8"`, so a recipe sends each as it was seen."""
+    kinds: dict[str, str] = {}
+    for key, value in body.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and depth < 3:
+            kinds.update(_json_kinds(value, f"{name}{JSON_SEPARATOR}", depth + 1))
+        elif isinstance(value, bool):
+            kinds[name] = "bool"
+        elif isinstance(value, int):
+            kinds[name] = "int"
+        elif isinstance(value, float):
+            kinds[name] = "float"
+        elif value is None:
+            kinds[name] = "null"
+    return kinds
+
+
+def _is_path(name: str) -> bool:
+    return name.startswith(PATH_PARAM)
+
+
+def _keylike(value: str) -> bool:
+    """A path segment that could be an article's key (a number, a slug, an opaque id), not a word of
+    the API's address ("api", "comments", "threads"): those words also occur in the page's markup."""
+    return any(ch.isdigit() for ch in value) or "-" in value or "_" in value or len(value) >= 12
+
+
+def path_shape(path: str) -> str:
+    """A path with the segments that carry values (they have digits) as "*": the requests of one
+    endpoint have one shape whatever thread, page or parent they ask for."""
+    return "/".join("*" if any(ch.isdigit() for ch in s) else s for s in path.split("/"))
 
 
 def _descends(comment_id: str, ancestor: str, dom: dict[str, Comment]) -> bool:
@@ -288,17 +357,24 @@ def _cut_flag(pairs, text_path: list, taken: set) -> list | None:
 # -- 3. templates --------------------------------------------------------------------------------
 
 
-def article_key_source(page_html: str, value: str) -> dict | None:
-    """Where the page carries `value` (the article's key in the comment requests)."""
+def article_key_source(page_html: str, value: str, token: bool = False) -> dict | None:
+    """Where the page carries `value` (the article's key in the comment requests, or with `token` a
+    per-page token such as a nonce, which pages also keep in `<meta name=… content=…>`)."""
     root: HtmlElement = parse_html(page_html)
+    skipped = ("href", "src") if token else ("href", "src", "content")
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
         for name, attr_value in el.attrib.items():
-            if attr_value == value and name not in ("href", "src", "content"):
+            if attr_value == value and name not in skipped:
                 classes = ".".join(c for c in (el.get("class") or "").split() if re.fullmatch(r"[\w-]+", c))
-                css = el.tag + (f".{classes}" if classes else "") + f"[{name}]"
-                return {"kind": "attr", "css": css, "attr": name}
+                css = el.tag + (f".{classes}" if classes else "")
+                # a form field's or a meta's name tells it from its siblings (input[value] alone
+                # would be any input); an id is not used, it is often the article's own
+                field_name = el.get("name") if name != "name" else None
+                if field_name and re.fullmatch(r"[\w.:-]+", field_name):
+                    css += f'[name="{field_name}"]'
+                return {"kind": "attr", "css": css + f"[{name}]", "attr": name}
     for script in root.iter("script"):
         text = script.text or ""
         at = text.find(value)
@@ -368,7 +444,8 @@ def _paging(
             paths = None
             for i in range(1, len(sequence)):
                 answer = _json(sequence[i - 1][0])
-                here = {tuple(p) for p, v in leaves(answer, max_depth=4) if scalar_text(v) == values[i]}
+                found = leaves(answer, max_depth=ANSWER_DEPTH)
+                here = {tuple(p) for p, v in found if scalar_text(v) == values[i]}
                 paths = here if paths is None else paths & here
             if paths:
                 evidence[("cursor", name, min(paths, key=len))] += 1
@@ -394,7 +471,7 @@ def _next_urls(sequences: list[list[tuple[dict, dict]]]) -> dict[tuple, int]:
             answer = _json(previous)
             here = {
                 tuple(p)
-                for p, v in leaves(answer, max_depth=4)
+                for p, v in leaves(answer, max_depth=ANSWER_DEPTH)
                 if isinstance(v, str) and v and urljoin(previous["url"], v) == current["url"]
             }
             paths = here if paths is None else paths & here
@@ -410,7 +487,7 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -
     complete = [s for s in sequences if s]
     for sequence in complete:
         answers = [_json(e) for e, _ in sequence]
-        for path, value in leaves(answers[-1]):
+        for path, value in leaves(answers[-1], max_depth=ANSWER_DEPTH):
             if value is False and all(get(a, path) is True for a in answers[:-1]):
                 flags[path] += 1
     if flags:
@@ -426,8 +503,8 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -
         answers = [_json(e) for e, _ in sequence]
         if len(answers) < 2 or not isinstance(answers[-1], dict):
             continue
-        last_leaves = dict(leaves(answers[-1]))
-        for path, value in leaves(answers[0]):
+        last_leaves = dict(leaves(answers[-1], max_depth=ANSWER_DEPTH))
+        for path, value in leaves(answers[0], max_depth=ANSWER_DEPTH):
             gone = isinstance(value, str) and value and last_leaves.get(path, "") in (None, "")
             if gone and all(isinstance(get(a, path), str) and get(a, path) for a in answers[:-1]):
                 nulls[path] += 1
@@ -440,7 +517,7 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -
 
 def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
     for exchange, _ in findings:
-        for path, value in leaves(_json(exchange)):
+        for path, value in leaves(_json(exchange), max_depth=ANSWER_DEPTH):
             if isinstance(value, int) and not isinstance(value, bool) and value == total:
                 return list(path)
     return None
@@ -450,12 +527,14 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
     """Method, address, parameter placement and constants common to every request of a group."""
     first = group[0][0]
     params = [params_of(e) for e, _ in group]
-    names = set(params[0]).intersection(*params[1:])
+    names = {n for n in set(params[0]).intersection(*params[1:]) if not _is_path(n)}
     constants = {n: params[0][n] for n in sorted(names) if all(p[n] == params[0][n] for p in params)}
     dropped = sorted(n for n in constants if CREDENTIAL.search(n))
     if not allow_credentials:
         for name in dropped:
             constants.pop(name)
+    headers = _constant_headers(group)
+    dropped += sorted(f"header:{h}" for h in headers if CREDENTIAL.search(h))
     body = {"form": "form", "json": "json"}.get(first.get("body_kind"), "query")
     query_names = set(first.get("query") or {})
     return {
@@ -467,8 +546,29 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
         # with a form or JSON body, parameters that were in the URL stay in the URL
         "query_params": sorted(query_names) if body != "query" else None,
         "constants": constants,
+        "headers": {h: v for h, v in headers.items() if allow_credentials or not CREDENTIAL.search(h)},
         "dropped_credentials": dropped if not allow_credentials else [],
+        # a JSON body whose parameters nest (GraphQL variables): names are paths, rebuilt when sent
+        "json_nested": body == "json" and any(JSON_SEPARATOR in n for n in params[0]),
+        "json_kinds": _json_kinds(first["json"])
+        if body == "json" and isinstance(first.get("json"), dict)
+        else {},
     }
+
+
+def _constant_headers(group: list[tuple[dict, dict]]) -> dict[str, str]:
+    """The recorded headers every request of a group sent, with the same value, except the content
+    type (the body decides it) and an `Accept` that asks for anything."""
+    heads = [e.get("headers") or {} for e, _ in group]
+    common = set(heads[0]).intersection(*heads[1:])
+    kept = {h: heads[0][h] for h in sorted(common) if all(x[h] == heads[0][h] for x in heads)}
+    if kept.get("accept", "").strip() == "*/*":
+        kept.pop("accept")
+    # a token that changes per request cannot be a constant, but it is still a token to look for
+    for h in set(heads[0]) - set(kept):
+        if CREDENTIAL.search(h) and h in common:
+            kept[h] = heads[0][h]
+    return kept
 
 
 def _answer(group: list[tuple[dict, dict]]) -> dict:
@@ -495,16 +595,44 @@ def _article_param(group, page_html: str) -> tuple[str | None, dict | None]:
         if len(values) != 1:
             continue
         value = values.pop()
-        if len(value) < 2:
+        if len(value) < 2 or (_is_path(name) and not _keylike(value)) or CREDENTIAL.search(name):
             continue
         source = article_key_source(page_html, value)
         if source is not None:
-            score = (any(ch.isdigit() for ch in value), source["kind"] == "attr")
+            score = (any(ch.isdigit() for ch in value), source["kind"] == "attr", not _is_path(name))
             found.append((score, name, source))
     if not found:
         return None, None
     _, name, source = max(found, key=lambda f: f[0])
     return name, source
+
+
+def id_affix(ids: list[str]) -> tuple[str, str]:
+    """The prefix and suffix every id of the page shares around its varying part, cut at a
+    separator ("comment-123", "comment-145" -> ("comment-", "")): the markup often wraps the id the
+    API gives as a bare number."""
+    if len(ids) < 2:
+        return "", ""
+    prefix = os.path.commonprefix(ids)
+    prefix = prefix[: max((prefix.rfind(ch) for ch in "-_:#/."), default=-1) + 1]
+    rest = [i[len(prefix) :] for i in ids]
+    suffix = os.path.commonprefix([r[::-1] for r in rest])[::-1]
+    cut = min((suffix.find(ch) for ch in "-_:#/." if ch in suffix), default=len(suffix))
+    suffix = suffix[cut:]
+    if any(not r[: len(r) - len(suffix)] for r in rest):
+        return "", ""
+    return prefix, suffix
+
+
+def _unwrapped(comments: list[Comment], affix: tuple[str, str]) -> list[Comment]:
+    prefix, suffix = affix
+
+    def bare(value):
+        if isinstance(value, str) and value.startswith(prefix) and value.endswith(suffix):
+            return value[len(prefix) : len(value) - len(suffix)]
+        return value
+
+    return [{**c, "id": bare(c["id"]), "parent": bare(c["parent"])} for c in comments]
 
 
 def induce(
@@ -516,7 +644,37 @@ def induce(
     site: str = "",
     allow_credentials: bool = False,
 ) -> dict:
-    """The recipe of a site's comment API from one recorded expansion (see the module docstring)."""
+    """The recipe of a site's comment API from one recorded expansion (see the module docstring).
+
+    When no answer carries the ids the page shows, but the page's ids wrap a bare value the same way
+    ("comment-123"), the API's ids are tried unwrapped, and the recipe says how to wrap them
+    (`id_format`), so both paths store a comment under one id."""
+    try:
+        return _induce(exchanges, page_html, shown, dom_list, read_fragment, site, allow_credentials)
+    except InductionError:
+        affix = id_affix([c["id"] for c in dom_list])
+        if affix == ("", ""):
+            raise
+    reader = None
+    if read_fragment is not None:
+        reader = lambda html: _unwrapped(read_fragment(html), affix)  # noqa: E731
+    recipe = _induce(
+        exchanges, page_html, _unwrapped(shown, affix), _unwrapped(dom_list, affix), reader, site,
+        allow_credentials,
+    )  # fmt: skip
+    recipe["id_format"] = {"prefix": affix[0], "suffix": affix[1]}
+    return recipe
+
+
+def _induce(
+    exchanges: list[dict],
+    page_html: str,
+    shown: list[Comment],
+    dom_list: list[Comment],
+    read_fragment: Reader | None,
+    site: str,
+    allow_credentials: bool,
+) -> dict:
     dom = {c["id"]: c for c in dom_list}
     shown_ids = {c["id"] for c in shown}
     roles: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
@@ -624,8 +782,37 @@ def induce(
         recipe["full_text"] = full
     else:
         recipe["full_text"] = None
+    for role in ("comments", "replies", "full_text"):
+        if recipe.get(role):
+            recipe[role]["page_params"] = _page_params(recipe[role], exchanges, page_html)
     recipe["hosts"] = sorted(hosts)
     return recipe
+
+
+def _page_params(template: dict, exchanges: list[dict], page_html: str) -> dict[str, dict]:
+    """Where the article page carries a credential-like parameter the requests sent (a nonce in a
+    meta, a hidden field or a script value): a later crawl reads it from its own page, so the token
+    works without the recipe ever storing one."""
+    sources: dict[str, dict] = {}
+    names = set(template.get("dropped_credentials") or [])
+    names |= {n for n in template.get("constants", {}) if CREDENTIAL.search(n)}
+    names |= {f"header:{h}" for h in template.get("headers", {}) if CREDENTIAL.search(h)}
+    for exchange in exchanges:
+        if (exchange["method"], exchange["path"]) != (template["method"], template["path"]):
+            continue
+        params = params_of(exchange)
+        params.update({f"header:{h}": v for h, v in (exchange.get("headers") or {}).items()})
+        for name in sorted(names - set(sources)):
+            value = params.get(name)
+            if value and len(value) >= 4:
+                source = article_key_source(page_html, value, token=True)
+                if source is not None:
+                    sources[name] = source
+    for name in sources:
+        # the page's own value, never the learned one
+        template.get("constants", {}).pop(name, None)
+        template.get("headers", {}).pop(name.removeprefix("header:"), None)
+    return sources
 
 
 def _inline_replies(parent: str, sequence, dom, shown_children: Counter) -> int:
@@ -656,9 +843,9 @@ def _start(paging: dict, first_value: str, page_html: str, shown: list[Comment])
 
 def _main_group(group: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
     """The requests of the most used (method, host, path) of a role, in order."""
-    counts = Counter((e["method"], e["host"], e["path"]) for e, _ in group)
+    counts = Counter((e["method"], e["host"], path_shape(e["path"])) for e, _ in group)
     key = counts.most_common(1)[0][0]
-    return [(e, f) for e, f in group if (e["method"], e["host"], e["path"]) == key]
+    return [(e, f) for e, f in group if (e["method"], e["host"], path_shape(e["path"])) == key]
 
 
 def _full_text_answer(group: list[tuple[dict, dict]], dom: dict[str, Comment]) -> dict:

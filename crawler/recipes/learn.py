@@ -123,13 +123,13 @@ def learn(
 
 def replay(recipe: dict, exchanges: list[dict], url: str, dom_ids: set[str]) -> int:
     """Read the recorded comment-page answers with the recipe; every id must be one the DOM showed."""
-    from crawler.recipes.execute import RecipeFailure, _comments_of
+    from crawler.recipes.execute import RecipeFailure, _comments_of, path_matches
     from crawler.recipes.induce import InductionError
 
     endpoint = recipe["comments"]
     count = 0
     for exchange in exchanges:
-        if exchange["path"] != endpoint["path"] or exchange["method"] != endpoint["method"]:
+        if not path_matches(endpoint, exchange["path"]) or exchange["method"] != endpoint["method"]:
             continue
         if not exchange.get("body") or exchange.get("status") != 200:
             continue

@@ -14,6 +14,11 @@ from typing import Any
 
 Path = tuple
 
+#: a recipe parameter named "path:N" is the request path's segment N ("/api/x/123": 1 api, 2 x, 3 123)
+PATH_PARAM = "path:"
+#: a JSON body's nested parameter is named by its keys joined with this ("variables.after")
+JSON_SEPARATOR = "."
+
 
 def get(value: Any, path: Path | list | None, default: Any = None) -> Any:
     """The value at `path` in `value` (no "*"), or `default` when any step is missing."""

@@ -49,6 +49,8 @@ class Request:
     path: str
     query: dict[str, str]
     body: bytes = b""
+    #: request headers, names lower-cased
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def form(self) -> dict[str, str]:
@@ -241,7 +243,7 @@ class Router:
         town = square.square_of(self.site)
         if town is None:
             return Response(404, b'{"error": "no square on this site"}', JSON)
-        status, body = square.api_response_body(town, request.path, request.query)
+        status, body = square.api_response_body(town, request.path, request.query, request.headers)
         return Response(status, body, JSON)
 
     def zine_api(self, request: Request, name: str) -> Response:

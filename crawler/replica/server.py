@@ -111,7 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         # the body is read even when unused, or it would be taken for the next request on the connection
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        request = Request(method, url.path, dict(parse_qsl(url.query)), body)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request = Request(method, url.path, dict(parse_qsl(url.query)), body, headers)
         try:
             response = self.server.router.handle(request)
         except Exception:

@@ -12,7 +12,11 @@ Its contract has nothing in common with the other two on purpose, so that learni
   as fields of a sub-object (`"score": {"up", "down"}`), the author as `{"name"}`.
 
 The API path and the name of the cursor parameter live in a `SquareConfig` on the square's site, so a
-test can rename either between two crawls (`rename_api`) the way a real site redeploys its widget. The
+test can rename either between two crawls (`rename_api`) the way a real site redeploys its widget. An
+API path with `{thread}` in it (`/square/api/threads/{thread}/comments`) carries the thread's key in
+the path instead of the `thread` parameter, the way REST APIs do. With `csrf` on, the page carries a
+per-thread token in `<meta name="csrf-token">` and the API answers 403 unless the request sends it
+in `X-CSRF-Token` together with `X-Requested-With: XMLHttpRequest` (the Rails / Laravel habit). The
 page script reads both from `window.__SQUARE__`, so a browser follows a rename; a client that still
 uses the old ones gets a 404 (old path) or the first batch again (old parameter, ignored).
 """
@@ -20,6 +24,7 @@ uses the old ones gets a 404 (old path) or the first batch again (old parameter,
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import weakref
 from collections.abc import Mapping
@@ -59,6 +64,7 @@ class SquareConfig:
 
     api_path: str = DEFAULT_API_PATH
     cursor_param: str = DEFAULT_CURSOR_PARAM
+    csrf: bool = False
 
 
 class SquareError(Exception):
@@ -81,9 +87,14 @@ def config_of(square: Site) -> SquareConfig:
     return _CONFIGS.setdefault(square, SquareConfig())
 
 
-def rename_api(square: Site, api_path: str | None = None, cursor_param: str | None = None) -> None:
-    """Move the comment API to `api_path` (under /square/api/) and/or rename its cursor parameter."""
+def rename_api(
+    square: Site, api_path: str | None = None, cursor_param: str | None = None, csrf: bool | None = None
+) -> None:
+    """Move the comment API to `api_path` (under /square/api/), rename its cursor parameter, and/or
+    make it ask for the page's CSRF token in a header."""
     config = config_of(square)
+    if csrf is not None:
+        config.csrf = csrf
     if api_path is not None:
         if not api_path.startswith(API_PREFIX):
             raise ValueError(f"the square's API lives under {API_PREFIX}")
@@ -150,15 +161,35 @@ def node(comment: Comment, thread: ThreadIndex) -> dict[str, Any]:
     }
 
 
-def api_answer(square: Site, path: str, query: Mapping[str, str]) -> dict[str, Any]:
+def _thread_of(api_path: str, path: str, query: Mapping[str, str]) -> str | None:
+    """The thread a request asks for: from the path where the API path has `{thread}`, else from the
+    `thread` parameter; None when the path is not the API's."""
+    if "{thread}" not in api_path:
+        return query.get("thread", "") if path == api_path else None
+    head, tail = api_path.split("{thread}", 1)
+    if not (path.startswith(head) and path.endswith(tail)) or len(path) <= len(head) + len(tail):
+        return None
+    raw = path[len(head) : len(path) - len(tail)]
+    return None if "/" in raw else raw
+
+
+def csrf_token(article: Article) -> str:
+    """The token the page of `article` carries (a different one per thread, as per session on a
+    real site: a recipe must read it from each page)."""
+    return hashlib.sha256(f"square-csrf:{article.post_id}".encode()).hexdigest()[:24]
+
+
+def api_answer(
+    square: Site, path: str, query: Mapping[str, str], headers: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Answer `GET path?query` (the caller holds the square's lock); raises SquareError."""
     config = config_of(square)
     if path == PRESENCE_PATH:
         # the page's "who is reading" ping: an answer without a single comment
         return {"readers": 3 + len(query.get("thread", "")) % 5}
-    if path != config.api_path:
+    raw = _thread_of(config.api_path, path, query)
+    if raw is None:
         raise SquareError(404, "no such API")
-    raw = query.get("thread", "")
     try:
         article = square.article_by_post_id(int(raw.removeprefix("sq-")))
     except (ValueError, KeyError):
@@ -167,6 +198,12 @@ def api_answer(square: Site, path: str, query: Mapping[str, str]) -> dict[str, A
         limit = min(max(int(query.get("limit") or PER_PAGE), 1), MAX_LIMIT)
     except ValueError:
         raise SquareError(400, "limit must be an integer") from None
+    if config.csrf:
+        headers = headers or {}
+        if headers.get("x-requested-with") != "XMLHttpRequest":
+            raise SquareError(403, "not an XMLHttpRequest")
+        if headers.get("x-csrf-token") != csrf_token(article):
+            raise SquareError(403, "bad CSRF token")
     thread = thread_index(article)
     after = _after(query.get(config.cursor_param, ""))  # another parameter name is ignored
     rest = [c for c in thread.children.get(None, []) if int(c.id) > after]
@@ -198,7 +235,9 @@ def render_square_page(article: Article, base: str, square: Site) -> str:
         f"<title>{esc(article.title)} | The Town Square</title>\n"
         f'<link rel="canonical" href="{esc(square_url(base, article))}">\n'
         f'<meta property="og:title" content="{esc(article.title)}">\n'
-        '<meta property="og:site_name" content="The Town Square">\n</head>\n<body class="square">\n'
+        '<meta property="og:site_name" content="The Town Square">\n'
+        + (f'<meta name="csrf-token" content="{csrf_token(article)}">\n' if config.csrf else "")
+        + '</head>\n<body class="square">\n'
         f'<main><article class="piece" data-piece="{article.post_id}">\n'
         f'<h1 class="piece-title">{esc(article.title)}</h1>\n'
         f'<p class="piece-meta"><span class="piece-author">{esc(article.author)}</span> · '
@@ -245,11 +284,17 @@ SQUARE_SCRIPT = r"""
   function more(button) {
     if (button.disabled) { return; }
     button.disabled = true;
-    var params = {thread: config.thread, limit: String(config.limit)};
+    var inPath = config.api.indexOf("{thread}") >= 0;
+    var params = inPath ? {} : {thread: config.thread};
+    params.limit = String(config.limit);
     params[config.cursorParam] = cursor;
     fetch("/square/api/presence?thread=" + encodeURIComponent(config.thread)).catch(function () {});
-    var url = config.api + "?" + new URLSearchParams(params).toString();
-    fetch(url, {headers: {"Accept": "application/json"}})
+    var api = config.api.replace("{thread}", encodeURIComponent(config.thread));
+    var url = api + "?" + new URLSearchParams(params).toString();
+    var headers = {"Accept": "application/json"};
+    var csrf = document.querySelector('meta[name="csrf-token"]');
+    if (csrf) { headers["X-CSRF-Token"] = csrf.content; headers["X-Requested-With"] = "XMLHttpRequest"; }
+    fetch(url, {headers: headers})
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
       .then(function (page) {
         var list = document.querySelector("#talk ul.posts");
@@ -267,10 +312,12 @@ SQUARE_SCRIPT = r"""
 """
 
 
-def api_response_body(square: Site, path: str, query: Mapping[str, str]) -> tuple[int, bytes]:
+def api_response_body(
+    square: Site, path: str, query: Mapping[str, str], headers: Mapping[str, str] | None = None
+) -> tuple[int, bytes]:
     """(status, JSON body) of an API request; errors answer {"error": message}."""
     try:
         with square.lock:
-            return 200, json.dumps(api_answer(square, path, query)).encode()
+            return 200, json.dumps(api_answer(square, path, query, headers)).encode()
     except SquareError as error:
         return error.status, json.dumps({"error": error.message}).encode()

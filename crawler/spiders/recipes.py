@@ -339,6 +339,7 @@ class LearnedApis:
             self.crawler.stats.inc_value(f"article_spider/follow_up/{FOLLOW_UP_KIND[call.role]}")
         headers = {"Content-Type": call.content_type} if call.content_type else {}
         headers["Accept"] = "application/json, text/html;q=0.9, */*;q=0.8"
+        headers.update(call.headers)  # what the page's own script sent (its Accept, X-Requested-With)
         return scrapy.Request(
             call.url,
             method=call.method,
