@@ -798,7 +798,10 @@ def _page_params(template: dict, exchanges: list[dict], page_html: str) -> dict[
     names |= {n for n in template.get("constants", {}) if CREDENTIAL.search(n)}
     names |= {f"header:{h}" for h in template.get("headers", {}) if CREDENTIAL.search(h)}
     for exchange in exchanges:
-        if (exchange["method"], exchange["path"]) != (template["method"], template["path"]):
+        if (exchange["method"], path_shape(exchange["path"])) != (
+            template["method"],
+            path_shape(template["path"]),
+        ):
             continue
         params = params_of(exchange)
         params.update({f"header:{h}": v for h, v in (exchange.get("headers") or {}).items()})

@@ -34,7 +34,7 @@ from scrapy.http import Response
 
 from crawler.dates import iso, now_utc
 from crawler.recipes import store
-from crawler.recipes.execute import Call, RecipeFailure, article_key, first_calls, read_answer
+from crawler.recipes.execute import Call, RecipeFailure, article_key, first_calls, path_pattern, read_answer
 from crawler.recipes.induce import InductionError
 from crawler.recipes.learn import learn, read_comments
 from crawler.sites import registry
@@ -567,7 +567,8 @@ def _agrees(old: dict, new: dict) -> bool:
         a, b = old.get(role), new.get(role)
         if not a or not b:
             continue
-        if (a["method"], a["path"]) != (b["method"], b["path"]):
+        # a REST path carries the article's key: /api/stories/{}/comments is one endpoint for all
+        if (a["method"], path_pattern(a)) != (b["method"], path_pattern(b)):
             return False
         pa, pb = a.get("paging"), b.get("paging")
         if pa and pb and (pa["kind"], pa["param"]) != (pb["kind"], pb["param"]):
@@ -585,7 +586,7 @@ def _merged(old: dict, new: dict) -> dict:
         elif (
             a
             and b
-            and (a["method"], a["path"]) == (b["method"], b["path"])
+            and (a["method"], path_pattern(a)) == (b["method"], path_pattern(b))
             and a.get("paging")
             and not b.get("paging")
         ):
