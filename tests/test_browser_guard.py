@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from tests.crawling import FAST, crawl
+from tests.recorder import Recorder
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
 
@@ -25,53 +23,6 @@ BODY = (
     "Neighbours compared notes on raised beds, rain barrels and the slugs that eat everything"
     " planted before May; the allotment committee kept the minutes."
 )
-
-
-class Recorder(ThreadingHTTPServer):
-    """A loopback server that records (time, path) of every request and answers from `pages`."""
-
-    daemon_threads = True
-
-    def __init__(self, pages: dict[str, tuple[int, dict[str, str], str]] | None = None):
-        self.pages = pages or {}
-        self.requests: list[tuple[float, str]] = []
-        self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.port = self.server_address[1]
-        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.shutdown()
-        self.server_close()
-
-    def paths(self) -> list[str]:
-        with self.lock:
-            return [path for _, path in self.requests]
-
-    def answer(self, path: str) -> tuple[int, dict[str, str], str]:
-        return self.pages.get(path.split("?", 1)[0], (404, {}, "not here"))
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 - http.server's name
-        with self.server.lock:
-            self.server.requests.append((time.monotonic(), self.path))
-        status, headers, body = self.server.answer(self.path)
-        data = body.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", headers.pop("Content-Type", "text/html; charset=utf-8"))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 def page_with_probes(target_port: int) -> str:
@@ -97,7 +48,7 @@ def test_browser_connects_only_where_the_guard_checked(tmp_path):
     with Recorder() as target, Recorder() as site:
         site.pages["/story/"] = (200, {}, page_with_probes(target.port))
         site.pages["/after-probe"] = (200, {"Content-Type": "text/plain"}, "ok")
-        url = f"http://127.0.0.1:{site.port}/story/"
+        url = f"{site.base_url}/story/"
         result = crawl(
             tmp_path / "c.db",
             [url],
