@@ -6,6 +6,7 @@ It answers from a dict of canned pages (or a subclass's `answer`) and records th
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,14 +20,27 @@ class Recorder(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, pages: dict[str, Answer] | None = None):
+    def __init__(self, pages: dict[str, Answer] | None = None, tls: tuple[str, str] | None = None):
         self.pages = dict(pages or {})
         self.requests: list[tuple[float, str, int]] = []
+        #: TCP connections accepted (whatever came over them: a TLS handshake, garbage, nothing)
+        self.connections = 0
         self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), _Handler)
         self.port = self.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        scheme = "http"
+        if tls is not None:  # (certificate file, key file): HTTPS, the handshake in the handler's thread
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.socket = context.wrap_socket(self.socket, server_side=True, do_handshake_on_connect=False)
+            scheme = "https"
+        self.base_url = f"{scheme}://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def verify_request(self, request, client_address) -> bool:
+        with self.lock:
+            self.connections += 1
+        return True
 
     def __enter__(self) -> Recorder:
         self.thread.start()
@@ -45,6 +59,9 @@ class Recorder(ThreadingHTTPServer):
         with self.lock:
             return list(self.requests)
 
+    def handle_error(self, request, client_address) -> None:
+        pass  # a refused handshake or a client gone: counted in `connections`, nothing to print
+
     def answer(self, path: str) -> Answer:
         """The answer to `path`; subclasses may change answers over time (called under no lock)."""
         return self.pages.get(path.split("?", 1)[0], (404, {}, "not here"))
@@ -52,6 +69,11 @@ class Recorder(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     server: Recorder
+
+    def setup(self) -> None:
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()
+        super().setup()
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         arrived = time.monotonic()
