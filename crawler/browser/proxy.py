@@ -33,6 +33,9 @@ listening when the crawler is built (Chromium's launch options need its port), s
 
 Plain http:// requests are forwarded one per connection (`Connection: close` both ways), so a
 connection approved for one host never carries a request for another.
+
+Not done: an operator's upstream proxy (http_proxy / https_proxy in the environment) is not chained;
+the browser path then connects directly, and says so once in the log.
 """
 
 from __future__ import annotations
@@ -42,17 +45,20 @@ import logging
 import socket
 from contextlib import suppress
 from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 from scrapy import signals
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from crawler.hostguard import POLICY, GuardedResolver, HostRefused
+from crawler.hostguard import POLICY, GuardedResolver, HostRefused, origins
 
 logger = logging.getLogger(__name__)
 
 REFUSED_REASON = "browser_private_host"
 #: A request head larger than this is refused (431); Chromium's are a few kB.
 MAX_HEAD = 64 * 1024
+#: An answer's head may be as large as Chromium itself accepts.
+MAX_ANSWER_HEAD = 256 * 1024
 #: Headers that belong to one hop (the browser to us), not to the request sent on.
 _HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-connection", b"proxy-authorization", b"te", b"trailer"}
 
@@ -143,6 +149,15 @@ class GuardProxy:
         )
         self.server = await asyncio.start_server(self._serve, sock=self.sock, limit=MAX_HEAD)
         logger.debug("Browser proxy of the host guard listening on %s", self.url)
+        configured = [v for k, v in getproxies().items() if k in ("http", "https", "all")]
+        upstream = origins(v if "://" in v else f"http://{v}" for v in configured)
+        if upstream:
+            # Scrapy's own requests use them (HttpProxyMiddleware); the browser's proxy connects itself.
+            # Named by host and port only: a proxy URL may carry a password.
+            logger.warning(
+                "The browser path connects directly, not through the configured proxy %s",
+                ", ".join(sorted(f"{host}:{port}" for host, port in upstream)),
+            )
 
     async def stop(self) -> None:
         if self.server is None:
@@ -238,7 +253,9 @@ class GuardProxy:
         errors = []
         for address in addresses:
             try:
-                return await asyncio.wait_for(asyncio.open_connection(address, port), self.connect_timeout)
+                return await asyncio.wait_for(
+                    asyncio.open_connection(address, port, limit=MAX_ANSWER_HEAD), self.connect_timeout
+                )
             except (OSError, TimeoutError) as exc:
                 errors.append(f"{address}: {exc or type(exc).__name__}")
         why = "; ".join(errors) if errors else "the name does not resolve"
