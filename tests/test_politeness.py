@@ -47,9 +47,10 @@ def test_retry_after_is_waited_for(replica, tmp_path):
 
 
 class SlowDownOnce(Recorder):
-    """Article pages; the first one asked for is answered 429 with `Retry-After: 2` (once)."""
+    """Article pages; the first one asked for is answered 429 with `Retry-After: <after>` (once)."""
 
-    def __init__(self, articles: int):
+    def __init__(self, articles: int, after: str = "2"):
+        self.after = after
         super().__init__({"/robots.txt": (200, {"Content-Type": "text/plain"}, "User-agent: *\nAllow: /\n")})
         for n in range(articles):
             body = " ".join(
@@ -68,7 +69,7 @@ class SlowDownOnce(Recorder):
             first = path.startswith("/story/") and not self.slowed_down
             self.slowed_down = self.slowed_down or first
         if first:
-            return 429, {"Retry-After": "2"}, "Too many requests"
+            return 429, {"Retry-After": self.after}, "Too many requests"
         return super().answer(path)
 
 
@@ -90,6 +91,21 @@ def test_retry_after_pauses_the_whole_domain(tmp_path):
     assert result.stats["retry_after/paused"] == 1 and result.stats["retry_after/waited"] == 1
     assert result.query("SELECT count(*) AS n FROM articles") == [{"n": 5}]
     assert result.run["status"] == "ok"
+
+
+def test_a_longer_retry_after_pauses_the_domain_only_up_to_the_bound(tmp_path):
+    # An hour asked for, RETRY_AFTER_MAX 1 s: the 429 is not retried, the rest waits 1 s, not an hour.
+    with SlowDownOnce(articles=3, after="3600") as site:
+        urls = [f"{site.base_url}/story/{n}/" for n in range(3)]
+        settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.2", "RETRY_AFTER_MAX": "1"}
+        result = crawl(tmp_path / "c.db", urls, settings={**settings, "RETRY_TIMES": "1"})
+        log = site.log()
+    [slowed_at] = [t for t, _, status in log if status == 429]
+    after = [t - slowed_at for t, _, _ in log if t > slowed_at]
+    assert len(after) == 2 and min(after) >= 1.0 - 0.05, log  # the two others, after the bound
+    assert result.stats["retry_after/paused"] == 1 and result.stats["retry_after/too_long"] == 1
+    assert result.query("SELECT count(*) AS n FROM articles") == [{"n": 2}]
+    assert result.run["status"] != "ok"
 
 
 def test_retry_after_beyond_the_bound_is_not_retried_and_counts_as_failed(replica, tmp_path):
