@@ -11,9 +11,11 @@ always.
 The check sits where names are resolved: `GuardedResolver` is the Twisted name resolver Scrapy
 connects through (setting `TWISTED_DNS_RESOLVER`), so the addresses that are checked are the addresses
 that are connected to, and a DNS answer that changes between a check and a connection cannot slip
-through. `HostGuardMiddleware` refuses early what needs no lookup (schemes, literal addresses) and asks
-the same resolver before robots.txt or the request itself goes out, so a refused host costs no
-connection at all. Every refused host is logged once; each refused request counts in the stats under
+through. The browser's connections go through the same resolver and policy: Chromium's only way out
+is the guard's proxy (crawler/browser/proxy.py, `GuardedResolver.addresses`). `HostGuardMiddleware`
+refuses early what needs no lookup (schemes, literal addresses) and asks the same resolver before
+robots.txt or the request itself goes out, so a refused host costs no connection at all. Every
+refused host is logged once; each refused request counts in the stats under
 `hostguard/refused/<reason>`.
 
 `HOSTGUARD_RESOLVE` maps names to fixed answers, like an /etc/hosts of the crawl (tests use it to make
@@ -207,23 +209,31 @@ def _address(ip: str, port: int):
 
 
 @provider(IResolutionReceiver)
-class _Checked:
-    """Collects a resolution's addresses and hands them on only if the policy allows the host."""
+class _Collected:
+    """Collects a resolution's raw addresses (cached), then hands them to `done` in one list."""
 
-    def __init__(self, resolver: GuardedResolver, receiver, host: str, port: int):
-        self.resolver, self.receiver, self.host, self.port = resolver, receiver, host, port
-        self.addresses: list[Any] = []
+    def __init__(self, resolver: GuardedResolver, host: str, began, done):
+        self.resolver, self.host, self.began, self.done = resolver, host, began, done
+        self.addresses: list[str] = []
 
     def resolutionBegan(self, resolution) -> None:
-        self.receiver.resolutionBegan(resolution)
+        self.began(resolution)
 
     def addressResolved(self, address) -> None:
-        self.addresses.append(address)
+        self.addresses.append(address.host)
 
     def resolutionComplete(self) -> None:
         if self.addresses and self.resolver.cache.limit:
-            self.resolver.cache[self.host] = [a.host for a in self.addresses]
-        self.resolver.deliver(self.receiver, self.host, self.port, [a.host for a in self.addresses])
+            self.resolver.cache[self.host] = list(self.addresses)
+        self.done(self.addresses)
+
+
+class HostRefused(Exception):
+    """The policy refused every address of (host, port): nothing may connect there."""
+
+    def __init__(self, host: str, port: int, addresses: list[str]):
+        super().__init__(f"{host}:{port} resolves to {', '.join(addresses)}, which is not globally routable")
+        self.host, self.port, self.addresses = host, port, addresses
 
 
 @implementer(IHostnameResolver)
@@ -261,6 +271,19 @@ class GuardedResolver:
             receiver.addressResolved(_address(ip, port))
         receiver.resolutionComplete()
 
+    def _lookup(self, host: str, port: int, began, done, addressTypes=None, transportSemantics="TCP"):
+        """One raw answer for `host` (HOSTGUARD_RESOLVE's, the cache's or the system's) to `done`."""
+        static = POLICY.static_answer(host)
+        cached = static if static is not None else self.cache.get(host)
+        if cached is None:
+            return self.original.resolveHostName(
+                _Collected(self, host, began, done), host, port, addressTypes, transportSemantics
+            )
+        resolution = _Resolution(host)
+        began(resolution)
+        done(list(cached))
+        return resolution
+
     def resolveHostName(
         self,
         resolutionReceiver,
@@ -270,20 +293,38 @@ class GuardedResolver:
         transportSemantics: str = "TCP",
     ):
         host = hostName.lower()
-        static = POLICY.static_answer(host)
-        cached = static if static is not None else self.cache.get(host)
-        if cached is None:
-            return self.original.resolveHostName(
-                _Checked(self, resolutionReceiver, host, portNumber),
-                hostName,
-                portNumber,
-                addressTypes,
-                transportSemantics,
-            )
-        resolution = _Resolution(hostName)
-        resolutionReceiver.resolutionBegan(resolution)
-        self.deliver(resolutionReceiver, host, portNumber, list(cached))
-        return resolution
+        return self._lookup(
+            host,
+            portNumber,
+            resolutionReceiver.resolutionBegan,
+            lambda addresses: self.deliver(resolutionReceiver, host, portNumber, addresses),
+            addressTypes,
+            transportSemantics,
+        )
+
+    def addresses(self, host: str, port: int, reason: str = "private_host") -> defer.Deferred:
+        """The addresses a connection to (host, port) may go to, from one lookup checked once.
+
+        For connections not made by Twisted (the browser's proxy, crawler.browser.proxy): connect to
+        exactly these. Fires with the list (empty: the name does not resolve); fails with HostRefused
+        (logged once per host, counted under `hostguard/refused/<reason>`) when the policy refuses it.
+        """
+        host = host.lower().strip("[]")
+        result: defer.Deferred = defer.Deferred()
+
+        def done(addresses: list[str]) -> None:
+            if addresses and not POLICY.allows(host, port, addresses):
+                POLICY.refuse(host, port, f"resolves to {', '.join(addresses)}", reason)
+                result.errback(HostRefused(host, port, addresses))
+            else:
+                result.callback(addresses)
+
+        literal = literal_address(host)
+        if literal is not None:
+            done([literal])
+        else:
+            self._lookup(host, port, lambda resolution: None, done)
+        return result
 
 
 def resolve(reactor, host: str, port: int) -> defer.Deferred:
@@ -347,7 +388,8 @@ class HostGuardMiddleware:
         if found is None:
             self._refuse(request, "scheme", "not an http(s) URL")
         if request.meta.get("playwright") or POLICY.trusted(*found):
-            # Chromium resolves names itself: its side of the guard is crawler.browser.setup.RequestFilter.
+            # Chromium's connections go through the guard's proxy (crawler.browser.proxy), which checks
+            # each address it connects to; crawler.browser.setup.RequestFilter refuses early.
             return None
         host, port = found
         literal = literal_address(host)

@@ -9,7 +9,10 @@ duplicate filter without a word. These subclasses of Scrapy's own middlewares ta
   AutoThrottle's reach; capped by ROBOTSTXT_CRAWL_DELAY_MAX so that a site cannot stall a run for hours.
 - `RetryAfterMiddleware`: a retryable answer with Retry-After (seconds or an HTTP date) is retried after
   that wait when it is at most RETRY_AFTER_MAX; a longer wait is not retried in this run (the request
-  fails and counts as failed, and the log says what the site asked for).
+  fails and counts as failed, and the log says what the site asked for). Either way the site asked the
+  crawler, not one request, to wait: the whole domain (download slot) is paused for the wait, bounded by
+  RETRY_AFTER_MAX; nothing queued for it is sent before then (requests already on the wire are not
+  recalled).
 - `LoopRedirectMiddleware`: a redirect back to a URL of its own chain fails the request
   (`redirect/loop` in the stats, the spider's errback counts it), so the run is not `ok`.
 """
@@ -21,10 +24,12 @@ import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.asyncio import call_later
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.response import response_status_message
 from twisted.internet import task
@@ -105,12 +110,67 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def pause_slot(downloader, key: str, seconds: float) -> float:
+    """Send nothing from download slot `key` for `seconds` (a longer pause already set stays).
+
+    Returns the monotonic time the slot resumes at. Scrapy's downloader holds a slot's queue while the
+    slot has a `latercall` pending (that is how it waits out DOWNLOAD_DELAY): the pause is such a call,
+    due when the pause ends; the slot's `lastseen` moves along so the delay's own arithmetic (and the
+    clean-up of idle slots) sees the slot as busy until then.
+    """
+    slot = downloader.slots.get(key)
+    until = time.monotonic() + seconds
+    if slot is None:
+        return until
+    # never earlier than a pause (or Crawl-delay) already running
+    until = max(until, slot.lastseen + slot.delay)
+    slot.lastseen = until - slot.delay
+    if slot.latercall is not None:
+        slot.latercall.cancel()
+    slot.latercall = call_later(max(0.0, until - time.monotonic()), downloader._latercall, slot)
+    return until
+
+
+#: Answers whose Retry-After asks the client to come back later (RFC 9110 15.6.4, RFC 6585 4).
+PAUSING_STATUSES = frozenset({429, 503})
+
+
 class RetryAfterMiddleware(RetryMiddleware):
-    """RetryMiddleware that waits as long as Retry-After asks (bounded) before retrying."""
+    """RetryMiddleware that waits as long as Retry-After asks (bounded) before retrying, and pauses the
+    request's whole domain (download slot) for that time."""
 
     def __init__(self, settings):
         super().__init__(settings)
         self.max_wait = settings.getfloat("RETRY_AFTER_MAX", 60.0)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = super().from_crawler(crawler)
+        # response_downloaded fires before the downloader sends the slot's next request (that is how
+        # AutoThrottle sets a delay in time); process_response comes after it, too late to hold it.
+        crawler.signals.connect(middleware.pause_domain, signal=signals.response_downloaded)
+        return middleware
+
+    def pause_domain(self, response, request, spider=None) -> None:
+        """A 429/503 with Retry-After: nothing more to its download slot until the wait is over."""
+        if response.status not in PAUSING_STATUSES:
+            return
+        wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+        seconds = min(wait or 0.0, self.max_wait)
+        if seconds <= 0:
+            return
+        downloader = self.crawler.engine.downloader
+        key = request.meta.get(downloader.DOWNLOAD_SLOT) or downloader.get_slot_key(request)
+        pause_slot(downloader, key, seconds)
+        self.crawler.stats.inc_value("retry_after/paused")
+        logger.info(
+            "%s answered %s with Retry-After %g s: no requests to %s for %g s",
+            request.url,
+            response.status,
+            wait,
+            key,
+            seconds,
+        )
 
     async def process_response(self, request, response, spider=None):
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
@@ -137,6 +197,8 @@ class RetryAfterMiddleware(RetryMiddleware):
         if wait:
             from twisted.internet import reactor  # the one Scrapy installed (importing earlier installs one)
 
+            # the slot is paused too; waiting here as well keeps the retry's own wait whatever becomes
+            # of the slot (Scrapy drops idle slots)
             await maybe_deferred_to_future(task.deferLater(reactor, wait))
         return retry
 

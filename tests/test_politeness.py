@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from crawler.politeness import retry_after_seconds
 from tests.crawling import crawl
+from tests.recorder import Recorder
 
 
 def gaps(replica, path_prefix: str = "/") -> list[float]:
@@ -43,6 +44,68 @@ def test_retry_after_is_waited_for(replica, tmp_path):
     assert result.stats["retry_after/waited"] == 1 and result.stats["retry/count"] == 1
     assert replica.stats["statuses"] == {200: 2, 503: 1}  # robots.txt, the 503, the retry
     assert gaps(replica, "/fault/")[0] >= 2.0
+
+
+class SlowDownOnce(Recorder):
+    """Article pages; the first one asked for is answered 429 with `Retry-After: <after>` (once)."""
+
+    def __init__(self, articles: int, after: str = "2"):
+        self.after = after
+        super().__init__({"/robots.txt": (200, {"Content-Type": "text/plain"}, "User-agent: *\nAllow: /\n")})
+        for n in range(articles):
+            body = " ".join(
+                f"Paragraph {p} of story {n} tells what the parish council decided." for p in range(8)
+            )
+            self.pages[f"/story/{n}/"] = (
+                200,
+                {},
+                f"<html><head><title>Story {n}</title><meta property='og:type' content='article'></head>"
+                f"<body><article><h1>Story {n}</h1><p>{body}</p></article></body></html>",
+            )
+        self.slowed_down = False
+
+    def answer(self, path):
+        with self.lock:
+            first = path.startswith("/story/") and not self.slowed_down
+            self.slowed_down = self.slowed_down or first
+        if first:
+            return 429, {"Retry-After": self.after}, "Too many requests"
+        return super().answer(path)
+
+
+def test_retry_after_pauses_the_whole_domain(tmp_path):
+    # One request at a time, 0.2 s apart: without the pause, the next queued article would leave 0.2 s
+    # after the 429. Every request after it must arrive at least 2 s after it (the server's own clock).
+    # (A delay, as by default: with DOWNLOAD_DELAY 0, Scrapy 2.19 sends every queued request of a slot
+    # at once, whatever its concurrency, so some would be on the wire before the 429 came back.)
+    with SlowDownOnce(articles=5) as site:
+        urls = [f"{site.base_url}/story/{n}/" for n in range(5)]
+        settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.2", "RETRY_TIMES": "1"}
+        result = crawl(tmp_path / "c.db", urls, settings=settings)
+        log = site.log()
+    [(slowed_at, slowed_path)] = [(t, path) for t, path, status in log if status == 429]
+    after = [(t - slowed_at, path) for t, path, status in log if t > slowed_at]
+    assert len(after) == 5, log  # the four other articles and the retry, all after the 429
+    assert min(gap for gap, _ in after) >= 2.0 - 0.05, after  # a small tolerance for the clock only
+    assert slowed_path in {path for _, path in after}  # the 429 was retried
+    assert result.stats["retry_after/paused"] == 1 and result.stats["retry_after/waited"] == 1
+    assert result.query("SELECT count(*) AS n FROM articles") == [{"n": 5}]
+    assert result.run["status"] == "ok"
+
+
+def test_a_longer_retry_after_pauses_the_domain_only_up_to_the_bound(tmp_path):
+    # An hour asked for, RETRY_AFTER_MAX 1 s: the 429 is not retried, the rest waits 1 s, not an hour.
+    with SlowDownOnce(articles=3, after="3600") as site:
+        urls = [f"{site.base_url}/story/{n}/" for n in range(3)]
+        settings = {"CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.2", "RETRY_AFTER_MAX": "1"}
+        result = crawl(tmp_path / "c.db", urls, settings={**settings, "RETRY_TIMES": "1"})
+        log = site.log()
+    [slowed_at] = [t for t, _, status in log if status == 429]
+    after = [t - slowed_at for t, _, _ in log if t > slowed_at]
+    assert len(after) == 2 and min(after) >= 1.0 - 0.05, log  # the two others, after the bound
+    assert result.stats["retry_after/paused"] == 1 and result.stats["retry_after/too_long"] == 1
+    assert result.query("SELECT count(*) AS n FROM articles") == [{"n": 2}]
+    assert result.run["status"] != "ok"
 
 
 def test_retry_after_beyond_the_bound_is_not_retried_and_counts_as_failed(replica, tmp_path):

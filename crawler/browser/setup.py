@@ -4,6 +4,10 @@ No machine here can download Playwright's own browser builds, so Debian's Chromi
 (`apt-get install chromium`, /usr/bin/chromium) is the default; `BROWSER_EXECUTABLE` (setting) or
 `PANDAWATCH_CHROMIUM` (environment) names another one, and a Playwright-installed Chromium is used
 when neither is set and no system Chromium exists.
+
+With the host guard on (HOSTGUARD_ENABLED), Chromium reaches the network only through the guard's
+proxy (crawler/browser/proxy.py), which resolves every name once and connects to the address it
+checked; `RequestFilter` (PLAYWRIGHT_ABORT_REQUEST) refuses early what needs no connection at all.
 """
 
 from __future__ import annotations
@@ -66,10 +70,29 @@ def find_executable(setting: str | None = None) -> str | None:
     )
 
 
+def proxy_args(proxy_url: str) -> list[str]:
+    """Chromium switches that leave it no way out but the proxy at `proxy_url` (a literal address)."""
+    host = proxy_url.rsplit("//", 1)[-1].rsplit(":", 1)[0]
+    return [
+        f"--proxy-server={proxy_url}",
+        # Chromium sends loopback past any proxy unless told not to
+        "--proxy-bypass-list=<-loopback>",
+        # no lookups of its own: the proxy resolves (it is named by its address)
+        f"--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE {host}",
+        # WebRTC's UDP would go straight to any address a page names
+        "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    ]
+
+
 def launch_options(
-    executable: str | None, headless: bool = True, extra_args: list[str] | None = None
+    executable: str | None,
+    headless: bool = True,
+    extra_args: list[str] | None = None,
+    proxy_url: str | None = None,
 ) -> dict:
-    options: dict = {"headless": headless, "args": [*CHROMIUM_ARGS, *(extra_args or [])]}
+    # BROWSER_EXTRA_ARGS come last: a switch given twice takes its last value
+    guard = proxy_args(proxy_url) if proxy_url else []
+    options: dict = {"headless": headless, "args": [*CHROMIUM_ARGS, *guard, *(extra_args or [])]}
     if executable:
         options["executable_path"] = executable
     return options
@@ -86,10 +109,12 @@ GUARDED_RESOURCES = frozenset({"document", "fetch", "xhr", "websocket", "eventso
 
 
 class RequestFilter:
-    """PLAYWRIGHT_ABORT_REQUEST: heavy resources, and the browser's side of the host guard.
+    """PLAYWRIGHT_ABORT_REQUEST: heavy resources, and an early check of the browser's side of the guard.
 
     Hosts the user named may be anywhere; any other host a page or its scripts reach that resolves to a
-    private, loopback or link-local address is refused unless ALLOW_PRIVATE_HOSTS is set.
+    private, loopback or link-local address is refused unless ALLOW_PRIVATE_HOSTS is set. This is a
+    check before Chromium sends the request, not at its connection: the guard's proxy
+    (crawler/browser/proxy.py) checks the address every connection really goes to.
     """
 
     def __init__(self, named_origins: set[tuple[str, int]], allow_private: bool, crawler=None):
@@ -117,16 +142,28 @@ class RequestFilter:
 
 
 def playwright_settings(settings, named_origins: set | None = None, crawler=None) -> dict:
-    """The settings that route `meta["playwright"]` requests through Chromium (raises BrowserNotFound)."""
+    """The settings that route `meta["playwright"]` requests through Chromium (raises BrowserNotFound).
+
+    Given the crawler (the crawl that will launch Chromium), it also sets up the guard's proxy that
+    Chromium connects through, unless HOSTGUARD_ENABLED is off.
+    """
     handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
     executable = find_executable(settings.get("BROWSER_EXECUTABLE"))
+    proxy_url = None
+    if crawler is not None and settings.getbool("HOSTGUARD_ENABLED", True):
+        from crawler.browser.proxy import GuardProxy
+
+        proxy_url = GuardProxy.from_crawler(crawler).url
     retry_exceptions = list(settings.getlist("RETRY_EXCEPTIONS"))
     retry_exceptions.append("playwright.async_api.TimeoutError")
     return {
         "DOWNLOAD_HANDLERS": {**settings.getdict("DOWNLOAD_HANDLERS"), "http": handler, "https": handler},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
         "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(
-            executable, settings.getbool("BROWSER_HEADLESS", True), settings.getlist("BROWSER_EXTRA_ARGS")
+            executable,
+            settings.getbool("BROWSER_HEADLESS", True),
+            settings.getlist("BROWSER_EXTRA_ARGS"),
+            proxy_url,
         ),
         "PLAYWRIGHT_ABORT_REQUEST": RequestFilter(
             named_origins if named_origins is not None else set(),
