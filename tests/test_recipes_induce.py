@@ -554,3 +554,38 @@ def test_page_ids_that_wrap_the_apis_bare_ids():
     assert "id_format" not in induce(
         case["exchanges"], case["page_html"], [], case["dom_comments"], site="square"
     )
+
+
+def test_a_replies_answer_that_nests_deeper_replies_is_still_replies():
+    """A "Load More Replies" answer carries the replies with their own first replies inline: a reply
+    of a reply is no reason to read it as a page of comments."""
+    case = copy.deepcopy(load("boredpanda-pages"))
+    [exchange] = [e for e in case["exchanges"] if params_of_form(e).get("action") == "load_replies"]
+    answer = json.loads(exchange["body"])
+    nested = (
+        '<div class="comment" id="comment-820000199999" data-comment-id="820000199999" '
+        'data-parent-id="820000100025" data-depth="2"><div class="comment-header">'
+        '<a class="comment-author-name" href="/author/ann/">Ann</a></div>'
+        '<div class="comment-text" data-truncated="false"><p>A reply to the reply.</p></div>'
+        '<div class="comment-votes"><span class="upvotes" data-count="1">1</span>'
+        '<span class="downvotes" data-count="0">0</span></div>'
+        '<div class="comment-replies" data-reply-count="0"></div></div>'
+    )
+    html = answer["data"]["html"].replace(
+        '<div class="comment-replies" data-reply-count="0"></div>',
+        f'<div class="comment-replies" data-reply-count="1">{nested}</div>',
+        1,
+    )
+    answer["data"]["html"] = html
+    exchange["body"] = json.dumps(answer)
+    case["dom_comments"].append(
+        {"id": "820000199999", "parent": "820000100025", "author": "Ann", "text": "A reply to the reply.",
+         "posted_at": None, "upvotes": 1, "downvotes": 0, "truncated": False}
+    )  # fmt: skip
+    recipe = recipe_of(case)
+    assert recipe["replies"] is not None and recipe["replies"]["parent_param"] == "comment_id"
+    assert recipe["comments"]["article_param"] == "post_id"
+
+
+def params_of_form(exchange: dict) -> dict:
+    return exchange.get("form") or {}
