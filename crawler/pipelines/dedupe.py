@@ -7,7 +7,6 @@ brings the full text of a comment first seen cut off.
 
 from __future__ import annotations
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem, CommentItem, ListItem
@@ -33,20 +32,20 @@ class DedupePipeline:
         raise Duplicate(f"duplicate {kind} {ident}", log_level="DEBUG")
 
     def process_item(self, item):
-        adapter = ItemAdapter(item)
-        if isinstance(item, ArticleItem):
-            key = adapter["article_id"]
+        # our items are dataclasses: attributes, no ItemAdapter per item (one per comment of a thread)
+        if isinstance(item, CommentItem):
+            key, cut = item.comment_id, bool(item.truncated)
+            if key in self.comments and not (self.comments[key] and not cut):
+                self._duplicate("comment", key)
+            self.comments[key] = cut
+        elif isinstance(item, ArticleItem):
+            key = item.article_id
             if key in self.articles:
                 self._duplicate("article", key)
             self.articles.add(key)
         elif isinstance(item, ListItem):
-            key = (adapter["article_id"], adapter["position"])
+            key = (item.article_id, item.position)
             if key in self.list_items:
                 self._duplicate("list_item", key)
             self.list_items.add(key)
-        elif isinstance(item, CommentItem):
-            key, cut = adapter["comment_id"], bool(adapter.get("truncated"))
-            if key in self.comments and not (self.comments[key] and not cut):
-                self._duplicate("comment", key)
-            self.comments[key] = cut
         return item

@@ -6,7 +6,6 @@ why; `validate/missing/<type>/<field>` says which field.
 
 from __future__ import annotations
 
-from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem, CommentItem, ListItem, ThreadItem
@@ -18,6 +17,8 @@ REQUIRED = {
     ListItem: ("article_id", "position"),
     ThreadItem: ("article_id",),
 }
+#: what names a dropped item in the message, the first one it has
+IDENTS = ("comment_id", "article_id", "url")
 
 
 class MissingField(DropItem):
@@ -33,12 +34,12 @@ class ValidatePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item):
-        adapter = ItemAdapter(item)
-        kind = type(item).__name__
+        # REQUIRED names dataclasses only: their fields are attributes (no ItemAdapter per comment)
         for name in REQUIRED.get(type(item), ()):
-            value = adapter.get(name)
+            value = getattr(item, name)
             if value is None or (isinstance(value, str) and not value.strip() and name != "text"):
+                kind = type(item).__name__
                 self.stats.inc_value(f"validate/missing/{kind}/{name}")
-                ident = adapter.get("comment_id") or adapter.get("article_id") or adapter.get("url")
+                ident = next((getattr(item, n, None) for n in IDENTS if getattr(item, n, None)), None)
                 raise MissingField(f"{kind} {ident or '(no id)'} has no {name}; not stored")
         return item
