@@ -39,3 +39,11 @@ def replica_server() -> Iterator[ReplicaServer]:
 def replica(replica_server: ReplicaServer, replica_site: Site) -> ReplicaServer:
     """The worker's server, serving this test's fresh demo site with fresh counters."""
     return replica_server.serve(replica_site)
+
+
+def pytest_configure(config):
+    # `python -m scrapy …` / `python -m crawler.cli …` children start through a fork server that has
+    # the modules imported already (tests/forkserver.py): the same processes, without 1-4 s of imports
+    from tests import forkserver
+
+    forkserver.install()
