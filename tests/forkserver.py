@@ -22,6 +22,7 @@ raw wait status) and exits. The server exits when its stdin closes (the test pro
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import importlib
 import json
@@ -117,15 +118,11 @@ def _wait_for_child(conn: socket.socket) -> tuple[dict, list[int]]:
         return request, fds
     for fd in fds:
         os.close(fd)
-    try:
+    with contextlib.suppress(OSError):  # the client may be gone (killed; its child outlives it)
         conn.sendall(json.dumps({"pid": pid}).encode() + b"\n")
-    except OSError:
-        pass
     _, status = os.waitpid(pid, 0)
-    try:
+    with contextlib.suppress(OSError):
         conn.sendall(json.dumps({"status": status}).encode() + b"\n")
-    except OSError:
-        pass  # the client is gone (killed, like a parent whose child outlives it)
     os._exit(0)
 
 
