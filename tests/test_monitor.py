@@ -188,7 +188,8 @@ def test_run_report_and_exit_code(replica, replica_site, tmp_path):
 
 
 def test_unchanged_recrawl_of_200_articles_is_answered_304(tmp_path):
-    with ReplicaServer(build_bench_site(200, 50)) as server:
+    # 200 articles of 5 comments: the number of articles is the point here, not the threads' size
+    with ReplicaServer(build_bench_site(200, 5)) as server:
         urls = tmp_path / "urls.txt"
         urls.write_text("".join(f"{server.base_url}/bench-article-{n:04d}/\n" for n in range(200)))
         db = tmp_path / "c.db"
