@@ -3,8 +3,8 @@
 Crawls run in child processes (Twisted's reactor cannot be restarted), and most of such a child's life
 was Python importing Scrapy, Twisted, Playwright, trafilatura… (1-4 s on a loaded 2-core machine, for
 crawls that take 0.2 s). This server imports those modules once per test worker, then forks one child
-per `python -m scrapy …` / `python -m crawler.cli …` the tests start (conftest.py routes them here
-through ForkPopen). Each child is still a process of its own, run as a user's would be: the same argv,
+per `python -m scrapy …` / `python -m crawler.cli …` / `crawler …` (this environment's console
+script) the tests start (conftest.py routes them here through ForkPopen). Each child is still a process of its own, run as a user's would be: the same argv,
 environment, working directory, stdin/stdout/stderr (the very file descriptors, passed over the socket),
 signals and exit code, its own reactor. Only the modules were imported before the fork:
 - never `crawler.settings` (it reads the environment when imported) nor `twisted.internet.reactor`
@@ -29,6 +29,7 @@ import json
 import os
 import pkgutil
 import select
+import shutil
 import signal
 import socket
 import subprocess
@@ -38,8 +39,9 @@ import threading
 
 #: Imported by the child itself, never before the fork (see the module docstring).
 NOT_BEFORE_FORK = ("crawler.settings", "twisted.internet.reactor")
-#: `python -m MODULE` commands the server runs.
+#: `python -m MODULE` commands the server runs, and console scripts of this environment.
 MODULES = ("scrapy", "crawler.cli")
+SCRIPTS = ("crawler", "scrapy")
 #: Set in the environment of the test process once its server runs: children that start children of
 #: their own (`crawler run` starts `scrapy crawl`) send them to the same server.
 SOCKET_ENV = "PANDAWATCH_TEST_FORKSERVER_SOCKET"
@@ -141,8 +143,9 @@ def _become(request: dict, fds: list[int]) -> None:
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD, signal.SIGQUIT, signal.SIGUSR1):
         signal.signal(sig, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    sys.argv = [request["module"], *request["args"]]
-    sys.path[0] = request["cwd"]  # what `python -m` puts first
+    sys.argv = list(request["argv"])
+    # what `python -m` puts first; `python SCRIPT` puts the script's directory
+    sys.path[0] = os.path.dirname(os.path.realpath(request["path"])) if "path" in request else request["cwd"]
     if os.environ.get(SOCKET_ENV):
         install(os.environ[SOCKET_ENV])
 
@@ -157,7 +160,10 @@ def main() -> None:
     _become(request, fds)
     import runpy
 
-    runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
+    if "path" in request:
+        runpy.run_path(request["path"], run_name="__main__")
+    else:
+        runpy.run_module(request["module"], run_name="__main__", alter_sys=True)
 
 
 # -- the client -----------------------------------------------------------------------------------
@@ -199,6 +205,28 @@ _REAL_POPEN = subprocess.Popen
 _PYTHON_ENV = _python_env()
 
 
+def _target(argv: list[str], env: dict) -> dict | None:
+    """What the server runs for `argv`: {"module", "argv"} for `python -m MODULE …`, {"path", "argv"}
+    for one of this environment's console scripts (`crawler …`); None for anything else."""
+    if len(argv) >= 3 and argv[0] == sys.executable and argv[1] == "-m" and argv[2] in MODULES:
+        return {"module": argv[2], "argv": [argv[2], *argv[3:]]}
+    name = argv[0]
+    path = name if os.sep in name else shutil.which(name, path=env.get("PATH", os.defpath))
+    if path is None or os.path.basename(path) not in SCRIPTS:
+        return None
+    path = os.path.abspath(path)
+    try:
+        with open(path, encoding="utf-8") as script:
+            shebang = script.readline()[2:].strip()
+    except OSError:
+        return None
+    # a script of this venv (its interpreter is ours): the kernel would run `python PATH ARGS…`
+    same = os.path.dirname(shebang) == os.path.dirname(sys.executable)
+    if not same or os.path.realpath(shebang) != os.path.realpath(sys.executable):
+        return None
+    return {"path": path, "argv": [path, *argv[1:]]}
+
+
 class ForkPopen(subprocess.Popen):
     """subprocess.Popen that starts `python -m scrapy|crawler.cli …` through the fork server."""
 
@@ -211,12 +239,9 @@ class ForkPopen(subprocess.Popen):
         argv = [os.fspath(a) for a in args] if isinstance(args, list | tuple) else None
         child_env = dict(os.environ if env is None else env)
         child_env.pop(SOCKET_ENV, None)
+        target = _target(argv, child_env) if argv else None
         forkable = (
-            argv is not None
-            and len(argv) >= 3
-            and argv[0] == sys.executable
-            and argv[1] == "-m"
-            and argv[2] in MODULES
+            target is not None
             and executable is None
             and not shell
             and preexec_fn is None
@@ -237,8 +262,7 @@ class ForkPopen(subprocess.Popen):
         socket_path = _Server.path()
         child_env[SOCKET_ENV] = socket_path  # its own children go to this server too
         request = {
-            "module": argv[2],
-            "args": argv[3:],
+            **target,
             "cwd": os.path.abspath(os.fspath(cwd)) if cwd is not None else os.getcwd(),
             "env": {os.fsdecode(k): os.fsdecode(v) for k, v in child_env.items()},
             "start_new_session": bool(start_new_session),
