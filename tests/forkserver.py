@@ -4,15 +4,19 @@ Crawls run in child processes (Twisted's reactor cannot be restarted), and most 
 was Python importing Scrapy, Twisted, Playwright, trafilatura… (1-4 s on a loaded 2-core machine, for
 crawls that take 0.2 s). This server imports those modules once per test worker, then forks one child
 per `python -m scrapy …` / `python -m crawler.cli …` / `crawler …` (this environment's console
-script) the tests start (conftest.py routes them here through ForkPopen). Each child is still a process of its own, run as a user's would be: the same argv,
-environment, working directory, stdin/stdout/stderr (the very file descriptors, passed over the socket),
-signals and exit code, its own reactor. Only the modules were imported before the fork:
+scripts) the tests start; conftest.py routes them here through ForkPopen. Each child is still a
+process of its own, run as a user's would be: the same argv, environment, working directory,
+stdin/stdout/stderr (the very file descriptors, passed over the socket), signals and exit code, its own
+reactor. Only the modules were imported before the fork:
 - never `crawler.settings` (it reads the environment when imported) nor `twisted.internet.reactor`
   (importing it installs a reactor; the child installs Scrapy's own): the child imports both;
 - the server starts no thread, event loop or file before forking, so the child inherits none.
+What differs: `ps` shows the child as `python -m tests.forkserver`, and its parent is a waiter process
+of the server (which reaps it at once), not the test process.
 A command the server cannot reproduce exactly (another program, interpreter options, different
 PYTHON* variables, preexec_fn, pass_fds, uid/gid/umask) is started by subprocess as usual, and
-PANDAWATCH_TEST_FORKSERVER=0 turns the server off altogether.
+PANDAWATCH_TEST_FORKSERVER=0 turns the server off altogether. Programs a shell starts (`bash -c
+"crawler …"`, as the README tests do) are never forked here.
 
 Protocol on a Unix socket: the client sends one JSON line and three file descriptors (the child's 0, 1,
 2); a waiter forked for that request forks the child, answers {"pid"}, waits, answers {"status"} (the
