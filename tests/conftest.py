@@ -39,3 +39,44 @@ def replica_server() -> Iterator[ReplicaServer]:
 def replica(replica_server: ReplicaServer, replica_site: Site) -> ReplicaServer:
     """The worker's server, serving this test's fresh demo site with fresh counters."""
     return replica_server.serve(replica_site)
+
+
+#: Tests of 6 s and more (measured with the fork server on a loaded 2-core machine), longest first, and
+#: modules whose tests share a module fixture: they start first, and with --maxschedchunk=1 (pyproject)
+#: each worker takes the next test when it is free, so the two workers end within a short test of
+#: each other instead of one running a 50 s test alone at the end.
+RUN_FIRST = (
+    "tests/test_browser.py::test_hundred_pages_all_closed_and_no_chromium_left",
+    "tests/test_browser.py::test_browser_and_api_store_the_same_thread",
+    "tests/test_distributed.py::test_three_workers_and_one_ingester_store_what_one_process_stores",
+    "tests/test_monitor.py::test_two_runs_at_once_one_waits_out_with_the_lock_message",
+    "tests/test_distributed.py::test_three_workers_keep_to_the_per_domain_limit",
+    "tests/test_recipes_crawl.py::test_square_learned_paged_renamed_relearned",
+    "tests/test_distributed.py::test_workers_and_ingester_ride_out_a_redis_restart",
+    "tests/test_recipes_crawl.py::test_learned_in_browser_then_paged_without_browser",
+    "tests/test_store_faults.py::test_database_made_read_only_mid_run_spills_and_ingest_replays",
+    "tests/test_evidence.py::test_evidence_of_a_200_article_run",
+    "tests/test_politeness.py::test_crawl_delay_is_honoured_per_domain",
+    "tests/test_first_crawl.py::",
+    "tests/test_browser.py::",
+    "tests/test_distributed.py::",
+    "tests/test_run_end.py::",
+    "tests/test_monitor.py::",
+    "tests/test_changes.py::test_deleted_only_on_a_complete_load_then_restored",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        ranks = (i for i, prefix in enumerate(RUN_FIRST) if item.nodeid.startswith(prefix))
+        return next(ranks, len(RUN_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keeps pytest's order
+
+
+def pytest_configure(config):
+    # `python -m scrapy …` / `python -m crawler.cli …` children start through a fork server that has
+    # the modules imported already (tests/forkserver.py): the same processes, without 1-4 s of imports
+    from tests import forkserver
+
+    forkserver.install()

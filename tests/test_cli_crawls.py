@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from crawler.cli.main import cli
 from crawler.cli.scrapy_run import crawl_with_summary
 from crawler.monitor import run as run_monitor
+from crawler.replica import ReplicaServer, build_demo_site
 from crawler.replica.demo_site import LAZY_SLUG, NORMAL_SLUG, ONE_PAGE_SLUG
 from tests.conftest import free_port
 from tests.crawling import FAST, ROOT, article_url, crawl, query
@@ -37,22 +38,25 @@ def cli_env(**extra) -> dict:
     return env
 
 
-@pytest.fixture
-def edited(replica, replica_site, tmp_path):
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory):
     """One article crawled, then edited (title, a comment with hostile text, votes by 50 and by 2),
-    crawled again, then crawled a third time with nothing changed."""
-    db = tmp_path / "crawl.db"
-    url = article_url(replica, ONE_PAGE_SLUG)
-    first = crawl(db, [url])
-    assert first.returncode == 0, first.stderr[-2000:]
-    article = replica_site.article(ONE_PAGE_SLUG)
-    top = [c for c in article.comments if c.parent_id is None]
-    replica_site.edit_article(ONE_PAGE_SLUG, title=article.title + " (Updated after readers wrote in)")
-    replica_site.edit_comment(top[0].id, top[0].text + " " + HOSTILE)
-    replica_site.set_votes(top[1].id, top[1].upvotes + 50, top[1].downvotes)
-    replica_site.set_votes(top[2].id, top[2].upvotes + 2, top[2].downvotes)
-    second = crawl(db, [url])
-    third = crawl(db, [url])
+    crawled again, then crawled a third time with nothing changed. Shared by the tests that only read
+    it (one per test worker): its own site and server, since `replica` is per test."""
+    replica_site = build_demo_site()
+    db = tmp_path_factory.mktemp("edited") / "crawl.db"
+    with ReplicaServer(replica_site) as replica:
+        url = article_url(replica, ONE_PAGE_SLUG)
+        first = crawl(db, [url])
+        assert first.returncode == 0, first.stderr[-2000:]
+        article = replica_site.article(ONE_PAGE_SLUG)
+        top = [c for c in article.comments if c.parent_id is None]
+        replica_site.edit_article(ONE_PAGE_SLUG, title=article.title + " (Updated after readers wrote in)")
+        replica_site.edit_comment(top[0].id, top[0].text + " " + HOSTILE)
+        replica_site.set_votes(top[1].id, top[1].upvotes + 50, top[1].downvotes)
+        replica_site.set_votes(top[2].id, top[2].upvotes + 2, top[2].downvotes)
+        second = crawl(db, [url])
+        third = crawl(db, [url])
     return {"db": db, "url": url, "top": top, "second": second, "third": third}
 
 

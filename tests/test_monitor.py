@@ -114,38 +114,39 @@ def test_failed_fetches_back_off_then_retire(replica, tmp_path):
     assert crawl(db, spider="monitor", args={"all": "1"}).stats.get("article_spider/articles") is None
 
 
-def test_two_runs_at_once_one_waits_out_with_the_lock_message(replica, tmp_path):
+def test_two_runs_at_once_one_waits_out_with_the_lock_message(replica, replica_site, tmp_path):
     db = tmp_path / "c.db"
     CliRunner().invoke(cli, ["watch", "add", article_url(replica, BIG_THREAD_SLUG), "--db", str(db)])
     env = {**os.environ, "PANDAWATCH_DB": str(db)}
-    slow = [
-        "-s",
-        "DOWNLOAD_DELAY=0.05",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
-        "-s",
-        "CONCURRENT_REQUESTS_PER_DOMAIN=1",
-    ]
-    first = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", "run", *slow],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    lock = tmp_path / "c.db.lock"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not (lock.exists() and lock.read_text().startswith("pid")):
-        time.sleep(0.05)
-    second = subprocess.run(
-        [sys.executable, "-m", "crawler.cli", "run"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    fast = [a for k, v in FAST.items() for a in ("-s", f"{k}={v}")]
+    # The first run is held mid-crawl, whatever the machine's speed: the replica answers nothing while
+    # the test holds the site's lock (every page and comment request takes it), and the test lets go
+    # only once the second run has ended.
+    replica_site.lock.acquire()
+    try:
+        first = subprocess.Popen(
+            [sys.executable, "-m", "crawler.cli", "run", *fast],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        lock = tmp_path / "c.db.lock"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (lock.exists() and lock.read_text().startswith("pid")):
+            time.sleep(0.05)
+        second = subprocess.run(
+            [sys.executable, "-m", "crawler.cli", "run"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert first.poll() is None, "the first run ended before the second one started"
+    finally:
+        replica_site.lock.release()
     out, err = first.communicate(timeout=120)
     assert second.returncode == 75
     assert "another `crawler run` holds" in second.stderr and f"pid {first.pid}" in second.stderr
@@ -188,7 +189,8 @@ def test_run_report_and_exit_code(replica, replica_site, tmp_path):
 
 
 def test_unchanged_recrawl_of_200_articles_is_answered_304(tmp_path):
-    with ReplicaServer(build_bench_site(200, 50)) as server:
+    # 200 articles of 5 comments: the number of articles is the point here, not the threads' size
+    with ReplicaServer(build_bench_site(200, 5)) as server:
         urls = tmp_path / "urls.txt"
         urls.write_text("".join(f"{server.base_url}/bench-article-{n:04d}/\n" for n in range(200)))
         db = tmp_path / "c.db"

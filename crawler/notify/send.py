@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import apprise
 import sqlite_utils
 
 from crawler.dates import iso, now_utc
@@ -57,6 +56,8 @@ def send(
     errors: list[str] = []
     redacted = target.redacted()
     attempts = max(1, attempts)
+    import apprise  # here: it takes ~0.15 s to import, which every `crawler` command paid at start
+
     for attempt in range(1, attempts + 1):
         plugin = apprise.Apprise.instantiate(target.url)
         if plugin is None:

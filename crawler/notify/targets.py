@@ -12,7 +12,6 @@ import contextlib
 import json
 from dataclasses import asdict, dataclass, field
 
-import apprise
 import sqlite_utils
 
 from crawler.dates import iso, now_utc
@@ -50,6 +49,8 @@ class Target:
 
     def redacted(self) -> str:
         """The URL with passwords and tokens masked (what logs and the run row show)."""
+        import apprise  # here, not at start: see crawler/notify/send.py
+
         plugin = apprise.Apprise.instantiate(self.url)
         return plugin.url(privacy=True) if plugin else "(invalid URL)"
 
@@ -106,6 +107,8 @@ def selected(target: Target, events: list[dict]) -> list[dict]:
 
 
 def check_url(url: str) -> None:
+    import apprise
+
     if apprise.Apprise.instantiate(url) is None:
         raise BadTarget(f"not a notification URL Apprise can send to: {url!r} (see the Apprise wiki)")
 

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from itemadapter import ItemAdapter
 
 from crawler.dates import iso, now_utc
 from crawler.items import ArticleItem, CommentItem, DiscoveredItem, FetchItem, ListItem, ThreadItem
@@ -104,6 +103,10 @@ def _as_dict(item: Any) -> dict:
     cheaper than ItemAdapter.asdict (which recurses into every value), the store's largest cost."""
     if dataclasses.is_dataclass(item):
         return dict(vars(item))
+    # imported here: itemadapter imports Scrapy, which the `crawler` commands that only read the
+    # database (and `crawler ingest`) would otherwise load on every start (~0.5 s)
+    from itemadapter import ItemAdapter
+
     return ItemAdapter(item).asdict()
 
 
