@@ -197,8 +197,15 @@ class _Server:
                     raise RuntimeError("tests/forkserver.py did not start")
                 cls.socket_path = path
                 os.environ[SOCKET_ENV] = path
-                atexit.register(cls.process.stdin.close)
+                atexit.register(cls._stop, cls.process, directory)
             return cls.socket_path
+
+    @staticmethod
+    def _stop(process: subprocess.Popen, directory: str) -> None:
+        process.stdin.close()  # the server exits (children it forked run to their end)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _python_env() -> dict:

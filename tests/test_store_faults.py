@@ -187,12 +187,7 @@ def test_database_made_read_only_mid_run_spills_and_ingest_replays(replica, repl
     db, url = tmp_path / "c.db", article_url(replica, BIG_THREAD_SLUG)
     files = [db, Path(f"{db}-wal")]
     env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings"}
-    settings = {
-        "STORE_BATCH_SIZE": "25",
-        "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
-        "DOWNLOAD_DELAY": "0.02",
-        "STORE_RETRY_DELAY": "0.05",
-    }
+    settings = {"STORE_BATCH_SIZE": "25", "CONCURRENT_REQUESTS_PER_DOMAIN": "1", "STORE_RETRY_DELAY": "0.05"}
     process = subprocess.Popen(
         crawl_command(db, url, settings),
         cwd=ROOT,
@@ -201,12 +196,18 @@ def test_database_made_read_only_mid_run_spills_and_ingest_replays(replica, repl
         stderr=subprocess.PIPE,
         text=True,
     )
+    held = False
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
+            time.sleep(0.02)
             with contextlib.suppress(sqlite3.OperationalError):
                 if query(db, "SELECT count(*) AS n FROM comments")[0]["n"] >= 100:
+                    # mid-run whatever the machine's speed: the replica answers nothing more while
+                    # the test holds the site's lock, so the crawl cannot end before the database
+                    # is made read-only
+                    replica_site.lock.acquire()
+                    held = True
                     break
         assert process.poll() is None, "the crawl ended before the database became read-only"
         # immutable: not even root may write it any more, through the crawl's open files either
@@ -214,8 +215,12 @@ def test_database_made_read_only_mid_run_spills_and_ingest_replays(replica, repl
         if done.returncode != 0:
             process.kill()
             pytest.skip(f"chattr +i is not possible here: {done.stderr.strip()}")
+        replica_site.lock.release()
+        held = False
         _, stderr = process.communicate(timeout=240)
     finally:
+        if held:
+            replica_site.lock.release()
         subprocess.run(["chattr", "-i", *map(str, files)], capture_output=True)
     assert process.returncode == 1, stderr[-3000:]
     errors = error_lines(stderr)
