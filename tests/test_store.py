@@ -79,6 +79,27 @@ def test_same_items_twice_are_idempotent(tmp_path):
     ]
 
 
+def test_a_thread_loaded_twice_in_one_run_counts_once(tmp_path):
+    """A scale-out worker killed mid-check hands its lease on: the thread's items reach the store
+    twice in one run (first an incomplete load, then a complete one). The run counts one thread,
+    by its latest verdict, with batches committed in between or not."""
+    import dataclasses
+
+    for batch_size in (500, 3):
+        path = tmp_path / f"twice-{batch_size}.db"
+        store = Store.open(path, batch_size=batch_size)
+        store.start_run("test")
+        items = list(_items(5))
+        cut_short = dataclasses.replace(items[-1], complete=False, end_reached=False, loaded=3, reason="cut")
+        for item in [*items[:-1], cut_short, *items]:
+            store.add(item)
+        store.finish_run("finished")
+        store.close()
+        [run] = query(path, "SELECT threads_complete, threads_incomplete FROM runs")
+        assert run == {"threads_complete": 1, "threads_incomplete": 0}
+        assert query(path, "SELECT complete FROM thread_loads") == [{"complete": 1}]
+
+
 def test_run_row_keeps_scrapy_stats(tmp_path):
     store = Store.open(tmp_path / "s.db")
     store.start_run("article", {"url": "https://e.com/a/"})

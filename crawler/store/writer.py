@@ -792,6 +792,14 @@ class Store:
                 self.notes.append(f"comments of {thread.url} {thread.reason}")
             return
         baseline = not self._without_baseline([thread.article_id])
+        # a thread loaded twice in one run (a worker killed mid-check, its lease taken again) is one
+        # thread of the run: its earlier verdict stops counting, the latest one counts
+        earlier = self.db.execute(
+            "SELECT complete FROM thread_loads WHERE run_id = ? AND article_id = ?",
+            [self.run_id, thread.article_id],
+        ).fetchone()
+        if earlier is not None:
+            self.counts["threads_complete" if earlier[0] else "threads_incomplete"] -= 1
         self.db["thread_loads"].upsert(
             {
                 "run_id": self.run_id,
