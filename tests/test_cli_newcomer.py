@@ -98,7 +98,12 @@ def test_word_diff_shows_the_changed_words_past_any_cut():
 # -- item 5: one Error line and a documented exit code ----------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["changes"], ["history", "x"], ["runs"], ["export", "comments"]])
+#: every command that reads an existing database, the ones in modules of their own included
+READERS = [["changes"], ["history", "x"], ["runs"], ["export", "comments"], ["apis"], ["feed"], ["report"],
+           ["evidence"], ["notify", "list"]]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", READERS)
 def test_a_corrupt_database_is_one_error_line_with_exit_code_3(corrupt_db, command):
     result = invoke(*command, "--db", str(corrupt_db))
     assert result.exit_code == 3
@@ -110,6 +115,18 @@ def test_a_database_path_that_is_a_directory(tmp_path):
     assert result.exit_code == 3 and "is a directory" in one_error_line(result)
     result = invoke("runs", env={"PANDAWATCH_DB": str(tmp_path)})
     assert result.exit_code == 3 and "is a directory" in one_error_line(result)
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_every_reader_takes_the_group_db_and_says_the_same_of_a_missing_file(tmp_path, command):
+    result = invoke(*command, "--db", str(tmp_path))
+    assert result.exit_code == 3 and "is a directory" in one_error_line(result)
+    if command == ["notify", "list"]:
+        return  # targets may come from NOTIFY_URLS alone: listing them needs no database yet
+    missing = tmp_path / "none.db"
+    for result in (invoke("--db", str(missing), *command), invoke(*command, "--db", str(missing))):
+        assert result.exit_code == 1 and "no database at" in one_error_line(result)
+    assert not missing.exists()
 
 
 def test_a_missing_folder_is_not_created(tmp_path):

@@ -7,14 +7,13 @@ A recipe is learned whenever the browser path expands a thread (`-a render=brows
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 from rich.table import Table
 from rich.text import Text
 
+from crawler.cli.database import db_option, open_database
 from crawler.cli.output import LiveConsole
-from crawler.store import open_db, resolve_db_path
 
 console = LiveConsole()
 
@@ -34,13 +33,7 @@ def _summary(recipe: dict) -> str:
 
 
 @click.command()
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
-)
+@db_option
 @click.option("--site", default=None, help="Only this site's recipe.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows, recipe included, as JSON lines.")
 def apis(db_path, site, as_json):
@@ -51,11 +44,7 @@ def apis(db_path, site, as_json):
       crawler apis
       crawler apis --site zine --json
     """
-    path = resolve_db_path(str(db_path) if db_path else None)
-    try:
-        db = open_db(path, create=False)
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from exc
+    db = open_database(db_path)
     try:
         sql = "SELECT * FROM site_apis" + (" WHERE site = ?" if site else "") + " ORDER BY site"
         rows = list(db.query(sql, [site] if site else []))

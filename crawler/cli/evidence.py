@@ -13,11 +13,11 @@ from pathlib import Path
 
 import click
 
+from crawler.cli.database import current_db_path, db_option, open_database
 from crawler.cli.project_settings import project_settings
 from crawler.evidence import records
 from crawler.evidence.retention import prune
 from crawler.monitor.schedule import parse_duration
-from crawler.store import open_db, resolve_db_path
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -33,13 +33,7 @@ def _file_name(comment_id: str) -> str:
 
 @click.command("evidence")
 @click.argument("comment_id", required=False)
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
-)
+@db_option
 @click.option(
     "--export",
     "export_dir",
@@ -58,10 +52,8 @@ def evidence(comment_id, db_path, export_dir, do_prune, as_json, settings):
       crawler evidence 123456 --export proof/      # proof/boredpanda_123456.warc.gz
       crawler evidence --prune                     # apply EVIDENCE_MAX_AGE / EVIDENCE_MAX_BYTES
     """
-    path = resolve_db_path(str(db_path) if db_path else None)
-    if not path.exists():
-        raise click.ClickException(f"no database at {path} (crawl something first, or pass --db)")
-    db = open_db(path)
+    db = open_database(db_path)
+    path = current_db_path()
     try:
         if do_prune:
             config = project_settings(dict(s.split("=", 1) for s in settings))

@@ -6,18 +6,13 @@ from pathlib import Path
 
 import click
 
+from crawler.cli.database import db_option, open_database
 from crawler.publish.feed import DEFAULT_LIMIT, build_feed, feed_events
-from crawler.store import open_db, queries, resolve_db_path
+from crawler.store import queries
 
 
 @click.command("feed")
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
-)
+@db_option
 @click.option("--site", "sites", multiple=True, help="Only articles of this site (repeatable).")
 @click.option("--article", help="Only this article (URL in any form, or article id).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(queries.KINDS), help="Only these kinds.")
@@ -31,11 +26,7 @@ def feed(db_path, sites, article, kinds, since, limit, output):
 
     Example: crawler feed --kind deleted --kind edited -o changes.atom
     """
-    path = resolve_db_path(str(db_path) if db_path else None)
-    try:
-        db = open_db(path, create=False)
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from exc
+    db = open_database(db_path)
     try:
         events = feed_events(db, since, article, tuple(kinds), tuple(sites), limit)
     except queries.QueryError as exc:

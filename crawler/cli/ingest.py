@@ -26,8 +26,9 @@ from typing import Any
 
 import click
 
+from crawler.cli.database import checked_path, db_option
 from crawler.dates import iso, now_utc
-from crawler.store import Store, resolve_db_path
+from crawler.store import Store
 from crawler.store.db import StoreError
 from crawler.store.writer import item_from_json
 
@@ -109,13 +110,7 @@ def ingest_items(
 @click.option(
     "--redis", "redis_url", envvar="PANDAWATCH_REDIS", help="Ingest the workers' results from this Redis."
 )
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
-)
+@db_option
 @click.option(
     "--idle-exit",
     type=float,
@@ -145,7 +140,7 @@ def ingest(file, redis_url, db_path, idle_exit, batch, settings):
     """
     if (file is None) == (redis_url is None):
         raise click.UsageError("give either a spill FILE or --redis URL")
-    path = resolve_db_path(str(db_path) if db_path else None)
+    path = checked_path(db_path, create=True)
     if redis_url:
         _ingest_redis(redis_url, path, idle_exit, batch, settings)
         return

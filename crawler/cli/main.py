@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from crawler.cli import names, run_hooks
+from crawler.cli.database import DB_HELP, checked_path, current_db_path, db_option, db_path_of, open_database
 from crawler.cli.dbfile import DatabaseFileError, check_db_path, describe
 from crawler.cli.errors import EXIT_INTERRUPTED, EXIT_OK, EnvironmentFault
 from crawler.cli.output import LiveConsole, cell, clean, json_line, safe, short
@@ -29,7 +30,7 @@ from crawler.cli.worddiff import snippet
 from crawler.monitor import run as run_monitor
 from crawler.monitor.run import Locked, RunLock
 from crawler.monitor.schedule import parse_duration
-from crawler.store import open_db, queries, resolve_db_path
+from crawler.store import queries
 from crawler.store import watch as watchlist
 from crawler.store.db import StoreError
 from crawler.store.schema import PUBLIC_TABLES, VIEWS
@@ -78,7 +79,7 @@ class PandaGroup(click.Group):
         except DatabaseFileError as exc:
             raise EnvironmentFault(str(exc)) from exc
         except sqlite3.DatabaseError as exc:
-            path = _current_db_path()
+            path = current_db_path()
             where = f" {describe(path)}" if path else ""
             raise EnvironmentFault(f"the database{where} cannot be used: {exc}") from exc
         except BrokenPipeError:
@@ -88,60 +89,6 @@ class PandaGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(EXIT_INTERRUPTED)
-
-
-_DB_HELP = "SQLite database (default: $PANDAWATCH_DB, else output/crawl.db in the current directory)."
-
-
-def db_option(func):
-    return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(path_type=Path),
-        default=None,
-        help=_DB_HELP,
-    )(func)
-
-
-def _db_path(db_path: Path | None) -> Path:
-    """--db of the command, else --db given before the command (`crawler --db x changes`), else the
-    environment / default."""
-    if db_path is None:
-        ctx = click.get_current_context(silent=True)
-        root = ctx.find_root() if ctx else None
-        db_path = root.params.get("db_path") if root else None
-    path = resolve_db_path(str(db_path) if db_path else None)
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.meta["pandawatch.db"] = path
-    return path
-
-
-def _current_db_path() -> Path | None:
-    ctx = click.get_current_context(silent=True)
-    return ctx.meta.get("pandawatch.db") if ctx else None
-
-
-def _checked_path(db_path: Path | None, create: bool) -> Path:
-    path = _db_path(db_path)
-    try:
-        return check_db_path(path, create=create)
-    except (FileNotFoundError, StoreError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    except DatabaseFileError as exc:
-        raise EnvironmentFault(str(exc)) from exc
-
-
-def _open(db_path: Path | None, must_exist: bool = True):
-    path = _checked_path(db_path, create=not must_exist)
-    try:
-        db = open_db(path, create=True)
-    except StoreError as exc:  # e.g. read-only, or on a full disk: one line naming the path
-        raise click.ClickException(str(exc)) from exc
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        ctx.call_on_close(db.close)  # no connection outlives its command (CliRunner, --every loops)
-    return db
 
 
 def _settings(ctx, param, values) -> dict[str, str]:
@@ -169,7 +116,7 @@ def settings_option(func):
 
 @click.group(cls=PandaGroup, context_settings={"max_content_width": 100})
 @click.version_option(package_name="panda-watch")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None, help=_DB_HELP)
+@click.option("--db", "db_path", type=click.Path(path_type=Path), default=None, help=DB_HELP)
 def cli(db_path):
     """Panda Watch: crawl articles and their comments into SQLite and track what changes.
 
@@ -198,7 +145,7 @@ def crawl(urls, db_path, settings):
 
     Example: crawler crawl https://www.boredpanda.com/some-article/
     """
-    path = _checked_path(db_path, create=True)
+    path = checked_path(db_path, create=True)
     extra = {**settings, "SQLITE_PATH": str(path)}
     outcome = crawl_with_summary("article", {"url": ",".join(urls)}, extra)
     for line in outcome.lines():
@@ -265,7 +212,7 @@ def changes(db_path, since, article, kinds, full, as_json):
 
     Example: crawler changes --since 1d --kind edited --kind deleted
     """
-    db = _open(db_path)
+    db = open_database(db_path)
     try:
         article_id = names.article(db, article) if article else None
         rows = queries.changes(db, since=since, article=article_id, kinds=tuple(kinds))
@@ -342,7 +289,7 @@ def history(name, db_path, full, as_json):
 
     Example: crawler history https://www.boredpanda.com/some-article/
     """
-    db = _open(db_path)
+    db = open_database(db_path)
     try:
         kind, entity_id = names.entity(db, name)
         if kind == "article":
@@ -398,7 +345,7 @@ def export(name, db_path, fmt, output):
         raise click.ClickException(
             f"unknown table or view {name!r}; one of: " + ", ".join(PUBLIC_TABLES + VIEWS)
         )
-    db = _open(db_path)
+    db = open_database(db_path)
     rows = db.query(f"SELECT * FROM [{name}]")
     if fmt == "csv":
         columns = [c[0] for c in db.execute(f"SELECT * FROM [{name}] LIMIT 0").description]
@@ -423,7 +370,7 @@ def runs(db_path, limit):
 
     Example: crawler runs --limit 5
     """
-    db = _open(db_path)
+    db = open_database(db_path)
     narrow = console.width < NARROW
     table = Table(title="runs", padding=(0, 0) if narrow else (0, 1))
     columns = ["run", "spider", "started (UTC)", "status", "articles", "comments", "incompl.", "changes"]
@@ -469,8 +416,8 @@ def datasette(db_path, port, host):
     """
     from crawler.datasette import serve
 
-    path = _db_path(db_path)
-    _open(db_path).close()  # a clear error for a missing file, and views of this version
+    path = db_path_of(db_path)
+    open_database(db_path).close()  # a clear error for a missing file, and views of this version
     try:
         sys.exit(serve(path, host=host, port=port))
     except FileNotFoundError as exc:
@@ -500,7 +447,7 @@ def watch_add(urls, db_path):
 
 
 def _watch_add(db_path, urls: list[str]) -> None:
-    db = _open(db_path, must_exist=False)
+    db = open_database(db_path, must_exist=False)
     try:
         added, known = watchlist.add(db, urls)
     except BadURL as exc:
@@ -547,7 +494,7 @@ def watch_list(db_path, retired, as_json):
 
     Example: crawler watch list --retired
     """
-    rows = watchlist.entries(_open(db_path), include_retired=retired)
+    rows = watchlist.entries(open_database(db_path), include_retired=retired)
     if as_json:
         for row in rows:
             click.echo(json_line(row))
@@ -575,7 +522,7 @@ def watch_remove(url, db_path):
     Example: crawler watch remove https://www.boredpanda.com/a/
     """
     try:
-        removed = watchlist.remove(_open(db_path), url)
+        removed = watchlist.remove(open_database(db_path), url)
     except BadURL as exc:
         raise click.ClickException(clean(exc)) from exc
     if not removed:
@@ -600,7 +547,7 @@ def sources_add(url, db_path):
     Example: crawler sources add https://www.boredpanda.com/sitemap.xml
     """
     try:
-        added = watchlist.add_source(_open(db_path, must_exist=False), url)
+        added = watchlist.add_source(open_database(db_path, must_exist=False), url)
     except BadURL as exc:
         raise click.ClickException(clean(exc)) from exc
     click.echo("added" if added else "already a source")
@@ -613,7 +560,7 @@ def sources_list(db_path):
 
     Example: crawler sources list
     """
-    for row in _open(db_path).query("SELECT url, added_at FROM sources ORDER BY added_at"):
+    for row in open_database(db_path).query("SELECT url, added_at FROM sources ORDER BY added_at"):
         click.echo(f"{clean(row['url'], False)}  (added {row['added_at']})")
 
 
@@ -625,7 +572,7 @@ def sources_remove(url, db_path):
 
     Example: crawler sources remove https://www.boredpanda.com/feed/
     """
-    if not watchlist.remove_source(_open(db_path), url):
+    if not watchlist.remove_source(open_database(db_path), url):
         raise click.ClickException(f"{clean(url)} is not a source")
     click.echo("removed")
 
@@ -683,7 +630,7 @@ def run_command(db_path, every, check_all, render, settings, redis_url):
     75 another run holds the lock.
     Example (crontab): */15 * * * * cd /srv/pandawatch && .venv/bin/crawler run >> run.log 2>&1
     """
-    path = _checked_path(db_path, create=True)
+    path = checked_path(db_path, create=True)
     extra = run_hooks.crawl_settings({**settings, "SQLITE_PATH": str(path)})
     while True:
         started = time.monotonic()

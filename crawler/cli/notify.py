@@ -12,33 +12,22 @@ from pathlib import Path
 
 import click
 
+from crawler.cli.database import db_option, open_database
 from crawler.cli.project_settings import project_settings
 from crawler.dates import iso, now_utc
 from crawler.notify import targets as targets_mod
 from crawler.notify.send import notify_run, send
 from crawler.notify.targets import BadTarget, Filters, Target
-from crawler.store import open_db, resolve_db_path
 
 
 def _db(db_path: Path | None, create: bool = True):
-    path = resolve_db_path(str(db_path) if db_path else None)
-    try:
-        return open_db(path, create=create)
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return open_database(db_path, must_exist=not create)
 
 
 def _settings(pairs) -> object:
     return project_settings(dict(p.split("=", 1) for p in pairs))
 
 
-db_option = click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
-)
 set_option = click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A setting.")
 
 

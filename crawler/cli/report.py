@@ -6,18 +6,13 @@ from pathlib import Path
 
 import click
 
+from crawler.cli.database import db_option, open_database
 from crawler.publish.report import build_report
-from crawler.store import open_db, queries, resolve_db_path
+from crawler.store import queries
 
 
 @click.command("report")
-@click.option(
-    "--db",
-    "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="SQLite database (default: $PANDAWATCH_DB, else output/crawl.db).",
-)
+@db_option
 @click.option(
     "--since", default="1d", show_default=True, help="A run id (after it) or a duration (2d); 'all'."
 )
@@ -36,11 +31,7 @@ def report(db_path, since, article, output):
     The file needs nothing else (no scripts, no network); open it in any browser.
     Example: crawler report --since 7d -o report.html
     """
-    path = resolve_db_path(str(db_path) if db_path else None)
-    try:
-        db = open_db(path, create=False)
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from exc
+    db = open_database(db_path)
     try:
         html = build_report(db, None if since == "all" else since, article)
     except queries.QueryError as exc:
