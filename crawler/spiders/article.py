@@ -415,16 +415,9 @@ class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, CommentRecheck, Brow
     def _follow_up_request(self, state: ThreadState, follow_up: FollowUp) -> scrapy.Request | None:
         if follow_up.key in state.requested or self.thread_over_time(state):
             return None
-        if follow_up.kind == "comments_page" and state.pages_requested >= self.max_pages:
-            # A comment list that never ends (or a bug in the site) must not page forever.
-            state.capped = True
+        if not state.admit(follow_up.key, follow_up.kind == "comments_page", self.max_pages):
             self.crawler.stats.inc_value(f"{STATS}/comments_page_cap_reached")
             return None
-        if follow_up.kind == "comments_page":
-            state.pages_requested += 1
-        state.requested.add(follow_up.key)
-        state.requests_total += 1
-        state.pending += 1
         self.crawler.stats.inc_value(f"{STATS}/follow_up/{follow_up.kind}")
         return scrapy.FormRequest(
             follow_up.url,

@@ -324,15 +324,9 @@ class LearnedApis:
             # is unchanged is not fetched again (crawler/spiders/comment_state.py)
             state.requested.add(call.key)
             return None
-        if call.role == "comments" and state.pages_requested >= self.max_pages:
-            state.capped = True
+        if not state.admit(call.key, call.role == "comments", self.max_pages):
             self.crawler.stats.inc_value("article_spider/comments_page_cap_reached")
             return None
-        if call.role == "comments":
-            state.pages_requested += 1
-        state.requested.add(call.key)
-        state.requests_total += 1
-        state.pending += 1
         self.crawler.stats.inc_value(f"{STATS}/requests/{call.role}")
         if not state.shadow:
             # the same counters as every comment request of a thread (comment pages, replies, full texts)

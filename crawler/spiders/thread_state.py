@@ -50,6 +50,22 @@ class ThreadState:
     #: why loading stopped early (a thread time limit, the crawl stopping): the thread is incomplete
     stopped_by: str | None = None
 
+    def admit(self, key: str, comments_page: bool, max_pages: int) -> bool:
+        """Count one more request of this thread, or refuse it: asked for already, or a comment page
+        past the page cap (COMMENTS_MAX_PAGES: a list that never ends must not page forever, and the
+        thread is then `capped`, so incomplete). Every request path of the spider asks here."""
+        if key in self.requested:
+            return False
+        if comments_page and self.pages_requested >= max_pages:
+            self.capped = True
+            return False
+        if comments_page:
+            self.pages_requested += 1
+        self.requested.add(key)
+        self.requests_total += 1
+        self.pending += 1
+        return True
+
     def shortfall(self) -> int:
         """How many comments the site reports beyond what was loaded, allowing for the tolerance."""
         if self.reported_total is None:
