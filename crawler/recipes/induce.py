@@ -143,35 +143,34 @@ def _path_params(path: str) -> dict[str, str]:
     return {f"{PATH_PARAM}{i}": unquote(s) for i, s in enumerate(path.split("/")) if s}
 
 
-def _json_params(body: dict, prefix: str = "", depth: int = 0) -> dict[str, str]:
-    params: dict[str, str] = {}
+def _json_leaves(body: dict, prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    """A JSON body's values by name, nested objects (GraphQL `variables`) named by their path."""
+    values: dict[str, Any] = {}
     for key, value in body.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict) and depth < 3:
-            params.update(_json_params(value, f"{name}{JSON_SEPARATOR}", depth + 1))
-            continue
-        text = scalar_text(value)
-        if text is not None:
-            params[name] = text
-    return params
+            values.update(_json_leaves(value, f"{name}{JSON_SEPARATOR}", depth + 1))
+        else:
+            values[name] = value
+    return values
 
 
-def _json_kinds(body: dict, prefix: str = "", depth: int = 0) -> dict[str, str]:
-    """The JSON type of each body parameter that is not a string ("int", "float", "bool", "null"):
-    an API that takes `"first": 8` may refuse `"first": "8"`, so a recipe sends each as it was seen."""
-    kinds: dict[str, str] = {}
-    for key, value in body.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and depth < 3:
-            kinds.update(_json_kinds(value, f"{name}{JSON_SEPARATOR}", depth + 1))
-        elif isinstance(value, bool):
-            kinds[name] = "bool"
-        elif isinstance(value, int):
-            kinds[name] = "int"
-        elif isinstance(value, float):
-            kinds[name] = "float"
-        elif value is None:
-            kinds[name] = "null"
+def _json_params(body: dict) -> dict[str, str]:
+    texts = {name: scalar_text(value) for name, value in _json_leaves(body).items()}
+    return {name: text for name, text in texts.items() if text is not None}
+
+
+#: JSON types a recipe keeps for a body parameter that is not a string: an API that takes
+#: `"first": 8` may refuse `"first": "8"`, so a recipe sends each as the page did
+_KINDS = ((bool, "bool"), (int, "int"), (float, "float"), (type(None), "null"))
+
+
+def _json_kinds(body: dict) -> dict[str, str]:
+    kinds = {}
+    for name, value in _json_leaves(body).items():
+        kind = next((k for t, k in _KINDS if isinstance(value, t)), None)
+        if kind:
+            kinds[name] = kind
     return kinds
 
 
