@@ -229,13 +229,19 @@ NOTIFY_RETRY_DELAY = 2.0
 NOTIFY_MAX_LISTED = 50
 
 LOG_LEVEL = "INFO"
+#: Scrapy's formatter, minus the DEBUG "Crawled"/"Scraped from" records no handler emits (crawler/extensions).
+LOG_FORMATTER = "crawler.extensions.logformatter.QuietLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"
 
 # -- Progress and summary (crawler/extensions) --------------------------------------------------------
 EXTENSIONS = {
     "crawler.extensions.summary.CrawlSummary": 500,
     "crawler.extensions.progress.CrawlProgress": 510,
+    "crawler.extensions.gcfreeze.FreezeStartupObjects": 900,
 }
+#: gc.freeze() the objects alive when the spider opens: collections then skip Scrapy's and the
+#: project's start-up objects (crawler/extensions/gcfreeze.py).
+GC_FREEZE = True
 #: A short readable summary on stderr at the end of a crawl (what was stored, what failed and why).
 SUMMARY_ENABLED = True
 #: Write the summary as JSON to this file instead of printing it (the `crawler` command reads it).

@@ -219,3 +219,47 @@ def test_empty_or_binary_bodies_raise_not_html(body):
 def test_html_without_an_article_raises():
     with pytest.raises(NotAnArticle):
         boredpanda.parse_article_page("<html><body><p>Hello</p></body></html>", BASE + "/x/")
+
+
+def test_comment_fields_follow_their_selectors_in_odd_markup():
+    """The one-pass field lookups of _comment_from mean what the selectors `.class` did: class lists
+    split on tabs and line breaks, the first match in document order, the element itself included,
+    a comment without a header read from the whole comment (its replies too)."""
+    from crawler.sites.boredpanda.comments import parse_comments_html
+    from crawler.sites.html import parse_fragment
+
+    html = (
+        '<div class="comment" data-comment-id="1" data-parent-id="0" data-depth="0"><!-- note -->'
+        '<a class="comment-author-name\tx" href="/u/a">A<b>b</b></a>'
+        '<span class=" comment-time\n" datetime="2020-01-02T03:04:05Z">1h</span>'
+        '<div class="comment-text">T<p>x</p><a class="read-more" href="#">Read more</a></div>'
+        '<div class="comment-replies" data-reply-count="2">'
+        '<div class="comment" data-comment-id="2" data-parent-id="1">'
+        '<span class="comment-author-role">Mod</span>'
+        '<div class="comment-header"><a class="comment-author-name">B</a></div>'
+        '<div class="comment-text" data-truncated="true"><a class="read-more x">R</a> yy</div></div></div>'
+        '<div class="comment-votes"><span class="downvotes" data-count="3">3</span>'
+        '<i class="upvotes" data-count="1,2k"></i></div></div>'
+    )
+    first, reply = parse_comments_html([parse_fragment(html)], "a", "https://www.boredpanda.com/x/").comments
+    assert (first.comment_id, first.parent_id, first.author, first.author_url) == (
+        "boredpanda:1",
+        None,
+        "Ab",
+        "https://www.boredpanda.com/u/a",
+    )
+    assert (first.posted_at, first.relative_time, first.text, first.truncated) == (
+        "2020-01-02T03:04:05Z",
+        "1h",
+        "T\n\nx",
+        True,
+    )
+    assert (first.author_role, first.upvotes, first.downvotes, first.reply_count) == ("Mod", 1200, 3, 2)
+    assert (reply.parent_id, reply.author, reply.author_role, reply.text, reply.truncated) == (
+        "boredpanda:1",
+        "B",
+        None,
+        "yy",
+        True,
+    )
+    assert (reply.upvotes, reply.reply_count, reply.posted_at) == (None, None, None)

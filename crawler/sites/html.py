@@ -151,6 +151,45 @@ def child(el: HtmlElement | None, class_name: str, tag: str = "*") -> HtmlElemen
     return found[0] if found else None
 
 
+# What XPath's normalize-space (and so every `.class` selector above) counts as space in a class list.
+_CLASS_SPACE = str.maketrans("\t\n\r", "   ")
+
+
+def has_class(el: HtmlElement, class_name: str) -> bool:
+    """Whether `el` carries `class_name`, as the selector `.class_name` decides it."""
+    classes = el.get("class")
+    return classes is not None and class_name in classes.translate(_CLASS_SPACE).split(" ")
+
+
+def first_with_classes(root: HtmlElement | None, *class_names: str) -> list[HtmlElement | None]:
+    """For each of `class_names`, `first(root, "." + name)`: the first element of `root` or its
+    descendants, in document order, carrying it; found in one walk of the tree instead of one
+    selector run per name (the selectors are most of the cost of reading a comment)."""
+    return _first_with_classes(root.iter() if root is not None else (), class_names)
+
+
+def children_with_classes(el: HtmlElement | None, *class_names: str) -> list[HtmlElement | None]:
+    """For each of `class_names`, `child(el, name)`: the first direct child carrying it, in one pass."""
+    return _first_with_classes(el if el is not None else (), class_names)
+
+
+def _first_with_classes(elements, class_names: tuple[str, ...]) -> list[HtmlElement | None]:
+    found: list[HtmlElement | None] = [None] * len(class_names)
+    missing = len(class_names)
+    for el in elements:
+        classes = el.get("class") if isinstance(el.tag, str) else None
+        if not classes:
+            continue
+        tokens = classes.translate(_CLASS_SPACE).split(" ")
+        for i, name in enumerate(class_names):
+            if found[i] is None and name in tokens:
+                found[i] = el
+                missing -= 1
+        if not missing:
+            break
+    return found
+
+
 def children(el: HtmlElement | None, class_name: str, tag: str = "*") -> list[HtmlElement]:
     if el is None:
         return []
@@ -167,6 +206,10 @@ def text_of(
     """
     if el is None:
         return None
+    if not skip and not skip_elements and not len(el) and isinstance(el.tag, str):
+        # a leaf (a name, a time, a one-paragraph text): the walk below would give its own text
+        # (a block's paragraph breaks are stripped with the rest of its edges)
+        return normalise_whitespace("" if el.tag in NON_TEXT_TAGS else el.text or "")
     # Hold the skipped elements: lxml proxies die with their last reference and their id()s get
     # reused, so a set of ids alone would skip random other elements.
     skipped_elements = [x for css in skip for x in select(el, css)] + [

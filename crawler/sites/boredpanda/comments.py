@@ -15,7 +15,15 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 
 from crawler.items import CommentItem
-from crawler.sites.html import attr, child, first, select, text_of, to_int
+from crawler.sites.html import (
+    attr,
+    children_with_classes,
+    first_with_classes,
+    has_class,
+    select,
+    text_of,
+    to_int,
+)
 from crawler.sites.thread import ThreadPage
 
 SITE = "boredpanda"
@@ -31,17 +39,23 @@ def _parent_key(raw: str | None) -> str | None:
 
 
 def _comment_from(el: HtmlElement, article_id: str | None, base_url: str) -> CommentItem:
-    header = child(el, "comment-header")
-    scope = header if header is not None else el
-    author_el = first(scope, ".comment-author-name")
-    time_el = first(scope, "time.comment-time, .comment-time")
-    text_el = child(el, "comment-text")
-    truncated = attr(text_el, "data-truncated") == "true" or (
-        text_el is not None and bool(select(text_el, "a.read-more"))
+    # One pass over the direct children and one over the header, instead of a selector per field:
+    # reading the markup was the largest cost of paging a thread over its comment API. Each lookup
+    # means what its selector did (`.class` tokens, first in document order, the element included).
+    header, text_el, votes, replies = children_with_classes(
+        el, "comment-header", "comment-text", "comment-votes", "comment-replies"
     )
-    votes = child(el, "comment-votes")
-    replies = child(el, "comment-replies")
+    scope = header if header is not None else el
+    author_el, role_el, time_el = first_with_classes(
+        scope, "comment-author-name", "comment-author-role", "comment-time"
+    )
+    read_more = (
+        tuple(a for a in text_el.iter("a") if has_class(a, "read-more")) if text_el is not None else ()
+    )
+    truncated = attr(text_el, "data-truncated") == "true" or bool(read_more)
+    upvotes, downvotes = first_with_classes(votes, "upvotes", "downvotes")
     datetime_attr = attr(time_el, "datetime")
+    href = attr(author_el, "href")
     return CommentItem(
         comment_id=comment_key(el.get("data-comment-id")),
         source_id=el.get("data-comment-id").strip(),
@@ -49,15 +63,15 @@ def _comment_from(el: HtmlElement, article_id: str | None, base_url: str) -> Com
         parent_id=_parent_key(el.get("data-parent-id")),
         depth=to_int(el.get("data-depth")) or 0,
         author=text_of(author_el),
-        author_role=text_of(first(scope, ".comment-author-role")),
-        author_url=urljoin(base_url, attr(author_el, "href")) if attr(author_el, "href") else None,
+        author_role=text_of(role_el),
+        author_url=urljoin(base_url, href) if href else None,
         posted_at=datetime_attr or None,
         posted_at_precision="exact" if datetime_attr else None,
         relative_time=text_of(time_el),
-        text=text_of(text_el, skip=("a.read-more",)),
+        text=text_of(text_el, skip_elements=read_more),
         truncated=truncated,
-        upvotes=to_int(attr(first(votes, ".upvotes"), "data-count")) if votes is not None else None,
-        downvotes=to_int(attr(first(votes, ".downvotes"), "data-count")) if votes is not None else None,
+        upvotes=to_int(attr(upvotes, "data-count")) if votes is not None else None,
+        downvotes=to_int(attr(downvotes, "data-count")) if votes is not None else None,
         # absent (a full-text answer omits replies) is unknown, not zero
         reply_count=to_int(attr(replies, "data-reply-count")) if replies is not None else None,
     )
