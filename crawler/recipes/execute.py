@@ -221,12 +221,18 @@ def _replies_call(
     return make_call("replies", endpoint, params, page_url, context)
 
 
+_COMMENT_FIELDS = tuple(f.name for f in dataclasses.fields(CommentItem))
+
+
 def _full_text_call(recipe: dict, key: str, page_url: str, comment: CommentItem, tokens=None) -> Call | None:
     endpoint = recipe.get("full_text")
     if not endpoint:
         return None
     params = {endpoint["id_param"]: bare_id(recipe, comment.comment_id)}
-    context = {"article_key": key, "comment": dataclasses.asdict(comment), "page_values": tokens or {}}
+    # the comment's fields as they are now (all scalars: a shallow copy is asdict's deep one, at a
+    # fraction of its cost once per cut comment)
+    fields = {name: getattr(comment, name) for name in _COMMENT_FIELDS}
+    context = {"article_key": key, "comment": fields, "page_values": tokens or {}}
     return make_call("full_text", endpoint, params, page_url, context)
 
 

@@ -10,6 +10,7 @@ the page and the API's HTML fragments.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
@@ -38,6 +39,12 @@ def _parent_key(raw: str | None) -> str | None:
     return None if raw in (None, "", "0") else comment_key(raw)
 
 
+@lru_cache(maxsize=4096)
+def _absolute(base_url: str, href: str) -> str:
+    # one thread's commenters come back again and again (and urljoin is a good part of a comment)
+    return urljoin(base_url, href)
+
+
 def _comment_from(el: HtmlElement, article_id: str | None, base_url: str) -> CommentItem:
     # One pass over the direct children and one over the header, instead of a selector per field:
     # reading the markup was the largest cost of paging a thread over its comment API. Each lookup
@@ -64,7 +71,7 @@ def _comment_from(el: HtmlElement, article_id: str | None, base_url: str) -> Com
         depth=to_int(el.get("data-depth")) or 0,
         author=text_of(author_el),
         author_role=text_of(role_el),
-        author_url=urljoin(base_url, href) if href else None,
+        author_url=_absolute(base_url, href) if href else None,
         posted_at=datetime_attr or None,
         posted_at_precision="exact" if datetime_attr else None,
         relative_time=text_of(time_el),
