@@ -56,5 +56,7 @@ def test_debug_level_still_logs_every_item_and_the_start_up_objects_are_frozen(t
     assert stored == loud.query("SELECT count(*) AS n FROM comments")[0]["n"] > 0
     assert loud.stderr.count("Scraped from <200") >= stored
     assert "Scraped from" not in quiet.stderr
+    # nothing went wrong, so nothing is a warning (components off by default used to warn each crawl)
+    assert " WARNING: " not in quiet.stderr, quiet.stderr[-2000:]
     off = crawl(tmp_path / "off.db", [url], settings={"GC_FREEZE": "False"})
     assert off.returncode == 0 and "gc/frozen_objects" not in off.stats

@@ -98,7 +98,7 @@ class EvidenceMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("EVIDENCE"):
-            raise NotConfigured("EVIDENCE is off")
+            raise NotConfigured  # off, the default: without a message Scrapy logs no "Disabled …" warning
         return cls(crawler)
 
     # -- the run's WARC file -------------------------------------------------------------------
@@ -269,7 +269,7 @@ class EvidenceStampMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         if not crawler.settings.getbool("EVIDENCE"):
-            raise NotConfigured("EVIDENCE is off")
+            raise NotConfigured  # off, the default: without a message Scrapy logs no "Disabled …" warning
         return cls(crawler)
 
     def _stamp(self, item: Any, record_id: str | None) -> None:
