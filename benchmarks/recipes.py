@@ -171,3 +171,87 @@ def _politeness_note(responses: int, comments: int) -> str:
         f"{defaults.CONCURRENT_REQUESTS_PER_DOMAIN} per domain) the recipe's {responses} requests take "
         f"at least {floor:.0f} s ({comments / floor:.1f} comments/s); the browser path's clicks are not paced"
     )
+
+
+#: Per replica site (issue 12's first must-show): (profile, article learned from, two other articles).
+SITES = (
+    ("boredpanda", "/two-page-comments-article/", ("/one-page-article/", "/plain-article-3/")),
+    ("zine", "/zine/quiet-harbour-story/", ("/zine/harbour-fair-story/", "/zine/night-ferry-story/")),
+    ("square", "/square/ferry-timetable-story/",
+     ("/square/bakery-queue-story/", "/square/lighthouse-paint-story/")),
+)  # fmt: skip
+
+
+def _of_urls(db: Path, urls: list[str]) -> set:
+    """(comment_id, parent_id, text, upvotes, downvotes) of the comments of the articles at `urls`."""
+    marks = ",".join("?" * len(urls))
+    return set(
+        query(
+            db,
+            "SELECT c.comment_id, c.parent_id, c.text, c.upvotes, c.downvotes FROM comments c "
+            f"JOIN articles a USING (article_id) WHERE a.url IN ({marks})",
+            urls,
+        )
+    )
+
+
+def recipes_per_site(repeats: int, workdir: Path) -> Section:
+    """Each replica site: learn its recipe in Chromium from one article, then crawl two *other*
+    articles with the default command (recipe, no browser) and in Chromium, one after the other."""
+    from crawler.replica.demo_site import add_zine_stories
+
+    section = Section("13. Learned comment APIs on each replica site (issue 12): two other articles each")
+    with serve_site(add_zine_stories(build_demo_site())) as urls:
+        base = urls[0].split("/", 3)[:3]
+        origin = "/".join(base)
+        for profile, teacher, others in SITES:
+            learn_db = workdir / f"site-{profile}-learned.db"
+            learned = scrapy_crawl(
+                "article", learn_db, {"url": origin + teacher, "profile": profile, "render": "browser"},
+                SAME_SETTINGS,
+            )  # fmt: skip
+            targets = [origin + path for path in others]
+            urls_file = write_urls_file(targets, workdir / f"site-{profile}.txt")
+            recipe_runs, browser_runs = [], []
+            for repeat in range(repeats):
+                db = workdir / f"site-{profile}-recipe-{repeat}.db"
+                for suffix in ("", "-wal", "-shm"):
+                    if Path(f"{learn_db}{suffix}").exists():
+                        shutil.copy(f"{learn_db}{suffix}", f"{db}{suffix}")
+                run = scrapy_crawl("article", db, {"urls_file": str(urls_file)}, SAME_SETTINGS)
+                recipe_runs.append((run, _of_urls(db, targets)))
+                db = workdir / f"site-{profile}-browser-{repeat}.db"
+                run = scrapy_crawl(
+                    "article", db, {"urls_file": str(urls_file), "profile": profile, "render": "browser"},
+                    {**SAME_SETTINGS, "RECIPES_LEARN": "False"},
+                )  # fmt: skip
+                browser_runs.append((run, _of_urls(db, targets)))
+            stored = len(browser_runs[0][1])
+            section.add(f"{profile}: learned from one article, browser pages",
+                        count(learned.stats.get("browser/pages_opened", 0)))  # fmt: skip
+            section.add_median(
+                f"{profile}: recipe, browser pages opened",
+                [r.stats.get("browser/pages_opened", 0) for r, _ in recipe_runs],
+                count,
+            )
+            for name, runs in (("recipe", recipe_runs), ("browser", browser_runs)):
+                section.add_median(
+                    f"{profile}: {name}, crawl time",
+                    [r.stats["elapsed_time_seconds"] for r, _ in runs],
+                    seconds,
+                )
+            section.add_ratio(
+                f"{profile}: recipe / browser, comments/s ({count(stored)} comments)",
+                [_rate(r, s) for r, s in recipe_runs],
+                [_rate(r, s) for r, s in browser_runs],
+                RECIPE_OVER_BROWSER_GOAL,
+            )
+            same = [
+                "yes" if a == b else "no" for (_, a), (_, b) in zip(recipe_runs, browser_runs, strict=True)
+            ]
+            verdict = "no" if "no" in same or not stored else "yes"
+            section.add(f"{profile}: same ids, parents, texts, votes", verdict, same, "yes", verdict == "yes")
+    section.notes.append(
+        "every crawl: " + ", ".join(f"{k}={v}" for k, v in {**FAST_SETTINGS, **SAME_SETTINGS}.items())
+    )
+    return section

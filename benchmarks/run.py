@@ -1,13 +1,13 @@
 """Run the benchmarks and print their tables: `python -m benchmarks.run [--quick] [--only N]` from the root.
 
-Twelve sections, each measured side by side in this one invocation (the machine is shared and noisy, so
+Thirteen sections, each measured side by side in this one invocation (the machine is shared and noisy, so
 a ratio is only meaningful between numbers taken moments apart): crawl throughput against `scrapy bench`,
 Store throughput against raw sqlite-utils, what an unchanged re-crawl costs and records, the API path
 against the browser path, a long browser crawl's memory, a second monitoring run, evidence (WARC),
 concurrent writers, scale-out on Redis, the generic adapter against the Bored Panda adapter on the same
-saved pages, a learned comment API against the browser path,
-and a re-check of an unchanged comment thread. Goals are printed as met or not met;
-the exit status is non-zero only when a benchmark crashed.
+saved pages, a learned comment API against the browser path, a re-check of an unchanged comment
+thread, and learned comment APIs on each replica site. Goals are printed as met or not met; the exit
+status is non-zero only when a benchmark crashed.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from benchmarks.distributed import scale_out
 from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
 from benchmarks.recheck import thread_recheck
-from benchmarks.recipes import recipe_vs_browser
+from benchmarks.recipes import recipe_vs_browser, recipes_per_site
 from benchmarks.report import Section, count, per_second, seconds
 from benchmarks.results import history_rows, thread_summary
 from benchmarks.writes import raw_rows, time_raw, time_store
@@ -243,6 +243,7 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
         10: ("10. Adapters", lambda: adapter_throughput(*((5, 20) if profile is FULL else (2, 6)))),
         11: ("11. Learned comment API vs browser", lambda: recipe_vs_browser(repeats, workdir)),
         12: ("12. Re-check of an unchanged thread", lambda: thread_recheck(repeats, workdir)),
+        13: ("13. Learned comment APIs per site", lambda: recipes_per_site(repeats, workdir)),
     }
 
 
@@ -257,9 +258,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         type=int,
         action="append",
-        choices=range(1, 13),
+        choices=range(1, 14),
         metavar="SECTION",
-        help="run only this section (1-12); may be given more than once",
+        help="run only this section (1-13); may be given more than once",
     )
     return parser.parse_args(argv)
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import timedelta
 
 import pytest
 
 from crawler.replica import ReplicaServer, build_demo_site
-from crawler.replica.generate import REFERENCE_NOW, generated_article
+from crawler.replica.demo_site import add_zine_stories
 from crawler.replica.square import csrf_token, rename_api, square_of
 from crawler.replica.zine import zine_of
 from tests.crawling import FAST, crawl
@@ -28,22 +27,6 @@ pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian
 BROWSER = {**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
 #: re-crawls of the same articles must page the thread again, not stop at an unchanged page
 AGAIN = {"CONDITIONAL_GET": "False"}
-
-
-def demo_with_more_zine_stories():
-    """The demo site, with two more zine stories (the zine ships one story with comments)."""
-    site = build_demo_site()
-    zine = zine_of(site)
-    for n, (slug, post_id, count) in enumerate(
-        [("harbour-fair-story", 7300010, 34), ("night-ferry-story", 7300011, 27)]
-    ):
-        zine.add_article(
-            generated_article(
-                slug, post_id, count, max_depth=3, seed=0, top_level=12,
-                published_at=REFERENCE_NOW - timedelta(days=3 + n),
-            )
-        )  # fmt: skip
-    return site
 
 
 SITES = {
@@ -92,7 +75,7 @@ MODELS = {"boredpanda": lambda site: site, "zine": zine_of, "square": square_of}
 
 @pytest.mark.parametrize("profile", ["boredpanda", "zine"])
 def test_learned_in_browser_then_paged_without_browser(profile, tmp_path):
-    site = demo_with_more_zine_stories()
+    site = add_zine_stories(build_demo_site())
     learn_path, other_paths = SITES[profile]
     with ReplicaServer(site) as server:
         learn_url = server.base_url + learn_path

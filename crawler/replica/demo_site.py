@@ -35,7 +35,7 @@ from .model import Article, Site
 from .seed import RELATED_SLUG, RELATED_TITLE, SEED_SLUG, seed_article
 from .server import ReplicaServer
 from .square import attach_square, build_square_site
-from .zine import attach_zine, build_zine_site
+from .zine import attach_zine, build_zine_site, zine_of
 
 NORMAL_SLUG = "two-page-comments-article"
 NO_COMMENTS_SLUG = "no-comments-article"
@@ -131,6 +131,24 @@ def build_demo_site(seed: int = 0) -> Site:
         site.add_article(article)
     attach_zine(site, build_zine_site(seed))
     attach_square(site, build_square_site(seed))
+    return site
+
+
+#: Two more zine stories for build_demo_site(more_zine_stories=True): the zine ships one story with
+#: comments, and a recipe learned from it is checked on two *other* stories (issue 12).
+MORE_ZINE_STORIES = (("harbour-fair-story", 7300010, 34), ("night-ferry-story", 7300011, 27))
+
+
+def add_zine_stories(site: Site) -> Site:
+    """`site` (a demo site) with the MORE_ZINE_STORIES added to its zine."""
+    zine = zine_of(site)
+    for n, (slug, post_id, count) in enumerate(MORE_ZINE_STORIES):
+        zine.add_article(
+            generated_article(
+                slug, post_id, count, max_depth=3, seed=0, top_level=12,
+                published_at=REFERENCE_NOW - timedelta(days=3 + n),
+            )
+        )  # fmt: skip
     return site
 
 
