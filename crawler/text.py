@@ -44,6 +44,22 @@ def normalise_whitespace(text: str) -> str:
         # general path below would only strip it. It runs several times per comment (adapter,
         # clean pipeline), and is the largest cost of reading a comment thread over plain HTTP.
         return text.strip()
+    if "\n" in text and unicodedata.is_normalized("NFC", text):
+        # Several lines, each printable (a comment of paragraphs, as text_of joins them): each one's
+        # only whitespace is the plain space, so the general path would only strip each line, keep
+        # lines of a paragraph together and turn every run of blank lines into one paragraph break.
+        lines = [line.strip() for line in text.split("\n")]
+        if all(line.isprintable() and "  " not in line for line in lines):
+            paragraphs, current = [], []
+            for line in lines:
+                if line:
+                    current.append(line)
+                elif current:
+                    paragraphs.append("\n".join(current))
+                    current = []
+            if current:
+                paragraphs.append("\n".join(current))
+            return "\n\n".join(paragraphs)
     return _normalise_any(text)
 
 

@@ -66,11 +66,15 @@ def test_printable_text_has_no_whitespace_but_the_space():
 
 def test_normalise_whitespace_fast_path_agrees_with_the_general_path():
     samples = generated(20_000) + real_texts()
-    fast = 0
+    fast = lines = 0
     for sample in samples:
         assert text.normalise_whitespace(sample) == text._normalise_any(sample), repr(sample)
         fast += sample.isprintable() and "  " not in sample and unicodedata.is_normalized("NFC", sample)
+        lines += "\n" in sample and all(
+            line.strip().isprintable() and "  " not in line.strip() for line in sample.split("\n")
+        )
     assert fast > 1000  # the fast path itself was exercised, not only the general one
+    assert lines > 1000  # and so was the one for texts of several printable lines
 
 
 def test_clean_text_agrees_with_the_code_before_its_fast_paths():
