@@ -100,6 +100,8 @@ def load_comments(site: Site, form: Form) -> dict[str, Any]:
     if article.api_max_per_page is not None and per_page > article.api_max_per_page:
         raise AjaxError(400, f"per_page must be at most {article.api_max_per_page}")
     comments, has_more = top_level_page(article, page, per_page, sort)
+    if article.api_dropped:
+        comments = [c for c in comments if c.id not in article.api_dropped]  # the page still shows them
     if article.api_silent_page_cap is not None:
         comments = comments[: article.api_silent_page_cap]  # still paged by per_page: the rest is skipped
     thread = thread_index(article)
