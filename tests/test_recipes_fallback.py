@@ -17,13 +17,14 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from crawler.recipes.execute import confirm_call, page_values
+from crawler.recipes.store import save_recipe
 from crawler.replica import ReplicaServer, build_demo_site
-from crawler.replica.ajax import rename_ajax
+from crawler.replica.ajax import rename_ajax, require_nonce
 from crawler.replica.generate import generated_article
 from crawler.sites import boredpanda
 from tests.crawling import FAST, article_url, crawl, model_thread
@@ -221,3 +222,41 @@ def test_confirm_request_carries_the_tokens_the_article_page_carries():
     elsewhere["confirm"]["path"] = "/wp-json/comments/v2/comment"
     other = confirm_call(elsewhere, url, "boredpanda:77", page_values(elsewhere, TOKEN_PAGE))
     assert (other.body, other.headers) == (b"action=load_comment&comment_id=77", {})
+
+
+def test_a_deletion_is_confirmed_through_an_api_that_wants_the_pages_nonce(tmp_path):
+    """The replica's admin-ajax asks every call for the nonce its pages carry (require_nonce); the
+    site's recipe reads it from each page for its thread requests (the confirm part inherits it): a
+    comment gone from a complete load is confirmed gone, and deleted (without the nonce: 403, unknown)."""
+    site = replica_site()
+    require_nonce(site, "n-7f3a")
+    article = site.article(KEPT)
+    parents = {c.parent_id for c in article.comments}
+    victim = max(
+        (c for c in article.comments if c.parent_id is None and c.id not in parents), key=lambda c: int(c.id)
+    )
+    db = tmp_path / "c.db"
+    with ReplicaServer(site) as server:
+        url = article_url(server, KEPT)
+        recipe = boredpanda.seed_recipe()
+        del recipe["seed"]
+        recipe["match"] = {"host": urlsplit(url).netloc, "path_prefix": "/"}
+        for role in ("comments", "replies", "full_text"):
+            recipe[role]["page_params"] = {"nonce": {"kind": "script", "regex": r'"nonce": "([^"]+)"'}}
+        save_recipe(db, recipe, url)
+        first = crawl(db, [url], settings=AGAIN)
+        first_rows = stored(first, [KEPT])
+        site.delete_comment(victim.id)
+        second = crawl(db, [url], settings=AGAIN)
+    assert loads(first)[KEPT] == {"method": "recipe", "complete": 1, "reason": None}
+    assert first_rows == expected(site, [KEPT]) | {
+        (f"boredpanda:{victim.id}", None, victim.text, victim.upvotes, "live", 0)
+    }
+    assert loads(second)[KEPT]["complete"] == 1
+    assert second.query("SELECT entity_id, reason FROM changes WHERE kind = 'deleted'") == [
+        {"entity_id": f"boredpanda:{victim.id}", "reason": "the site's single-comment answer says it is gone"}
+    ]
+    assert second.stats["article_spider/confirm/gone"] == 1
+    assert stored(second, [KEPT]) - expected(site, [KEPT]) == {
+        (f"boredpanda:{victim.id}", None, victim.text, victim.upvotes, "deleted", 0)
+    }
