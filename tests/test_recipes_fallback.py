@@ -21,13 +21,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from crawler.recipes.execute import confirm_call, page_values
+from crawler.recipes.execute import confirm_call, first_calls, page_values, shown_to_list
+from crawler.recipes.learn import read_comments, source_id
 from crawler.recipes.store import save_recipe
 from crawler.replica import ReplicaServer, build_demo_site
 from crawler.replica.ajax import rename_ajax, require_nonce
 from crawler.replica.generate import generated_article
 from crawler.sites import boredpanda
 from tests.crawling import FAST, article_url, crawl, model_thread
+from tests.test_recipes_induce import load, recipe_of
 
 needs_chromium = pytest.mark.skipif(
     shutil.which("chromium") is None, reason="Debian chromium is not installed"
@@ -181,6 +183,25 @@ def test_recipe_leaving_out_a_comment_the_page_shows_falls_back_to_the_browser(t
     ), warnings_of(checked)
     assert stored(checked, slugs) == expected(site, slugs)
     assert changes(checked) == 0  # every comment stored as before, none deleted
+
+
+def test_each_use_knows_which_shown_comments_the_recipe_must_list():
+    """The executor's half of the rule (execute.shown_to_list): the seed starts at the list's first page
+    and a learned recipe asks again for the page the article shows, so both must list every top-level
+    comment the page shows; a recipe that starts after them (a cursor from the last one shown) cannot."""
+    case = load("boredpanda-pages")
+    html, url = case["page_html"], case["url"]
+    shown = read_comments(html, url, "boredpanda")
+    top = {source_id(c.comment_id) for c in shown if not c.parent_id}
+    assert len(top) == 20
+    assert shown_to_list(first_calls(boredpanda.seed_recipe(), html, url, shown)) == top
+    learned = recipe_of(case)
+    assert shown_to_list(first_calls(learned, html, url, shown)) == top
+    after = copy.deepcopy(learned)
+    after["comments"]["paging"] = {**after["comments"]["paging"], "kind": "cursor"}
+    after["comments"]["paging"]["start"] = {"kind": "last_shown"}
+    assert shown_to_list(first_calls(after, html, url, shown)) == set()
+    assert shown_to_list(first_calls(boredpanda.seed_recipe(), html, url, [])) == set()
 
 
 # -- the single-comment request that confirms deletions carries the article page's tokens -----------
