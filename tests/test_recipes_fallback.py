@@ -10,6 +10,9 @@ Each use also compares the recipe with what the page itself shows, in one rule f
 recipes that does not depend on the API's page size or order: once a thread's paging is complete,
 every top-level comment the article page showed must be among those the recipe's pages listed. The
 replica's `set_faults(api_dropped=…)` makes its API leave out a comment the page shows.
+
+The single-comment request that confirms a deletion carries the article page's tokens like the
+thread's other requests (the replica's `require_nonce` makes its API refuse calls without the nonce).
 """
 
 from __future__ import annotations
