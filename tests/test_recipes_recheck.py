@@ -46,8 +46,10 @@ def live_ids(result) -> set[str]:
 
 def test_browser_recheck_agrees_then_disagrees_and_never_deletes(tmp_path):
     site = build_demo_site()
-    # 60 top-level comments: the page shows 20, the seed recipe pages 50 at a time
-    site.add_article(generated_article(SLUG, 8400300, 75, seed=3, cut_every=0, top_level=60))
+    # 70 top-level comments: the page shows the 20 oldest, the seed recipe pages 50 at a time, newest
+    # first; capped at 20 a page (below), its pages miss 30 comments the page does not show: only the
+    # browser re-check can tell (each use's own check compares what the page shows: test_recipes_fallback)
+    site.add_article(generated_article(SLUG, 8400300, 85, seed=3, cut_every=0, top_level=70))
     db = tmp_path / "c.db"
     with ReplicaServer(site) as server:
         url = article_url(server, SLUG)

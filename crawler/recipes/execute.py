@@ -144,11 +144,30 @@ def _typed(value: str, kind: str | None) -> Any:
     return value
 
 
+def _page_params(recipe: dict, role: str) -> dict:
+    """The page tokens a role's requests carry (see induce._page_params). The single-comment request
+    that confirms deletions (`confirm`) carries its own, or else those of the part that calls the same
+    endpoint (the seed's confirm is its full-text request): the page's script sends them there too."""
+    endpoint = recipe.get(role) or {}
+    if endpoint.get("page_params") or role != "confirm" or not endpoint:
+        return endpoint.get("page_params") or {}
+    for other in ("full_text", "replies", "comments"):
+        part = recipe.get(other) or {}
+        if part.get("page_params") and _same_endpoint(part, endpoint):
+            return part["page_params"]
+    return {}
+
+
+def _same_endpoint(a: dict, b: dict) -> bool:
+    where = ("method", "scheme", "host", "same_host")
+    return all(a.get(k) == b.get(k) for k in where) and path_pattern(a) == path_pattern(b)
+
+
 def page_values(recipe: dict, page_html: str) -> dict[str, dict[str, str]]:
     """Per role, the tokens the recipe reads from each article page (see induce._page_params)."""
     values: dict[str, dict[str, str]] = {}
-    for role in ("comments", "replies", "full_text"):
-        for name, source in ((recipe.get(role) or {}).get("page_params") or {}).items():
+    for role in ("comments", "replies", "full_text", "confirm"):
+        for name, source in _page_params(recipe, role).items():
             try:
                 values.setdefault(role, {})[name] = article_key({"article_key": source}, page_html)
             except RecipeFailure:
@@ -307,8 +326,23 @@ def first_calls(
             value = article_key({"article_key": start}, page_html)
         else:
             value = start.get("value", "")
+        if top and ("verify" in context or (recipe.get("seed") and start.get("kind") == "value")):
+            # the recipe's pages cover what the page shows: it asks again for the page shown (a learned
+            # recipe), or a seed (a written contract) starts at the first page of the whole list
+            context["shown_top"] = top_ids
     calls = [_top_call(recipe, key, page_url, value, {**context, "value": value})]
     return calls + _follow_ups(recipe, key, page_url, shown, nested=False, tokens=tokens)
+
+
+def shown_to_list(calls: list[Call]) -> set[str]:
+    """The site ids of the page's top-level comments that the recipe's comment pages must list by the
+    time the thread's paging is complete (empty: the recipe starts after them and cannot be compared).
+
+    The one check of a recipe against what the page itself shows, for seed and learned recipes alike:
+    independent of the API's page size and order (the page may show 20 oldest, the API page 50 newest),
+    so judged once the whole list is paged, over sets, never by the order in which answers arrive."""
+    first = next((c for c in calls if c.role == "comments"), None)
+    return set(first.context.get("shown_top") or ()) if first is not None else set()
 
 
 # -- answers -----------------------------------------------------------------------------------
@@ -546,14 +580,21 @@ def _full_text(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
 # -- confirming a deletion: the recipe's single-comment request -----------------------------------
 
 
-def confirm_call(recipe: dict, page_url: str, comment_id: str) -> Call | None:
+def confirm_call(
+    recipe: dict, page_url: str, comment_id: str, tokens: dict[str, dict[str, str]] | None = None
+) -> Call | None:
     """The recipe's single-comment request (its `confirm` part) for a comment a complete load missed,
-    or None when the recipe has none. Its key differs from the full-text request of the same comment."""
+    or None when the recipe has none. Its key differs from the full-text request of the same comment.
+
+    `tokens`: what `page_values` read from the article's own page (a nonce, a CSRF token): the confirm
+    request carries them like the thread's other requests (a site checking them would refuse it)."""
     endpoint = recipe.get("confirm")
     if not endpoint:
         return None
     params = {endpoint["id_param"]: bare_id(recipe, comment_id)}
-    return make_call("confirm", endpoint, params, page_url, {"comment": comment_id})
+    return make_call(
+        "confirm", endpoint, params, page_url, {"comment": comment_id, "page_values": tokens or {}}
+    )
 
 
 def gone_statuses(recipe: dict) -> list[int]:

@@ -37,6 +37,9 @@ class AjaxConfig:
 
     path: str = AJAX_PATH
     page_param: str = "page"
+    #: a WordPress-style nonce every action must carry (the page's script reads it from the page), None:
+    #: none asked for
+    nonce: str | None = None
 
 
 _CONFIGS: weakref.WeakKeyDictionary[Site, AjaxConfig] = weakref.WeakKeyDictionary()
@@ -59,12 +62,21 @@ def rename_ajax(site: Site, path: str | None = None, page_param: str | None = No
         config.page_param = page_param
 
 
+def require_nonce(site: Site, nonce: str | None) -> None:
+    """Make every action answer 403 unless its form carries `nonce`, which the pages then carry in their
+    script config (as WordPress pages carry the nonce of their admin-ajax calls); None: no nonce."""
+    config_of(site).nonce = nonce
+
+
 def script_config(site: Site) -> str:
     """The script that tells the page's own script where the API moved ("" while it has not)."""
     config = config_of(site)
     if config == AjaxConfig():
         return ""
-    value = json.dumps({"url": config.path, "page": config.page_param}).replace("</", "<\\/")
+    fields = {"url": config.path, "page": config.page_param}
+    if config.nonce:
+        fields["nonce"] = config.nonce
+    value = json.dumps(fields).replace("</", "<\\/")
     return f"<script>window.__REPLICA_AJAX__ = {value};</script>\n"
 
 
@@ -83,6 +95,9 @@ Form = Mapping[str, str]
 def answer(site: Site, form: Form) -> dict[str, Any]:
     """Run the form's action against the site (the caller holds the site lock)."""
     action = form.get("action", "")
+    nonce = config_of(site).nonce
+    if nonce is not None and form.get("nonce") != nonce:
+        raise AjaxError(403, "the nonce is missing or wrong")
     if action not in _ACTIONS:
         raise AjaxError(400, f"unknown action {action!r}")
     return _ACTIONS[action](site, form)
@@ -100,6 +115,8 @@ def load_comments(site: Site, form: Form) -> dict[str, Any]:
     if article.api_max_per_page is not None and per_page > article.api_max_per_page:
         raise AjaxError(400, f"per_page must be at most {article.api_max_per_page}")
     comments, has_more = top_level_page(article, page, per_page, sort)
+    if article.api_dropped:
+        comments = [c for c in comments if c.id not in article.api_dropped]  # the page still shows them
     if article.api_silent_page_cap is not None:
         comments = comments[: article.api_silent_page_cap]  # still paged by per_page: the rest is skipped
     thread = thread_index(article)

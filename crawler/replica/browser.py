@@ -15,6 +15,7 @@ BROWSER_SCRIPT = """
   var PAGE_PARAM = CONFIG.page || "page";
 
   function post(fields) {
+    if (CONFIG.nonce) { fields.nonce = CONFIG.nonce; }
     return fetch(AJAX_URL, {
       method: "POST",
       headers: {"Content-Type": "application/x-www-form-urlencoded"},

@@ -108,6 +108,9 @@ class Article:
     #: top-level comments counted in the total and answered by load_comment, but left out of the
     #: comment pages (a listing that skips comments, as a page shift does)
     unlisted: set[str] = field(default_factory=set)
+    #: top-level comments the comment API's pages leave out while the article page still shows them
+    #: (an API whose ids disagree with the page's; the page's own script sees the rest as usual)
+    api_dropped: set[str] = field(default_factory=set)
     #: comments to delete right after load_comments served a page (page -> ids): a deletion while a
     #: crawler pages the thread, at a moment tests can name
     delete_after_page: dict[int, list[str]] = field(default_factory=dict)
@@ -317,8 +320,10 @@ class Site:
         replies: Iterable[str] | None = None,
         full_text: Iterable[str] | None = None,
         unlisted: Iterable[str] | None = None,
+        api_dropped: Iterable[str] | None = None,
     ) -> None:
-        """Make load_comments pages / load_replies / load_comment of these ids answer 500.
+        """Make load_comments pages / load_replies / load_comment of these ids answer 500; `unlisted`
+        comments are left out of every listing (page and API), `api_dropped` ones of the API's only.
 
         Each given collection replaces the previous one (pass an empty one to clear); None keeps it.
         Faults change no content, so the version stays.
@@ -333,6 +338,8 @@ class Site:
                 article.fail_full_text = {str(comment_id) for comment_id in full_text}
             if unlisted is not None:
                 article.unlisted = {str(comment_id) for comment_id in unlisted}
+            if api_dropped is not None:
+                article.api_dropped = {str(comment_id) for comment_id in api_dropped}
 
     def delete_after_page(self, slug: str, page: int, comment_id: str) -> None:
         """Delete a comment as soon as load_comments has answered `page` of this article (once)."""

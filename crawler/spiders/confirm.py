@@ -107,16 +107,22 @@ class ThreadEnd:
         """The recipe with a single-comment request for this thread (crawler/spiders/recipes.py)."""
         return None
 
+    def confirm_tokens(self, state) -> dict | None:
+        """The page tokens its single-comment request carries (crawler/spiders/recipes.py)."""
+        return None
+
     def _confirm_request(self, state, comment_id: str) -> scrapy.Request:
         recipe = self.confirming_recipe(state)
-        call = confirm_call(recipe, state.url, comment_id)
+        call = confirm_call(recipe, state.url, comment_id, self.confirm_tokens(state))
         state.pending += 1
         self.crawler.stats.inc_value(f"{STATS}/requests")
+        headers = {"Content-Type": call.content_type} if call.content_type else {}
+        headers.update(call.headers)  # the recipe's headers and the page's header tokens (a CSRF header)
         return scrapy.Request(
             call.url,
             method=call.method,
             body=call.body,
-            headers={"Content-Type": call.content_type} if call.content_type else {},
+            headers=headers,
             callback=self.parse_confirmation,
             errback=self.confirmation_failed,
             cb_kwargs={"state": state, "call": call, "comment_id": comment_id},

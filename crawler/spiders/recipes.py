@@ -8,10 +8,15 @@
   written to site_apis on first use (so `crawler apis` shows it, its uses count and it is re-checked),
   and a recipe learned for the site replaces it. A recipe's `confirm` part (the seed's single-comment
   request) confirms deletions (crawler/spiders/confirm.py).
-- **Check**: the first answer is compared with what the page shows (page 1 asked again when the page
-  shows comments); an answer of another shape, a 4xx/5xx, ids that disagree or a cursor that repeats
-  marks the recipe `stale`; the article then falls back to the browser in the same run (where the
-  recipe is learned again) and the run's warnings say so. The failed load emits no ThreadItem, so it
+- **Check**: each use compares the recipe with what the page shows, one rule for seed and learned
+  recipes alike, whatever the API's page size and order: once the thread's paging is complete, every
+  top-level comment the page showed must be among those the recipe's comment pages listed (a learned
+  recipe asks again for the page the article shows, and its answer must hold the same ids; a seed
+  starts at the list's first page). An answer of another shape, a 4xx/5xx, ids that disagree or a
+  cursor that repeats marks the recipe `stale`; the article then falls back to the browser in the
+  same run (where the recipe is learned again) and the run's warnings say so. A crawl that may page
+  a seed keeps a browser ready too, fresh database included (recipes_want_browser); without one the
+  thread is recorded incomplete with the warning. The failed load emits no ThreadItem, so it
   can never mark a comment deleted. Every RECIPES_RECHECK_EVERY uses, one article of the site is
   re-read in the browser (which stores its thread) while the recipe pages the same article in the
   background (storing nothing); the two sets of comment ids are compared: agreement sets verified_at,
@@ -34,7 +39,16 @@ from scrapy.http import Response
 
 from crawler.dates import iso, now_utc
 from crawler.recipes import store
-from crawler.recipes.execute import Call, RecipeFailure, article_key, first_calls, path_pattern, read_answer
+from crawler.recipes.execute import (
+    Call,
+    RecipeFailure,
+    article_key,
+    first_calls,
+    page_values,
+    path_pattern,
+    read_answer,
+    shown_to_list,
+)
 from crawler.recipes.induce import InductionError
 from crawler.recipes.learn import learn, read_comments
 from crawler.sites import registry
@@ -73,8 +87,18 @@ class LearnedApis:
         self.browser_ready = False
 
     def recipes_want_browser(self) -> bool:
-        """A stored recipe may fail and send its article to the browser: have one ready (it starts lazily)."""
-        return self.recipes_enabled and bool(self.recipe_rows)
+        """A recipe may fail and send its article to the browser: have one ready (it starts lazily).
+
+        A stored recipe, or a site's seed recipe (Bored Panda's), which pages that site's threads even
+        on a fresh database, before site_apis holds anything: its first failure falls back too."""
+        if not self.recipes_enabled:
+            return False
+        if self.recipe_rows:
+            return True
+        forced = getattr(self, "site", None)
+        if forced:
+            return registry.seed_recipe(forced) is not None
+        return any(adapter.seed_recipe is not None for adapter in registry.ADAPTERS)
 
     @staticmethod
     def lazy_browser_settings(browser: dict) -> dict:
@@ -199,6 +223,8 @@ class LearnedApis:
         state.shadow = False  # type: ignore[attr-defined]
         state.answers = 0  # type: ignore[attr-defined]
         state.listed = set()  # type: ignore[attr-defined]  # top-level ids the recipe's pages listed
+        state.must_list = set()  # type: ignore[attr-defined]  # ...and those of the page they must hold
+        state.list_judged = False  # type: ignore[attr-defined]
         self.thread_rows[article.article_id] = row
         self.crawler.stats.inc_value(f"{STATS}/used/{site}")
         if row.get("seed"):
@@ -210,8 +236,11 @@ class LearnedApis:
         self.served_pages[response.url] = body
         try:
             calls = first_calls(recipe, body, response.url, thread.comments, page_ended=thread.end_reached)
+            # the article page's tokens, for the deletion confirmations at the thread's end as well
+            state.page_values = page_values(recipe, body)  # type: ignore[attr-defined]
         except RecipeFailure as exc:
             return self._recipe_broken(state, row, str(exc))
+        state.must_list = shown_to_list(calls)
         if not any(c.role == "comments" for c in calls) and recipe["comments"].get("only_if_more"):
             state.end_reached = True  # the page shows the whole top-level list
         return self._absorb_recipe(
@@ -249,6 +278,7 @@ class LearnedApis:
             calls = first_calls(row["recipe"], body, response.url, thread.comments, thread.end_reached)
         except RecipeFailure as exc:
             return [request, *self._recipe_broken(state, row, str(exc))]
+        state.must_list = shown_to_list(calls)
         return [request, *self._absorb_recipe(state, row, thread.comments, calls, False, None, _now())]
 
     def _recheck_side(self, url: str, side: str, value: Any) -> None:
@@ -365,6 +395,10 @@ class LearnedApis:
             request = self._recipe_request(state, row, call)
             if request is not None:
                 output.append(request)
+        if not state.pending and not state.finished:
+            broken = self._listing_verdict(state, row)
+            if broken is not None:
+                return output + broken
         if state.shadow:
             if not state.pending and not state.finished:
                 state.finished = True
@@ -377,6 +411,27 @@ class LearnedApis:
             self.served_pages.pop(state.url, None)
         output.extend(done)
         return output
+
+    def _listing_verdict(self, state, row: dict) -> list[Any] | None:
+        """Once a thread's paging is complete (nothing pending: judged by the requests answered, not by
+        the order items arrive in): every top-level comment the page itself showed must be among those
+        the recipe's comment pages listed (execute.shown_to_list). None when that holds or cannot be
+        judged (the paging stopped early, the recipe starts after the page's comments); else the recipe
+        is broken: stale, the article to the browser (or incomplete without one), nothing deleted."""
+        if state.list_judged or not state.must_list:
+            return None
+        state.list_judged = True
+        if not state.end_reached or state.requests_failed or state.capped or state.stopped_by:
+            return None
+        missing = state.must_list - state.listed
+        if not missing:
+            return None
+        self.crawler.stats.inc_value(f"{STATS}/unlisted_shown/{row['site']}", len(missing))
+        reason = (
+            f"{len(missing)} of the {len(state.must_list)} comments the page shows are not among the "
+            f"{len(state.listed)} its comment pages listed (first: {sorted(missing)[0]})"
+        )
+        return self._recipe_broken(state, row, reason)
 
     def parse_recipe_answer(self, response: Response, state, row: dict, call: Call) -> list[Any]:
         state.pending -= 1
@@ -455,6 +510,10 @@ class LearnedApis:
         return self.browser_request(
             url, self.parse_rendered, {"with_article": with_article, "site": reader}, self._click_plan(reader)
         )
+
+    def confirm_tokens(self, state) -> dict | None:
+        """The tokens the article's own page carries for its recipe's requests (confirm included)."""
+        return getattr(state, "page_values", None)
 
     def confirming_recipe(self, state) -> dict | None:
         """The recipe whose single-comment request (`confirm`) confirms this thread's deletions."""
