@@ -57,9 +57,14 @@ class Answer:
     top_ids: list[str] = field(default_factory=list)
 
 
-def article_key(recipe: dict, page_html: str) -> str:
-    """The article's key in the comment requests, read where the learned page carried it."""
+def article_key(recipe: dict, page_html: str, page_url: str | None = None) -> str:
+    """The article's key in the comment requests, read where the learned page carried it (or taken
+    from the article's own address, for a widget that keys threads by URL: induce.URL_PARTS)."""
     source = recipe.get("article_key") or {}
+    if source.get("kind") == "url" and page_url:
+        from crawler.recipes.induce import url_key
+
+        return url_key(page_url, source.get("part", "path"))
     if source.get("kind") == "attr":
         root = parse_html(page_html)
         for el in CSSSelector(source["css"], translator="html")(root):
@@ -251,7 +256,9 @@ def _follow_ups(
     calls = []
     for comment in comments:
         have = direct.get(comment.comment_id, 0)
-        if not nested and comment.reply_count and comment.reply_count > have:
+        # nested answers may carry only a comment's first replies (Isso's nested_limit): a reply
+        # count above the replies at hand asks for the rest all the same
+        if comment.reply_count and comment.reply_count > have:
             call = _replies_call(recipe, key, page_url, comment, have, tokens=tokens)
             if call:
                 calls.append(call)
@@ -271,7 +278,7 @@ def first_calls(
     control, no comment count beyond what it shows); a recipe with `only_if_more` then asks for no
     comment page (the hand-written contract did not either), only for replies and full texts.
     """
-    key = article_key(recipe, page_html)
+    key = article_key(recipe, page_html, page_url)
     endpoint = recipe["comments"]
     if page_ended and endpoint.get("only_if_more"):
         return _follow_ups(recipe, key, page_url, shown, nested=False)
@@ -435,6 +442,8 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
         return True, None
     if end.get("null_at") and get(data, end["null_at"]) in (None, ""):
         return True, None
+    if end.get("zero_at") and get(data, end["zero_at"]) == 0:
+        return True, None  # nothing left to show (Isso's hidden_replies)
     if not paging:
         return True, None  # a single page the recipe cannot continue
     return False, scalar_text(cursor)

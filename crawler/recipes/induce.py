@@ -30,7 +30,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -479,20 +479,40 @@ def _next_urls(sequences: list[list[tuple[dict, dict]]]) -> dict[tuple, int]:
     return evidence
 
 
-def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -> dict:
+def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None, others=None) -> dict:
     """How an answer says the list ended: a flag that turns false, a cursor that turns null."""
     end: dict[str, Any] = {"has_more": None, "cursor_null": False}
     flags: Counter[tuple] = Counter()
+    counts: Counter[tuple] = Counter()
+    # a flag false in an answer that more answers followed (a config flag of every answer, Isso's
+    # "reply-to-self": false) is no end signal; a count of what is left is one only where it was
+    # seen to reach 0 after a count above 0
+    contradicted: set[tuple] = set()
+    for sequence in [s for s in [*sequences, *(others or [])] if s]:
+        for exchange, _ in sequence[:-1]:
+            contradicted |= {p for p, v in leaves(_json(exchange), max_depth=ANSWER_DEPTH) if v is False}
+    seen_turn: set[tuple] = set()
     complete = [s for s in sequences if s]
     for sequence in complete:
         answers = [_json(e) for e, _ in sequence]
         for path, value in leaves(answers[-1], max_depth=ANSWER_DEPTH):
-            if value is False and all(get(a, path) is True for a in answers[:-1]):
+            earlier = [get(a, path) for a in answers[:-1]]
+            if value is False and all(v is True for v in earlier) and path not in contradicted:
                 flags[path] += 1
+            elif value == 0 and not isinstance(value, bool) and all(_positive(v) for v in earlier):
+                counts[path] += 1
+                if earlier:
+                    seen_turn.add(path)
+    counts = Counter({p: n for p, n in counts.items() if p in seen_turn})
     if flags:
         path, n = flags.most_common(1)[0]
         if n == len(complete):
             end["has_more"] = list(path)
+    if counts and end["has_more"] is None:
+        # a count of what is left that reaches 0 on the last page (Isso's `hidden_replies`)
+        path, n = counts.most_common(1)[0]
+        if n == len(complete):
+            end["zero_at"] = list(path)
     if paging and paging["kind"] in ("cursor", "next_url") and paging["cursor_path"]:
         last = [get(_json(s[-1][0]), paging["cursor_path"]) for s in complete]
         end["cursor_null"] = all(v in (None, "") for v in last)
@@ -512,6 +532,10 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -
         if n == len([s for s in complete if len(s) >= 2]):
             end["null_at"] = list(path)
     return end
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
@@ -580,11 +604,38 @@ def _answer(group: list[tuple[dict, dict]]) -> dict:
     return answer
 
 
-def _article_param(group, page_html: str) -> tuple[str | None, dict | None]:
+#: how the article's URL can be a thread's key: embedded widgets (Isso, Commento: the path;
+#: Remark42, Disqus: origin + path) key threads by the page's own address when the page names none
+URL_PARTS = ("path", "origin_path", "url")
+
+
+def url_key(page_url: str, part: str) -> str:
+    """The article's key taken from its own address (see URL_PARTS)."""
+    url = urlsplit(page_url)
+    if part == "path":
+        return url.path or "/"
+    if part == "origin_path":
+        return f"{url.scheme}://{url.netloc}{url.path or '/'}"
+    return page_url
+
+
+def url_key_source(page_url: str | None, value: str) -> dict | None:
+    if not page_url or not value:
+        return None
+    for part in URL_PARTS:
+        if url_key(page_url, part) == value and (part != "path" or value != "/"):
+            return {"kind": "url", "part": part}
+    return None
+
+
+def _article_param(group, page_html: str, page_url: str | None = None) -> tuple[str | None, dict | None]:
     """The constant parameter whose value the article page carries (its key in the requests).
 
     A value with a digit beats one without, and an attribute beats a script: words such as an
-    action name also occur in the page's own script, an article's key is most often a number.
+    action name or a sort order also occur in the page's own script, an article's key is most often
+    a number. A value equal to the page's own address (its path, or origin + path) is the key of a
+    widget that keys threads by URL; it beats any value without a digit the page's script happens
+    to hold ("sort": "oldest" is no article's key).
     """
     params = [params_of(e) for e, _ in group]
     names = set(params[0]).intersection(*params[1:])
@@ -594,11 +645,20 @@ def _article_param(group, page_html: str) -> tuple[str | None, dict | None]:
         if len(values) != 1:
             continue
         value = values.pop()
-        if len(value) < 2 or (_is_path(name) and not _keylike(value)) or CREDENTIAL.search(name):
+        if len(value) < 2 or CREDENTIAL.search(name):
+            continue
+        by_url = url_key_source(page_url, value)
+        if by_url is not None and not _is_path(name):
+            found.append(((2, True, True), name, by_url))
+            continue
+        if _is_path(name) and not _keylike(value):
             continue
         source = article_key_source(page_html, value)
         if source is not None:
-            score = (any(ch.isdigit() for ch in value), source["kind"] == "attr", not _is_path(name))
+            digit = any(ch.isdigit() for ch in value)
+            attr = source["kind"] == "attr"
+            rank = 3 if digit and attr else 2 if digit else 1 if attr else 0
+            score = (rank, source["kind"] == "attr", not _is_path(name))
             found.append((score, name, source))
     if not found:
         return None, None
@@ -642,14 +702,19 @@ def induce(
     read_fragment: Reader | None = None,
     site: str = "",
     allow_credentials: bool = False,
+    page_url: str | None = None,
 ) -> dict:
     """The recipe of a site's comment API from one recorded expansion (see the module docstring).
+
+    `page_url` is the article's address: a widget may key its thread by it (see URL_PARTS).
 
     When no answer carries the ids the page shows, but the page's ids wrap a bare value the same way
     ("comment-123"), the API's ids are tried unwrapped, and the recipe says how to wrap them
     (`id_format`), so both paths store a comment under one id."""
     try:
-        return _induce(exchanges, page_html, shown, dom_list, read_fragment, site, allow_credentials)
+        return _induce(
+            exchanges, page_html, shown, dom_list, read_fragment, site, allow_credentials, page_url
+        )
     except InductionError:
         affix = id_affix([c["id"] for c in dom_list])
         if affix == ("", ""):
@@ -659,7 +724,7 @@ def induce(
         reader = lambda html: _unwrapped(read_fragment(html), affix)  # noqa: E731
     recipe = _induce(
         exchanges, page_html, _unwrapped(shown, affix), _unwrapped(dom_list, affix), reader, site,
-        allow_credentials,
+        allow_credentials, page_url,
     )  # fmt: skip
     recipe["id_format"] = {"prefix": affix[0], "suffix": affix[1]}
     return recipe
@@ -673,12 +738,14 @@ def _induce(
     read_fragment: Reader | None,
     site: str,
     allow_credentials: bool,
+    page_url: str | None = None,
 ) -> dict:
     dom = {c["id"]: c for c in dom_list}
     shown_ids = {c["id"] for c in shown}
     roles: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
     ignored = []
     role_param: dict[str, Counter] = defaultdict(Counter)
+    carried: list[tuple[int, set[str]]] = []
     for exchange in sorted(exchanges, key=lambda e: e["seq"]):
         found = find_comments(exchange, dom, read_fragment)
         if found is None:
@@ -686,6 +753,7 @@ def _induce(
             continue
         role, param = _role(exchange, found, dom)
         roles[role].append((exchange, found))
+        carried.append((exchange["seq"], _carried_ids(found, dom)))
         if param:
             role_param[role][param] += 1
     if not roles.get("comments"):
@@ -699,7 +767,7 @@ def _induce(
     group = _main_group(roles["comments"])
     template = _template(group, allow_credentials)
     hosts.add(template["host"])
-    article_param, key_source = _article_param(group, page_html)
+    article_param, key_source = _article_param(group, page_html, page_url)
     if article_param is None:
         raise InductionError("no parameter of the comment requests is a value the article page carries")
     top_ids = {i for i, c in dom.items() if not c["parent"]}
@@ -711,7 +779,8 @@ def _induce(
         return known
 
     # a page showing comments shows page 1: a page-number parameter would then start at 2
-    paging = _paging([group], top_before, {article_param}, first_page=2 if shown_ids & top_ids else 1)
+    fixed = _fixed_names(exchanges, group[0][0])
+    paging = _paging([group], top_before, {article_param} | fixed, first_page=2 if shown_ids & top_ids else 1)
     if paging is not None:
         first = params_of(group[0][0])
         if paging["kind"] == "next_url" or paging["param"] not in first:
@@ -743,13 +812,14 @@ def _induce(
 
         def replies_before(sequence, index):
             parent = params_of(sequence[0][0])[parent_param]
-            known = _inline_replies(parent, sequence, dom, shown_children)
+            known = _inline_replies(parent, sequence, dom, shown_children, carried)
             for _exchange, found in sequence[:index]:
                 known += sum(1 for i in found["ids"] if dom[i]["parent"] == parent)
             return known
 
         sequences = list(by_parent.values())
-        paging = _paging(sequences, replies_before, {parent_param, article_param})
+        fixed = _fixed_names(exchanges, group[0][0])
+        paging = _paging(sequences, replies_before, {parent_param, article_param} | fixed)
         if paging is not None:
             firsts = {params_of(s[0][0]).get(paging["param"]) for s in sequences}
             if paging["kind"] == "offset":
@@ -763,7 +833,7 @@ def _induce(
             article_param=article_param if article_param in params_of(group[0][0]) else None,
             paging=paging,
             answer=_answer(group),
-            end=_end_signal(sequences, paging),
+            end=_end_signal(sequences, paging, others=[roles["comments"]]),
         )
         for name in (parent_param, article_param, paging and paging["param"]):
             replies["constants"].pop(name, None)
@@ -817,9 +887,42 @@ def _page_params(template: dict, exchanges: list[dict], page_html: str) -> dict[
     return sources
 
 
-def _inline_replies(parent: str, sequence, dom, shown_children: Counter) -> int:
-    """Replies of `parent` the page showed before its first "more replies" request."""
-    return shown_children.get(parent, 0)
+def _fixed_names(exchanges: list[dict], like: dict) -> set[str]:
+    """Parameters of `like`'s endpoint that every recorded request sent with one same value, over two
+    requests or more: a page size (Isso's `nested_limit`) may equal the replies shown so far once,
+    but a parameter that never moved is no paging parameter."""
+    key = (like["method"], like["host"], path_shape(like["path"]))
+    values: dict[str, set[str]] = defaultdict(set)
+    seen: Counter[str] = Counter()
+    for exchange in exchanges:
+        if (exchange["method"], exchange["host"], path_shape(exchange["path"])) != key:
+            continue
+        for name, value in params_of(exchange).items():
+            values[name].add(value)
+            seen[name] += 1
+    return {n for n, v in values.items() if len(v) == 1 and seen[n] >= 2}
+
+
+def _inline_replies(parent: str, sequence, dom, shown_children: Counter, carried=()) -> int:
+    """Replies of `parent` the page showed before its first "more replies" request: in the page
+    itself, or nested in an earlier answer (Isso's comment pages carry each comment's first
+    `nested_limit` replies; "load more" then asks from `offset` = those)."""
+    first = sequence[0][0]["seq"]
+    earlier = {i for seq, ids in carried if seq < first for i in ids if dom[i]["parent"] == parent}
+    return shown_children.get(parent, 0) + len(earlier)
+
+
+def _carried_ids(found: dict, dom: dict[str, Comment]) -> set[str]:
+    """Every DOM comment an answer carried, replies nested in its items included."""
+    ids = {i for i in found["ids"] if i in dom}
+    id_path = found.get("id_path")
+    for item in found.get("items") or []:
+        for _path, nested in dict_lists(item):
+            for child in nested:
+                value = scalar_text(get(child, id_path))
+                if value in dom:
+                    ids.add(value)
+    return ids
 
 
 def _first_constant(values: set[str]) -> dict:

@@ -105,7 +105,7 @@ def learn(
     dom = dom_comments(dom_html, url, reader)
     recipe = induce(
         exchanges, served_html, shown, dom, fragment_reader(url, reader), site=name,
-        allow_credentials=allow_credentials,
+        allow_credentials=allow_credentials, page_url=url,
     )  # fmt: skip
     page = urlsplit(url)
     recipe["reader"] = reader

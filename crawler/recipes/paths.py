@@ -110,7 +110,9 @@ def as_time(value: Any) -> str | None:
         seconds = value / 1000 if value > 1e11 else value
         if not 1e8 < seconds < 1e10:
             return None
-        return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
+        # whole seconds, as a page's ISO time is read (crawler.dates drops fractions): Isso's
+        # `created` is 1760000097.375 where its widget shows 2025-10-09T08:54:57.375Z
+        return datetime.fromtimestamp(int(seconds), tz=UTC).isoformat()
     if isinstance(value, str):
         return parse_absolute(value)
     return None

@@ -1,0 +1,375 @@
+"""Test-only models of real, publicly documented comment systems: their API contracts and widgets.
+
+Panda Watch learns a comment API it has never seen from what the page requested in the browser
+(crawler.recipes.induce). Our own replicas define their own contracts; this module models the
+contracts of four open-source comment systems as their public source or docs define them, so the
+induction is tested on shapes we did not design:
+
+- **Isso** (github.com/isso-comments/isso @ 9c24f9b3: isso/views/comments.py `fetch`, isso/js/app/api.js
+  `fetch`/`qs`, isso/js/embed.js, isso/js/app/isso.js `insert_loader`): `GET <endpoint>/?uri=<thread>
+  &sort=…&parent=<id>&offset=N&limit=L&nested_limit=M` (a null parent is left out), the thread id is
+  `data-isso-id` or else `location.pathname`; the answer `{id, total_replies, hidden_replies, replies:
+  [...], config}`, each top-level comment with `total_replies`, `hidden_replies` and its first
+  `nested_limit` replies nested in `replies` (one level: replies of replies hang under the top-level
+  comment, isso/db/comments.py `_find`); comments `{id, parent, text (HTML), author, website, mode,
+  created (Unix float), modified, likes, dislikes, hash}`. "Load more" asks `offset` = comments shown.
+- **Remark42** (github.com/umputun/remark42: frontend/apps/remark42/app/common/api.ts `getPostComments`,
+  common/types.ts `Tree`/`Node`/`Comment`; remark42.com/docs/contributing/api): `GET /api/v1/find?site=
+  <id>&url=<page url>&sort=…&format=tree`, the page URL defaulting to origin + pathname; the answer
+  `{comments: [{comment: {id, pid, text (HTML), orig, user: {name, id, …}, locator, score, vote, time
+  (RFC 3339, nanoseconds)}, replies: [Node…]}], info: {url, count, …}}`. One request: "Show more"
+  reveals already loaded comments.
+- **Commento** (commento.js of gitlab.com/commento/commento, read through the code index: `post` sends
+  `JSON.stringify(data)` with `Content-type: application/x-www-form-urlencoded`; `commentsGet` posts
+  `{session, domain: location.host, path: location.pathname}` to `/api/comment/list`;
+  `commentsRecurse(parentMap, "root")` renders `commenters[comment.commenterHex].name`, `comment.html`,
+  `comment.score`, `comment.creationDate`): a flat list, top-level comments have `parentHex: "root"`,
+  authors only in the separate `commenters` map.
+- **Coral Talk** (github.com/coralproject/talk: client/src/core/client/stream/tabs/Comments/Stream/
+  AllCommentsTab/AllCommentsTabContainer.tsx, the Relay pagination query with `$count`, `$cursor`,
+  `$orderBy`, `$storyID`, `$flattenReplies`): one GraphQL endpoint `POST /api/graphql`, JSON
+  `{operationName, query, variables}`; the first page comes from another operation (the stream query)
+  than "Load more"; answers `data.story.comments{edges[{cursor, node{id, body, createdAt, author
+  {username}, actionCounts{reaction{total}}, replyCount, replies{edges[{node}]}}}], pageInfo
+  {endCursor, hasNextPage}}`; more replies through `data.comment.replies` with `$commentID`.
+
+Each system has: `answer(...)` (the server's side of the contract, over a `Thread`), `exchanges(...)`
+(what the widget requests while a reader clicks through it, as crawler.browser.record records it) and
+`dom(...)` (the comments the expanded widget shows, as the site's profile reads them). Isso also has a
+widget page for the browser (`isso_page`) served by `CommentSystemsServer` on loopback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from crawler.browser.record import _body_fields
+
+#: the thread's comments start at this Unix time, one every 97.25 s (fractions as Isso stores them)
+EPOCH = 1_760_000_000.0
+AUTHORS = ["Ann Lee", "Bo Chen", "Cara Diaz", "Dev Patel", "Eli Moss", "Fay Wong", "Gus Ode"]
+WORDS = ["harbour", "ferry", "lantern", "quiet", "market", "bridge", "tide", "rope", "gull", "pier"]
+
+
+@dataclass
+class Note:
+    """One comment of a thread, in the systems' common terms."""
+
+    id: int
+    parent: int | None
+    author: str
+    text: str
+    created: float
+    likes: int
+    dislikes: int
+    children: list[Note] = field(default_factory=list)
+
+    @property
+    def iso(self) -> str:
+        return datetime.fromtimestamp(int(self.created), tz=UTC).isoformat()
+
+
+@dataclass
+class Thread:
+    key: str
+    notes: list[Note]
+
+    def top(self) -> list[Note]:
+        return [n for n in self.notes if n.parent is None]
+
+    def replies(self, parent: int) -> list[Note]:
+        return [n for n in self.notes if n.parent == parent]
+
+    def by_id(self, note_id: int) -> Note:
+        return next(n for n in self.notes if n.id == note_id)
+
+
+def thread(key: str, top: int, seed: int, first_id: int = 1, max_depth: int = 1) -> Thread:
+    """A deterministic thread: `top` top-level comments, replies up to `max_depth` levels deep."""
+    rng = random.Random(f"{key}:{seed}")
+    notes: list[Note] = []
+    next_id = first_id
+
+    def add(parent: Note | None, depth: int) -> None:
+        nonlocal next_id
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 12)))
+        note = Note(
+            id=next_id, parent=parent.id if parent else None, author=rng.choice(AUTHORS),
+            text=f"{words.capitalize()} (#{next_id}).", created=EPOCH + 97.25 * next_id + 0.125,
+            likes=rng.randint(0, 9), dislikes=rng.randint(0, 3),
+        )  # fmt: skip
+        next_id += 1
+        notes.append(note)
+        if parent:
+            parent.children.append(note)
+        if depth < max_depth:
+            for _ in range(rng.choice([0, 0, 1, 3, 7])):
+                add(note, depth + 1)
+
+    for _ in range(top):
+        add(None, 0)
+    return Thread(key, notes)
+
+
+def exchange(
+    seq: int,
+    url: str,
+    method: str = "GET",
+    body: str | None = None,
+    content_type: str = "",
+    answer: dict | None = None,
+    trigger: str = "load",
+    headers: dict | None = None,
+) -> dict:
+    """One recorded exchange, as crawler.browser.record.Recorder keeps it (the request body parsed by
+    the recorder's own code, so a JSON body sent with a form content type is read as it would be)."""
+    parts = urlsplit(url)
+    return {
+        "seq": seq, "step": seq, "trigger": trigger, "method": method, "url": url,
+        "scheme": parts.scheme, "host": parts.netloc, "path": parts.path,
+        "query": dict(parse_qsl(parts.query, keep_blank_values=True)),
+        "request_content_type": content_type, "headers": headers or {},
+        **_body_fields(body, content_type),
+        "status": 200, "content_type": "application/json",
+        "body": json.dumps(answer), "body_truncated": False,
+    }  # fmt: skip
+
+
+def dom_of(notes: list[Note], *, id_format: str = "{}", up=lambda n: n.likes, down=lambda n: n.dislikes):
+    """The comments a widget shows, as the induction receives them (ids in the page's own form)."""
+    return [
+        {"id": id_format.format(n.id), "parent": id_format.format(n.parent) if n.parent else None,
+         "author": n.author, "text": n.text, "posted_at": n.iso, "upvotes": up(n), "downvotes": down(n),
+         "truncated": False}
+        for n in notes
+    ]  # fmt: skip
+
+
+# -- Isso ---------------------------------------------------------------------------------------------
+
+
+def isso_comment(note: Note) -> dict:
+    return {"id": note.id, "parent": note.parent, "text": f"<p>{note.text}</p>", "author": note.author,
+            "website": None, "mode": 1, "created": note.created, "modified": None, "likes": note.likes,
+            "dislikes": note.dislikes, "hash": hashlib.sha1(note.author.encode()).hexdigest()[:12],
+            "notification": 0}  # fmt: skip
+
+
+def isso_answer(thread: Thread, query: dict[str, str]) -> dict:
+    """isso/views/comments.py `fetch`: a page of one level, with nested replies for the top level."""
+    parent = int(query["parent"]) if query.get("parent") not in (None, "") else None
+    offset = int(query.get("offset") or 0)
+    limit = int(query["limit"]) if query.get("limit") not in (None, "") else None
+    nested = int(query["nested_limit"]) if query.get("nested_limit") not in (None, "") else None
+    level = thread.top() if parent is None else thread.replies(parent)
+    page = level[offset : offset + limit if limit is not None else None]
+    rv = {"id": parent, "total_replies": len(thread.notes) if parent is None else len(level),
+          "hidden_replies": len(level) - len(page) - offset, "replies": [isso_comment(n) for n in page],
+          "config": {"reply-to-self": False, "require-author": False, "vote": True}}  # fmt: skip
+    if parent is None:
+        for item, note in zip(rv["replies"], page, strict=True):
+            replies = thread.replies(note.id)
+            shown = replies if nested is None else replies[:nested]
+            item.update(total_replies=len(replies), hidden_replies=len(replies) - len(shown),
+                        replies=[isso_comment(r) for r in shown])  # fmt: skip
+    return rv
+
+
+def _isso_url(base: str, query: dict) -> str:
+    # api.js `qs`: keys in the order the widget sets them, null values left out
+    return f"{base}/isso/?" + urlencode({k: v for k, v in query.items() if v is not None})
+
+
+def isso_exchanges(base: str, thread: Thread, top: int = 4, reveal: int = 3, nested: int = 2) -> list[dict]:
+    """What Isso's widget requests while every "load more" link is clicked: the first page, then top-level
+    pages (`offset` = shown), then each comment's hidden replies (`parent`, `offset` = replies shown)."""
+    out: list[dict] = []
+
+    def ask(query: dict, trigger: str) -> dict:
+        answer = isso_answer(thread, {k: str(v) for k, v in query.items() if v is not None})
+        out.append(exchange(len(out), _isso_url(base, query), answer=answer, trigger=trigger))
+        return answer
+
+    def thread_query(parent, offset, limit):
+        return {"uri": thread.key, "sort": "oldest", "parent": parent, "offset": offset, "limit": limit,
+                "nested_limit": nested}  # fmt: skip
+
+    rv = ask(thread_query(None, 0, top), "load")
+    shown_top = list(rv["replies"])
+    while rv["hidden_replies"] > 0:
+        rv = ask(thread_query(None, len(shown_top), reveal), "a.isso-load-hidden")
+        shown_top += rv["replies"]
+    for item in shown_top:
+        shown = len(item["replies"])
+        hidden = item["hidden_replies"]
+        while hidden > 0:
+            rv = ask(thread_query(item["id"], shown, reveal), "a.isso-load-hidden")
+            shown += len(rv["replies"])
+            hidden = rv["hidden_replies"]
+    return out
+
+
+def isso_dom(thread: Thread) -> list[dict]:
+    return dom_of(thread.notes, id_format="isso-{}")
+
+
+ISSO_PROFILE = """
+[site]
+name = "issoblog"
+
+[article]
+title = "h1"
+
+[comments]
+container = "section#isso-thread"
+item = "div.isso-comment"
+id = "@id"
+# no parent key: a reply sits inside its parent's div.isso-follow-up
+author = ".isso-author"
+text = ".isso-text"
+time = "time@datetime"
+upvotes = ".isso-likes@data-n"
+downvotes = ".isso-dislikes@data-n"
+
+[browser]
+load_more = ["a.isso-load-hidden"]
+"""
+
+#: the blog's article page: Isso's embed reads the thread id from `location.pathname` (no
+#: data-isso-id), renders comments client-side and adds a "load hidden" link where Isso's does
+ISSO_PAGE = """<!doctype html>
+<html><head><title>{title}</title></head><body>
+<article><h1>{title}</h1><p>{body}</p></article>
+<section id="isso-thread"><div id="isso-root"></div></section>
+<script>
+(function () {{
+  var endpoint = "/isso", TOP = 4, REVEAL = 3, NESTED = 2;
+  function qs(params) {{
+    var rv = [];
+    for (var key in params) {{
+      if (params[key] !== null && typeof params[key] !== "undefined") {{
+        rv.push(key + "=" + encodeURIComponent(params[key]));
+      }}
+    }}
+    return rv.join("&");
+  }}
+  function fetchPage(parent, offset, limit) {{
+    var query = {{uri: location.pathname, sort: "oldest", parent: parent, offset: offset, limit: limit,
+                 nested_limit: NESTED}};
+    return fetch(endpoint + "/?" + qs(query)).then(function (r) {{ return r.json(); }});
+  }}
+  function el(tag, cls, text) {{
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }}
+  function insert(comment, into) {{
+    var card = el("div", "isso-comment");
+    card.id = "isso-" + comment.id;
+    var head = el("div", "isso-comment-header");
+    head.appendChild(el("span", "isso-author", comment.author || "Anonymous"));
+    var time = el("time", "", "");
+    time.setAttribute("datetime", new Date(comment.created * 1000).toISOString());
+    head.appendChild(time);
+    card.appendChild(head);
+    var text = el("div", "isso-text");
+    text.innerHTML = comment.text;
+    card.appendChild(text);
+    var likes = el("span", "isso-likes", String(comment.likes));
+    likes.setAttribute("data-n", comment.likes);
+    var dislikes = el("span", "isso-dislikes", String(comment.dislikes));
+    dislikes.setAttribute("data-n", comment.dislikes);
+    card.appendChild(likes);
+    card.appendChild(dislikes);
+    var follow = el("div", "isso-follow-up");
+    card.appendChild(follow);
+    into.appendChild(card);
+    (comment.replies || []).forEach(function (r) {{ insert(r, follow); }});
+    if (comment.hidden_replies > 0) loader(comment.id, follow, comment.replies.length);
+  }}
+  function loader(parent, into, offset) {{
+    var link = el("a", "isso-load-hidden", "Load more");
+    link.href = "#";
+    into.appendChild(link);
+    link.addEventListener("click", function (event) {{
+      event.preventDefault();
+      link.remove();
+      fetchPage(parent, offset, REVEAL).then(function (rv) {{
+        rv.replies.forEach(function (c) {{ insert(c, into); }});
+        if (rv.hidden_replies > 0) loader(parent, into, offset + rv.replies.length);
+      }});
+    }});
+  }}
+  var root = document.getElementById("isso-root");
+  fetchPage(null, 0, TOP).then(function (rv) {{
+    rv.replies.forEach(function (c) {{ insert(c, root); }});
+    if (rv.hidden_replies > 0) loader(null, root, rv.replies.length);
+  }});
+}})();
+</script>
+</body></html>
+"""
+
+
+class CommentSystemsServer:
+    """A loopback blog whose articles carry an Isso widget, and the Isso API behind it (`/isso/`).
+
+    `threads` maps an article path ("/blog/<slug>/") to its Thread (keyed by that path, as Isso's
+    embed keys it); `requests` counts the API requests served."""
+
+    def __init__(self, threads: dict[str, Thread]) -> None:
+        self.threads = threads
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == "/robots.txt":
+                    return self._send(200, "text/plain", b"User-agent: *\nAllow: /\n")
+                if parts.path == "/isso/":
+                    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                    server.requests.append(self.path)
+                    found = server.threads.get(query.get("uri", ""))
+                    if found is None:
+                        return self._send(404, "application/json", b"{}")
+                    body = json.dumps(isso_answer(found, query)).encode()
+                    return self._send(200, "application/json", body)
+                found = server.threads.get(parts.path)
+                if found is None:
+                    return self._send(404, "text/html", b"<html><body>Not found</body></html>")
+                slug = parts.path.strip("/").split("/")[-1]
+                title = slug.replace("-", " ").title()
+                page = ISSO_PAGE.format(title=title, body=f"The story of {title.lower()}. " * 20)
+                return self._send(200, "text/html; charset=utf-8", page.encode())
+
+            def _send(self, status: int, content_type: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)  # fmt: skip
+
+    def __enter__(self) -> CommentSystemsServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
