@@ -46,7 +46,7 @@ import json
 import random
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -373,3 +373,118 @@ class CommentSystemsServer:
     def __exit__(self, *exc) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+# -- Remark42 -----------------------------------------------------------------------------------------
+
+
+def remark_id(note_id: int | None) -> str:
+    """Remark42's comment ids are UUIDs."""
+    if note_id is None:
+        return ""
+    h = hashlib.md5(str(note_id).encode()).hexdigest()  # noqa: S324 - an id, not a secret
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def remark_time(note: Note) -> str:
+    # Go's time.Time in JSON: RFC 3339 with nanoseconds, in the server's zone
+    local = datetime.fromtimestamp(note.created, tz=UTC).astimezone(timezone(timedelta(hours=-5)))
+    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int((note.created % 1) * 1e9):09d}" + "-05:00"
+
+
+def remark_comment(note: Note, url: str) -> dict:
+    user = "anonymous_" + hashlib.sha1(note.author.encode()).hexdigest()  # noqa: S324
+    return {"id": remark_id(note.id), "pid": remark_id(note.parent), "text": f"<p>{note.text}</p>\n",
+            "orig": note.text, "user": {"name": note.author, "id": user, "picture": "", "admin": False,
+                                        "site_id": "remark"},
+            "locator": {"site": "remark", "url": url}, "score": note.likes - note.dislikes, "vote": 0,
+            "time": remark_time(note), "title": "A story"}  # fmt: skip
+
+
+def remark_tree(thread: Thread, url: str) -> dict:
+    """GET /api/v1/find?format=tree: every comment of the post, replies nested as Nodes."""
+
+    def node(note: Note) -> dict:
+        out = {"comment": remark_comment(note, url)}
+        if note.children:
+            out["replies"] = [node(c) for c in note.children]
+        return out
+
+    times = [remark_time(n) for n in thread.notes]
+    return {"comments": [node(n) for n in thread.top()],
+            "info": {"url": url, "count": len(thread.notes), "read_only": False,
+                     "first_time": min(times), "last_time": max(times)}}  # fmt: skip
+
+
+def remark_exchanges(remark: str, url: str, thread: Thread) -> list[dict]:
+    """The widget's requests: its config, the user (none: 401), then the whole tree at once."""
+    site = {"site": "remark"}
+    config = exchange(
+        0,
+        f"{remark}/api/v1/config?{urlencode(site)}",
+        answer={"version": "1.12", "simple_view": False, "anon_vote": False},
+    )
+    user = exchange(1, f"{remark}/api/v1/user?{urlencode(site)}", answer={"code": 0, "error": "Unauthorized"})
+    user["status"] = 401
+    query = urlencode({"site": "remark", "url": url, "sort": "-active", "format": "tree"})
+    find = exchange(2, f"{remark}/api/v1/find?{query}", answer=remark_tree(thread, url))
+    return [config, user, find]
+
+
+def remark_dom(thread: Thread) -> list[dict]:
+    """The widget shows one score per comment (read as upvotes), its ids as remark42__comment-<id>."""
+    return [
+        {**c, "id": f"remark42__comment-{remark_id(n.id)}",
+         "parent": f"remark42__comment-{remark_id(n.parent)}" if n.parent else None, "downvotes": None}
+        for c, n in zip(dom_of(thread.notes, up=lambda n: n.likes - n.dislikes), thread.notes, strict=True)
+    ]  # fmt: skip
+
+
+# -- Commento -----------------------------------------------------------------------------------------
+
+
+def commento_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def commento_answer(thread: Thread) -> dict:
+    """POST /api/comment/list: a flat list (parentHex "root" at the top level), authors in a map."""
+    commenters = {}
+    comments = []
+    for note in thread.notes:
+        author = commento_hex(note.author)
+        commenters[author] = {"commenterHex": author, "name": note.author, "link": "undefined",
+                              "photo": "undefined", "provider": "anon", "joinDate": "2025-01-01T00:00:00Z",
+                              "isModerator": False}  # fmt: skip
+        # the markdown source marks a word up; the page shows the HTML's text
+        first, _, rest = note.text.partition(" ")
+        comments.append({"commentHex": commento_hex(f"c{note.id}"), "commenterHex": author,
+                         "markdown": f"**{first}** {rest}",
+                         "html": f"<p><strong>{first}</strong> {rest}</p>\n",
+                         "parentHex": commento_hex(f"c{note.parent}") if note.parent else "root",
+                         "score": note.likes - note.dislikes, "state": "approved",
+                         "creationDate": datetime.fromtimestamp(note.created, tz=UTC).isoformat(
+                             timespec="milliseconds").replace("+00:00", "Z"),
+                         "direction": 0, "deleted": False})  # fmt: skip
+    return {"success": True, "requireIdentification": False, "isModerator": False, "isFrozen": False,
+            "attributes": {"commentsLocked": False, "stickyCommentHex": "none"},
+            "comments": comments, "commenters": commenters}  # fmt: skip
+
+
+def commento_exchanges(origin: str, page_url: str, thread: Thread) -> list[dict]:
+    """commentsGet: JSON text in a body sent as a form (the widget's `post` sets that content type)."""
+    page = urlsplit(page_url)
+    body = json.dumps({"commenterToken": "anonymous", "domain": page.netloc, "path": page.path})
+    form = "application/x-www-form-urlencoded"
+    url = f"{origin}/api/comment/list"
+    return [exchange(0, url, method="POST", body=body, content_type=form, answer=commento_answer(thread))]
+
+
+def commento_dom(thread: Thread) -> list[dict]:
+    """Cards `commento-comment-card-<hex>`, one score each (read as upvotes)."""
+    wrap = "commento-comment-card-{}"
+    return [
+        {**c, "id": wrap.format(commento_hex(f"c{n.id}")),
+         "parent": wrap.format(commento_hex(f"c{n.parent}")) if n.parent else None, "downvotes": None}
+        for c, n in zip(dom_of(thread.notes, up=lambda n: n.likes - n.dislikes), thread.notes, strict=True)
+    ]  # fmt: skip

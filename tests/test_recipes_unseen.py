@@ -10,12 +10,27 @@ with it gives: ids, parents, texts, votes.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl, urlsplit
 
+import pytest
+
 from crawler.recipes.execute import first_calls, read_answer
-from crawler.recipes.induce import induce
+from crawler.recipes.induce import InductionError, induce
 from crawler.recipes.learn import source_id
-from tests.comment_systems import ISSO_PAGE, isso_answer, isso_dom, isso_exchanges, thread
+from tests.comment_systems import (
+    ISSO_PAGE,
+    commento_answer,
+    commento_dom,
+    commento_exchanges,
+    isso_answer,
+    isso_dom,
+    isso_exchanges,
+    remark_dom,
+    remark_exchanges,
+    remark_tree,
+    thread,
+)
 
 BLOG = "http://blog.example"
 
@@ -24,8 +39,8 @@ def learned(exchanges, page_html, dom, url, site, shown=()):
     recipe = induce(exchanges, page_html, list(shown), dom, None, site=site, page_url=url)
     recipe["reader"] = site
     for role in ("comments", "replies", "full_text"):
-        if recipe.get(role):
-            recipe[role]["same_host"] = True
+        if recipe.get(role):  # as crawler.recipes.learn sets it
+            recipe[role]["same_host"] = recipe[role]["host"] == urlsplit(url).netloc
     return recipe
 
 
@@ -90,7 +105,7 @@ def test_isso_offset_paging_thread_keyed_by_the_page_path_and_replies_by_parent(
     def serve(call):
         query = dict(parse_qsl(urlsplit(call.url).query))
         assert query["uri"] == other.key  # this article's thread, never the learned one
-        return __import__("json").dumps(isso_answer(other, query)).encode()
+        return json.dumps(isso_answer(other, query)).encode()
 
     url = BLOG + other.key
     got, end, sent = page_in_process(recipe, ISSO_PAGE.format(title="Ferry", body="x"), url, serve)
@@ -98,3 +113,137 @@ def test_isso_offset_paging_thread_keyed_by_the_page_path_and_replies_by_parent(
     assert rows(got) == want(isso_dom(other))
     assert len(got) == len(other.notes) >= 30
     assert any("parent=" in c.url for c in sent)  # the hidden replies were asked for
+
+
+# -- Remark42: GET, thread keyed by origin + path, one tree of {comment, replies} nodes --------------
+
+NEWS = "https://news.example"
+REMARK = "https://remark.news.example"
+#: the page names the Remark42 host and site id; the post URL defaults to origin + pathname
+NEWS_PAGE = (
+    "<html><head><title>{title}</title></head><body><article><h1>{title}</h1></article>"
+    "<div id='remark42'></div><script>var remark_config = {{host: '{remark}', site_id: 'remark'}};"
+    "</script></body></html>"
+)
+
+
+def test_remark42_tree_of_wrapped_nodes_keyed_by_the_page_url():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=7, max_depth=2)
+    page = NEWS_PAGE.format(title="Harbour", remark=REMARK)
+    recipe = learned(remark_exchanges(REMARK, url, learn), page, remark_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert recipe["ignored"] == ["GET /api/v1/config", "GET /api/v1/user"]
+    assert (comments["method"], comments["host"], comments["path"]) == (
+        "GET", "remark.news.example", "/api/v1/find",
+    )  # fmt: skip
+    assert comments["article_param"] == "url" and recipe["article_key"] == {
+        "kind": "url",
+        "part": "origin_path",
+    }
+    assert comments["constants"] == {"format": "tree", "site": "remark", "sort": "-active"}
+    assert comments["paging"] is None  # one request: the widget's "Show more" reveals what it has
+    assert comments["end"]["has_more"] is None  # info.read_only (false) is no end signal
+    assert comments["total"] == ["info", "count"]
+    assert recipe["id_format"] == {"prefix": "remark42__comment-", "suffix": ""}
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["replies"]) == (
+        ["comment", "id"],
+        ["comment", "pid"],
+        ["replies"],
+    )
+    assert (item["author"], item["text"], item["time"], item["upvotes"]) == (
+        ["comment", "user", "name"], ["comment", "text"], ["comment", "time"], ["comment", "score"],
+    )  # fmt: skip
+
+    other_url = NEWS + "/2025/11/ferry-story/"
+    other = thread(other_url, top=7, seed=8, first_id=400, max_depth=2)
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        assert query["url"] == other_url and call.url.startswith(REMARK + "/api/v1/find?")
+        return json.dumps(remark_tree(other, query["url"])).encode()
+
+    got, end, sent = page_in_process(recipe, NEWS_PAGE.format(title="F", remark=REMARK), other_url, serve)
+    assert end and len(sent) == 1
+    assert rows(got) == want(remark_dom(other)) and len(got) == len(other.notes) >= 20
+    assert any(c.parent_id and c.depth == 2 for c in got.values())  # replies of replies, nested
+    # Go's nanosecond RFC 3339 times are the moments the widget shows
+    by_id = {c["id"]: c for c in remark_dom(other)}
+    from crawler.dates import parse_absolute
+
+    assert all(
+        parse_absolute(c.posted_at) == by_id[source_id(c.comment_id)]["posted_at"] for c in got.values()
+    )
+
+
+# -- Commento: POST of JSON sent as a form, flat list with parentHex "root", authors in a map ---------
+
+COMMENTO = "https://cdn.commento.example"
+
+
+def test_commento_flat_list_root_parent_and_authors_joined_from_the_commenters_map():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    page = NEWS_PAGE.format(title="Harbour", remark=REMARK)
+    exchanges = commento_exchanges(COMMENTO, url, learn)
+    assert exchanges[0]["request_content_type"] == "application/x-www-form-urlencoded"
+    assert exchanges[0]["body_kind"] == "json"  # the recorder reads the body as the JSON it is
+    recipe = learned(exchanges, page, commento_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert (comments["method"], comments["path"], comments["body"]) == ("POST", "/api/comment/list", "json")
+    assert comments["content_type"] == "application/x-www-form-urlencoded"  # sent as the page sent it
+    assert comments["article_param"] == "path" and recipe["article_key"] == {"kind": "url", "part": "path"}
+    # the logged-out token is a placeholder, kept (the API refuses a request without it)
+    assert comments["constants"] == {"commenterToken": "anonymous", "domain": "news.example"}
+    item = recipe["item"]
+    assert (item["parent"], item["parent_root"], item["replies"]) == (["parentHex"], "root", None)
+    assert item["text"] == ["html"]  # not the markdown source: the page shows the HTML's text
+    assert item["author"] is None
+    assert item["author_join"] == {"map": ["commenters"], "key": ["commenterHex"], "field": ["name"]}
+
+    other_url = NEWS + "/2025/11/ferry-story/"
+    other = thread(other_url, top=9, seed=10, first_id=400, max_depth=2)
+
+    def serve(call):
+        assert call.content_type == "application/x-www-form-urlencoded"
+        body = json.loads(call.body)
+        assert body == {
+            "commenterToken": "anonymous",
+            "domain": "news.example",
+            "path": "/2025/11/ferry-story/",
+        }
+        return json.dumps(commento_answer(other)).encode()
+
+    got, end, _ = page_in_process(recipe, page, other_url, serve)
+    assert end
+    assert rows(got) == want(commento_dom(other)) and len(got) == len(other.notes) >= 20
+    assert sum(1 for c in got.values() if c.parent_id) >= 5  # replies under their parents, not on top
+
+
+def test_a_flat_list_whose_replies_cannot_be_placed_is_refused_not_stored_flat():
+    """Without any field naming the parent the page shows, a recipe would store every reply as a
+    top-level comment: the induction refuses instead (the site stays on the browser path)."""
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    exchanges = commento_exchanges(COMMENTO, url, learn)
+    answer = json.loads(exchanges[0]["body"])
+    for comment in answer["comments"]:
+        del comment["parentHex"]
+    exchanges[0]["body"] = json.dumps(answer)
+    with pytest.raises(InductionError, match="no field of theirs names the parent"):
+        learned(exchanges, "<html><body></body></html>", commento_dom(learn), url, "news")
+
+
+def test_authors_the_answer_does_not_carry_are_left_null_never_guessed():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    exchanges = commento_exchanges(COMMENTO, url, learn)
+    answer = json.loads(exchanges[0]["body"])
+    answer["commenters"] = {}  # the map left out
+    exchanges[0]["body"] = json.dumps(answer)
+    recipe = learned(exchanges, "<html><body></body></html>", commento_dom(learn), url, "news")
+    assert recipe["item"]["author"] is None and recipe["item"]["author_join"] is None
+    [call] = first_calls(recipe, "<html><body></body></html>", url, [])
+    got = read_answer(recipe, call, exchanges[0]["body"].encode(), url).comments
+    assert len(got) == len(learn.notes) and all(c.author is None for c in got)

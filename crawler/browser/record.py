@@ -40,7 +40,9 @@ def _body_fields(post_data: str | None, content_type: str) -> dict[str, Any]:
     """The request body as the recipe sees it: form fields, JSON, or raw text."""
     if not post_data:
         return {"body_kind": "none"}
-    if "json" in content_type:
+    # JSON whatever the content type says: Commento's widget posts JSON.stringify(data) as
+    # `application/x-www-form-urlencoded` (its servers read the body as JSON all the same)
+    if "json" in content_type or post_data.lstrip()[:1] in ("{", "["):
         try:
             return {"body_kind": "json", "json": json.loads(post_data)}
         except ValueError:

@@ -183,7 +183,8 @@ def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, 
         if endpoint["body"] == "json":
             typed = {k: _typed(v, (endpoint.get("json_kinds") or {}).get(k)) for k, v in rest.items()}
             payload = _nest(typed) if endpoint.get("json_nested") else typed
-            body, content_type = json.dumps(payload).encode(), "application/json"
+            body = json.dumps(payload).encode()
+            content_type = endpoint.get("content_type") or "application/json"
         else:
             body, content_type = urlencode(rest).encode(), "application/x-www-form-urlencoded"
     key = f"{role}:{endpoint['method']}:{url}:{body.decode() if body else ''}"
@@ -338,7 +339,18 @@ def bare_id(recipe: dict, comment_id: str | None) -> str | None:
     return value
 
 
-def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> CommentItem:
+def _joined(fields: dict, item: dict, data: Any) -> Any:
+    """An item's author kept apart in the answer, in a map by id (induce._joined_author)."""
+    join = fields.get("author_join")
+    if not join:
+        return None
+    table = get(data, join["map"])
+    key = scalar_text(get(item, join["key"]))
+    entry = table.get(key) if isinstance(table, dict) and key is not None else None
+    return get(entry, join["field"]) if isinstance(entry, dict) else None
+
+
+def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int, data: Any = None) -> CommentItem:
     site, fields = recipe["site"], recipe["item"]
     raw_id = scalar_text(get(item, fields["id"]))
     if not raw_id:
@@ -346,7 +358,8 @@ def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> C
     raw_id = wrap_id(recipe, raw_id)
     if fields.get("parent"):
         raw_parent = scalar_text(get(item, fields["parent"]))
-        parent = f"{site}:{wrap_id(recipe, raw_parent)}" if raw_parent not in (None, "", "0") else parent
+        top = (None, "", "0", fields.get("parent_root"))  # parent_root: Commento's "root"
+        parent = f"{site}:{wrap_id(recipe, raw_parent)}" if raw_parent not in top else parent
     text = get(item, fields.get("text"))
     cut = bool(get(item, fields["cut"])) if fields.get("cut") else False
     posted = get(item, fields.get("time"))
@@ -355,7 +368,7 @@ def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> C
         comment_id=f"{site}:{raw_id}",
         parent_id=parent,
         depth=depth,
-        author=get(item, fields.get("author")),
+        author=get(item, fields.get("author")) if fields.get("author") else _joined(fields, item, data),
         # a string as the API gives it (the page shows the same); a Unix time as ISO-8601
         posted_at=posted if isinstance(posted, str) else as_time(posted),
         posted_at_precision="exact" if isinstance(posted, str) or as_time(posted) else None,
@@ -376,7 +389,7 @@ def _int(value: Any) -> int | None:
     return int(text) if text and text.lstrip("-").isdigit() else None
 
 
-def _items(recipe: dict, items: list, parent: str | None, depth: int) -> list[CommentItem]:
+def _items(recipe: dict, items: list, parent: str | None, depth: int, data: Any = None) -> list[CommentItem]:
     """Comments of a list of JSON items, replies nested in them included (in page order)."""
     fields = recipe["item"]
     out: list[CommentItem] = []
@@ -385,7 +398,7 @@ def _items(recipe: dict, items: list, parent: str | None, depth: int) -> list[Co
         for node in nodes:
             if not isinstance(node, dict):
                 raise RecipeFailure("a comment in the answer is not an object")
-            comment = _item_comment(recipe, node, parent_id, level)
+            comment = _item_comment(recipe, node, parent_id, level, data)
             out.append(comment)
             children = get(node, fields.get("replies")) if fields.get("replies") else None
             if isinstance(children, list):
@@ -410,7 +423,7 @@ def _comments_of(
     items = get(data, answer.get("items"))
     if not isinstance(items, list):
         raise RecipeFailure("the answer has no list of comments where the recipe says")
-    return data, _items(recipe, items, parent, depth)
+    return data, _items(recipe, items, parent, depth, data)
 
 
 def _fragment(recipe: dict, html: str, page_url: str, parent: str | None, depth: int) -> list[CommentItem]:

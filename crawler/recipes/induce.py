@@ -104,7 +104,8 @@ def find_comments(exchange: dict, dom: dict[str, Comment], read_fragment: Reader
             id_path, count = _id_path(items, ids)
             if count:
                 return {"format": "json", "items_path": list(path), "id_path": list(id_path),
-                        "items": items, "ids": [scalar_text(get(i, id_path)) for i in items]}  # fmt: skip
+                        "items": items, "ids": [scalar_text(get(i, id_path)) for i in items],
+                        "data": data}  # fmt: skip
         if read_fragment is not None:
             for path, text in strings(data):
                 if "<" in text and ">" in text:
@@ -330,8 +331,79 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
         "reply_count",
         lambda v, c: None if isinstance(v, bool) or not isinstance(v, int) else v == kids.get(c["id"]),
     )  # fmt: skip
+    if fields["parent"] is None and any(c.get("parent") for _, c in pairs):
+        rooted = _rooted_parent(pairs, taken, set(dom))
+        if rooted is not None:
+            fields["parent"], fields["parent_root"] = rooted
     fields["cut"] = _cut_flag(pairs, fields["text"], taken) if fields["text"] else None
+    if fields["author"] is None and any(c.get("author") for _, c in pairs):
+        fields["author_join"] = _joined_author(json_findings, dom, id_path, nested)
     return fields
+
+
+def _rooted_parent(pairs, taken: set, ids: set[str]) -> tuple[list, str] | None:
+    """A parent path whose top-level value is one constant that is no comment's id (Commento's
+    `"parentHex": "root"`), and the parent's id on every reply: (path, that constant)."""
+    replies: Counter[tuple] = Counter()
+    roots: dict[tuple, set] = defaultdict(set)
+    n_replies = sum(1 for _, c in pairs if c.get("parent"))
+    for item, comment in pairs:
+        for path, value in leaves(item):
+            if path in taken or isinstance(value, bool):
+                continue
+            text = scalar_text(value)
+            if comment.get("parent"):
+                replies[path] += text == comment["parent"]
+            else:
+                roots[path].add(text)
+    for path, agree in replies.most_common():
+        root = roots.get(path)
+        if agree >= AGREEMENT * n_replies and root and len(root) == 1:
+            value = next(iter(root))
+            if value and value not in ids:
+                return list(path), value
+    return None
+
+
+def _maps(data: Any, prefix: tuple = (), depth: int = 0):
+    """(path, dict) of every object of an answer whose values are all objects: a map by id."""
+    if not isinstance(data, dict) or depth > 3:
+        return
+    if data and all(isinstance(v, dict) for v in data.values()):
+        yield prefix, data
+    for key, value in data.items():
+        yield from _maps(value, (*prefix, key), depth + 1)
+
+
+def _joined_author(findings: list[dict], dom: dict[str, Comment], id_path: tuple, nested) -> dict | None:
+    """Where an item's author is when the answer keeps authors apart, in a map by id (Commento:
+    `commenters[comment.commenterHex].name`): {"map", "key", "field"} agreeing with the DOM on at
+    least AGREEMENT of the items, or None (the author is then left NULL, never guessed)."""
+    hits: Counter[tuple] = Counter()
+    tried = 0
+    for finding in findings:
+        data = finding.get("data")
+        maps = [(p, m) for p, m in _maps(data) if p != tuple(finding.get("items_path") or ())]
+        if not maps:
+            continue
+        for item, comment in _flatten(finding["items"], dom, id_path, nested):
+            if not comment.get("author"):
+                continue
+            tried += 1
+            for map_path, table in maps:
+                for key_path, value in leaves(item):
+                    entry = table.get(scalar_text(value)) if scalar_text(value) is not None else None
+                    if not isinstance(entry, dict):
+                        continue
+                    for field_path, name in leaves(entry):
+                        if isinstance(name, str) and _norm(name) == _norm(comment["author"]):
+                            hits[(map_path, key_path, field_path)] += 1
+    if not hits or not tried:
+        return None
+    (map_path, key_path, field_path), agree = max(hits.items(), key=lambda kv: kv[1])
+    if agree < AGREEMENT * tried:
+        return None
+    return {"map": list(map_path), "key": list(key_path), "field": list(field_path)}
 
 
 def _cut_flag(pairs, text_path: list, taken: set) -> list | None:
@@ -504,7 +576,7 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None, o
                 if earlier:
                     seen_turn.add(path)
     counts = Counter({p: n for p, n in counts.items() if p in seen_turn})
-    if flags:
+    if flags and paging is not None:  # without a paging parameter a flag has nothing to continue
         path, n = flags.most_common(1)[0]
         if n == len(complete):
             end["has_more"] = list(path)
@@ -552,7 +624,7 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
     params = [params_of(e) for e, _ in group]
     names = {n for n in set(params[0]).intersection(*params[1:]) if not _is_path(n)}
     constants = {n: params[0][n] for n in sorted(names) if all(p[n] == params[0][n] for p in params)}
-    dropped = sorted(n for n in constants if CREDENTIAL.search(n))
+    dropped = sorted(n for n in constants if CREDENTIAL.search(n) and not _placeholder(constants[n]))
     if not allow_credentials:
         for name in dropped:
             constants.pop(name)
@@ -576,7 +648,20 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
         "json_kinds": _json_kinds(first["json"])
         if body == "json" and isinstance(first.get("json"), dict)
         else {},
+        # a JSON body goes out with the content type the page sent it with (Commento: a form's)
+        "content_type": (first.get("request_content_type") or "").split(";")[0].strip() or None
+        if body == "json"
+        else None,
     }
+
+
+#: what a widget sends as its token when nobody is logged in (Commento: commenterToken "anonymous"):
+#: no secret, and the API may refuse a request without it
+PLACEHOLDERS = frozenset({"", "anonymous", "anon", "guest", "null", "undefined", "none", "false", "0"})
+
+
+def _placeholder(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDERS
 
 
 def _constant_headers(group: list[tuple[dict, dict]]) -> dict[str, str]:
@@ -761,6 +846,7 @@ def _induce(
     recipe: dict[str, Any] = {"version": RECIPE_VERSION, "site": site, "ignored": sorted(set(ignored))}
     all_findings = [f for group in roles.values() for _, f in group]
     recipe["item"] = field_paths(all_findings, dom)
+    _check_placement(recipe["item"], roles["comments"], dom)
     hosts = set()
 
     # top-level comment pages: one sequence (one thread)
@@ -885,6 +971,19 @@ def _page_params(template: dict, exchanges: list[dict], page_html: str) -> dict[
         template.get("constants", {}).pop(name, None)
         template.get("headers", {}).pop(name.removeprefix("header:"), None)
     return sources
+
+
+def _check_placement(item: dict, group: list[tuple[dict, dict]], dom: dict[str, Comment]) -> None:
+    """A comment page carrying replies must say where each goes (a parent field, or replies nested
+    in their parent): else a recipe would store every reply as a top-level comment."""
+    if item.get("parent") or item.get("replies"):
+        return
+    for _exchange, found in group:
+        if found["format"] in ("json", "json-object") and any(dom[i]["parent"] for i in found["ids"]):
+            raise InductionError(
+                "the comment answers carry replies but no field of theirs names the parent the page "
+                "shows: a recipe would store replies as top-level comments"
+            )
 
 
 def _fixed_names(exchanges: list[dict], like: dict) -> set[str]:

@@ -10,6 +10,7 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 Path = tuple
@@ -102,8 +103,6 @@ def as_text(value: Any) -> Any:
 
 def as_time(value: Any) -> str | None:
     """An ISO-8601 UTC time from an ISO string or a Unix time in seconds or milliseconds."""
-    from crawler.dates import parse_absolute
-
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -114,5 +113,18 @@ def as_time(value: Any) -> str | None:
         # `created` is 1760000097.375 where its widget shows 2025-10-09T08:54:57.375Z
         return datetime.fromtimestamp(int(seconds), tz=UTC).isoformat()
     if isinstance(value, str):
-        return parse_absolute(value)
+        return _string_time(value) if len(value) <= 64 and _DATE_LIKE.search(value) else None
     return None
+
+
+#: a string that could be a date at all (a year, or d/m/y): texts, hashes and names are not parsed
+_DATE_LIKE = re.compile(r"(?<![0-9a-fA-F])\d{4}(?![0-9a-fA-F])|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")
+
+
+@lru_cache(maxsize=4096)
+def _string_time(value: str) -> str | None:
+    # the induction tests every string of every item against the page's times: dateparser costs
+    # tens of milliseconds a call, so each distinct string is parsed once
+    from crawler.dates import parse_absolute
+
+    return parse_absolute(value)
