@@ -488,3 +488,152 @@ def commento_dom(thread: Thread) -> list[dict]:
          "parent": wrap.format(commento_hex(f"c{n.parent}")) if n.parent else None, "downvotes": None}
         for c, n in zip(dom_of(thread.notes, up=lambda n: n.likes - n.dislikes), thread.notes, strict=True)
     ]  # fmt: skip
+
+
+# -- Coral Talk ---------------------------------------------------------------------------------------
+
+CORAL_STREAM = "query StreamQuery($storyID: ID, $storyURL: String, $flattenReplies: Boolean!) { story(id: $storyID, url: $storyURL) { id comments(first: 5) { edges { node { id } } pageInfo { endCursor hasNextPage } } } }"  # noqa: E501
+CORAL_MORE = "query AllCommentsTabContainerPaginationQuery($count: Int!, $cursor: Cursor, $orderBy: COMMENT_SORT!, $storyID: ID, $flattenReplies: Boolean!) { story(id: $storyID) { comments(first: $count, after: $cursor, orderBy: $orderBy) { edges { node { id } } pageInfo { endCursor hasNextPage } } } }"  # noqa: E501
+CORAL_REPLIES = "query ReplyListContainer1PaginationQuery($count: Int!, $cursor: Cursor, $orderBy: COMMENT_SORT!, $commentID: ID!, $flattenReplies: Boolean!) { comment(id: $commentID) { replies(first: $count, after: $cursor, orderBy: $orderBy) { edges { node { id } } pageInfo { endCursor hasNextPage } } } }"  # noqa: E501
+#: the stream shows this many top-level comments, then "Load more"; replies: 2 inline, then 3 a click
+CORAL_FIRST, CORAL_MORE_COUNT, CORAL_INLINE_REPLIES, CORAL_REPLIES_COUNT = 5, 5, 2, 3
+
+
+def coral_id(note_id: int) -> str:
+    return remark_id(note_id + 10_000)
+
+
+def coral_cursor(note: Note) -> str:
+    # Coral's cursor of a time-ordered connection is the last edge's createdAt
+    return (
+        datetime.fromtimestamp(note.created, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def _coral_connection(notes: list[Note], after: str | None, count: int, thread: Thread, nested: bool) -> dict:
+    start = 0 if after is None else next(i + 1 for i, n in enumerate(notes) if coral_cursor(n) == after)
+    page = notes[start : start + count]
+    edges = [{"cursor": coral_cursor(n), "node": _coral_node(n, thread, nested)} for n in page]
+    return {
+        "edges": edges,
+        "pageInfo": {
+            "endCursor": coral_cursor(page[-1]) if page else None,
+            "hasNextPage": start + count < len(notes),
+        },
+    }
+
+
+def _coral_node(note: Note, thread: Thread, nested: bool) -> dict:
+    node = {
+        "id": coral_id(note.id),
+        "body": f"<p>{note.text}</p>",
+        "createdAt": coral_cursor(note),
+        "author": {"id": commento_hex(note.author)[:12], "username": note.author},
+        "actionCounts": {"reaction": {"total": note.likes}},
+        "status": "APPROVED",
+        "replyCount": len(thread.replies(note.id)),
+    }
+    if nested:
+        node["replies"] = _coral_connection(
+            thread.replies(note.id), None, CORAL_INLINE_REPLIES, thread, False
+        )
+    return node
+
+
+def coral_answer(thread: Thread, body: dict) -> dict:
+    """The three operations of the stream over one Thread (story id = thread.key)."""
+    variables = body["variables"]
+    if body["operationName"] in ("StreamQuery", "AllCommentsTabContainerPaginationQuery"):
+        assert variables["storyID"] == thread.key
+        count = variables.get("count", CORAL_FIRST)
+        comments = _coral_connection(thread.top(), variables.get("cursor"), count, thread, True)
+        return {"data": {"story": {"id": thread.key, "comments": comments}}}
+    parent = next(n for n in thread.notes if coral_id(n.id) == variables["commentID"])
+    replies = _coral_connection(
+        thread.replies(parent.id), variables.get("cursor"), variables["count"], thread, False
+    )
+    return {"data": {"comment": {"id": variables["commentID"], "replies": replies}}}
+
+
+def coral_exchanges(coral: str, page_url: str, thread: Thread) -> list[dict]:
+    """The stream's requests: its first page (StreamQuery), "Load more" until done, then "Show all
+    replies" of every comment with more replies than it shows."""
+    out: list[dict] = []
+
+    def ask(operation: str, query: str, variables: dict, trigger: str) -> dict:
+        body = {"operationName": operation, "query": query, "variables": variables}
+        answer = coral_answer(thread, body)
+        out.append(
+            exchange(
+                len(out),
+                f"{coral}/api/graphql",
+                method="POST",
+                body=json.dumps(body),
+                content_type="application/json",
+                answer=answer,
+                trigger=trigger,
+            )
+        )
+        return answer
+
+    first = ask(
+        "StreamQuery",
+        CORAL_STREAM,
+        {"storyID": thread.key, "storyURL": page_url, "flattenReplies": False},
+        "load",
+    )
+    connection = first["data"]["story"]["comments"]
+    edges = list(connection["edges"])
+    while connection["pageInfo"]["hasNextPage"]:
+        variables = {
+            "count": CORAL_MORE_COUNT,
+            "cursor": connection["pageInfo"]["endCursor"],
+            "orderBy": "CREATED_AT_ASC",
+            "storyID": thread.key,
+            "tag": None,
+            "flattenReplies": False,
+        }
+        connection = ask(
+            "AllCommentsTabContainerPaginationQuery", CORAL_MORE, variables, "button.coral-load-more"
+        )["data"]["story"]["comments"]
+        edges += connection["edges"]
+    for edge in edges:
+        replies = edge["node"]["replies"]
+        while replies["pageInfo"]["hasNextPage"]:
+            variables = {
+                "count": CORAL_REPLIES_COUNT,
+                "cursor": replies["pageInfo"]["endCursor"],
+                "orderBy": "CREATED_AT_ASC",
+                "commentID": edge["node"]["id"],
+                "flattenReplies": False,
+            }
+            replies = ask(
+                "ReplyListContainer1PaginationQuery",
+                CORAL_REPLIES,
+                variables,
+                "button.coral-show-all-replies",
+            )["data"]["comment"]["replies"]
+    return out
+
+
+def coral_page(story_id: str, page_url: str, coral: str) -> str:
+    """An article embedding the stream (Coral's documented embed: Coral.createStreamEmbed)."""
+    return (
+        f"<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        f'<div id="coral_thread"></div><script>Coral.createStreamEmbed({{id: "coral_thread", '
+        f"autoRender: true, rootURL: '{coral}', storyID: '{story_id}', storyURL: '{page_url}'}});</script>"
+        "</body></html>"
+    )
+
+
+def coral_dom(thread: Thread) -> list[dict]:
+    """Stream comments `comment-<id>`, one reaction count each (read as upvotes)."""
+    return [
+        {
+            **c,
+            "id": f"comment-{coral_id(n.id)}",
+            "parent": f"comment-{coral_id(n.parent)}" if n.parent else None,
+            "downvotes": None,
+        }
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]

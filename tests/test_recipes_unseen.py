@@ -23,6 +23,10 @@ from tests.comment_systems import (
     commento_answer,
     commento_dom,
     commento_exchanges,
+    coral_answer,
+    coral_dom,
+    coral_exchanges,
+    coral_page,
     isso_answer,
     isso_dom,
     isso_exchanges,
@@ -247,3 +251,62 @@ def test_authors_the_answer_does_not_carry_are_left_null_never_guessed():
     [call] = first_calls(recipe, "<html><body></body></html>", url, [])
     got = read_answer(recipe, call, exchanges[0]["body"].encode(), url).comments
     assert len(got) == len(learn.notes) and all(c.author is None for c in got)
+
+
+# -- Coral Talk: one GraphQL endpoint, several operations, edges/node, nested reply connections -------
+
+CORAL = "https://coral.news.example"
+
+
+def test_coral_graphql_operations_edges_and_cursors_from_the_answers():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread("story-8812", top=11, seed=11)
+    exchanges = coral_exchanges(CORAL, url, learn)
+    operations = [e["json"]["operationName"] for e in exchanges]
+    assert operations[:3] == ["StreamQuery"] + ["AllCommentsTabContainerPaginationQuery"] * 2
+    assert operations.count("ReplyListContainer1PaginationQuery") >= 3
+    recipe = learned(exchanges, coral_page(learn.key, url, CORAL), coral_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert (comments["method"], comments["path"], comments["body"]) == ("POST", "/api/graphql", "json")
+    # the "Load more" operation, whole: its name and query text with it (not a mix of two operations)
+    assert comments["constants"]["operationName"] == "AllCommentsTabContainerPaginationQuery"
+    assert comments["constants"]["query"].startswith("query AllCommentsTabContainerPaginationQuery(")
+    assert comments["article_param"] == "variables.storyID" and recipe["article_key"]["kind"] == "script"
+    paging = comments["paging"]
+    assert (paging["kind"], paging["param"]) == ("cursor", "variables.cursor")
+    assert paging["cursor_path"] == ["data", "story", "comments", "pageInfo", "endCursor"]
+    # its first cursor came from the StreamQuery's answer: this thread's, so a new thread starts without
+    assert paging["start"] == {"kind": "absent"}
+    assert comments["end"]["has_more"] == ["data", "story", "comments", "pageInfo", "hasNextPage"]
+    assert comments["answer"]["items"] == ["data", "story", "comments", "edges"]
+    item = recipe["item"]
+    assert (item["id"], item["replies"], item["text"], item["author"], item["time"]) == (
+        ["node", "id"], ["node", "replies", "edges"], ["node", "body"], ["node", "author", "username"],
+        ["node", "createdAt"],
+    )  # fmt: skip
+    assert (item["upvotes"], item["reply_count"]) == (["node", "actionCounts", "reaction", "total"],
+                                                      ["node", "replyCount"])  # fmt: skip
+    replies = recipe["replies"]
+    assert replies["parent_param"] == "variables.commentID"
+    assert replies["constants"]["operationName"] == "ReplyListContainer1PaginationQuery"
+    assert replies["paging"]["param"] == "variables.cursor" and replies["paging"]["start"] == {
+        "kind": "absent"
+    }
+    assert replies["end"]["has_more"] == ["data", "comment", "replies", "pageInfo", "hasNextPage"]
+
+    other_url = NEWS + "/2025/11/ferry-story/"
+    other = thread("story-9034", top=16, seed=12, first_id=400)
+    sent_bodies = []
+
+    def serve(call):
+        body = json.loads(call.body)
+        sent_bodies.append(body)
+        assert isinstance(body["variables"]["count"], int)  # sent with the JSON type the page used
+        return json.dumps(coral_answer(other, body)).encode()
+
+    got, end, _ = page_in_process(recipe, coral_page(other.key, other_url, CORAL), other_url, serve)
+    assert end
+    assert rows(got) == want(coral_dom(other)) and len(got) == len(other.notes) >= 30
+    stories = {b["variables"].get("storyID") for b in sent_bodies} - {None}
+    assert stories == {"story-9034"}
+    assert any(b["operationName"] == "ReplyListContainer1PaginationQuery" for b in sent_bodies)

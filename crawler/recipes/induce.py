@@ -252,7 +252,7 @@ def _children_count(dom: dict[str, Comment]) -> dict[str, int]:
     return {key: counts.get(key, 0) for key in dom}
 
 
-def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set) -> list | None:
+def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set, home: tuple = ()) -> list | None:
     """The leaf path that passes `test` on the most pairs (None results do not count), if it agrees
     on at least AGREEMENT of the pairs it could be tested on."""
     agree: Counter[tuple] = Counter()
@@ -266,7 +266,8 @@ def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set) -> l
                 continue
             tried[path] += 1
             agree[path] += bool(verdict)
-    ranked = sorted(agree, key=lambda p: (agree[p], -len(p)), reverse=True)
+    # a field beside the id (node.createdAt) before one of the wrapper around it (the edge's cursor)
+    ranked = sorted(agree, key=lambda p: (agree[p], p[:-1] == home, -len(p)), reverse=True)
     for path in ranked:
         if agree[path] and agree[path] >= AGREEMENT * tried[path]:
             return list(path)
@@ -274,14 +275,16 @@ def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set) -> l
 
 
 def _nested_path(items: list[dict], dom: dict[str, Comment], id_path: tuple) -> tuple | None:
-    """The key of an item whose list holds the item's replies (threads nested in the answer)."""
+    """The path in an item of the list that holds the item's replies (threads nested in the answer):
+    a key of the item ("replies"), or deeper (Coral: node.replies.edges)."""
     for item in items:
         parent = scalar_text(get(item, id_path))
-        for key, value in item.items():
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                child = scalar_text(get(value[0], id_path))
-                if child in dom and dom[child]["parent"] == parent:
-                    return (key,)
+        for path, value in dict_lists(item):
+            if not path or len(path) > 4 or any(isinstance(step, int) for step in path):
+                continue
+            child = scalar_text(get(value[0], id_path))
+            if child in dom and dom[child]["parent"] == parent:
+                return tuple(path)
     return None
 
 
@@ -298,7 +301,7 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
     taken: set[tuple] = {id_path}
 
     def pick(name: str, test) -> list | None:
-        path = _best(pairs, test, taken)
+        path = _best(pairs, test, taken, id_path[:-1])
         if path is not None:
             taken.add(tuple(path))
         return path
@@ -871,6 +874,10 @@ def _induce(
         first = params_of(group[0][0])
         if paging["kind"] == "next_url" or paging["param"] not in first:
             paging["start"] = {"kind": "absent"}
+        elif paging["kind"] == "cursor" and _copied(first[paging["param"]], exchanges, group[0][0]):
+            # the first value came from an answer before it (another operation's page 1): this
+            # thread's cursor, never one to send to another thread; the first request leaves it out
+            paging["start"] = {"kind": "absent"}
         else:
             paging["start"] = _start(paging, first[paging["param"]], page_html, shown)
     template.update(
@@ -911,6 +918,12 @@ def _induce(
             if paging["kind"] == "offset":
                 paging["start"] = {"kind": "inline"}
             elif paging["kind"] == "next_url" or firsts == {None}:
+                paging["start"] = {"kind": "absent"}
+            elif paging["kind"] == "cursor" and any(
+                _copied(params_of(q[0][0]).get(paging["param"]) or "", exchanges, q[0][0]) for q in sequences
+            ):
+                # each parent's first cursor came from an earlier answer (its inline replies): leave
+                # it out, the replies are then asked from their first
                 paging["start"] = {"kind": "absent"}
             else:
                 paging["start"] = _first_constant({v or "" for v in firsts})
@@ -986,6 +999,19 @@ def _check_placement(item: dict, group: list[tuple[dict, dict]], dom: dict[str, 
             )
 
 
+def _copied(value: str, exchanges: list[dict], before: dict) -> bool:
+    """Whether an earlier answer than `before`'s carried `value` (anywhere, lists included)."""
+    if not value or len(value) < 4:
+        return False
+    for exchange in exchanges:
+        if exchange["seq"] >= before["seq"]:
+            continue
+        data = _json(exchange)
+        if data is not None and any(text == value for _, text in strings(data)):
+            return True
+    return False
+
+
 def _fixed_names(exchanges: list[dict], like: dict) -> set[str]:
     """Parameters of `like`'s endpoint that every recorded request sent with one same value, over two
     requests or more: a page size (Isso's `nested_limit`) may equal the replies shown so far once,
@@ -1045,11 +1071,28 @@ def _start(paging: dict, first_value: str, page_html: str, shown: list[Comment])
     return source or {"kind": "value", "value": first_value}
 
 
+def operation(exchange: dict) -> str | None:
+    """The operation a request runs at an endpoint that runs several: GraphQL's `operationName`
+    (or its query text, or a persisted query's id). Coral's stream posts its first page and its
+    "Load more" pages to one /api/graphql as two different queries."""
+    body = exchange.get("json") if exchange.get("body_kind") == "json" else None
+    if not isinstance(body, dict):
+        return None
+    for name in ("operationName", "query", "id"):
+        if isinstance(body.get(name), str) and body[name]:
+            return f"{name}:{body[name]}"
+    return None
+
+
+def _endpoint(exchange: dict) -> tuple:
+    return exchange["method"], exchange["host"], path_shape(exchange["path"]), operation(exchange)
+
+
 def _main_group(group: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
-    """The requests of the most used (method, host, path) of a role, in order."""
-    counts = Counter((e["method"], e["host"], path_shape(e["path"])) for e, _ in group)
+    """The requests of the most used (method, host, path, operation) of a role, in order."""
+    counts = Counter(_endpoint(e) for e, _ in group)
     key = counts.most_common(1)[0][0]
-    return [(e, f) for e, f in group if (e["method"], e["host"], path_shape(e["path"])) == key]
+    return [(e, f) for e, f in group if _endpoint(e) == key]
 
 
 def _full_text_answer(group: list[tuple[dict, dict]], dom: dict[str, Comment]) -> dict:
