@@ -113,7 +113,8 @@ def as_time(value: Any) -> str | None:
         # `created` is 1760000097.375 where its widget shows 2025-10-09T08:54:57.375Z
         return datetime.fromtimestamp(int(seconds), tz=UTC).isoformat()
     if isinstance(value, str):
-        return _string_time(value) if len(value) <= 64 and _DATE_LIKE.search(value) else None
+        maybe = len(value) <= 64 and "://" not in value and _DATE_LIKE.search(value)  # a URL is no time
+        return _string_time(value) if maybe else None
     return None
 
 
@@ -127,4 +128,10 @@ def _string_time(value: str) -> str | None:
     # tens of milliseconds a call, so each distinct string is parsed once
     from crawler.dates import parse_absolute
 
+    try:  # an ISO-8601 time with a zone (any fraction: Go's nanoseconds) needs no dateparser
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is not None:
+        return moment.astimezone(UTC).replace(microsecond=0).isoformat()
     return parse_absolute(value)
