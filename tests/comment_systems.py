@@ -163,19 +163,23 @@ def isso_comment(note: Note) -> dict:
 
 
 def isso_answer(thread: Thread, query: dict[str, str]) -> dict:
-    """isso/views/comments.py `fetch`: a page of one level, with nested replies for the top level."""
+    """isso/views/comments.py `fetch`: a page of one level, with nested replies for the top level.
+    `after` (a Unix time; what Isso's client sent before it paged by `offset`, commit 00fc383a^)
+    keeps only comments created after it, counts included."""
     parent = int(query["parent"]) if query.get("parent") not in (None, "") else None
     offset = int(query.get("offset") or 0)
+    after = float(query.get("after") or 0)
     limit = int(query["limit"]) if query.get("limit") not in (None, "") else None
     nested = int(query["nested_limit"]) if query.get("nested_limit") not in (None, "") else None
-    level = thread.top() if parent is None else thread.replies(parent)
+    notes = [n for n in thread.notes if n.created > after]
+    level = [n for n in notes if n.parent == parent]
     page = level[offset : offset + limit if limit is not None else None]
-    rv = {"id": parent, "total_replies": len(thread.notes) if parent is None else len(level),
+    rv = {"id": parent, "total_replies": len(notes) if parent is None else len(level),
           "hidden_replies": len(level) - len(page) - offset, "replies": [isso_comment(n) for n in page],
           "config": {"reply-to-self": False, "require-author": False, "vote": True}}  # fmt: skip
     if parent is None:
         for item, note in zip(rv["replies"], page, strict=True):
-            replies = thread.replies(note.id)
+            replies = [n for n in notes if n.parent == note.id]
             shown = replies if nested is None else replies[:nested]
             item.update(total_replies=len(replies), hidden_replies=len(replies) - len(shown),
                         replies=[isso_comment(r) for r in shown])  # fmt: skip
@@ -213,6 +217,34 @@ def isso_exchanges(base: str, thread: Thread, top: int = 4, reveal: int = 3, nes
             rv = ask(thread_query(item["id"], shown, reveal), "a.isso-load-hidden")
             shown += len(rv["replies"])
             hidden = rv["hidden_replies"]
+    return out
+
+
+def isso_after_exchanges(
+    base: str, thread: Thread, top: int = 4, reveal: int = 3, nested: int = 2
+) -> list[dict]:
+    """The same clicks with Isso's client before `offset` (js/app/api.js at 00fc383a^): `after` =
+    the largest `created` among the comments shown at that level (left out on the first request)."""
+    out: list[dict] = []
+
+    def ask(query: dict, trigger: str) -> dict:
+        answer = isso_answer(thread, {k: str(v) for k, v in query.items() if v is not None})
+        out.append(exchange(len(out), _isso_url(base, query), answer=answer, trigger=trigger))
+        return answer
+
+    def query(after, parent, limit):
+        return {"uri": thread.key, "after": after, "parent": parent, "limit": limit, "nested_limit": nested}
+
+    rv = ask(query(None, None, top), "load")
+    shown_top = list(rv["replies"])
+    while rv["hidden_replies"] > 0:
+        rv = ask(query(max(c["created"] for c in rv["replies"]), None, reveal), "a.isso-load-hidden")
+        shown_top += rv["replies"]
+    for item in shown_top:
+        replies, hidden = item["replies"], item["hidden_replies"]
+        while hidden > 0:
+            rv = ask(query(max(c["created"] for c in replies), item["id"], reveal), "a.isso-load-hidden")
+            replies, hidden = rv["replies"], rv["hidden_replies"]
     return out
 
 

@@ -27,6 +27,7 @@ from tests.comment_systems import (
     coral_dom,
     coral_exchanges,
     coral_page,
+    isso_after_exchanges,
     isso_answer,
     isso_dom,
     isso_exchanges,
@@ -117,6 +118,36 @@ def test_isso_offset_paging_thread_keyed_by_the_page_path_and_replies_by_parent(
     assert rows(got) == want(isso_dom(other))
     assert len(got) == len(other.notes) >= 30
     assert any("parent=" in c.url for c in sent)  # the hidden replies were asked for
+
+
+def test_isso_before_offset_pages_by_the_last_comments_time():
+    """Isso's older client pages with `after` = the last shown comment's `created` (a Unix float):
+    keyset paging by a field of the previous answer's last comment, not a cursor the answer names."""
+    learn = thread("/blog/harbour-story/", top=11, seed=1)
+    other = thread("/blog/ferry-story/", top=9, seed=2, first_id=500)
+    exchanges = isso_after_exchanges(BLOG, learn)
+    assert "after=" not in exchanges[0]["url"] and "after=" in exchanges[1]["url"]
+    page = ISSO_PAGE.format(title="Harbour", body="A story.")
+    recipe = learned(exchanges, page, isso_dom(learn), BLOG + learn.key, "issoblog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "uri"
+    assert comments["paging"] == {"kind": "cursor", "param": "after", "cursor_path": None,
+                                  "cursor_item": ["created"], "start": {"kind": "absent"}}  # fmt: skip
+    replies = recipe["replies"]
+    assert replies["paging"]["param"] == "after" and replies["paging"]["cursor_item"] == ["created"]
+    # each parent's first `after` was its last inline reply's time: asked from the first instead
+    assert replies["paging"]["start"] == {"kind": "absent"}
+    sent = []
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        sent.append(query)
+        return json.dumps(isso_answer(other, query)).encode()
+
+    url = BLOG + other.key
+    got, end, _ = page_in_process(recipe, page, url, serve)
+    assert end and rows(got) == want(isso_dom(other)) and len(got) == len(other.notes) >= 30
+    assert any("after" in q for q in sent)
 
 
 # -- Remark42: GET, thread keyed by origin + path, one tree of {comment, replies} nodes --------------

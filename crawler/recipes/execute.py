@@ -443,6 +443,10 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
     end = endpoint.get("end") or {}
     paging = endpoint.get("paging") or {}
     cursor = get(data, paging.get("cursor_path")) if paging.get("cursor_path") else None
+    if paging.get("cursor_item"):
+        # keyset paging: the next value is a field of this answer's last comment (old Isso's `after`)
+        raw = get(data, (endpoint.get("answer") or {}).get("items"))
+        cursor = get(raw[-1], paging["cursor_item"]) if isinstance(raw, list) and raw else None
     if not items:
         return True, None
     if end.get("has_more"):

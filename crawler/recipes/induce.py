@@ -523,6 +523,17 @@ def _paging(
                 paths = here if paths is None else paths & here
             if paths:
                 evidence[("cursor", name, min(paths, key=len))] += 1
+                continue
+            # keyset paging: the value is a field of the previous answer's last comment (old Isso's
+            # `after` = the last comment's `created`; `after_id` = its id)
+            item_paths = None
+            for i in range(1, len(sequence)):
+                items = sequence[i - 1][1].get("items") or []
+                last = items[-1] if items and isinstance(items[-1], dict) else {}
+                here = {tuple(p) for p, v in leaves(last) if values[i] and scalar_text(v) == values[i]}
+                item_paths = here if item_paths is None else item_paths & here
+            if item_paths:
+                evidence[("item_cursor", name, min(item_paths, key=len))] += 1
     if not evidence:
         evidence.update(_next_urls(sequences))
     if not evidence:
@@ -530,6 +541,8 @@ def _paging(
     if not evidence:
         return None
     (kind, name, path), _ = max(evidence.items(), key=lambda kv: kv[1])
+    if kind == "item_cursor":
+        return {"kind": "cursor", "param": name, "cursor_path": None, "cursor_item": list(path)}
     return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
 
 
@@ -828,6 +841,7 @@ def _induce(
     allow_credentials: bool,
     page_url: str | None = None,
 ) -> dict:
+    scalars: dict[int, set[str]] = {}  # answers' scalars by seq, for _copied
     dom = {c["id"]: c for c in dom_list}
     shown_ids = {c["id"] for c in shown}
     roles: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
@@ -874,7 +888,7 @@ def _induce(
         first = params_of(group[0][0])
         if paging["kind"] == "next_url" or paging["param"] not in first:
             paging["start"] = {"kind": "absent"}
-        elif paging["kind"] == "cursor" and _copied(first[paging["param"]], exchanges, group[0][0]):
+        elif paging["kind"] == "cursor" and _copied(first[paging["param"]], exchanges, group[0][0], scalars):
             # the first value came from an answer before it (another operation's page 1): this
             # thread's cursor, never one to send to another thread; the first request leaves it out
             paging["start"] = {"kind": "absent"}
@@ -920,7 +934,8 @@ def _induce(
             elif paging["kind"] == "next_url" or firsts == {None}:
                 paging["start"] = {"kind": "absent"}
             elif paging["kind"] == "cursor" and any(
-                _copied(params_of(q[0][0]).get(paging["param"]) or "", exchanges, q[0][0]) for q in sequences
+                _copied(params_of(q[0][0]).get(paging["param"]) or "", exchanges, q[0][0], scalars)
+                for q in sequences
             ):
                 # each parent's first cursor came from an earlier answer (its inline replies): leave
                 # it out, the replies are then asked from their first
@@ -999,17 +1014,34 @@ def _check_placement(item: dict, group: list[tuple[dict, dict]], dom: dict[str, 
             )
 
 
-def _copied(value: str, exchanges: list[dict], before: dict) -> bool:
+def _copied(value: str, exchanges: list[dict], before: dict, memo: dict) -> bool:
     """Whether an earlier answer than `before`'s carried `value` (anywhere, lists included)."""
     if not value or len(value) < 4:
         return False
     for exchange in exchanges:
         if exchange["seq"] >= before["seq"]:
             continue
-        data = _json(exchange)
-        if data is not None and any(text == value for _, text in strings(data)):
+        # each answer's scalars are collected once per induction (many sequences ask)
+        if exchange["seq"] not in memo:
+            memo[exchange["seq"]] = _scalars(_json(exchange))
+        if value in memo[exchange["seq"]]:
             return True
     return False
+
+
+def _scalars(value: Any) -> set[str]:
+    """Every scalar of an answer as text, through dicts and lists (a cursor may be a number)."""
+    out: set[str] = set()
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif (text := scalar_text(node)) is not None:
+            out.add(text)
+    return out
 
 
 def _fixed_names(exchanges: list[dict], like: dict) -> set[str]:
