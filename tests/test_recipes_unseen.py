@@ -133,6 +133,7 @@ def test_isso_before_offset_pages_by_the_last_comments_time():
     assert comments["article_param"] == "uri"
     assert comments["paging"] == {"kind": "cursor", "param": "after", "cursor_path": None,
                                   "cursor_item": ["created"], "start": {"kind": "absent"}}  # fmt: skip
+    assert comments["total"] is None  # total_replies counts only the comments after `after`
     replies = recipe["replies"]
     assert replies["paging"]["param"] == "after" and replies["paging"]["cursor_item"] == ["created"]
     # each parent's first `after` was its last inline reply's time: asked from the first instead

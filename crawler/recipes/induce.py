@@ -627,9 +627,13 @@ def _positive(value: Any) -> bool:
 
 
 def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
-    for exchange, _ in findings:
-        for path, value in leaves(_json(exchange), max_depth=ANSWER_DEPTH):
-            if isinstance(value, int) and not isinstance(value, bool) and value == total:
+    """The answer's count of the whole thread: equal to the comments the page showed, and the same
+    in every page (old Isso's `total_replies` counts only what is after `after`: no total)."""
+    answers = [_json(e) for e, _ in findings]
+    for answer in answers:
+        for path, value in leaves(answer, max_depth=ANSWER_DEPTH):
+            is_total = isinstance(value, int) and not isinstance(value, bool) and value == total
+            if is_total and all(get(a, path, total) == total for a in answers):
                 return list(path)
     return None
 
