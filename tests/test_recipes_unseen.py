@@ -342,3 +342,42 @@ def test_coral_graphql_operations_edges_and_cursors_from_the_answers():
     stories = {b["variables"].get("storyID") for b in sent_bodies} - {None}
     assert stories == {"story-9034"}
     assert any(b["operationName"] == "ReplyListContainer1PaginationQuery" for b in sent_bodies)
+
+
+def test_answers_holding_only_a_markdown_source_are_refused_not_stored_without_text():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    exchanges = commento_exchanges(COMMENTO, url, learn)
+    answer = json.loads(exchanges[0]["body"])
+    for comment in answer["comments"]:
+        del comment["html"]  # the widget would render the markdown itself
+    exchanges[0]["body"] = json.dumps(answer)
+    with pytest.raises(InductionError, match="holds the texts the page shows"):
+        learned(exchanges, "<html><body></body></html>", commento_dom(learn), url, "news")
+
+
+def test_escaped_texts_and_counts_as_strings_read_as_the_page_shows_them():
+    """An API may escape texts for the widget's innerHTML without any tag ("Tom &amp; Jerry") and
+    give counts as strings ("7"): both are read as the page shows them."""
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=7, max_depth=2)
+    for note in learn.notes[::3]:
+        note.text = note.text.replace(" ", " & ", 1)
+    exchanges = remark_exchanges(REMARK, url, learn)
+    tree = json.loads(exchanges[2]["body"])
+
+    def rewrite(nodes):
+        for node in nodes:
+            comment = node["comment"]
+            comment["text"] = comment["orig"].replace("&", "&amp;")
+            comment["score"] = str(comment["score"])
+            rewrite(node.get("replies", []))
+
+    rewrite(tree["comments"])
+    exchanges[2]["body"] = json.dumps(tree)
+    recipe = learned(exchanges, NEWS_PAGE.format(title="H", remark=REMARK), remark_dom(learn), url, "news")
+    assert recipe["item"]["text"] == ["comment", "text"] and recipe["item"]["upvotes"] == ["comment", "score"]
+    [call] = first_calls(recipe, "<html></html>", url, [])
+    got = {c.comment_id: c for c in read_answer(recipe, call, exchanges[2]["body"].encode(), url).comments}
+    assert rows(got) == want(remark_dom(learn))
+    assert any("&" in c.text and "&amp;" not in c.text for c in got.values())

@@ -307,7 +307,10 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
         return path
 
     def number(key: str):
-        return lambda v, c: None if c.get(key) is None or isinstance(v, bool) else v == c[key]
+        # a count may come as a string ("12"): the executor reads digits either way
+        return lambda v, c: (
+            None if c.get(key) is None or isinstance(v, bool) else scalar_text(v) == str(c[key])
+        )
 
     fields: dict[str, Any] = {"id": list(id_path), "replies": list(nested) if nested else None}
     fields["text"] = pick(
@@ -1007,7 +1010,13 @@ def _page_params(template: dict, exchanges: list[dict], page_html: str) -> dict[
 
 def _check_placement(item: dict, group: list[tuple[dict, dict]], dom: dict[str, Comment]) -> None:
     """A comment page carrying replies must say where each goes (a parent field, or replies nested
-    in their parent): else a recipe would store every reply as a top-level comment."""
+    in their parent): else a recipe would store every reply as a top-level comment. And JSON items
+    must hold the texts the page shows (a markdown source the widget renders is no such field):
+    a recipe would store comments without their text."""
+    json_found = [f for _, f in group if f["format"] in ("json", "json-object")]
+    shows_text = any(dom[i].get("text") for f in json_found for i in f["ids"])
+    if json_found and item.get("text") is None and shows_text:
+        raise InductionError("no field of the comment answers holds the texts the page shows")
     if item.get("parent") or item.get("replies"):
         return
     for _exchange, found in group:

@@ -92,9 +92,14 @@ def scalar_text(value: Any) -> str | None:
 _TAG = re.compile(r"<[a-zA-Z/][^>]*>")
 
 
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+\d*);")
+
+
 def as_text(value: Any) -> Any:
-    """A comment text as the page shows it: an HTML string (`"<p>Hi</p>"`) read as visible text."""
-    if isinstance(value, str) and _TAG.search(value):
+    """A comment text as the page shows it: an HTML string (`"<p>Hi</p>"`) read as visible text, and
+    an escaped one without tags (`"Tom &amp; Jerry"`, APIs that escape for the widget's innerHTML)
+    unescaped."""
+    if isinstance(value, str) and (_TAG.search(value) or _ENTITY.search(value)):
         from crawler.sites.html import parse_fragment, text_of
 
         return text_of(parse_fragment(value)) or ""
