@@ -381,3 +381,31 @@ def test_escaped_texts_and_counts_as_strings_read_as_the_page_shows_them():
     got = {c.comment_id: c for c in read_answer(recipe, call, exchanges[2]["body"].encode(), url).comments}
     assert rows(got) == want(remark_dom(learn))
     assert any("&" in c.text and "&amp;" not in c.text for c in got.values())
+
+
+@pytest.mark.parametrize("suffix", ["/", ".html"])
+def test_a_rest_path_keyed_by_the_articles_slug(suffix):
+    """A REST API that keys threads by the article's slug, which the page shows nowhere but in its
+    own address (/blog/harbour-story.html -> /api/posts/harbour-story/comments): Isso's answers
+    and offset paging, the thread in the path."""
+    learn = thread("/blog/harbour-story/", top=11, seed=1)
+    other = thread("/blog/ferry-story/", top=9, seed=2, first_id=500)
+    exchanges = isso_exchanges(BLOG, learn)
+    for e in exchanges:
+        e["query"].pop("uri")
+        e["path"] = "/api/posts/harbour-story/comments"
+        e["url"] = BLOG + e["path"] + "?" + "&".join(f"{k}={v}" for k, v in e["query"].items())
+    page = ISSO_PAGE.format(title="Harbour", body="A story.").replace("location.pathname", "SLUG")
+    learn_url = BLOG + "/blog/harbour-story" + suffix
+    recipe = learned(exchanges, page, isso_dom(learn), learn_url, "issoblog")
+    assert recipe["comments"]["article_param"] == "path:3"
+    assert recipe["article_key"] == {"kind": "url", "part": "slug" if suffix == "/" else "stem"}
+
+    def serve(call):
+        path = urlsplit(call.url).path
+        assert path == "/api/posts/ferry-story/comments"
+        query = {**dict(parse_qsl(urlsplit(call.url).query)), "uri": "/blog/ferry-story/"}
+        return json.dumps(isso_answer(other, query)).encode()
+
+    got, end, _ = page_in_process(recipe, page, BLOG + "/blog/ferry-story" + suffix, serve)
+    assert end and rows(got) == want(isso_dom(other))

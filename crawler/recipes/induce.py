@@ -713,8 +713,10 @@ def _answer(group: list[tuple[dict, dict]]) -> dict:
 
 
 #: how the article's URL can be a thread's key: embedded widgets (Isso, Commento: the path;
-#: Remark42, Disqus: origin + path) key threads by the page's own address when the page names none
-URL_PARTS = ("path", "origin_path", "url")
+#: Remark42, Disqus: origin + path) key threads by the page's own address when the page names
+#: none, and REST APIs by its slug (/api/posts/<slug>/comments: the last segment, or that segment
+#: without its ".html")
+URL_PARTS = ("path", "origin_path", "url", "slug", "stem")
 
 
 def url_key(page_url: str, part: str) -> str:
@@ -724,6 +726,10 @@ def url_key(page_url: str, part: str) -> str:
         return url.path or "/"
     if part == "origin_path":
         return f"{url.scheme}://{url.netloc}{url.path or '/'}"
+    if part in ("slug", "stem"):
+        segments = [s for s in unquote(url.path).split("/") if s]
+        slug = segments[-1] if segments else ""
+        return slug.rsplit(".", 1)[0] if part == "stem" and "." in slug else slug
     return page_url
 
 
@@ -732,6 +738,8 @@ def url_key_source(page_url: str | None, value: str) -> dict | None:
         return None
     for part in URL_PARTS:
         if url_key(page_url, part) == value and (part != "path" or value != "/"):
+            if part in ("slug", "stem") and not _keylike(value):
+                continue  # a last segment such as "comments" or "story" is no article's key
             return {"kind": "url", "part": part}
     return None
 
@@ -756,8 +764,8 @@ def _article_param(group, page_html: str, page_url: str | None = None) -> tuple[
         if len(value) < 2 or CREDENTIAL.search(name):
             continue
         by_url = url_key_source(page_url, value)
-        if by_url is not None and not _is_path(name):
-            found.append(((2, True, True), name, by_url))
+        if by_url is not None and (not _is_path(name) or by_url["part"] in ("slug", "stem")):
+            found.append(((2, True, not _is_path(name)), name, by_url))
             continue
         if _is_path(name) and not _keylike(value):
             continue
