@@ -669,3 +669,53 @@ def coral_dom(thread: Thread) -> list[dict]:
         }
         for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
     ]
+
+
+# -- Cusdis -------------------------------------------------------------------------------------------
+# github.com/djyde/cusdis: widget/Widget.svelte `getComments` asks GET {host}/api/open/comments with
+# {page, appId, pageId} (both from the embed's data-app-id / data-page-id) and renders
+# `res.data.data.data`; widget/components/Comment.svelte shows by_nickname, parsedCreatedAt,
+# parsedContent (HTML) and nests `comment.replies.data`.
+
+
+def cusdis_comment(note: Note, thread: Thread) -> dict:
+    created = datetime.fromtimestamp(note.created, tz=UTC)
+    return {"id": remark_id(note.id), "by_nickname": note.author, "content": note.text,
+            "parsedContent": f"<p>{note.text}</p>", "createdAt": created.isoformat(),
+            "parsedCreatedAt": created.strftime("%Y-%m-%d %H:%M"), "moderatorId": None,
+            "replies": {"data": [cusdis_comment(r, thread) for r in thread.replies(note.id)],
+                        "commentCount": len(thread.replies(note.id)), "pageSize": 10, "pageCount": 1,
+                        "page": 1}}  # fmt: skip
+
+
+def cusdis_answer(thread: Thread, page: int = 1, size: int = 10) -> dict:
+    top = thread.top()
+    shown = top[(page - 1) * size : page * size]
+    return {"data": {"data": [cusdis_comment(n, thread) for n in shown], "commentCount": len(top),
+                     "pageSize": size, "pageCount": -(-len(top) // size), "page": page}}  # fmt: skip
+
+
+CUSDIS_APP = "9a3c41f2-77d0-4c8e-b1a6-2f5de0c81b47"
+
+
+def cusdis_page(page_id: str) -> str:
+    """Cusdis's documented embed: the app id is the site's, the page id the article's."""
+    return (
+        "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        f'<div id="cusdis_thread" data-host="https://cusdis.example" data-app-id="{CUSDIS_APP}" '
+        f'data-page-id="{page_id}" data-page-title="Story"></div></body></html>'
+    )
+
+
+def cusdis_exchanges(thread: Thread) -> list[dict]:
+    query = urlencode({"page": 1, "appId": CUSDIS_APP, "pageId": thread.key})
+    return [exchange(0, f"https://cusdis.example/api/open/comments?{query}", answer=cusdis_answer(thread))]
+
+
+def cusdis_dom(thread: Thread) -> list[dict]:
+    """Cusdis renders no id; a site's own widget over its API shows data-comment-id (and no votes)."""
+    return [
+        {**c, "id": remark_id(n.id), "parent": remark_id(n.parent) if n.parent else None, "upvotes": None,
+         "downvotes": None, "posted_at": datetime.fromtimestamp(n.created, tz=UTC).strftime("%Y-%m-%d %H:%M")}
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]  # fmt: skip

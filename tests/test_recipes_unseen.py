@@ -409,3 +409,29 @@ def test_a_rest_path_keyed_by_the_articles_slug(suffix):
 
     got, end, _ = page_in_process(recipe, page, BLOG + "/blog/ferry-story" + suffix, serve)
     assert end and rows(got) == want(isso_dom(other))
+
+
+def test_two_ids_the_embed_carries_are_both_read_from_each_page():
+    """Cusdis's embed carries the site's data-app-id and the article's data-page-id, both sent with
+    every request: one page cannot tell which is the article's key, so neither is kept as the
+    learned page's constant; a later article's own values are read from its own page."""
+    from tests.comment_systems import CUSDIS_APP, cusdis_answer, cusdis_dom, cusdis_exchanges, cusdis_page
+
+    learn = thread("7d2e0c55-51aa-4e0f-9c1d-0a4b6e1f2c3d", top=6, seed=13, max_depth=2)
+    other = thread("c0ffee11-2b3c-4d5e-8f90-123456789abc", top=7, seed=14, first_id=300, max_depth=2)
+    url = NEWS + "/2025/10/harbour-story/"
+    recipe = learned(cusdis_exchanges(learn), cusdis_page(learn.key), cusdis_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert {comments["article_param"], *comments["page_params"]} == {"appId", "pageId"}
+    assert learn.key not in json.dumps(recipe)  # the learned article's id is no constant
+    assert recipe["item"]["replies"] == ["replies", "data"] and recipe["item"]["author"] == ["by_nickname"]
+    assert recipe["item"]["text"] in (["content"], ["parsedContent"])  # the same text here
+    assert recipe["item"]["time"] == ["parsedCreatedAt"]
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        assert (query["appId"], query["pageId"]) == (CUSDIS_APP, other.key)
+        return json.dumps(cusdis_answer(other, int(query["page"]))).encode()
+
+    got, end, _ = page_in_process(recipe, cusdis_page(other.key), NEWS + "/2025/11/ferry-story/", serve)
+    assert end and rows(got) == want(cusdis_dom(other))

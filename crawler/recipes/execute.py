@@ -492,6 +492,11 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
         )
     ended, cursor = _ended(endpoint, data, level)
     paging = endpoint.get("paging")
+    repeats = paging and paging["kind"] in ("page", "offset") and answer.top_ids
+    if repeats and answer.top_ids == call.context.get("previous_top"):
+        # the same comments as the page before: a server that ignores the page number or offset
+        # would be asked for ever
+        raise RecipeFailure("a page repeats the one before it: the paging parameter is not honoured")
     if not ended and paging:
         known = call.context.get("known", 0) + len(level)
         cursors = list(call.context.get("cursors", []))
@@ -505,7 +510,7 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
                 raise RecipeFailure(f"the cursor repeats ({value!r}): the paging parameter is not honoured")
             cursors.append(call.context.get("value") or "")
         context = {**{k: v for k, v in call.context.items() if k != "verify"}, "known": known, "value": value,
-                   "cursors": cursors}  # fmt: skip
+                   "cursors": cursors, "previous_top": answer.top_ids}  # fmt: skip
         if paging["kind"] == "next_url":
             # the answer names the next page's address itself: only its host may differ, never the guard
             answer.calls.append(_next_url_call(call, value, context))

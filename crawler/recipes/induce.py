@@ -989,12 +989,20 @@ def _induce(
 
 def _page_params(template: dict, exchanges: list[dict], page_html: str) -> dict[str, dict]:
     """Where the article page carries a credential-like parameter the requests sent (a nonce in a
-    meta, a hidden field or a script value): a later crawl reads it from its own page, so the token
-    works without the recipe ever storing one."""
+    meta, a hidden field or a script value), or a constant id: a later crawl reads it from its own
+    page, so the token works without the recipe ever storing one, and the id is that page's."""
     sources: dict[str, dict] = {}
     names = set(template.get("dropped_credentials") or [])
     names |= {n for n in template.get("constants", {}) if CREDENTIAL.search(n)}
     names |= {f"header:{h}" for h in template.get("headers", {}) if CREDENTIAL.search(h)}
+    # a constant id the page itself carries (an embed's data-app-id and data-page-id: only one is
+    # the article's key, and one page cannot tell which) is read from each page too, never sent
+    # as the learned page's value to another article
+    for name, value in (template.get("constants") or {}).items():
+        if len(value) >= 4 and any(ch.isdigit() for ch in value) and name not in names:
+            source = article_key_source(page_html, value)
+            if source is not None:
+                sources[name] = source
     for exchange in exchanges:
         if (exchange["method"], path_shape(exchange["path"])) != (
             template["method"],
