@@ -719,3 +719,63 @@ def cusdis_dom(thread: Thread) -> list[dict]:
          "downvotes": None, "posted_at": datetime.fromtimestamp(n.created, tz=UTC).strftime("%Y-%m-%d %H:%M")}
         for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
     ]  # fmt: skip
+
+
+# -- WordPress REST API -------------------------------------------------------------------------------
+# developer.wordpress.org/rest-api/reference/comments/: GET /wp-json/wp/v2/comments?post=<id>
+# &per_page=N&page=P&order=asc lists every comment of the post (replies too, `parent` 0 at the top
+# level) as a bare JSON array: id, post, parent, author_name, date (site time), date_gmt,
+# content.rendered (HTML), link, status, type; the page after the last is an HTTP 400
+# (rest_comment_invalid_page_number). A theme marks the post <article id="post-<id>"
+# class="post-<id> …"> and <body class="… postid-<id> …">, and names the id nowhere alone.
+
+
+def wp_comment(note: Note, post: int) -> dict:
+    gmt = datetime.fromtimestamp(int(note.created), tz=UTC)
+    return {"id": note.id, "post": post, "parent": note.parent or 0, "author": 0, "author_name": note.author,
+            "author_url": "", "date": (gmt + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_gmt": gmt.strftime("%Y-%m-%dT%H:%M:%S"), "content": {"rendered": f"<p>{note.text}</p>\n"},
+            "link": f"https://blog.example/?p={post}#comment-{note.id}", "status": "approved",
+            "type": "comment", "author_avatar_urls": {"24": "https://secure.gravatar.example/a?s=24"},
+            "meta": []}  # fmt: skip
+
+
+def wp_answer(thread: Thread, query: dict[str, str]) -> tuple[int, list | dict]:
+    """(status, answer) of GET /wp-json/wp/v2/comments for the thread of post int(thread.key)."""
+    size, page = int(query.get("per_page") or 10), int(query.get("page") or 1)
+    notes = thread.notes
+    pages = -(-len(notes) // size)
+    if page > pages and notes:
+        return 400, {
+            "code": "rest_comment_invalid_page_number",
+            "message": "The page number requested is larger than the number of pages available.",
+            "data": {"status": 400},
+        }  # noqa: E501
+    return 200, [wp_comment(n, int(thread.key)) for n in notes[(page - 1) * size : page * size]]
+
+
+def wp_page(post: int) -> str:
+    return (
+        f'<html><head><title>Story</title></head><body class="post-template-default single single-post '
+        f'postid-{post} single-format-standard"><article id="post-{post}" class="post-{post} post '
+        f'type-post status-publish"><h1>Story</h1></article><ol class="comment-list"></ol>'
+        '<button class="load-more-comments">Load more</button></body></html>'
+    )
+
+
+def wp_exchanges(base: str, thread: Thread, size: int = 10) -> list[dict]:
+    out: list[dict] = []
+    page = 1
+    while True:
+        query = {"post": thread.key, "per_page": size, "page": page, "order": "asc"}
+        status, answer = wp_answer(thread, {k: str(v) for k, v in query.items()})
+        out.append(exchange(len(out), f"{base}/wp-json/wp/v2/comments?{urlencode(query)}", answer=answer,
+                            trigger="load" if page == 1 else "button.load-more-comments"))  # fmt: skip
+        if len(answer) < size:  # the theme's script stops at a short page
+            return out
+        page += 1
+
+
+def wp_dom(thread: Thread) -> list[dict]:
+    """<li id="comment-129">; WordPress shows no votes."""
+    return [{**c, "upvotes": None, "downvotes": None} for c in dom_of(thread.notes, id_format="comment-{}")]

@@ -255,6 +255,7 @@ def test_commento_flat_list_root_parent_and_authors_joined_from_the_commenters_m
     assert end
     assert rows(got) == want(commento_dom(other)) and len(got) == len(other.notes) >= 20
     assert sum(1 for c in got.values() if c.parent_id) >= 5  # replies under their parents, not on top
+    assert {c.depth for c in got.values() if c.parent_id and got[c.parent_id].parent_id} == {2}
 
 
 def test_a_flat_list_whose_replies_cannot_be_placed_is_refused_not_stored_flat():
@@ -435,3 +436,42 @@ def test_two_ids_the_embed_carries_are_both_read_from_each_page():
 
     got, end, _ = page_in_process(recipe, cusdis_page(other.key), NEWS + "/2025/11/ferry-story/", serve)
     assert end and rows(got) == want(cusdis_dom(other))
+
+
+def test_wordpress_rest_flat_pages_key_in_a_class_and_a_short_last_page():
+    """WordPress's REST API: a bare array of every comment (replies too) paged by page number, the
+    post id only inside attribute tokens (post-4521, postid-4521), and an HTTP 400 for the page
+    after the last: the recipe must stop at the short page, and count replies as list items."""
+    from tests.comment_systems import wp_answer, wp_dom, wp_exchanges, wp_page
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    exchanges = wp_exchanges(BLOG, learn)
+    assert len(exchanges) >= 3 and len(json.loads(exchanges[-1]["body"])) < 10
+    recipe = learned(exchanges, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "post" and recipe["article_key"]["attr"] in ("id", "class")
+    assert recipe["article_key"]["pattern"]  # a part of the attribute, not all of it
+    assert comments["answer"] == {"format": "json", "items": []}  # the answer is the list itself
+    assert comments["paging"]["kind"] == "page" and comments["paging"]["param"] == "page"
+    assert comments["end"]["page_size"] == "per_page"
+    item = recipe["item"]
+    assert (item["parent"], item["author"], item["text"]) == (
+        ["parent"],
+        ["author_name"],
+        ["content", "rendered"],
+    )
+    assert item["time"] in (["date_gmt"], ["date"])  # the page shows UTC; the site's own time is +2 h
+    assert item["time"] == ["date_gmt"]
+
+    other = thread("9077", top=14, seed=16, first_id=700, max_depth=2)
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        assert query["post"] == "9077"
+        status, answer = wp_answer(other, query)
+        assert status == 200, "asked for the page after the last"
+        return json.dumps(answer).encode()
+
+    got, end, sent = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve)
+    assert end and rows(got) == want(wp_dom(other)) and len(got) == len(other.notes) >= 30
+    assert len(sent) == -(-len(other.notes) // 10)

@@ -69,6 +69,10 @@ def article_key(recipe: dict, page_html: str, page_url: str | None = None) -> st
         root = parse_html(page_html)
         for el in CSSSelector(source["css"], translator="html")(root):
             value = el.get(source["attr"])
+            if value and source.get("pattern"):
+                # the key is a part of the attribute ("post-123"): induce.article_key_source
+                found = re.search(source["pattern"], value)
+                value = found.group(1) if found else None
             if value:
                 return value
     elif source.get("kind") == "script":
@@ -405,6 +409,14 @@ def _items(recipe: dict, items: list, parent: str | None, depth: int, data: Any 
                 walk(children, comment.comment_id, level + 1)
 
     walk(items, parent, depth)
+    if fields.get("parent"):
+        # a flat list (Commento, WordPress) names each reply's parent: a reply whose parent is in
+        # the same answer sits one level below it, as the page nests it
+        depths = {}
+        for comment in out:
+            if comment.parent_id in depths:
+                comment.depth = depths[comment.parent_id] + 1
+            depths[comment.comment_id] = comment.depth
     return out
 
 
@@ -461,6 +473,11 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
         return True, None
     if end.get("zero_at") and get(data, end["zero_at"]) == 0:
         return True, None  # nothing left to show (Isso's hidden_replies)
+    if end.get("page_size"):
+        # a page shorter than the page size is the last (WordPress answers the page after it 400)
+        size = _int((endpoint.get("constants") or {}).get(end["page_size"]))
+        if size and len(items) < size:
+            return True, None
     if not paging:
         return True, None  # a single page the recipe cannot continue
     return False, scalar_text(cursor)
@@ -490,7 +507,9 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
             f"page 1 of the recipe ({len(answer.top_ids)} comments) disagrees with the page "
             f"({len(verify)} shown)"
         )
-    ended, cursor = _ended(endpoint, data, level)
+    listed = _listed(recipe, endpoint, data, comments)
+    # what the API's list holds decides its paging (a flat list pages replies and comments alike)
+    ended, cursor = _ended(endpoint, data, level if listed is None else listed)
     paging = endpoint.get("paging")
     repeats = paging and paging["kind"] in ("page", "offset") and answer.top_ids
     if repeats and answer.top_ids == call.context.get("previous_top"):
@@ -498,7 +517,7 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
         # would be asked for ever
         raise RecipeFailure("a page repeats the one before it: the paging parameter is not honoured")
     if not ended and paging:
-        known = call.context.get("known", 0) + len(level)
+        known = call.context.get("known", 0) + len(level if listed is None else listed)
         cursors = list(call.context.get("cursors", []))
         if paging["kind"] == "page":
             value = str(int(call.context["value"] or 1) + 1)
@@ -528,6 +547,19 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
         answer.end_reached = True
     answer.calls += _follow_ups(recipe, key, page_url, comments, nested, call.context.get("page_values"))
     return answer
+
+
+def _listed(recipe: dict, endpoint: dict, data: Any, comments: list[CommentItem]) -> list[CommentItem] | None:
+    """The comments that are items of a JSON answer's list itself (not replies nested in them), or
+    None for an HTML answer."""
+    if endpoint["answer"]["format"] != "json":
+        return None
+    raw = get(data, endpoint["answer"].get("items"))
+    if not isinstance(raw, list):
+        return None
+    site, id_path = recipe["site"], recipe["item"]["id"]
+    ids = {f"{site}:{wrap_id(recipe, scalar_text(get(i, id_path)))}" for i in raw if isinstance(i, dict)}
+    return [c for c in comments if c.comment_id in ids]
 
 
 def _next_url_call(call: Call, value: str, context: dict) -> Call:

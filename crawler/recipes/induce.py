@@ -201,9 +201,34 @@ def _descends(comment_id: str, ancestor: str, dom: dict[str, Comment]) -> bool:
     return False
 
 
-def _role(exchange: dict, found: dict, dom: dict[str, Comment]) -> tuple[str, str | None]:
+#: parameters that page, never name a comment (page=1 is no request for comment 1)
+PAGING_NAME = re.compile(
+    r"(?i)(^|[._:])(page|p|offset|skip|start|cursor|after|before|since|from|limit|per_?page|count|size"
+    r"|first|last)$"
+)
+
+
+def _stepping(exchanges: list[dict]) -> set[str]:
+    """Parameters of one endpoint that took consecutive numbers across its requests (1, 2, 3 …):
+    a page number, whatever it is called, even where it equals a comment's id."""
+    values: dict[tuple, set[int]] = defaultdict(set)
+    for exchange in exchanges:
+        for name, value in params_of(exchange).items():
+            if value.isdigit():
+                values[(_endpoint(exchange), name)].add(int(value))
+    out = set()
+    for (_key, name), numbers in values.items():
+        ordered = sorted(numbers)
+        if len(ordered) >= 2 and all(b == a + 1 for a, b in zip(ordered, ordered[1:], strict=False)):
+            out.add(name)
+    return out
+
+
+def _role(
+    exchange: dict, found: dict, dom: dict[str, Comment], stepping=frozenset()
+) -> tuple[str, str | None]:
     """("full_text" | "replies" | "comments", the parameter naming the comment or parent)."""
-    params = params_of(exchange)
+    params = {n: v for n, v in params_of(exchange).items() if n not in stepping and not PAGING_NAME.search(n)}
     returned = set(found["ids"])
     for name, value in params.items():
         # the comment the request names, alone or with replies of its own (not a page starting there)
@@ -439,19 +464,41 @@ def article_key_source(page_html: str, value: str, token: bool = False) -> dict 
     per-page token such as a nonce, which pages also keep in `<meta name=… content=…>`)."""
     root: HtmlElement = parse_html(page_html)
     skipped = ("href", "src") if token else ("href", "src", "content")
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
+
+    def css_of(el, name: str) -> str:
+        # classes that hold the value itself ("post-123") are this article's, not the kind's
+        classes = ".".join(
+            c for c in (el.get("class") or "").split() if re.fullmatch(r"[\w-]+", c) and value not in c
+        )
+        css = el.tag + (f".{classes}" if classes else "")
+        # a form field's or a meta's name tells it from its siblings (input[value] alone
+        # would be any input); an id is not used, it is often the article's own
+        field_name = el.get("name") if name != "name" else None
+        if field_name and re.fullmatch(r"[\w.:-]+", field_name):
+            css += f'[name="{field_name}"]'
+        return css + f"[{name}]"
+
+    elements = [el for el in root.iter() if isinstance(el.tag, str)]
+    for el in elements:
         for name, attr_value in el.attrib.items():
             if attr_value == value and name not in skipped:
-                classes = ".".join(c for c in (el.get("class") or "").split() if re.fullmatch(r"[\w-]+", c))
-                css = el.tag + (f".{classes}" if classes else "")
-                # a form field's or a meta's name tells it from its siblings (input[value] alone
-                # would be any input); an id is not used, it is often the article's own
-                field_name = el.get("name") if name != "name" else None
-                if field_name and re.fullmatch(r"[\w.:-]+", field_name):
-                    css += f'[name="{field_name}"]'
-                return {"kind": "attr", "css": css + f"[{name}]", "attr": name}
+                return {"kind": "attr", "css": css_of(el, name), "attr": name}
+    if not token and any(ch.isdigit() for ch in value):
+        # the key as a part of one attribute token: WordPress marks a post <article id="post-123"
+        # class="post-123 …"> and <body class="postid-123 …"> but names 123 nowhere alone
+        part = re.compile(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+        for el in elements:
+            for name, attr_value in el.attrib.items():
+                if name in skipped or name.startswith("on") or len(attr_value) > 200:
+                    continue
+                for token_text in attr_value.split():
+                    found = part.search(token_text)
+                    if found and token_text != value:
+                        prefix, suffix = token_text[: found.start()], token_text[found.end() :]
+                        if not prefix and not suffix:
+                            continue
+                        pattern = rf"(?:^|\s){re.escape(prefix)}([A-Za-z0-9_]+){re.escape(suffix)}(?:\s|$)"
+                        return {"kind": "attr", "css": css_of(el, name), "attr": name, "pattern": pattern}
     for script in root.iter("script"):
         text = script.text or ""
         at = text.find(value)
@@ -623,6 +670,33 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None, o
         if n == len([s for s in complete if len(s) >= 2]):
             end["null_at"] = list(path)
     return end
+
+
+#: names of a page-size parameter: a single page shorter than it is already the last
+PAGE_SIZE_NAME = re.compile(r"(?i)(per_?page|page_?size|limit|count|size|number|^first$|^max|^rows$|^n$)")
+
+
+def _add_page_size(template: dict, sequences: list[list[tuple[dict, dict]]]) -> None:
+    """Without another end signal, a constant that every page but the last filled exactly and the
+    last did not exceed is the page size: a shorter page ends the list (WordPress answers the page
+    after the last with HTTP 400, so asking for an empty page would fail the recipe)."""
+    end = template["end"]
+    paging = template.get("paging")
+    if not paging or any(end.get(k) for k in ("has_more", "cursor_null", "null_at", "zero_at")):
+        return
+    for name, value in sorted((template.get("constants") or {}).items()):
+        if not value.isdigit() or int(value) <= 0:
+            continue
+        size, fits, full_pages = int(value), True, 0
+        for sequence in sequences:
+            counts = [len(f.get("items") or f.get("comments") or []) for _, f in sequence]
+            if any(c != size for c in counts[:-1]) or counts[-1] > size:
+                fits = False
+                break
+            full_pages += len(counts) - 1
+        if fits and (full_pages or PAGE_SIZE_NAME.search(name)):
+            end["page_size"] = name
+            return
 
 
 def _positive(value: Any) -> bool:
@@ -863,12 +937,13 @@ def _induce(
     ignored = []
     role_param: dict[str, Counter] = defaultdict(Counter)
     carried: list[tuple[int, set[str]]] = []
+    stepping = _stepping(exchanges)
     for exchange in sorted(exchanges, key=lambda e: e["seq"]):
         found = find_comments(exchange, dom, read_fragment)
         if found is None:
             ignored.append(f"{exchange['method']} {exchange['path']}")
             continue
-        role, param = _role(exchange, found, dom)
+        role, param = _role(exchange, found, dom, stepping)
         roles[role].append((exchange, found))
         carried.append((exchange["seq"], _carried_ids(found, dom)))
         if param:
@@ -919,6 +994,7 @@ def _induce(
     template["constants"].pop(article_param, None)
     if paging and paging["param"]:
         template["constants"].pop(paging["param"], None)
+    _add_page_size(template, [group])
     recipe["comments"] = template
     recipe["article_key"] = key_source
 
@@ -966,6 +1042,7 @@ def _induce(
         )
         for name in (parent_param, article_param, paging and paging["param"]):
             replies["constants"].pop(name, None)
+        _add_page_size(replies, sequences)
         recipe["replies"] = replies
     else:
         recipe["replies"] = None
