@@ -475,3 +475,52 @@ def test_wordpress_rest_flat_pages_key_in_a_class_and_a_short_last_page():
     got, end, sent = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve)
     assert end and rows(got) == want(wp_dom(other)) and len(got) == len(other.notes) >= 30
     assert len(sent) == -(-len(other.notes) // 10)
+
+
+def test_graphql_over_get_with_persisted_queries_and_json_variables_in_the_url():
+    """Coral's operations sent the way Apollo's automatic persisted queries send them
+    (apollographql.com/docs/apollo-server/performance/apq): GET with operationName, and
+    `variables` and `extensions` (the query's sha256) as JSON in the URL; the cursor pages inside
+    the JSON and goes out with the JSON types the page used."""
+    import hashlib
+    from urllib.parse import urlencode
+
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread("story-8812", top=11, seed=11)
+    exchanges = coral_exchanges(CORAL, url, learn)
+    for e in exchanges:
+        body = e.pop("json")
+        digest = hashlib.sha256(body["query"].encode()).hexdigest()
+        extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+        query = {"operationName": body["operationName"], "variables": json.dumps(body["variables"]),
+                 "extensions": json.dumps(extensions)}  # fmt: skip
+        e.update(method="GET", body_kind="none", query=query, url=f"{CORAL}/api/graphql?{urlencode(query)}")
+    recipe = learned(exchanges, coral_page(learn.key, url, CORAL), coral_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert (comments["method"], comments["body"], comments["json_query"]) == (
+        "GET",
+        "query",
+        ["extensions", "variables"],
+    )
+    assert comments["constants"]["operationName"] == "AllCommentsTabContainerPaginationQuery"
+    assert (
+        comments["article_param"] == "variables.storyID" and comments["paging"]["param"] == "variables.cursor"
+    )
+    assert recipe["replies"]["parent_param"] == "variables.commentID"
+
+    other_url = NEWS + "/2025/11/ferry-story/"
+    other = thread("story-9034", top=16, seed=12, first_id=400)
+    seen_ops = set()
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        variables = json.loads(query["variables"])
+        assert isinstance(variables["count"], int) and variables.get("storyID", other.key) == other.key
+        assert json.loads(query["extensions"])["persistedQuery"]["version"] == 1
+        seen_ops.add(query["operationName"])
+        body = {"operationName": query["operationName"], "variables": variables}
+        return json.dumps(coral_answer(other, body)).encode()
+
+    got, end, _ = page_in_process(recipe, coral_page(other.key, other_url, CORAL), other_url, serve)
+    assert end and rows(got) == want(coral_dom(other))
+    assert seen_ops == {"AllCommentsTabContainerPaginationQuery", "ReplyListContainer1PaginationQuery"}

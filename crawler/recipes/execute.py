@@ -176,6 +176,7 @@ def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, 
     }
     headers = {**endpoint.get("headers", {}), **{_header(k): v for k, v in tokens.items() if _header(k)}}
     url = _url(endpoint, page_url, _path(endpoint, values))
+    values = _json_in_url(endpoint, values)
     body = content_type = None
     if endpoint["body"] == "query":
         url += "?" + urlencode(values) if values else ""
@@ -193,6 +194,22 @@ def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, 
             body, content_type = urlencode(rest).encode(), "application/x-www-form-urlencoded"
     key = f"{role}:{endpoint['method']}:{url}:{body.decode() if body else ''}"
     return Call(role, endpoint["method"], url, body, content_type, key, context, headers)
+
+
+def _json_in_url(endpoint: dict, values: dict[str, str]) -> dict[str, str]:
+    """URL parameters that carry JSON (a GraphQL GET's `variables={…}`), rebuilt from the values
+    named by their paths ("variables.after"), each with the JSON type the page sent it with."""
+    names = endpoint.get("json_query") or []
+    if not names:
+        return values
+    out = dict(values)
+    kinds = endpoint.get("json_kinds") or {}
+    for prefix in names:
+        nested = {k: out.pop(k) for k in [k for k in out if k.startswith(prefix + JSON_SEPARATOR)]}
+        if nested:
+            typed = {k: _typed(v, kinds.get(k)) for k, v in nested.items()}
+            out[prefix] = json.dumps(_nest(typed).get(prefix, {}), separators=(",", ":"))
+    return out
 
 
 def _header(name: str) -> str | None:

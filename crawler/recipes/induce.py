@@ -133,11 +133,29 @@ def params_of(exchange: dict) -> dict[str, str]:
     the page in the path (/api/stories/123/comments?page=2, /comments/page/3)."""
     params = _path_params(exchange.get("path") or "")
     params.update(exchange.get("query") or {})
+    for name, value in json_query(exchange).items():
+        # GraphQL over GET (Apollo's persisted queries): variables={"after": …} in the URL
+        params.pop(name)
+        params.update(_json_params({name: value}))
     if exchange.get("body_kind") == "form":
         params.update(exchange.get("form") or {})
     elif exchange.get("body_kind") == "json" and isinstance(exchange.get("json"), dict):
         params.update(_json_params(exchange["json"]))
     return params
+
+
+def json_query(exchange: dict) -> dict[str, dict]:
+    """Query parameters whose value is a JSON object (`variables`, `extensions` of a GraphQL GET)."""
+    out = {}
+    for name, value in (exchange.get("query") or {}).items():
+        if value.startswith("{"):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                continue
+            if isinstance(parsed, dict):
+                out[name] = parsed
+    return out
 
 
 def _path_params(path: str) -> dict[str, str]:
@@ -744,7 +762,9 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
         "json_nested": body == "json" and any(JSON_SEPARATOR in n for n in params[0]),
         "json_kinds": _json_kinds(first["json"])
         if body == "json" and isinstance(first.get("json"), dict)
-        else {},
+        else _json_kinds(json_query(first)),
+        # URL parameters that carry JSON (a GraphQL GET's variables): rebuilt from their paths when sent
+        "json_query": sorted(json_query(first)),
         # a JSON body goes out with the content type the page sent it with (Commento: a form's)
         "content_type": (first.get("request_content_type") or "").split(";")[0].strip() or None
         if body == "json"
@@ -1215,7 +1235,13 @@ def operation(exchange: dict) -> str | None:
     "Load more" pages to one /api/graphql as two different queries."""
     body = exchange.get("json") if exchange.get("body_kind") == "json" else None
     if not isinstance(body, dict):
-        return None
+        # a GraphQL GET names its operation in the URL (operationName, or the persisted query's hash)
+        body = {**(exchange.get("query") or {}), **json_query(exchange)}
+        persisted = get(body, ["extensions", "persistedQuery", "sha256Hash"])
+        if isinstance(persisted, str) and persisted and not body.get("operationName"):
+            return f"sha256:{persisted}"
+        if not (body.get("operationName") and ("variables" in body or "extensions" in body)):
+            return None
     for name in ("operationName", "query", "id"):
         if isinstance(body.get(name), str) and body[name]:
             return f"{name}:{body[name]}"
