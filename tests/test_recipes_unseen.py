@@ -524,3 +524,41 @@ def test_graphql_over_get_with_persisted_queries_and_json_variables_in_the_url()
     got, end, _ = page_in_process(recipe, coral_page(other.key, other_url, CORAL), other_url, serve)
     assert end and rows(got) == want(coral_dom(other))
     assert seen_ops == {"AllCommentsTabContainerPaginationQuery", "ReplyListContainer1PaginationQuery"}
+
+
+def test_a_recipe_that_reads_the_recorded_pages_otherwise_than_the_page_showed_is_refused():
+    """The last check of learning: the recorded comment pages read back with the recipe, the way a
+    later crawl reads them, must give the parents, texts, authors and votes the page showed."""
+    from crawler.recipes.learn import check_fields
+
+    learn = thread("/blog/harbour-story/", top=11, seed=1)
+    exchanges = isso_exchanges(BLOG, learn)
+    page = ISSO_PAGE.format(title="Harbour", body="A story.")
+    recipe = learned(exchanges, page, isso_dom(learn), BLOG + learn.key, "issoblog")
+    check_fields(recipe, exchanges, BLOG + learn.key, isso_dom(learn))  # the right recipe passes
+    url = NEWS + "/2025/10/harbour-story/"
+    talk = thread(url, top=8, seed=9, max_depth=2)
+    posted = commento_exchanges(COMMENTO, url, talk)
+    recipe_c = learned(posted, "<html><body></body></html>", commento_dom(talk), url, "news")
+    check_fields(recipe_c, posted, url, commento_dom(talk))
+    flat = {**recipe_c, "item": {**recipe_c["item"], "parent": None, "parent_root": None}}
+    with pytest.raises(InductionError, match="would store wrong data"):
+        check_fields(flat, posted, url, commento_dom(talk))  # replies read as top-level comments
+    swapped = {**recipe, "item": {**recipe["item"], "upvotes": ["dislikes"], "downvotes": ["likes"]}}
+    with pytest.raises(InductionError, match="upvotes"):
+        check_fields(swapped, exchanges, BLOG + learn.key, isso_dom(learn))
+
+
+@pytest.mark.parametrize("prefix", ["for (;;);", ")]}'\n"])
+def test_answers_behind_an_anti_hijacking_prefix(prefix):
+    """Facebook's comments plugin answers `for (;;);{…}`, Google's APIs `)]}'`: the page's script
+    strips the prefix before JSON.parse, and so do the induction and the recipe."""
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=7, max_depth=2)
+    exchanges = remark_exchanges(REMARK, url, learn)
+    exchanges[2]["body"] = prefix + exchanges[2]["body"]
+    recipe = learned(exchanges, NEWS_PAGE.format(title="H", remark=REMARK), remark_dom(learn), url, "news")
+    assert recipe["comments"]["path"] == "/api/v1/find"
+    [call] = first_calls(recipe, "<html></html>", url, [])
+    got = {c.comment_id: c for c in read_answer(recipe, call, exchanges[2]["body"].encode(), url).comments}
+    assert rows(got) == want(remark_dom(learn))

@@ -21,7 +21,7 @@ from lxml.cssselect import CSSSelector
 
 from crawler.items import CommentItem
 from crawler.recipes.learn import read_fragment_items, source_id
-from crawler.recipes.paths import JSON_SEPARATOR, PATH_PARAM, as_text, as_time, get, scalar_text
+from crawler.recipes.paths import JSON_SEPARATOR, PATH_PARAM, as_text, as_time, get, loads_json, scalar_text
 from crawler.sites.html import parse_html
 from crawler.text import strip_truncation
 
@@ -339,7 +339,7 @@ def first_calls(
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return loads_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecipeFailure(f"the answer is not JSON: {exc}") from None
 

@@ -42,6 +42,7 @@ from crawler.recipes.paths import (
     dict_lists,
     get,
     leaves,
+    loads_json,
     scalar_text,
     strings,
 )
@@ -75,7 +76,7 @@ def _json(exchange: dict) -> Any:
     if not body or exchange.get("body_truncated"):
         return None
     try:
-        return json.loads(body)
+        return loads_json(body)
     except ValueError:
         return None
 
@@ -1081,6 +1082,8 @@ def _induce(
         if recipe.get(role):
             recipe[role]["page_params"] = _page_params(recipe[role], exchanges, page_html)
     recipe["hosts"] = sorted(hosts)
+    # the recorded requests each part was learned from (learn.replay reads them back to check)
+    recipe["learned_from"] = {role: [e["seq"] for e, _ in group] for role, group in roles.items()}
     return recipe
 
 

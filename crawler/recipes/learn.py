@@ -118,7 +118,62 @@ def learn(
     replayed = replay(recipe, exchanges, url, {c["id"] for c in dom})
     if not replayed:
         raise InductionError("the recipe reads no comment from the recorded answers")
+    check_fields(recipe, exchanges, url, dom)
     return recipe
+
+
+#: the share of comments read back from the recorded pages that may disagree with the page
+DISAGREEMENT = 0.1
+
+
+def check_fields(recipe: dict, exchanges: list[dict], url: str, dom: list[dict[str, Any]]) -> None:
+    """Read the recorded comment pages back with the recipe, as a later crawl will, and compare every
+    field it reads with what the page showed: a parent, a text, an author or a vote count that
+    disagrees on more than DISAGREEMENT of the comments means the recipe would store wrong data,
+    and it is refused (the site stays on the browser path). A field the recipe does not read (None)
+    is not compared: a later crawl leaves it unknown."""
+    from crawler.recipes.execute import RecipeFailure, _comments_of
+    from crawler.recipes.induce import InductionError
+    from crawler.text import normalise_whitespace
+
+    shown = {c["id"]: c for c in dom}
+    seqs = set((recipe.get("learned_from") or {}).get("comments") or [])
+    endpoint = recipe["comments"]
+    compared, wrong = 0, []
+    for exchange in exchanges:
+        if exchange["seq"] not in seqs or not exchange.get("body"):
+            continue
+        try:
+            _, comments = _comments_of(recipe, endpoint, exchange["body"].encode(), url, None, 0)
+        except RecipeFailure:
+            continue
+        for comment in comments:
+            page = shown.get(source_id(comment.comment_id))
+            if page is None:
+                continue
+            compared += 1
+            checks = {"parent": (source_id(comment.parent_id), page["parent"])}
+            if comment.text is not None and not comment.truncated and not page.get("truncated"):
+                checks["text"] = (
+                    normalise_whitespace(comment.text),
+                    normalise_whitespace(page["text"] or ""),
+                )
+            if comment.author is not None and page.get("author"):
+                checks["author"] = (
+                    normalise_whitespace(comment.author),
+                    normalise_whitespace(page["author"]),
+                )
+            for votes in ("upvotes", "downvotes"):
+                if getattr(comment, votes) is not None and page.get(votes) is not None:
+                    checks[votes] = (getattr(comment, votes), page[votes])
+            wrong += [
+                f"{comment.comment_id} {name}" for name, (mine, theirs) in checks.items() if mine != theirs
+            ]
+    if compared and len({w.split()[0] for w in wrong}) > DISAGREEMENT * compared:
+        raise InductionError(
+            f"the recipe reads {len(wrong)} field(s) the page shows otherwise ({', '.join(wrong[:3])}, …): "
+            "it would store wrong data"
+        )
 
 
 def replay(recipe: dict, exchanges: list[dict], url: str, dom_ids: set[str]) -> int:

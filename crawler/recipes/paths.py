@@ -6,6 +6,7 @@ stands for "every element of a list".
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -76,6 +77,18 @@ def strings(value: Any, prefix: Path = ()) -> Iterator[tuple[Path, str]]:
             yield from strings(item, (*prefix, index))
     elif isinstance(value, str):
         yield prefix, value
+
+
+#: anti-hijacking prefixes some APIs put before their JSON (Facebook's comments plugin `for (;;);`,
+#: Google's `)]}'`): the page's script strips them, so does a recipe
+_XSSI = re.compile(r"^\s*(?:\)\]\}'\s*,?|while\s*\(\s*1\s*\)\s*;|for\s*\(\s*;\s*;\s*\)\s*;)")
+
+
+def loads_json(text: str | bytes) -> Any:
+    """json.loads, after an anti-hijacking prefix (see _XSSI); raises ValueError like json.loads."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return json.loads(_XSSI.sub("", text, count=1))
 
 
 def scalar_text(value: Any) -> str | None:
