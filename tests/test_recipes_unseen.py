@@ -562,3 +562,16 @@ def test_answers_behind_an_anti_hijacking_prefix(prefix):
     [call] = first_calls(recipe, "<html></html>", url, [])
     got = {c.comment_id: c for c in read_answer(recipe, call, exchanges[2]["body"].encode(), url).comments}
     assert rows(got) == want(remark_dom(learn))
+
+
+def test_replies_answers_are_read_back_under_the_comment_their_request_names():
+    from crawler.recipes.learn import check_fields
+
+    url = NEWS + "/2025/10/harbour-story/"
+    story = thread("story-8812", top=11, seed=11)
+    exchanges = coral_exchanges(CORAL, url, story)
+    recipe = learned(exchanges, coral_page(story.key, url, CORAL), coral_dom(story), url, "news")
+    check_fields(recipe, exchanges, url, coral_dom(story))
+    wrong = {**recipe, "replies": {**recipe["replies"], "parent_param": "variables.count"}}
+    with pytest.raises(InductionError, match="parent"):
+        check_fields(wrong, exchanges, url, coral_dom(story))

@@ -132,19 +132,27 @@ def check_fields(recipe: dict, exchanges: list[dict], url: str, dom: list[dict[s
     disagrees on more than DISAGREEMENT of the comments means the recipe would store wrong data,
     and it is refused (the site stays on the browser path). A field the recipe does not read (None)
     is not compared: a later crawl leaves it unknown."""
-    from crawler.recipes.execute import RecipeFailure, _comments_of
-    from crawler.recipes.induce import InductionError
+    from crawler.recipes.execute import RecipeFailure, _comments_of, wrap_id
+    from crawler.recipes.induce import InductionError, params_of
     from crawler.text import normalise_whitespace
 
     shown = {c["id"]: c for c in dom}
-    seqs = set((recipe.get("learned_from") or {}).get("comments") or [])
-    endpoint = recipe["comments"]
+    learned_from = recipe.get("learned_from") or {}
+    roles = {seq: role for role in ("comments", "replies") for seq in learned_from.get(role) or []}
     compared, wrong = 0, []
     for exchange in exchanges:
-        if exchange["seq"] not in seqs or not exchange.get("body"):
+        role = roles.get(exchange["seq"])
+        if role is None or not exchange.get("body") or not recipe.get(role):
             continue
+        endpoint, parent = recipe[role], None
+        if role == "replies":
+            # a replies answer's outermost comments hang under the comment the request names
+            raw = params_of(exchange).get(endpoint["parent_param"])
+            parent = f"{recipe['site']}:{wrap_id(recipe, raw)}" if raw else None
         try:
-            _, comments = _comments_of(recipe, endpoint, exchange["body"].encode(), url, None, 0)
+            _, comments = _comments_of(
+                recipe, endpoint, exchange["body"].encode(), url, parent, 1 if parent else 0
+            )
         except RecipeFailure:
             continue
         for comment in comments:
