@@ -238,7 +238,9 @@ def _stepping(exchanges: list[dict]) -> set[str]:
     out = set()
     for (_key, name), numbers in values.items():
         ordered = sorted(numbers)
-        if len(ordered) >= 2 and all(b == a + 1 for a, b in zip(ordered, ordered[1:], strict=False)):
+        # from 0, 1 or 2 (page 1 may be in the article): parents 101, 102, 103 asked in a row are ids
+        steps = all(b == a + 1 for a, b in zip(ordered, ordered[1:], strict=False))
+        if len(ordered) >= 2 and ordered[0] <= 2 and steps:
             out.add(name)
     return out
 
