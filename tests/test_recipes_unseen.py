@@ -575,3 +575,43 @@ def test_replies_answers_are_read_back_under_the_comment_their_request_names():
     wrong = {**recipe, "replies": {**recipe["replies"], "parent_param": "variables.count"}}
     with pytest.raises(InductionError, match="parent"):
         check_fields(wrong, exchanges, url, coral_dom(story))
+
+
+def test_a_formdata_body_is_read_as_the_form_fields_it_carries():
+    """A theme's "Load more" posting `new FormData()` to admin-ajax.php (multipart/form-data): the
+    recorder reads its fields, the recipe pages by them and sends them as a form."""
+    from tests.comment_systems import exchange, wp_answer, wp_dom, wp_exchanges, wp_page
+
+    boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
+
+    def multipart(fields: dict) -> str:
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+            for k, v in fields.items()
+        ]
+        return "".join(parts) + f"--{boundary}--\r\n"
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    posted = []
+    for e in wp_exchanges(BLOG, learn):
+        fields = {"action": "load_comments", **e["query"]}
+        kind = f"multipart/form-data; boundary={boundary}"
+        ajax = BLOG + "/wp-admin/admin-ajax.php"
+        answer = json.loads(e["body"])
+        posted.append(exchange(e["seq"], ajax, "POST", multipart(fields), kind, answer))
+    assert posted[0]["body_kind"] == "form" and posted[0]["form"]["action"] == "load_comments"
+    recipe = learned(posted, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    comments = recipe["comments"]
+    assert (comments["method"], comments["body"], comments["article_param"]) == ("POST", "form", "post")
+    assert comments["paging"]["param"] == "page" and comments["constants"]["action"] == "load_comments"
+
+    other = thread("9077", top=14, seed=16, first_id=700, max_depth=2)
+
+    def serve(call):
+        assert call.content_type == "application/x-www-form-urlencoded"
+        form = dict(parse_qsl(call.body.decode()))
+        assert form["action"] == "load_comments" and form["post"] == "9077"
+        return json.dumps(wp_answer(other, form)[1]).encode()
+
+    got, end, _ = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve)
+    assert end and rows(got) == want(wp_dom(other))
