@@ -11,13 +11,25 @@ HTML fragment into comments the same way (the site's adapter or profile).
    comments the DOM showed. Everything else (analytics, presence pings, …) is ignored.
 2. Their role: an answer holding the comment named by a request parameter is a full text; one whose
    comments all answer to the comment named by a parameter is replies; the rest are comment pages.
-3. Per role, the request template: method, host, path, where the parameters go, which are constant,
-   which one carries the article's key (and where the page carries that key: an attribute or a
-   script value) or the parent's id, and which one pages: a page number (+1 per request), an offset
-   (the number of comments known before the request) or a cursor (a value copied from the previous
-   answer); and the end signal (a has-more flag that turns false, a cursor that turns null, an empty
-   page) and the reported total.
-4. For JSON, the field path of each comment field, chosen by agreement with the DOM over every item.
+   A parameter that pages (page=1 …) never names a comment, even when it equals one's id.
+3. Per role, the request template: method, host, path, operation (one GraphQL endpoint runs several),
+   where the parameters go (query, form, JSON body, JSON inside a URL parameter, path segments),
+   which are constant, which one carries the article's key (and where the page carries that key: an
+   attribute or a part of one, a script value, or the page's own address: its path, origin + path,
+   or slug) or the parent's id, and which one pages: a page number (+1 per request), an offset (the
+   number of comments known before the request, replies nested in earlier answers included) or a
+   cursor (a value copied from the previous answer, or a field of its last comment); and the end
+   signal (a has-more flag that turns false, a cursor that turns null, a count of what is left that
+   reaches 0, a page shorter than the page size, an empty page) and the reported total. Constant
+   ids the page carries are read from each page, never kept as the learned page's values.
+4. For JSON, the field path of each comment field, chosen by agreement with the DOM over every item:
+   replies nested at any depth of an item, a top-level parent sentinel ("root"), authors kept in a
+   separate map by id. What no field agrees on is left NULL; replies that cannot be placed or texts
+   no field holds refuse the recipe (crawler.recipes.learn then reads the recorded pages back with
+   it and refuses it when they disagree with the page).
+
+The shapes of real comment systems it is tested on (Isso, Remark42, Commento, Coral, Cusdis,
+WordPress REST) are modelled in tests/comment_systems.py, with the sources they were read from.
 
 `induce` returns the recipe as a JSON-able dict, or raises InductionError saying what was missing.
 """
