@@ -33,6 +33,10 @@ induction is tested on shapes we did not design:
   {username}, actionCounts{reaction{total}}, replyCount, replies{edges[{node}]}}}], pageInfo
   {endCursor, hasNextPage}}`; more replies through `data.comment.replies` with `$commentID`.
 
+- **Cusdis** and the **WordPress REST API** (further down, with their sources): an embed carrying two
+  ids (the site's and the article's), and a bare array of every comment paged by page number whose
+  page after the last is an HTTP 400.
+
 Each system has: `answer(...)` (the server's side of the contract, over a `Thread`), `exchanges(...)`
 (what the widget requests while a reader clicks through it, as crawler.browser.record records it) and
 `dom(...)` (the comments the expanded widget shows, as the site's profile reads them). Isso also has a
