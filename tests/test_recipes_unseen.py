@@ -615,3 +615,18 @@ def test_a_formdata_body_is_read_as_the_form_fields_it_carries():
 
     got, end, _ = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve)
     assert end and rows(got) == want(wp_dom(other))
+
+
+def test_a_recipe_learned_on_a_dated_or_numbered_address_matches_the_sites_other_articles():
+    """WordPress's default permalinks put the date in the path (/2025/10/story/), other sites the id
+    (/news/4521/story): the learned page's directory would match no other article."""
+    from crawler.recipes.learn import path_prefix
+    from crawler.recipes.store import matching
+
+    assert path_prefix("/2025/10/harbour-story/") == "/"
+    assert path_prefix("/news/4521/harbour-story") == "/news/"
+    assert path_prefix("/zine/quiet-harbour-story/") == "/zine/"
+    row = {
+        "recipe": {"match": {"host": "blog.example", "path_prefix": path_prefix("/2025/10/harbour-story/")}}
+    }
+    assert matching([row], "https://blog.example/2025/11/ferry-story/") is row

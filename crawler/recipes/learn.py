@@ -80,9 +80,16 @@ def fragment_reader(url: str, reader: str) -> Callable[[str], list[dict[str, Any
 
 
 def path_prefix(path: str) -> str:
-    """Article URLs of one site share the learned page's directory: /zine/story/ -> /zine/."""
-    parts = [p for p in path.split("/") if p]
-    return "/" + "".join(f"{p}/" for p in parts[:-1])
+    """Article URLs of one site share the learned page's directory: /zine/story/ -> /zine/; up to
+    the first segment that is the article's own (a date or an id: /2025/10/story/ -> /, WordPress's
+    default permalinks; /news/4521/story -> /news/), or no other article would match it."""
+    parts = [p for p in path.split("/") if p][:-1]
+    kept = []
+    for part in parts:
+        if any(ch.isdigit() for ch in part):
+            break
+        kept.append(part)
+    return "/" + "".join(f"{p}/" for p in kept)
 
 
 def learn(
