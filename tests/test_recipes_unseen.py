@@ -630,3 +630,29 @@ def test_a_recipe_learned_on_a_dated_or_numbered_address_matches_the_sites_other
         "recipe": {"match": {"host": "blog.example", "path_prefix": path_prefix("/2025/10/harbour-story/")}}
     }
     assert matching([row], "https://blog.example/2025/11/ferry-story/") is row
+
+
+@pytest.mark.parametrize(
+    ("learn_path", "other_path", "part"),
+    [("/news/4521/harbour-story", "/news/9077/ferry-story", "segment:1"),
+     ("/article.php?id=4521", "/article.php?id=9077", "query:id")],
+)  # fmt: skip
+def test_an_article_id_only_in_the_pages_own_address(learn_path, other_path, part):
+    """The API wants the article's id, which the page shows nowhere but in its address: a path
+    segment (/news/4521/story) or a query parameter (/article.php?id=4521)."""
+    from tests.comment_systems import wp_answer, wp_dom, wp_exchanges
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    page = "<html><body><article><h1>Story</h1></article></body></html>"
+    recipe = learned(wp_exchanges(BLOG, learn), page, wp_dom(learn), BLOG + learn_path, "blog")
+    assert recipe["comments"]["article_param"] == "post"
+    assert recipe["article_key"] == {"kind": "url", "part": part}
+    other = thread("9077", top=14, seed=16, first_id=700, max_depth=2)
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        assert query["post"] == "9077"
+        return json.dumps(wp_answer(other, query)[1]).encode()
+
+    got, end, _ = page_in_process(recipe, page, BLOG + other_path, serve)
+    assert end and rows(got) == want(wp_dom(other))

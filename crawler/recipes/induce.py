@@ -42,7 +42,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -835,20 +835,29 @@ def url_key(page_url: str, part: str) -> str:
         return url.path or "/"
     if part == "origin_path":
         return f"{url.scheme}://{url.netloc}{url.path or '/'}"
+    segments = [s for s in unquote(url.path).split("/") if s]
     if part in ("slug", "stem"):
-        segments = [s for s in unquote(url.path).split("/") if s]
         slug = segments[-1] if segments else ""
         return slug.rsplit(".", 1)[0] if part == "stem" and "." in slug else slug
+    if part.startswith("segment:"):  # /news/4521/harbour-story: the id the path carries
+        index = int(part.split(":", 1)[1])
+        return segments[index] if index < len(segments) else ""
+    if part.startswith("query:"):  # /article.php?id=4521
+        return dict(parse_qsl(url.query)).get(part.split(":", 1)[1], "")
     return page_url
 
 
 def url_key_source(page_url: str | None, value: str) -> dict | None:
     if not page_url or not value:
         return None
-    for part in URL_PARTS:
+    url = urlsplit(page_url)
+    parts = [*URL_PARTS]
+    parts += [f"segment:{i}" for i, _ in enumerate([s for s in url.path.split("/") if s])]
+    parts += [f"query:{name}" for name, _ in parse_qsl(url.query)]
+    for part in parts:
         if url_key(page_url, part) == value and (part != "path" or value != "/"):
-            if part in ("slug", "stem") and not _keylike(value):
-                continue  # a last segment such as "comments" or "story" is no article's key
+            if part.startswith(("slug", "stem", "segment:")) and not _keylike(value):
+                continue  # a segment such as "comments", "news" or "story" is no article's key
             return {"kind": "url", "part": part}
     return None
 
@@ -873,7 +882,7 @@ def _article_param(group, page_html: str, page_url: str | None = None) -> tuple[
         if len(value) < 2 or CREDENTIAL.search(name):
             continue
         by_url = url_key_source(page_url, value)
-        if by_url is not None and (not _is_path(name) or by_url["part"] in ("slug", "stem")):
+        if by_url is not None and (not _is_path(name) or by_url["part"] != "path"):
             found.append(((2, True, not _is_path(name)), name, by_url))
             continue
         if _is_path(name) and not _keylike(value):
