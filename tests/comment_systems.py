@@ -355,11 +355,87 @@ ISSO_PAGE = """<!doctype html>
 """
 
 
-class CommentSystemsServer:
-    """A loopback blog whose articles carry an Isso widget, and the Isso API behind it (`/isso/`).
+COMMENTO_PROFILE = """
+[site]
+name = "talkblog"
 
-    `threads` maps an article path ("/blog/<slug>/") to its Thread (keyed by that path, as Isso's
-    embed keys it); `requests` counts the API requests served."""
+[article]
+title = "h1"
+
+[comments]
+container = "div#commento"
+item = "div.commento-card"
+id = "@id"
+# no parent key: a reply's card sits inside its parent's div.commento-children
+author = ".commento-name"
+text = ".commento-body"
+upvotes = ".commento-score@data-n"
+
+[browser]
+load_more = ["button.commento-load-more"]
+"""
+
+#: a blog page with Commento's widget behaviour (commento.js: `post` sends JSON.stringify(data) as a
+#: form, `commentsGet` asks for {commenterToken, domain: location.host, path: location.pathname},
+#: `commentsRecurse(parentMap, "root")` renders commenters[commenterHex].name, html and score)
+COMMENTO_PAGE = """<!doctype html>
+<html><head><title>{title}</title></head><body>
+<article><h1>{title}</h1><p>{body}</p></article>
+<div id="commento"></div>
+<script>
+(function () {{
+  function post(url, data, callback) {{
+    var xmlDoc = new XMLHttpRequest();
+    xmlDoc.open("POST", url, true);
+    xmlDoc.setRequestHeader("Content-type", "application/x-www-form-urlencoded");
+    xmlDoc.onload = function () {{ callback(JSON.parse(xmlDoc.response)); }};
+    xmlDoc.send(JSON.stringify(data));
+  }}
+  function el(tag, cls, text) {{
+    var e = document.createElement(tag);
+    e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }}
+  function recurse(parentMap, commenters, parentHex, into) {{
+    (parentMap[parentHex] || []).forEach(function (comment) {{
+      var card = el("div", "commento-card");
+      card.id = "commento-comment-card-" + comment.commentHex;
+      card.appendChild(el("div", "commento-name", commenters[comment.commenterHex].name));
+      var body = el("div", "commento-body");
+      body.innerHTML = comment.html;
+      card.appendChild(body);
+      var score = el("div", "commento-score", comment.score + " points");
+      score.setAttribute("data-n", comment.score);
+      card.appendChild(score);
+      var children = el("div", "commento-children");
+      card.appendChild(children);
+      into.appendChild(card);
+      recurse(parentMap, commenters, comment.commentHex, children);
+    }});
+  }}
+  post("/commento/api/comment/list",
+       {{commenterToken: "anonymous", domain: location.host, path: location.pathname}},
+       function (resp) {{
+    if (!resp.success) return;
+    var parentMap = {{}};
+    resp.comments.forEach(function (c) {{
+      (parentMap[c.parentHex] = parentMap[c.parentHex] || []).push(c);
+    }});
+    recurse(parentMap, resp.commenters, "root", document.getElementById("commento"));
+  }});
+}})();
+</script>
+</body></html>
+"""
+
+
+class CommentSystemsServer:
+    """A loopback blog whose articles carry an Isso widget (under /blog/) or a Commento widget (under
+    /talk/), and the APIs behind them (`GET /isso/`, `POST /commento/api/comment/list`).
+
+    `threads` maps an article path ("/blog/<slug>/") to its Thread (keyed by that path, as both
+    embeds key it); `requests` counts the API requests served."""
 
     def __init__(self, threads: dict[str, Thread]) -> None:
         self.threads = threads
@@ -387,8 +463,28 @@ class CommentSystemsServer:
                     return self._send(404, "text/html", b"<html><body>Not found</body></html>")
                 slug = parts.path.strip("/").split("/")[-1]
                 title = slug.replace("-", " ").title()
-                page = ISSO_PAGE.format(title=title, body=f"The story of {title.lower()}. " * 20)
+                widget = COMMENTO_PAGE if parts.path.startswith("/talk/") else ISSO_PAGE
+                page = widget.format(title=title, body=f"The story of {title.lower()}. " * 20)
                 return self._send(200, "text/html; charset=utf-8", page.encode())
+
+            def do_POST(self) -> None:
+                if urlsplit(self.path).path != "/commento/api/comment/list":
+                    return self._send(404, "application/json", b"{}")
+                length = int(self.headers.get("Content-Length") or 0)
+                server.requests.append(self.path)
+                try:  # the body is JSON whatever its content type says, as Commento's server reads it
+                    data = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    data = {}
+                found = server.threads.get(data.get("path", ""))
+                if data.get("commenterToken") is None or data.get("domain") != self.headers.get("Host"):
+                    body = {"success": False, "message": "Some required fields are missing."}
+                    return self._send(200, "application/json", json.dumps(body).encode())
+                if found is None:
+                    return self._send(
+                        200, "application/json", b'{"success": true, "comments": [], "commenters": {}}'
+                    )
+                return self._send(200, "application/json", json.dumps(commento_answer(found)).encode())
 
             def _send(self, status: int, content_type: str, body: bytes) -> None:
                 self.send_response(status)

@@ -656,3 +656,16 @@ def test_an_article_id_only_in_the_pages_own_address(learn_path, other_path, par
 
     got, end, _ = page_in_process(recipe, page, BLOG + other_path, serve)
     assert end and rows(got) == want(wp_dom(other))
+
+
+def test_votes_the_page_shows_otherwise_than_the_api_are_not_learned():
+    """The profile reader reads a score of "-2" as 2 (crawler.sites.html.to_int keeps no sign), the
+    API says -2: no vote field agrees with the page, so the recipe reads none (NULL: unknown, the
+    stored value stays) rather than store a number the browser path would not."""
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    for note in learn.notes[::2]:
+        note.dislikes = note.likes + 2  # a negative score on every other comment
+    dom = [{**c, "upvotes": abs(c["upvotes"])} for c in commento_dom(learn)]
+    recipe = learned(commento_exchanges(COMMENTO, url, learn), "<html><body></body></html>", dom, url, "news")
+    assert recipe["item"]["upvotes"] is None and recipe["item"]["parent"] == ["parentHex"]
