@@ -40,14 +40,41 @@ def _body_fields(post_data: str | None, content_type: str) -> dict[str, Any]:
     """The request body as the recipe sees it: form fields, JSON, or raw text."""
     if not post_data:
         return {"body_kind": "none"}
-    if "json" in content_type:
+    # JSON whatever the content type says: Commento's widget posts JSON.stringify(data) as
+    # `application/x-www-form-urlencoded` (its servers read the body as JSON all the same)
+    if "json" in content_type or post_data.lstrip()[:1] in ("{", "["):
         try:
             return {"body_kind": "json", "json": json.loads(post_data)}
         except ValueError:
             pass
+    if "multipart/form-data" in content_type:
+        fields = _multipart_fields(post_data, content_type)
+        if fields is not None:
+            # a page's FormData: the same fields a form would send (a recipe sends them as a form)
+            return {"body_kind": "form", "form": fields}
     if "x-www-form-urlencoded" in content_type or ("=" in post_data and "{" not in post_data[:1]):
         return {"body_kind": "form", "form": dict(parse_qsl(post_data, keep_blank_values=True))}
     return {"body_kind": "raw", "raw": post_data[:MAX_BODY]}
+
+
+def _multipart_fields(post_data: str, content_type: str) -> dict[str, str] | None:
+    """The text fields of a multipart/form-data body (a page's `fetch(url, {body: new FormData()})`),
+    or None when it holds a file or cannot be read."""
+    import email.parser
+    import email.policy
+
+    message = email.parser.Parser(policy=email.policy.HTTP).parsestr(
+        f"Content-Type: {content_type}\r\n\r\n{post_data}"
+    )
+    if not message.is_multipart():
+        return None
+    fields: dict[str, str] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not name or part.get_filename():
+            return None  # an upload is no comment request
+        fields[str(name)] = part.get_content().rstrip("\r\n") if part.get_content_maintype() == "text" else ""
+    return fields
 
 
 class Recorder:

@@ -21,7 +21,7 @@ from lxml.cssselect import CSSSelector
 
 from crawler.items import CommentItem
 from crawler.recipes.learn import read_fragment_items, source_id
-from crawler.recipes.paths import JSON_SEPARATOR, PATH_PARAM, as_text, as_time, get, scalar_text
+from crawler.recipes.paths import JSON_SEPARATOR, PATH_PARAM, as_text, as_time, get, loads_json, scalar_text
 from crawler.sites.html import parse_html
 from crawler.text import strip_truncation
 
@@ -57,13 +57,22 @@ class Answer:
     top_ids: list[str] = field(default_factory=list)
 
 
-def article_key(recipe: dict, page_html: str) -> str:
-    """The article's key in the comment requests, read where the learned page carried it."""
+def article_key(recipe: dict, page_html: str, page_url: str | None = None) -> str:
+    """The article's key in the comment requests, read where the learned page carried it (or taken
+    from the article's own address, for a widget that keys threads by URL: induce.URL_PARTS)."""
     source = recipe.get("article_key") or {}
+    if source.get("kind") == "url" and page_url:
+        from crawler.recipes.induce import url_key
+
+        return url_key(page_url, source.get("part", "path"))
     if source.get("kind") == "attr":
         root = parse_html(page_html)
         for el in CSSSelector(source["css"], translator="html")(root):
             value = el.get(source["attr"])
+            if value and source.get("pattern"):
+                # the key is a part of the attribute ("post-123"): induce.article_key_source
+                found = re.search(source["pattern"], value)
+                value = found.group(1) if found else None
             if value:
                 return value
     elif source.get("kind") == "script":
@@ -186,6 +195,7 @@ def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, 
     }
     headers = {**endpoint.get("headers", {}), **{_header(k): v for k, v in tokens.items() if _header(k)}}
     url = _url(endpoint, page_url, _path(endpoint, values))
+    values = _json_in_url(endpoint, values)
     body = content_type = None
     if endpoint["body"] == "query":
         url += "?" + urlencode(values) if values else ""
@@ -197,11 +207,28 @@ def make_call(role: str, endpoint: dict, params: dict[str, str], page_url: str, 
         if endpoint["body"] == "json":
             typed = {k: _typed(v, (endpoint.get("json_kinds") or {}).get(k)) for k, v in rest.items()}
             payload = _nest(typed) if endpoint.get("json_nested") else typed
-            body, content_type = json.dumps(payload).encode(), "application/json"
+            body = json.dumps(payload).encode()
+            content_type = endpoint.get("content_type") or "application/json"
         else:
             body, content_type = urlencode(rest).encode(), "application/x-www-form-urlencoded"
     key = f"{role}:{endpoint['method']}:{url}:{body.decode() if body else ''}"
     return Call(role, endpoint["method"], url, body, content_type, key, context, headers)
+
+
+def _json_in_url(endpoint: dict, values: dict[str, str]) -> dict[str, str]:
+    """URL parameters that carry JSON (a GraphQL GET's `variables={…}`), rebuilt from the values
+    named by their paths ("variables.after"), each with the JSON type the page sent it with."""
+    names = endpoint.get("json_query") or []
+    if not names:
+        return values
+    out = dict(values)
+    kinds = endpoint.get("json_kinds") or {}
+    for prefix in names:
+        nested = {k: out.pop(k) for k in [k for k in out if k.startswith(prefix + JSON_SEPARATOR)]}
+        if nested:
+            typed = {k: _typed(v, kinds.get(k)) for k, v in nested.items()}
+            out[prefix] = json.dumps(_nest(typed).get(prefix, {}), separators=(",", ":"))
+    return out
 
 
 def _header(name: str) -> str | None:
@@ -276,7 +303,9 @@ def _follow_ups(
     calls = []
     for comment in comments:
         have = direct.get(comment.comment_id, 0)
-        if not nested and comment.reply_count and comment.reply_count > have:
+        # nested answers may carry only a comment's first replies (Isso's nested_limit): a reply
+        # count above the replies at hand asks for the rest all the same
+        if comment.reply_count and comment.reply_count > have:
             call = _replies_call(recipe, key, page_url, comment, have, tokens=tokens)
             if call:
                 calls.append(call)
@@ -296,7 +325,7 @@ def first_calls(
     control, no comment count beyond what it shows); a recipe with `only_if_more` then asks for no
     comment page (the hand-written contract did not either), only for replies and full texts.
     """
-    key = article_key(recipe, page_html)
+    key = article_key(recipe, page_html, page_url)
     endpoint = recipe["comments"]
     if page_ended and endpoint.get("only_if_more"):
         return _follow_ups(recipe, key, page_url, shown, nested=False)
@@ -350,7 +379,7 @@ def shown_to_list(calls: list[Call]) -> set[str]:
 
 def _json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return loads_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecipeFailure(f"the answer is not JSON: {exc}") from None
 
@@ -371,7 +400,18 @@ def bare_id(recipe: dict, comment_id: str | None) -> str | None:
     return value
 
 
-def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> CommentItem:
+def _joined(fields: dict, item: dict, data: Any) -> Any:
+    """An item's author kept apart in the answer, in a map by id (induce._joined_author)."""
+    join = fields.get("author_join")
+    if not join:
+        return None
+    table = get(data, join["map"])
+    key = scalar_text(get(item, join["key"]))
+    entry = table.get(key) if isinstance(table, dict) and key is not None else None
+    return get(entry, join["field"]) if isinstance(entry, dict) else None
+
+
+def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int, data: Any = None) -> CommentItem:
     site, fields = recipe["site"], recipe["item"]
     raw_id = scalar_text(get(item, fields["id"]))
     if not raw_id:
@@ -379,7 +419,8 @@ def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> C
     raw_id = wrap_id(recipe, raw_id)
     if fields.get("parent"):
         raw_parent = scalar_text(get(item, fields["parent"]))
-        parent = f"{site}:{wrap_id(recipe, raw_parent)}" if raw_parent not in (None, "", "0") else parent
+        top = (None, "", "0", fields.get("parent_root"))  # parent_root: Commento's "root"
+        parent = f"{site}:{wrap_id(recipe, raw_parent)}" if raw_parent not in top else parent
     text = get(item, fields.get("text"))
     cut = bool(get(item, fields["cut"])) if fields.get("cut") else False
     posted = get(item, fields.get("time"))
@@ -388,7 +429,7 @@ def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int) -> C
         comment_id=f"{site}:{raw_id}",
         parent_id=parent,
         depth=depth,
-        author=get(item, fields.get("author")),
+        author=get(item, fields.get("author")) if fields.get("author") else _joined(fields, item, data),
         # a string as the API gives it (the page shows the same); a Unix time as ISO-8601
         posted_at=posted if isinstance(posted, str) else as_time(posted),
         posted_at_precision="exact" if isinstance(posted, str) or as_time(posted) else None,
@@ -409,7 +450,7 @@ def _int(value: Any) -> int | None:
     return int(text) if text and text.lstrip("-").isdigit() else None
 
 
-def _items(recipe: dict, items: list, parent: str | None, depth: int) -> list[CommentItem]:
+def _items(recipe: dict, items: list, parent: str | None, depth: int, data: Any = None) -> list[CommentItem]:
     """Comments of a list of JSON items, replies nested in them included (in page order)."""
     fields = recipe["item"]
     out: list[CommentItem] = []
@@ -418,13 +459,21 @@ def _items(recipe: dict, items: list, parent: str | None, depth: int) -> list[Co
         for node in nodes:
             if not isinstance(node, dict):
                 raise RecipeFailure("a comment in the answer is not an object")
-            comment = _item_comment(recipe, node, parent_id, level)
+            comment = _item_comment(recipe, node, parent_id, level, data)
             out.append(comment)
             children = get(node, fields.get("replies")) if fields.get("replies") else None
             if isinstance(children, list):
                 walk(children, comment.comment_id, level + 1)
 
     walk(items, parent, depth)
+    if fields.get("parent"):
+        # a flat list (Commento, WordPress) names each reply's parent: a reply whose parent is in
+        # the same answer sits one level below it, as the page nests it
+        depths = {}
+        for comment in out:
+            if comment.parent_id in depths:
+                comment.depth = depths[comment.parent_id] + 1
+            depths[comment.comment_id] = comment.depth
     return out
 
 
@@ -443,7 +492,7 @@ def _comments_of(
     items = get(data, answer.get("items"))
     if not isinstance(items, list):
         raise RecipeFailure("the answer has no list of comments where the recipe says")
-    return data, _items(recipe, items, parent, depth)
+    return data, _items(recipe, items, parent, depth, data)
 
 
 def _fragment(recipe: dict, html: str, page_url: str, parent: str | None, depth: int) -> list[CommentItem]:
@@ -463,6 +512,10 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
     end = endpoint.get("end") or {}
     paging = endpoint.get("paging") or {}
     cursor = get(data, paging.get("cursor_path")) if paging.get("cursor_path") else None
+    if paging.get("cursor_item"):
+        # keyset paging: the next value is a field of this answer's last comment (old Isso's `after`)
+        raw = get(data, (endpoint.get("answer") or {}).get("items"))
+        cursor = get(raw[-1], paging["cursor_item"]) if isinstance(raw, list) and raw else None
     if not items:
         return True, None
     if end.get("has_more"):
@@ -475,6 +528,13 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
         return True, None
     if end.get("null_at") and get(data, end["null_at"]) in (None, ""):
         return True, None
+    if end.get("zero_at") and get(data, end["zero_at"]) == 0:
+        return True, None  # nothing left to show (Isso's hidden_replies)
+    if end.get("page_size"):
+        # a page shorter than the page size is the last (WordPress answers the page after it 400)
+        size = _int((endpoint.get("constants") or {}).get(end["page_size"]))
+        if size and len(items) < size:
+            return True, None
     if not paging:
         return True, None  # a single page the recipe cannot continue
     return False, scalar_text(cursor)
@@ -504,10 +564,17 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
             f"page 1 of the recipe ({len(answer.top_ids)} comments) disagrees with the page "
             f"({len(verify)} shown)"
         )
-    ended, cursor = _ended(endpoint, data, level)
+    listed = _listed(recipe, endpoint, data, comments)
+    # what the API's list holds decides its paging (a flat list pages replies and comments alike)
+    ended, cursor = _ended(endpoint, data, level if listed is None else listed)
     paging = endpoint.get("paging")
+    repeats = paging and paging["kind"] in ("page", "offset") and answer.top_ids
+    if repeats and answer.top_ids == call.context.get("previous_top"):
+        # the same comments as the page before: a server that ignores the page number or offset
+        # would be asked for ever
+        raise RecipeFailure("a page repeats the one before it: the paging parameter is not honoured")
     if not ended and paging:
-        known = call.context.get("known", 0) + len(level)
+        known = call.context.get("known", 0) + len(level if listed is None else listed)
         cursors = list(call.context.get("cursors", []))
         if paging["kind"] == "page":
             value = str(int(call.context["value"] or 1) + 1)
@@ -519,7 +586,7 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
                 raise RecipeFailure(f"the cursor repeats ({value!r}): the paging parameter is not honoured")
             cursors.append(call.context.get("value") or "")
         context = {**{k: v for k, v in call.context.items() if k != "verify"}, "known": known, "value": value,
-                   "cursors": cursors}  # fmt: skip
+                   "cursors": cursors, "previous_top": answer.top_ids}  # fmt: skip
         if paging["kind"] == "next_url":
             # the answer names the next page's address itself: only its host may differ, never the guard
             answer.calls.append(_next_url_call(call, value, context))
@@ -537,6 +604,19 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
         answer.end_reached = True
     answer.calls += _follow_ups(recipe, key, page_url, comments, nested, call.context.get("page_values"))
     return answer
+
+
+def _listed(recipe: dict, endpoint: dict, data: Any, comments: list[CommentItem]) -> list[CommentItem] | None:
+    """The comments that are items of a JSON answer's list itself (not replies nested in them), or
+    None for an HTML answer."""
+    if endpoint["answer"]["format"] != "json":
+        return None
+    raw = get(data, endpoint["answer"].get("items"))
+    if not isinstance(raw, list):
+        return None
+    site, id_path = recipe["site"], recipe["item"]["id"]
+    ids = {f"{site}:{wrap_id(recipe, scalar_text(get(i, id_path)))}" for i in raw if isinstance(i, dict)}
+    return [c for c in comments if c.comment_id in ids]
 
 
 def _next_url_call(call: Call, value: str, context: dict) -> Call:

@@ -11,13 +11,25 @@ HTML fragment into comments the same way (the site's adapter or profile).
    comments the DOM showed. Everything else (analytics, presence pings, …) is ignored.
 2. Their role: an answer holding the comment named by a request parameter is a full text; one whose
    comments all answer to the comment named by a parameter is replies; the rest are comment pages.
-3. Per role, the request template: method, host, path, where the parameters go, which are constant,
-   which one carries the article's key (and where the page carries that key: an attribute or a
-   script value) or the parent's id, and which one pages: a page number (+1 per request), an offset
-   (the number of comments known before the request) or a cursor (a value copied from the previous
-   answer); and the end signal (a has-more flag that turns false, a cursor that turns null, an empty
-   page) and the reported total.
-4. For JSON, the field path of each comment field, chosen by agreement with the DOM over every item.
+   A parameter that pages (page=1 …) never names a comment, even when it equals one's id.
+3. Per role, the request template: method, host, path, operation (one GraphQL endpoint runs several),
+   where the parameters go (query, form, JSON body, JSON inside a URL parameter, path segments),
+   which are constant, which one carries the article's key (and where the page carries that key: an
+   attribute or a part of one, a script value, or the page's own address: its path, origin + path,
+   or slug) or the parent's id, and which one pages: a page number (+1 per request), an offset (the
+   number of comments known before the request, replies nested in earlier answers included) or a
+   cursor (a value copied from the previous answer, or a field of its last comment); and the end
+   signal (a has-more flag that turns false, a cursor that turns null, a count of what is left that
+   reaches 0, a page shorter than the page size, an empty page) and the reported total. Constant
+   ids the page carries are read from each page, never kept as the learned page's values.
+4. For JSON, the field path of each comment field, chosen by agreement with the DOM over every item:
+   replies nested at any depth of an item, a top-level parent sentinel ("root"), authors kept in a
+   separate map by id. What no field agrees on is left NULL; replies that cannot be placed or texts
+   no field holds refuse the recipe (crawler.recipes.learn then reads the recorded pages back with
+   it and refuses it when they disagree with the page).
+
+The shapes of real comment systems it is tested on (Isso, Remark42, Commento, Coral, Cusdis,
+WordPress REST) are modelled in tests/comment_systems.py, with the sources they were read from.
 
 `induce` returns the recipe as a JSON-able dict, or raises InductionError saying what was missing.
 """
@@ -30,7 +42,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import unquote, urljoin
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -42,6 +54,7 @@ from crawler.recipes.paths import (
     dict_lists,
     get,
     leaves,
+    loads_json,
     scalar_text,
     strings,
 )
@@ -75,7 +88,7 @@ def _json(exchange: dict) -> Any:
     if not body or exchange.get("body_truncated"):
         return None
     try:
-        return json.loads(body)
+        return loads_json(body)
     except ValueError:
         return None
 
@@ -104,7 +117,8 @@ def find_comments(exchange: dict, dom: dict[str, Comment], read_fragment: Reader
             id_path, count = _id_path(items, ids)
             if count:
                 return {"format": "json", "items_path": list(path), "id_path": list(id_path),
-                        "items": items, "ids": [scalar_text(get(i, id_path)) for i in items]}  # fmt: skip
+                        "items": items, "ids": [scalar_text(get(i, id_path)) for i in items],
+                        "data": data}  # fmt: skip
         if read_fragment is not None:
             for path, text in strings(data):
                 if "<" in text and ">" in text:
@@ -132,11 +146,29 @@ def params_of(exchange: dict) -> dict[str, str]:
     the page in the path (/api/stories/123/comments?page=2, /comments/page/3)."""
     params = _path_params(exchange.get("path") or "")
     params.update(exchange.get("query") or {})
+    for name, value in json_query(exchange).items():
+        # GraphQL over GET (Apollo's persisted queries): variables={"after": …} in the URL
+        params.pop(name)
+        params.update(_json_params({name: value}))
     if exchange.get("body_kind") == "form":
         params.update(exchange.get("form") or {})
     elif exchange.get("body_kind") == "json" and isinstance(exchange.get("json"), dict):
         params.update(_json_params(exchange["json"]))
     return params
+
+
+def json_query(exchange: dict) -> dict[str, dict]:
+    """Query parameters whose value is a JSON object (`variables`, `extensions` of a GraphQL GET)."""
+    out = {}
+    for name, value in (exchange.get("query") or {}).items():
+        if value.startswith("{"):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                continue
+            if isinstance(parsed, dict):
+                out[name] = parsed
+    return out
 
 
 def _path_params(path: str) -> dict[str, str]:
@@ -200,9 +232,36 @@ def _descends(comment_id: str, ancestor: str, dom: dict[str, Comment]) -> bool:
     return False
 
 
-def _role(exchange: dict, found: dict, dom: dict[str, Comment]) -> tuple[str, str | None]:
+#: parameters that page, never name a comment (page=1 is no request for comment 1)
+PAGING_NAME = re.compile(
+    r"(?i)(^|[._:])(page|p|offset|skip|start|cursor|after|before|since|from|limit|per_?page|count|size"
+    r"|first|last)$"
+)
+
+
+def _stepping(exchanges: list[dict]) -> set[str]:
+    """Parameters of one endpoint that took consecutive numbers across its requests (1, 2, 3 …):
+    a page number, whatever it is called, even where it equals a comment's id."""
+    values: dict[tuple, set[int]] = defaultdict(set)
+    for exchange in exchanges:
+        for name, value in params_of(exchange).items():
+            if value.isdigit():
+                values[(_endpoint(exchange), name)].add(int(value))
+    out = set()
+    for (_key, name), numbers in values.items():
+        ordered = sorted(numbers)
+        # from 0, 1 or 2 (page 1 may be in the article): parents 101, 102, 103 asked in a row are ids
+        steps = all(b == a + 1 for a, b in zip(ordered, ordered[1:], strict=False))
+        if len(ordered) >= 2 and ordered[0] <= 2 and steps:
+            out.add(name)
+    return out
+
+
+def _role(
+    exchange: dict, found: dict, dom: dict[str, Comment], stepping=frozenset()
+) -> tuple[str, str | None]:
     """("full_text" | "replies" | "comments", the parameter naming the comment or parent)."""
-    params = params_of(exchange)
+    params = {n: v for n, v in params_of(exchange).items() if n not in stepping and not PAGING_NAME.search(n)}
     returned = set(found["ids"])
     for name, value in params.items():
         # the comment the request names, alone or with replies of its own (not a page starting there)
@@ -251,7 +310,7 @@ def _children_count(dom: dict[str, Comment]) -> dict[str, int]:
     return {key: counts.get(key, 0) for key in dom}
 
 
-def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set) -> list | None:
+def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set, home: tuple = ()) -> list | None:
     """The leaf path that passes `test` on the most pairs (None results do not count), if it agrees
     on at least AGREEMENT of the pairs it could be tested on."""
     agree: Counter[tuple] = Counter()
@@ -265,7 +324,8 @@ def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set) -> l
                 continue
             tried[path] += 1
             agree[path] += bool(verdict)
-    ranked = sorted(agree, key=lambda p: (agree[p], -len(p)), reverse=True)
+    # a field beside the id (node.createdAt) before one of the wrapper around it (the edge's cursor)
+    ranked = sorted(agree, key=lambda p: (agree[p], p[:-1] == home, -len(p)), reverse=True)
     for path in ranked:
         if agree[path] and agree[path] >= AGREEMENT * tried[path]:
             return list(path)
@@ -273,14 +333,16 @@ def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set) -> l
 
 
 def _nested_path(items: list[dict], dom: dict[str, Comment], id_path: tuple) -> tuple | None:
-    """The key of an item whose list holds the item's replies (threads nested in the answer)."""
+    """The path in an item of the list that holds the item's replies (threads nested in the answer):
+    a key of the item ("replies"), or deeper (Coral: node.replies.edges)."""
     for item in items:
         parent = scalar_text(get(item, id_path))
-        for key, value in item.items():
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                child = scalar_text(get(value[0], id_path))
-                if child in dom and dom[child]["parent"] == parent:
-                    return (key,)
+        for path, value in dict_lists(item):
+            if not path or len(path) > 4 or any(isinstance(step, int) for step in path):
+                continue
+            child = scalar_text(get(value[0], id_path))
+            if child in dom and dom[child]["parent"] == parent:
+                return tuple(path)
     return None
 
 
@@ -297,13 +359,16 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
     taken: set[tuple] = {id_path}
 
     def pick(name: str, test) -> list | None:
-        path = _best(pairs, test, taken)
+        path = _best(pairs, test, taken, id_path[:-1])
         if path is not None:
             taken.add(tuple(path))
         return path
 
     def number(key: str):
-        return lambda v, c: None if c.get(key) is None or isinstance(v, bool) else v == c[key]
+        # a count may come as a string ("12"): the executor reads digits either way
+        return lambda v, c: (
+            None if c.get(key) is None or isinstance(v, bool) else scalar_text(v) == str(c[key])
+        )
 
     fields: dict[str, Any] = {"id": list(id_path), "replies": list(nested) if nested else None}
     fields["text"] = pick(
@@ -330,8 +395,79 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
         "reply_count",
         lambda v, c: None if isinstance(v, bool) or not isinstance(v, int) else v == kids.get(c["id"]),
     )  # fmt: skip
+    if fields["parent"] is None and any(c.get("parent") for _, c in pairs):
+        rooted = _rooted_parent(pairs, taken, set(dom))
+        if rooted is not None:
+            fields["parent"], fields["parent_root"] = rooted
     fields["cut"] = _cut_flag(pairs, fields["text"], taken) if fields["text"] else None
+    if fields["author"] is None and any(c.get("author") for _, c in pairs):
+        fields["author_join"] = _joined_author(json_findings, dom, id_path, nested)
     return fields
+
+
+def _rooted_parent(pairs, taken: set, ids: set[str]) -> tuple[list, str] | None:
+    """A parent path whose top-level value is one constant that is no comment's id (Commento's
+    `"parentHex": "root"`), and the parent's id on every reply: (path, that constant)."""
+    replies: Counter[tuple] = Counter()
+    roots: dict[tuple, set] = defaultdict(set)
+    n_replies = sum(1 for _, c in pairs if c.get("parent"))
+    for item, comment in pairs:
+        for path, value in leaves(item):
+            if path in taken or isinstance(value, bool):
+                continue
+            text = scalar_text(value)
+            if comment.get("parent"):
+                replies[path] += text == comment["parent"]
+            else:
+                roots[path].add(text)
+    for path, agree in replies.most_common():
+        root = roots.get(path)
+        if agree >= AGREEMENT * n_replies and root and len(root) == 1:
+            value = next(iter(root))
+            if value and value not in ids:
+                return list(path), value
+    return None
+
+
+def _maps(data: Any, prefix: tuple = (), depth: int = 0):
+    """(path, dict) of every object of an answer whose values are all objects: a map by id."""
+    if not isinstance(data, dict) or depth > 3:
+        return
+    if data and all(isinstance(v, dict) for v in data.values()):
+        yield prefix, data
+    for key, value in data.items():
+        yield from _maps(value, (*prefix, key), depth + 1)
+
+
+def _joined_author(findings: list[dict], dom: dict[str, Comment], id_path: tuple, nested) -> dict | None:
+    """Where an item's author is when the answer keeps authors apart, in a map by id (Commento:
+    `commenters[comment.commenterHex].name`): {"map", "key", "field"} agreeing with the DOM on at
+    least AGREEMENT of the items, or None (the author is then left NULL, never guessed)."""
+    hits: Counter[tuple] = Counter()
+    tried = 0
+    for finding in findings:
+        data = finding.get("data")
+        maps = [(p, m) for p, m in _maps(data) if p != tuple(finding.get("items_path") or ())]
+        if not maps:
+            continue
+        for item, comment in _flatten(finding["items"], dom, id_path, nested):
+            if not comment.get("author"):
+                continue
+            tried += 1
+            for map_path, table in maps:
+                for key_path, value in leaves(item):
+                    entry = table.get(scalar_text(value)) if scalar_text(value) is not None else None
+                    if not isinstance(entry, dict):
+                        continue
+                    for field_path, name in leaves(entry):
+                        if isinstance(name, str) and _norm(name) == _norm(comment["author"]):
+                            hits[(map_path, key_path, field_path)] += 1
+    if not hits or not tried:
+        return None
+    (map_path, key_path, field_path), agree = max(hits.items(), key=lambda kv: kv[1])
+    if agree < AGREEMENT * tried:
+        return None
+    return {"map": list(map_path), "key": list(key_path), "field": list(field_path)}
 
 
 def _cut_flag(pairs, text_path: list, taken: set) -> list | None:
@@ -361,19 +497,41 @@ def article_key_source(page_html: str, value: str, token: bool = False) -> dict 
     per-page token such as a nonce, which pages also keep in `<meta name=… content=…>`)."""
     root: HtmlElement = parse_html(page_html)
     skipped = ("href", "src") if token else ("href", "src", "content")
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
+
+    def css_of(el, name: str) -> str:
+        # classes that hold the value itself ("post-123") are this article's, not the kind's
+        classes = ".".join(
+            c for c in (el.get("class") or "").split() if re.fullmatch(r"[\w-]+", c) and value not in c
+        )
+        css = el.tag + (f".{classes}" if classes else "")
+        # a form field's or a meta's name tells it from its siblings (input[value] alone
+        # would be any input); an id is not used, it is often the article's own
+        field_name = el.get("name") if name != "name" else None
+        if field_name and re.fullmatch(r"[\w.:-]+", field_name):
+            css += f'[name="{field_name}"]'
+        return css + f"[{name}]"
+
+    elements = [el for el in root.iter() if isinstance(el.tag, str)]
+    for el in elements:
         for name, attr_value in el.attrib.items():
             if attr_value == value and name not in skipped:
-                classes = ".".join(c for c in (el.get("class") or "").split() if re.fullmatch(r"[\w-]+", c))
-                css = el.tag + (f".{classes}" if classes else "")
-                # a form field's or a meta's name tells it from its siblings (input[value] alone
-                # would be any input); an id is not used, it is often the article's own
-                field_name = el.get("name") if name != "name" else None
-                if field_name and re.fullmatch(r"[\w.:-]+", field_name):
-                    css += f'[name="{field_name}"]'
-                return {"kind": "attr", "css": css + f"[{name}]", "attr": name}
+                return {"kind": "attr", "css": css_of(el, name), "attr": name}
+    if not token and any(ch.isdigit() for ch in value):
+        # the key as a part of one attribute token: WordPress marks a post <article id="post-123"
+        # class="post-123 …"> and <body class="postid-123 …"> but names 123 nowhere alone
+        part = re.compile(rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])")
+        for el in elements:
+            for name, attr_value in el.attrib.items():
+                if name in skipped or name.startswith("on") or len(attr_value) > 200:
+                    continue
+                for token_text in attr_value.split():
+                    found = part.search(token_text)
+                    if found and token_text != value:
+                        prefix, suffix = token_text[: found.start()], token_text[found.end() :]
+                        if not prefix and not suffix:
+                            continue
+                        pattern = rf"(?:^|\s){re.escape(prefix)}([A-Za-z0-9_]+){re.escape(suffix)}(?:\s|$)"
+                        return {"kind": "attr", "css": css_of(el, name), "attr": name, "pattern": pattern}
     for script in root.iter("script"):
         text = script.text or ""
         at = text.find(value)
@@ -448,6 +606,17 @@ def _paging(
                 paths = here if paths is None else paths & here
             if paths:
                 evidence[("cursor", name, min(paths, key=len))] += 1
+                continue
+            # keyset paging: the value is a field of the previous answer's last comment (old Isso's
+            # `after` = the last comment's `created`; `after_id` = its id)
+            item_paths = None
+            for i in range(1, len(sequence)):
+                items = sequence[i - 1][1].get("items") or []
+                last = items[-1] if items and isinstance(items[-1], dict) else {}
+                here = {tuple(p) for p, v in leaves(last) if values[i] and scalar_text(v) == values[i]}
+                item_paths = here if item_paths is None else item_paths & here
+            if item_paths:
+                evidence[("item_cursor", name, min(item_paths, key=len))] += 1
     if not evidence:
         evidence.update(_next_urls(sequences))
     if not evidence:
@@ -455,6 +624,8 @@ def _paging(
     if not evidence:
         return None
     (kind, name, path), _ = max(evidence.items(), key=lambda kv: kv[1])
+    if kind == "item_cursor":
+        return {"kind": "cursor", "param": name, "cursor_path": None, "cursor_item": list(path)}
     return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
 
 
@@ -479,20 +650,40 @@ def _next_urls(sequences: list[list[tuple[dict, dict]]]) -> dict[tuple, int]:
     return evidence
 
 
-def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -> dict:
+def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None, others=None) -> dict:
     """How an answer says the list ended: a flag that turns false, a cursor that turns null."""
     end: dict[str, Any] = {"has_more": None, "cursor_null": False}
     flags: Counter[tuple] = Counter()
+    counts: Counter[tuple] = Counter()
+    # a flag false in an answer that more answers followed (a config flag of every answer, Isso's
+    # "reply-to-self": false) is no end signal; a count of what is left is one only where it was
+    # seen to reach 0 after a count above 0
+    contradicted: set[tuple] = set()
+    for sequence in [s for s in [*sequences, *(others or [])] if s]:
+        for exchange, _ in sequence[:-1]:
+            contradicted |= {p for p, v in leaves(_json(exchange), max_depth=ANSWER_DEPTH) if v is False}
+    seen_turn: set[tuple] = set()
     complete = [s for s in sequences if s]
     for sequence in complete:
         answers = [_json(e) for e, _ in sequence]
         for path, value in leaves(answers[-1], max_depth=ANSWER_DEPTH):
-            if value is False and all(get(a, path) is True for a in answers[:-1]):
+            earlier = [get(a, path) for a in answers[:-1]]
+            if value is False and all(v is True for v in earlier) and path not in contradicted:
                 flags[path] += 1
-    if flags:
+            elif value == 0 and not isinstance(value, bool) and all(_positive(v) for v in earlier):
+                counts[path] += 1
+                if earlier:
+                    seen_turn.add(path)
+    counts = Counter({p: n for p, n in counts.items() if p in seen_turn})
+    if flags and paging is not None:  # without a paging parameter a flag has nothing to continue
         path, n = flags.most_common(1)[0]
         if n == len(complete):
             end["has_more"] = list(path)
+    if counts and end["has_more"] is None:
+        # a count of what is left that reaches 0 on the last page (Isso's `hidden_replies`)
+        path, n = counts.most_common(1)[0]
+        if n == len(complete):
+            end["zero_at"] = list(path)
     if paging and paging["kind"] in ("cursor", "next_url") and paging["cursor_path"]:
         last = [get(_json(s[-1][0]), paging["cursor_path"]) for s in complete]
         end["cursor_null"] = all(v in (None, "") for v in last)
@@ -514,10 +705,45 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None) -
     return end
 
 
+#: names of a page-size parameter: a single page shorter than it is already the last
+PAGE_SIZE_NAME = re.compile(r"(?i)(per_?page|page_?size|limit|count|size|number|^first$|^max|^rows$|^n$)")
+
+
+def _add_page_size(template: dict, sequences: list[list[tuple[dict, dict]]]) -> None:
+    """Without another end signal, a constant that every page but the last filled exactly and the
+    last did not exceed is the page size: a shorter page ends the list (WordPress answers the page
+    after the last with HTTP 400, so asking for an empty page would fail the recipe)."""
+    end = template["end"]
+    paging = template.get("paging")
+    if not paging or any(end.get(k) for k in ("has_more", "cursor_null", "null_at", "zero_at")):
+        return
+    for name, value in sorted((template.get("constants") or {}).items()):
+        if not value.isdigit() or int(value) <= 0:
+            continue
+        size, fits, full_pages = int(value), True, 0
+        for sequence in sequences:
+            counts = [len(f.get("items") or f.get("comments") or []) for _, f in sequence]
+            if any(c != size for c in counts[:-1]) or counts[-1] > size:
+                fits = False
+                break
+            full_pages += len(counts) - 1
+        if fits and (full_pages or PAGE_SIZE_NAME.search(name)):
+            end["page_size"] = name
+            return
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
-    for exchange, _ in findings:
-        for path, value in leaves(_json(exchange), max_depth=ANSWER_DEPTH):
-            if isinstance(value, int) and not isinstance(value, bool) and value == total:
+    """The answer's count of the whole thread: equal to the comments the page showed, and the same
+    in every page (old Isso's `total_replies` counts only what is after `after`: no total)."""
+    answers = [_json(e) for e, _ in findings]
+    for answer in answers:
+        for path, value in leaves(answer, max_depth=ANSWER_DEPTH):
+            is_total = isinstance(value, int) and not isinstance(value, bool) and value == total
+            if is_total and all(get(a, path, total) == total for a in answers):
                 return list(path)
     return None
 
@@ -528,7 +754,7 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
     params = [params_of(e) for e, _ in group]
     names = {n for n in set(params[0]).intersection(*params[1:]) if not _is_path(n)}
     constants = {n: params[0][n] for n in sorted(names) if all(p[n] == params[0][n] for p in params)}
-    dropped = sorted(n for n in constants if CREDENTIAL.search(n))
+    dropped = sorted(n for n in constants if CREDENTIAL.search(n) and not _placeholder(constants[n]))
     if not allow_credentials:
         for name in dropped:
             constants.pop(name)
@@ -551,8 +777,23 @@ def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
         "json_nested": body == "json" and any(JSON_SEPARATOR in n for n in params[0]),
         "json_kinds": _json_kinds(first["json"])
         if body == "json" and isinstance(first.get("json"), dict)
-        else {},
+        else _json_kinds(json_query(first)),
+        # URL parameters that carry JSON (a GraphQL GET's variables): rebuilt from their paths when sent
+        "json_query": sorted(json_query(first)),
+        # a JSON body goes out with the content type the page sent it with (Commento: a form's)
+        "content_type": (first.get("request_content_type") or "").split(";")[0].strip() or None
+        if body == "json"
+        else None,
     }
+
+
+#: what a widget sends as its token when nobody is logged in (Commento: commenterToken "anonymous"):
+#: no secret, and the API may refuse a request without it
+PLACEHOLDERS = frozenset({"", "anonymous", "anon", "guest", "null", "undefined", "none", "false", "0"})
+
+
+def _placeholder(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDERS
 
 
 def _constant_headers(group: list[tuple[dict, dict]]) -> dict[str, str]:
@@ -580,11 +821,55 @@ def _answer(group: list[tuple[dict, dict]]) -> dict:
     return answer
 
 
-def _article_param(group, page_html: str) -> tuple[str | None, dict | None]:
+#: how the article's URL can be a thread's key: embedded widgets (Isso, Commento: the path;
+#: Remark42, Disqus: origin + path) key threads by the page's own address when the page names
+#: none, and REST APIs by its slug (/api/posts/<slug>/comments: the last segment, or that segment
+#: without its ".html")
+URL_PARTS = ("path", "origin_path", "url", "slug", "stem")
+
+
+def url_key(page_url: str, part: str) -> str:
+    """The article's key taken from its own address (see URL_PARTS)."""
+    url = urlsplit(page_url)
+    if part == "path":
+        return url.path or "/"
+    if part == "origin_path":
+        return f"{url.scheme}://{url.netloc}{url.path or '/'}"
+    segments = [s for s in unquote(url.path).split("/") if s]
+    if part in ("slug", "stem"):
+        slug = segments[-1] if segments else ""
+        return slug.rsplit(".", 1)[0] if part == "stem" and "." in slug else slug
+    if part.startswith("segment:"):  # /news/4521/harbour-story: the id the path carries
+        index = int(part.split(":", 1)[1])
+        return segments[index] if index < len(segments) else ""
+    if part.startswith("query:"):  # /article.php?id=4521
+        return dict(parse_qsl(url.query)).get(part.split(":", 1)[1], "")
+    return page_url
+
+
+def url_key_source(page_url: str | None, value: str) -> dict | None:
+    if not page_url or not value:
+        return None
+    url = urlsplit(page_url)
+    parts = [*URL_PARTS]
+    parts += [f"segment:{i}" for i, _ in enumerate([s for s in url.path.split("/") if s])]
+    parts += [f"query:{name}" for name, _ in parse_qsl(url.query)]
+    for part in parts:
+        if url_key(page_url, part) == value and (part != "path" or value != "/"):
+            if part.startswith(("slug", "stem", "segment:")) and not _keylike(value):
+                continue  # a segment such as "comments", "news" or "story" is no article's key
+            return {"kind": "url", "part": part}
+    return None
+
+
+def _article_param(group, page_html: str, page_url: str | None = None) -> tuple[str | None, dict | None]:
     """The constant parameter whose value the article page carries (its key in the requests).
 
     A value with a digit beats one without, and an attribute beats a script: words such as an
-    action name also occur in the page's own script, an article's key is most often a number.
+    action name or a sort order also occur in the page's own script, an article's key is most often
+    a number. A value equal to the page's own address (its path, or origin + path) is the key of a
+    widget that keys threads by URL; it beats any value without a digit the page's script happens
+    to hold ("sort": "oldest" is no article's key).
     """
     params = [params_of(e) for e, _ in group]
     names = set(params[0]).intersection(*params[1:])
@@ -594,11 +879,20 @@ def _article_param(group, page_html: str) -> tuple[str | None, dict | None]:
         if len(values) != 1:
             continue
         value = values.pop()
-        if len(value) < 2 or (_is_path(name) and not _keylike(value)) or CREDENTIAL.search(name):
+        if len(value) < 2 or CREDENTIAL.search(name):
+            continue
+        by_url = url_key_source(page_url, value)
+        if by_url is not None and (not _is_path(name) or by_url["part"] != "path"):
+            found.append(((2, True, not _is_path(name)), name, by_url))
+            continue
+        if _is_path(name) and not _keylike(value):
             continue
         source = article_key_source(page_html, value)
         if source is not None:
-            score = (any(ch.isdigit() for ch in value), source["kind"] == "attr", not _is_path(name))
+            digit = any(ch.isdigit() for ch in value)
+            attr = source["kind"] == "attr"
+            rank = 3 if digit and attr else 2 if digit else 1 if attr else 0
+            score = (rank, source["kind"] == "attr", not _is_path(name))
             found.append((score, name, source))
     if not found:
         return None, None
@@ -642,14 +936,19 @@ def induce(
     read_fragment: Reader | None = None,
     site: str = "",
     allow_credentials: bool = False,
+    page_url: str | None = None,
 ) -> dict:
     """The recipe of a site's comment API from one recorded expansion (see the module docstring).
+
+    `page_url` is the article's address: a widget may key its thread by it (see URL_PARTS).
 
     When no answer carries the ids the page shows, but the page's ids wrap a bare value the same way
     ("comment-123"), the API's ids are tried unwrapped, and the recipe says how to wrap them
     (`id_format`), so both paths store a comment under one id."""
     try:
-        return _induce(exchanges, page_html, shown, dom_list, read_fragment, site, allow_credentials)
+        return _induce(
+            exchanges, page_html, shown, dom_list, read_fragment, site, allow_credentials, page_url
+        )
     except InductionError:
         affix = id_affix([c["id"] for c in dom_list])
         if affix == ("", ""):
@@ -659,7 +958,7 @@ def induce(
         reader = lambda html: _unwrapped(read_fragment(html), affix)  # noqa: E731
     recipe = _induce(
         exchanges, page_html, _unwrapped(shown, affix), _unwrapped(dom_list, affix), reader, site,
-        allow_credentials,
+        allow_credentials, page_url,
     )  # fmt: skip
     recipe["id_format"] = {"prefix": affix[0], "suffix": affix[1]}
     return recipe
@@ -673,19 +972,24 @@ def _induce(
     read_fragment: Reader | None,
     site: str,
     allow_credentials: bool,
+    page_url: str | None = None,
 ) -> dict:
+    scalars: dict[int, set[str]] = {}  # answers' scalars by seq, for _copied
     dom = {c["id"]: c for c in dom_list}
     shown_ids = {c["id"] for c in shown}
     roles: dict[str, list[tuple[dict, dict]]] = defaultdict(list)
     ignored = []
     role_param: dict[str, Counter] = defaultdict(Counter)
+    carried: list[tuple[int, set[str]]] = []
+    stepping = _stepping(exchanges)
     for exchange in sorted(exchanges, key=lambda e: e["seq"]):
         found = find_comments(exchange, dom, read_fragment)
         if found is None:
             ignored.append(f"{exchange['method']} {exchange['path']}")
             continue
-        role, param = _role(exchange, found, dom)
+        role, param = _role(exchange, found, dom, stepping)
         roles[role].append((exchange, found))
+        carried.append((exchange["seq"], _carried_ids(found, dom)))
         if param:
             role_param[role][param] += 1
     if not roles.get("comments"):
@@ -693,13 +997,14 @@ def _induce(
     recipe: dict[str, Any] = {"version": RECIPE_VERSION, "site": site, "ignored": sorted(set(ignored))}
     all_findings = [f for group in roles.values() for _, f in group]
     recipe["item"] = field_paths(all_findings, dom)
+    _check_placement(recipe["item"], roles["comments"], dom)
     hosts = set()
 
     # top-level comment pages: one sequence (one thread)
     group = _main_group(roles["comments"])
     template = _template(group, allow_credentials)
     hosts.add(template["host"])
-    article_param, key_source = _article_param(group, page_html)
+    article_param, key_source = _article_param(group, page_html, page_url)
     if article_param is None:
         raise InductionError("no parameter of the comment requests is a value the article page carries")
     top_ids = {i for i, c in dom.items() if not c["parent"]}
@@ -711,10 +1016,15 @@ def _induce(
         return known
 
     # a page showing comments shows page 1: a page-number parameter would then start at 2
-    paging = _paging([group], top_before, {article_param}, first_page=2 if shown_ids & top_ids else 1)
+    fixed = _fixed_names(exchanges, group[0][0])
+    paging = _paging([group], top_before, {article_param} | fixed, first_page=2 if shown_ids & top_ids else 1)
     if paging is not None:
         first = params_of(group[0][0])
         if paging["kind"] == "next_url" or paging["param"] not in first:
+            paging["start"] = {"kind": "absent"}
+        elif paging["kind"] == "cursor" and _copied(first[paging["param"]], exchanges, group[0][0], scalars):
+            # the first value came from an answer before it (another operation's page 1): this
+            # thread's cursor, never one to send to another thread; the first request leaves it out
             paging["start"] = {"kind": "absent"}
         else:
             paging["start"] = _start(paging, first[paging["param"]], page_html, shown)
@@ -728,6 +1038,7 @@ def _induce(
     template["constants"].pop(article_param, None)
     if paging and paging["param"]:
         template["constants"].pop(paging["param"], None)
+    _add_page_size(template, [group])
     recipe["comments"] = template
     recipe["article_key"] = key_source
 
@@ -743,18 +1054,26 @@ def _induce(
 
         def replies_before(sequence, index):
             parent = params_of(sequence[0][0])[parent_param]
-            known = _inline_replies(parent, sequence, dom, shown_children)
+            known = _inline_replies(parent, sequence, dom, shown_children, carried)
             for _exchange, found in sequence[:index]:
                 known += sum(1 for i in found["ids"] if dom[i]["parent"] == parent)
             return known
 
         sequences = list(by_parent.values())
-        paging = _paging(sequences, replies_before, {parent_param, article_param})
+        fixed = _fixed_names(exchanges, group[0][0])
+        paging = _paging(sequences, replies_before, {parent_param, article_param} | fixed)
         if paging is not None:
             firsts = {params_of(s[0][0]).get(paging["param"]) for s in sequences}
             if paging["kind"] == "offset":
                 paging["start"] = {"kind": "inline"}
             elif paging["kind"] == "next_url" or firsts == {None}:
+                paging["start"] = {"kind": "absent"}
+            elif paging["kind"] == "cursor" and any(
+                _copied(params_of(q[0][0]).get(paging["param"]) or "", exchanges, q[0][0], scalars)
+                for q in sequences
+            ):
+                # each parent's first cursor came from an earlier answer (its inline replies): leave
+                # it out, the replies are then asked from their first
                 paging["start"] = {"kind": "absent"}
             else:
                 paging["start"] = _first_constant({v or "" for v in firsts})
@@ -763,10 +1082,11 @@ def _induce(
             article_param=article_param if article_param in params_of(group[0][0]) else None,
             paging=paging,
             answer=_answer(group),
-            end=_end_signal(sequences, paging),
+            end=_end_signal(sequences, paging, others=[roles["comments"]]),
         )
         for name in (parent_param, article_param, paging and paging["param"]):
             replies["constants"].pop(name, None)
+        _add_page_size(replies, sequences)
         recipe["replies"] = replies
     else:
         recipe["replies"] = None
@@ -785,17 +1105,27 @@ def _induce(
         if recipe.get(role):
             recipe[role]["page_params"] = _page_params(recipe[role], exchanges, page_html)
     recipe["hosts"] = sorted(hosts)
+    # the recorded requests each part was learned from (learn.replay reads them back to check)
+    recipe["learned_from"] = {role: [e["seq"] for e, _ in group] for role, group in roles.items()}
     return recipe
 
 
 def _page_params(template: dict, exchanges: list[dict], page_html: str) -> dict[str, dict]:
     """Where the article page carries a credential-like parameter the requests sent (a nonce in a
-    meta, a hidden field or a script value): a later crawl reads it from its own page, so the token
-    works without the recipe ever storing one."""
+    meta, a hidden field or a script value), or a constant id: a later crawl reads it from its own
+    page, so the token works without the recipe ever storing one, and the id is that page's."""
     sources: dict[str, dict] = {}
     names = set(template.get("dropped_credentials") or [])
     names |= {n for n in template.get("constants", {}) if CREDENTIAL.search(n)}
     names |= {f"header:{h}" for h in template.get("headers", {}) if CREDENTIAL.search(h)}
+    # a constant id the page itself carries (an embed's data-app-id and data-page-id: only one is
+    # the article's key, and one page cannot tell which) is read from each page too, never sent
+    # as the learned page's value to another article
+    for name, value in (template.get("constants") or {}).items():
+        if len(value) >= 4 and any(ch.isdigit() for ch in value) and name not in names:
+            source = article_key_source(page_html, value)
+            if source is not None:
+                sources[name] = source
     for exchange in exchanges:
         if (exchange["method"], path_shape(exchange["path"])) != (
             template["method"],
@@ -817,9 +1147,91 @@ def _page_params(template: dict, exchanges: list[dict], page_html: str) -> dict[
     return sources
 
 
-def _inline_replies(parent: str, sequence, dom, shown_children: Counter) -> int:
-    """Replies of `parent` the page showed before its first "more replies" request."""
-    return shown_children.get(parent, 0)
+def _check_placement(item: dict, group: list[tuple[dict, dict]], dom: dict[str, Comment]) -> None:
+    """A comment page carrying replies must say where each goes (a parent field, or replies nested
+    in their parent): else a recipe would store every reply as a top-level comment. And JSON items
+    must hold the texts the page shows (a markdown source the widget renders is no such field):
+    a recipe would store comments without their text."""
+    json_found = [f for _, f in group if f["format"] in ("json", "json-object")]
+    shows_text = any(dom[i].get("text") for f in json_found for i in f["ids"])
+    if json_found and item.get("text") is None and shows_text:
+        raise InductionError("no field of the comment answers holds the texts the page shows")
+    if item.get("parent") or item.get("replies"):
+        return
+    for _exchange, found in group:
+        if found["format"] in ("json", "json-object") and any(dom[i]["parent"] for i in found["ids"]):
+            raise InductionError(
+                "the comment answers carry replies but no field of theirs names the parent the page "
+                "shows: a recipe would store replies as top-level comments"
+            )
+
+
+def _copied(value: str, exchanges: list[dict], before: dict, memo: dict) -> bool:
+    """Whether an earlier answer than `before`'s carried `value` (anywhere, lists included)."""
+    if not value or len(value) < 4:
+        return False
+    for exchange in exchanges:
+        if exchange["seq"] >= before["seq"]:
+            continue
+        # each answer's scalars are collected once per induction (many sequences ask)
+        if exchange["seq"] not in memo:
+            memo[exchange["seq"]] = _scalars(_json(exchange))
+        if value in memo[exchange["seq"]]:
+            return True
+    return False
+
+
+def _scalars(value: Any) -> set[str]:
+    """Every scalar of an answer as text, through dicts and lists (a cursor may be a number)."""
+    out: set[str] = set()
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif (text := scalar_text(node)) is not None:
+            out.add(text)
+    return out
+
+
+def _fixed_names(exchanges: list[dict], like: dict) -> set[str]:
+    """Parameters of `like`'s endpoint that every recorded request sent with one same value, over two
+    requests or more: a page size (Isso's `nested_limit`) may equal the replies shown so far once,
+    but a parameter that never moved is no paging parameter."""
+    key = (like["method"], like["host"], path_shape(like["path"]))
+    values: dict[str, set[str]] = defaultdict(set)
+    seen: Counter[str] = Counter()
+    for exchange in exchanges:
+        if (exchange["method"], exchange["host"], path_shape(exchange["path"])) != key:
+            continue
+        for name, value in params_of(exchange).items():
+            values[name].add(value)
+            seen[name] += 1
+    return {n for n, v in values.items() if len(v) == 1 and seen[n] >= 2}
+
+
+def _inline_replies(parent: str, sequence, dom, shown_children: Counter, carried=()) -> int:
+    """Replies of `parent` the page showed before its first "more replies" request: in the page
+    itself, or nested in an earlier answer (Isso's comment pages carry each comment's first
+    `nested_limit` replies; "load more" then asks from `offset` = those)."""
+    first = sequence[0][0]["seq"]
+    earlier = {i for seq, ids in carried if seq < first for i in ids if dom[i]["parent"] == parent}
+    return shown_children.get(parent, 0) + len(earlier)
+
+
+def _carried_ids(found: dict, dom: dict[str, Comment]) -> set[str]:
+    """Every DOM comment an answer carried, replies nested in its items included."""
+    ids = {i for i in found["ids"] if i in dom}
+    id_path = found.get("id_path")
+    for item in found.get("items") or []:
+        for _path, nested in dict_lists(item):
+            for child in nested:
+                value = scalar_text(get(child, id_path))
+                if value in dom:
+                    ids.add(value)
+    return ids
 
 
 def _first_constant(values: set[str]) -> dict:
@@ -843,11 +1255,34 @@ def _start(paging: dict, first_value: str, page_html: str, shown: list[Comment])
     return source or {"kind": "value", "value": first_value}
 
 
+def operation(exchange: dict) -> str | None:
+    """The operation a request runs at an endpoint that runs several: GraphQL's `operationName`
+    (or its query text, or a persisted query's id). Coral's stream posts its first page and its
+    "Load more" pages to one /api/graphql as two different queries."""
+    body = exchange.get("json") if exchange.get("body_kind") == "json" else None
+    if not isinstance(body, dict):
+        # a GraphQL GET names its operation in the URL (operationName, or the persisted query's hash)
+        body = {**(exchange.get("query") or {}), **json_query(exchange)}
+        persisted = get(body, ["extensions", "persistedQuery", "sha256Hash"])
+        if isinstance(persisted, str) and persisted and not body.get("operationName"):
+            return f"sha256:{persisted}"
+        if not (body.get("operationName") and ("variables" in body or "extensions" in body)):
+            return None
+    for name in ("operationName", "query", "id"):
+        if isinstance(body.get(name), str) and body[name]:
+            return f"{name}:{body[name]}"
+    return None
+
+
+def _endpoint(exchange: dict) -> tuple:
+    return exchange["method"], exchange["host"], path_shape(exchange["path"]), operation(exchange)
+
+
 def _main_group(group: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
-    """The requests of the most used (method, host, path) of a role, in order."""
-    counts = Counter((e["method"], e["host"], path_shape(e["path"])) for e, _ in group)
+    """The requests of the most used (method, host, path, operation) of a role, in order."""
+    counts = Counter(_endpoint(e) for e, _ in group)
     key = counts.most_common(1)[0][0]
-    return [(e, f) for e, f in group if (e["method"], e["host"], path_shape(e["path"])) == key]
+    return [(e, f) for e, f in group if _endpoint(e) == key]
 
 
 def _full_text_answer(group: list[tuple[dict, dict]], dom: dict[str, Comment]) -> dict:

@@ -80,9 +80,16 @@ def fragment_reader(url: str, reader: str) -> Callable[[str], list[dict[str, Any
 
 
 def path_prefix(path: str) -> str:
-    """Article URLs of one site share the learned page's directory: /zine/story/ -> /zine/."""
-    parts = [p for p in path.split("/") if p]
-    return "/" + "".join(f"{p}/" for p in parts[:-1])
+    """Article URLs of one site share the learned page's directory: /zine/story/ -> /zine/; up to
+    the first segment that is the article's own (a date or an id: /2025/10/story/ -> /, WordPress's
+    default permalinks; /news/4521/story -> /news/), or no other article would match it."""
+    parts = [p for p in path.split("/") if p][:-1]
+    kept = []
+    for part in parts:
+        if any(ch.isdigit() for ch in part):
+            break
+        kept.append(part)
+    return "/" + "".join(f"{p}/" for p in kept)
 
 
 def learn(
@@ -105,7 +112,7 @@ def learn(
     dom = dom_comments(dom_html, url, reader)
     recipe = induce(
         exchanges, served_html, shown, dom, fragment_reader(url, reader), site=name,
-        allow_credentials=allow_credentials,
+        allow_credentials=allow_credentials, page_url=url,
     )  # fmt: skip
     page = urlsplit(url)
     recipe["reader"] = reader
@@ -118,7 +125,70 @@ def learn(
     replayed = replay(recipe, exchanges, url, {c["id"] for c in dom})
     if not replayed:
         raise InductionError("the recipe reads no comment from the recorded answers")
+    check_fields(recipe, exchanges, url, dom)
     return recipe
+
+
+#: the share of comments read back from the recorded pages that may disagree with the page
+DISAGREEMENT = 0.1
+
+
+def check_fields(recipe: dict, exchanges: list[dict], url: str, dom: list[dict[str, Any]]) -> None:
+    """Read the recorded comment pages back with the recipe, as a later crawl will, and compare every
+    field it reads with what the page showed: a parent, a text, an author or a vote count that
+    disagrees on more than DISAGREEMENT of the comments means the recipe would store wrong data,
+    and it is refused (the site stays on the browser path). A field the recipe does not read (None)
+    is not compared: a later crawl leaves it unknown."""
+    from crawler.recipes.execute import RecipeFailure, _comments_of, wrap_id
+    from crawler.recipes.induce import InductionError, params_of
+    from crawler.text import normalise_whitespace
+
+    shown = {c["id"]: c for c in dom}
+    learned_from = recipe.get("learned_from") or {}
+    roles = {seq: role for role in ("comments", "replies") for seq in learned_from.get(role) or []}
+    compared, wrong = 0, []
+    for exchange in exchanges:
+        role = roles.get(exchange["seq"])
+        if role is None or not exchange.get("body") or not recipe.get(role):
+            continue
+        endpoint, parent = recipe[role], None
+        if role == "replies":
+            # a replies answer's outermost comments hang under the comment the request names
+            raw = params_of(exchange).get(endpoint["parent_param"])
+            parent = f"{recipe['site']}:{wrap_id(recipe, raw)}" if raw else None
+        try:
+            _, comments = _comments_of(
+                recipe, endpoint, exchange["body"].encode(), url, parent, 1 if parent else 0
+            )
+        except RecipeFailure:
+            continue
+        for comment in comments:
+            page = shown.get(source_id(comment.comment_id))
+            if page is None:
+                continue
+            compared += 1
+            checks = {"parent": (source_id(comment.parent_id), page["parent"])}
+            if comment.text is not None and not comment.truncated and not page.get("truncated"):
+                checks["text"] = (
+                    normalise_whitespace(comment.text),
+                    normalise_whitespace(page["text"] or ""),
+                )
+            if comment.author is not None and page.get("author"):
+                checks["author"] = (
+                    normalise_whitespace(comment.author),
+                    normalise_whitespace(page["author"]),
+                )
+            for votes in ("upvotes", "downvotes"):
+                if getattr(comment, votes) is not None and page.get(votes) is not None:
+                    checks[votes] = (getattr(comment, votes), page[votes])
+            wrong += [
+                f"{comment.comment_id} {name}" for name, (mine, theirs) in checks.items() if mine != theirs
+            ]
+    if compared and len({w.split()[0] for w in wrong}) > DISAGREEMENT * compared:
+        raise InductionError(
+            f"the recipe reads {len(wrong)} field(s) the page shows otherwise ({', '.join(wrong[:3])}, …): "
+            "it would store wrong data"
+        )
 
 
 def replay(recipe: dict, exchanges: list[dict], url: str, dom_ids: set[str]) -> int:

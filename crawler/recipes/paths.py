@@ -6,10 +6,12 @@ stands for "every element of a list".
 
 from __future__ import annotations
 
+import json
 import re
 from collections import deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 Path = tuple
@@ -77,6 +79,18 @@ def strings(value: Any, prefix: Path = ()) -> Iterator[tuple[Path, str]]:
         yield prefix, value
 
 
+#: anti-hijacking prefixes some APIs put before their JSON (Facebook's comments plugin `for (;;);`,
+#: Google's `)]}'`): the page's script strips them, so does a recipe
+_XSSI = re.compile(r"^\s*(?:\)\]\}'\s*,?|while\s*\(\s*1\s*\)\s*;|for\s*\(\s*;\s*;\s*\)\s*;)")
+
+
+def loads_json(text: str | bytes) -> Any:
+    """json.loads, after an anti-hijacking prefix (see _XSSI); raises ValueError like json.loads."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    return json.loads(_XSSI.sub("", text, count=1))
+
+
 def scalar_text(value: Any) -> str | None:
     """A scalar as the text a page would show it (ids may be numbers in JSON, strings in the DOM)."""
     if value is None or isinstance(value, (dict, list)):
@@ -91,9 +105,14 @@ def scalar_text(value: Any) -> str | None:
 _TAG = re.compile(r"<[a-zA-Z/][^>]*>")
 
 
+_ENTITY = re.compile(r"&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+\d*);")
+
+
 def as_text(value: Any) -> Any:
-    """A comment text as the page shows it: an HTML string (`"<p>Hi</p>"`) read as visible text."""
-    if isinstance(value, str) and _TAG.search(value):
+    """A comment text as the page shows it: an HTML string (`"<p>Hi</p>"`) read as visible text, and
+    an escaped one without tags (`"Tom &amp; Jerry"`, APIs that escape for the widget's innerHTML)
+    unescaped."""
+    if isinstance(value, str) and (_TAG.search(value) or _ENTITY.search(value)):
         from crawler.sites.html import parse_fragment, text_of
 
         return text_of(parse_fragment(value)) or ""
@@ -102,15 +121,35 @@ def as_text(value: Any) -> Any:
 
 def as_time(value: Any) -> str | None:
     """An ISO-8601 UTC time from an ISO string or a Unix time in seconds or milliseconds."""
-    from crawler.dates import parse_absolute
-
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         seconds = value / 1000 if value > 1e11 else value
         if not 1e8 < seconds < 1e10:
             return None
-        return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
+        # whole seconds, as a page's ISO time is read (crawler.dates drops fractions): Isso's
+        # `created` is 1760000097.375 where its widget shows 2025-10-09T08:54:57.375Z
+        return datetime.fromtimestamp(int(seconds), tz=UTC).isoformat()
     if isinstance(value, str):
-        return parse_absolute(value)
+        maybe = len(value) <= 64 and "://" not in value and _DATE_LIKE.search(value)  # a URL is no time
+        return _string_time(value) if maybe else None
     return None
+
+
+#: a string that could be a date at all (a year, or d/m/y): texts, hashes and names are not parsed
+_DATE_LIKE = re.compile(r"(?<![0-9a-fA-F])\d{4}(?![0-9a-fA-F])|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")
+
+
+@lru_cache(maxsize=4096)
+def _string_time(value: str) -> str | None:
+    # the induction tests every string of every item against the page's times: dateparser costs
+    # tens of milliseconds a call, so each distinct string is parsed once
+    from crawler.dates import parse_absolute
+
+    try:  # an ISO-8601 time with a zone (any fraction: Go's nanoseconds) needs no dateparser
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is not None and moment.tzinfo is not None:
+        return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+    return parse_absolute(value)

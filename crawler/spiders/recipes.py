@@ -162,7 +162,7 @@ class LearnedApis:
             return []
         try:
             page = registry.parse_page(body, response.url, site=recipe.get("reader") or site)
-            article_key(recipe, body)
+            article_key(recipe, body, response.url)
         except (NotHTML, NotAnArticle, ProfileError, RecipeFailure):
             # not a page of the kind the recipe was learned on (another section of the host, a page
             # without a thread): the registry's own reading applies, and the recipe is not at fault

@@ -1,0 +1,881 @@
+"""Test-only models of real, publicly documented comment systems: their API contracts and widgets.
+
+Panda Watch learns a comment API it has never seen from what the page requested in the browser
+(crawler.recipes.induce). Our own replicas define their own contracts; this module models the
+contracts of four open-source comment systems as their public source or docs define them, so the
+induction is tested on shapes we did not design:
+
+- **Isso** (github.com/isso-comments/isso @ 9c24f9b3: isso/views/comments.py `fetch`, isso/js/app/api.js
+  `fetch`/`qs`, isso/js/embed.js, isso/js/app/isso.js `insert_loader`): `GET <endpoint>/?uri=<thread>
+  &sort=…&parent=<id>&offset=N&limit=L&nested_limit=M` (a null parent is left out), the thread id is
+  `data-isso-id` or else `location.pathname`; the answer `{id, total_replies, hidden_replies, replies:
+  [...], config}`, each top-level comment with `total_replies`, `hidden_replies` and its first
+  `nested_limit` replies nested in `replies` (one level: replies of replies hang under the top-level
+  comment, isso/db/comments.py `_find`); comments `{id, parent, text (HTML), author, website, mode,
+  created (Unix float), modified, likes, dislikes, hash}`. "Load more" asks `offset` = comments shown.
+- **Remark42** (github.com/umputun/remark42: frontend/apps/remark42/app/common/api.ts `getPostComments`,
+  common/types.ts `Tree`/`Node`/`Comment`; remark42.com/docs/contributing/api): `GET /api/v1/find?site=
+  <id>&url=<page url>&sort=…&format=tree`, the page URL defaulting to origin + pathname; the answer
+  `{comments: [{comment: {id, pid, text (HTML), orig, user: {name, id, …}, locator, score, vote, time
+  (RFC 3339, nanoseconds)}, replies: [Node…]}], info: {url, count, …}}`. One request: "Show more"
+  reveals already loaded comments.
+- **Commento** (commento.js of gitlab.com/commento/commento, read through the code index: `post` sends
+  `JSON.stringify(data)` with `Content-type: application/x-www-form-urlencoded`; `commentsGet` posts
+  `{session, domain: location.host, path: location.pathname}` to `/api/comment/list`;
+  `commentsRecurse(parentMap, "root")` renders `commenters[comment.commenterHex].name`, `comment.html`,
+  `comment.score`, `comment.creationDate`): a flat list, top-level comments have `parentHex: "root"`,
+  authors only in the separate `commenters` map.
+- **Coral Talk** (github.com/coralproject/talk: client/src/core/client/stream/tabs/Comments/Stream/
+  AllCommentsTab/AllCommentsTabContainer.tsx, the Relay pagination query with `$count`, `$cursor`,
+  `$orderBy`, `$storyID`, `$flattenReplies`): one GraphQL endpoint `POST /api/graphql`, JSON
+  `{operationName, query, variables}`; the first page comes from another operation (the stream query)
+  than "Load more"; answers `data.story.comments{edges[{cursor, node{id, body, createdAt, author
+  {username}, actionCounts{reaction{total}}, replyCount, replies{edges[{node}]}}}], pageInfo
+  {endCursor, hasNextPage}}`; more replies through `data.comment.replies` with `$commentID`.
+
+- **Cusdis** and the **WordPress REST API** (further down, with their sources): an embed carrying two
+  ids (the site's and the article's), and a bare array of every comment paged by page number whose
+  page after the last is an HTTP 400.
+
+Each system has: `answer(...)` (the server's side of the contract, over a `Thread`), `exchanges(...)`
+(what the widget requests while a reader clicks through it, as crawler.browser.record records it) and
+`dom(...)` (the comments the expanded widget shows, as the site's profile reads them). Isso also has a
+widget page for the browser (`isso_page`) served by `CommentSystemsServer` on loopback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from crawler.browser.record import _body_fields
+
+#: the thread's comments start at this Unix time, one every 97.25 s (fractions as Isso stores them)
+EPOCH = 1_760_000_000.0
+AUTHORS = ["Ann Lee", "Bo Chen", "Cara Diaz", "Dev Patel", "Eli Moss", "Fay Wong", "Gus Ode"]
+WORDS = ["harbour", "ferry", "lantern", "quiet", "market", "bridge", "tide", "rope", "gull", "pier"]
+
+
+@dataclass
+class Note:
+    """One comment of a thread, in the systems' common terms."""
+
+    id: int
+    parent: int | None
+    author: str
+    text: str
+    created: float
+    likes: int
+    dislikes: int
+    children: list[Note] = field(default_factory=list)
+
+    @property
+    def iso(self) -> str:
+        return datetime.fromtimestamp(int(self.created), tz=UTC).isoformat()
+
+
+@dataclass
+class Thread:
+    key: str
+    notes: list[Note]
+
+    def top(self) -> list[Note]:
+        return [n for n in self.notes if n.parent is None]
+
+    def replies(self, parent: int) -> list[Note]:
+        return [n for n in self.notes if n.parent == parent]
+
+    def by_id(self, note_id: int) -> Note:
+        return next(n for n in self.notes if n.id == note_id)
+
+
+def thread(key: str, top: int, seed: int, first_id: int = 1, max_depth: int = 1) -> Thread:
+    """A deterministic thread: `top` top-level comments, replies up to `max_depth` levels deep."""
+    rng = random.Random(f"{key}:{seed}")
+    notes: list[Note] = []
+    next_id = first_id
+
+    def add(parent: Note | None, depth: int) -> None:
+        nonlocal next_id
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 12)))
+        note = Note(
+            id=next_id, parent=parent.id if parent else None, author=rng.choice(AUTHORS),
+            text=f"{words.capitalize()} (#{next_id}).", created=EPOCH + 97.25 * next_id + 0.125,
+            likes=rng.randint(0, 9), dislikes=rng.randint(0, 3),
+        )  # fmt: skip
+        next_id += 1
+        notes.append(note)
+        if parent:
+            parent.children.append(note)
+        if depth < max_depth:
+            for _ in range(rng.choice([0, 0, 1, 3, 7])):
+                add(note, depth + 1)
+
+    for _ in range(top):
+        add(None, 0)
+    return Thread(key, notes)
+
+
+def exchange(
+    seq: int,
+    url: str,
+    method: str = "GET",
+    body: str | None = None,
+    content_type: str = "",
+    answer: dict | None = None,
+    trigger: str = "load",
+    headers: dict | None = None,
+) -> dict:
+    """One recorded exchange, as crawler.browser.record.Recorder keeps it (the request body parsed by
+    the recorder's own code, so a JSON body sent with a form content type is read as it would be)."""
+    parts = urlsplit(url)
+    return {
+        "seq": seq, "step": seq, "trigger": trigger, "method": method, "url": url,
+        "scheme": parts.scheme, "host": parts.netloc, "path": parts.path,
+        "query": dict(parse_qsl(parts.query, keep_blank_values=True)),
+        "request_content_type": content_type, "headers": headers or {},
+        **_body_fields(body, content_type),
+        "status": 200, "content_type": "application/json",
+        "body": json.dumps(answer), "body_truncated": False,
+    }  # fmt: skip
+
+
+def dom_of(notes: list[Note], *, id_format: str = "{}", up=lambda n: n.likes, down=lambda n: n.dislikes):
+    """The comments a widget shows, as the induction receives them (ids in the page's own form)."""
+    return [
+        {"id": id_format.format(n.id), "parent": id_format.format(n.parent) if n.parent else None,
+         "author": n.author, "text": n.text, "posted_at": n.iso, "upvotes": up(n), "downvotes": down(n),
+         "truncated": False}
+        for n in notes
+    ]  # fmt: skip
+
+
+# -- Isso ---------------------------------------------------------------------------------------------
+
+
+def isso_comment(note: Note) -> dict:
+    return {"id": note.id, "parent": note.parent, "text": f"<p>{note.text}</p>", "author": note.author,
+            "website": None, "mode": 1, "created": note.created, "modified": None, "likes": note.likes,
+            "dislikes": note.dislikes, "hash": hashlib.sha1(note.author.encode()).hexdigest()[:12],
+            "notification": 0}  # fmt: skip
+
+
+def isso_answer(thread: Thread, query: dict[str, str]) -> dict:
+    """isso/views/comments.py `fetch`: a page of one level, with nested replies for the top level.
+    `after` (a Unix time; what Isso's client sent before it paged by `offset`, commit 00fc383a^)
+    keeps only comments created after it, counts included."""
+    parent = int(query["parent"]) if query.get("parent") not in (None, "") else None
+    offset = int(query.get("offset") or 0)
+    after = float(query.get("after") or 0)
+    limit = int(query["limit"]) if query.get("limit") not in (None, "") else None
+    nested = int(query["nested_limit"]) if query.get("nested_limit") not in (None, "") else None
+    notes = [n for n in thread.notes if n.created > after]
+    level = [n for n in notes if n.parent == parent]
+    page = level[offset : offset + limit if limit is not None else None]
+    rv = {"id": parent, "total_replies": len(notes) if parent is None else len(level),
+          "hidden_replies": len(level) - len(page) - offset, "replies": [isso_comment(n) for n in page],
+          "config": {"reply-to-self": False, "require-author": False, "vote": True}}  # fmt: skip
+    if parent is None:
+        for item, note in zip(rv["replies"], page, strict=True):
+            replies = [n for n in notes if n.parent == note.id]
+            shown = replies if nested is None else replies[:nested]
+            item.update(total_replies=len(replies), hidden_replies=len(replies) - len(shown),
+                        replies=[isso_comment(r) for r in shown])  # fmt: skip
+    return rv
+
+
+def _isso_url(base: str, query: dict) -> str:
+    # api.js `qs`: keys in the order the widget sets them, null values left out
+    return f"{base}/isso/?" + urlencode({k: v for k, v in query.items() if v is not None})
+
+
+def isso_exchanges(base: str, thread: Thread, top: int = 4, reveal: int = 3, nested: int = 2) -> list[dict]:
+    """What Isso's widget requests while every "load more" link is clicked: the first page, then top-level
+    pages (`offset` = shown), then each comment's hidden replies (`parent`, `offset` = replies shown)."""
+    out: list[dict] = []
+
+    def ask(query: dict, trigger: str) -> dict:
+        answer = isso_answer(thread, {k: str(v) for k, v in query.items() if v is not None})
+        out.append(exchange(len(out), _isso_url(base, query), answer=answer, trigger=trigger))
+        return answer
+
+    def thread_query(parent, offset, limit):
+        return {"uri": thread.key, "sort": "oldest", "parent": parent, "offset": offset, "limit": limit,
+                "nested_limit": nested}  # fmt: skip
+
+    rv = ask(thread_query(None, 0, top), "load")
+    shown_top = list(rv["replies"])
+    while rv["hidden_replies"] > 0:
+        rv = ask(thread_query(None, len(shown_top), reveal), "a.isso-load-hidden")
+        shown_top += rv["replies"]
+    for item in shown_top:
+        shown = len(item["replies"])
+        hidden = item["hidden_replies"]
+        while hidden > 0:
+            rv = ask(thread_query(item["id"], shown, reveal), "a.isso-load-hidden")
+            shown += len(rv["replies"])
+            hidden = rv["hidden_replies"]
+    return out
+
+
+def isso_after_exchanges(
+    base: str, thread: Thread, top: int = 4, reveal: int = 3, nested: int = 2
+) -> list[dict]:
+    """The same clicks with Isso's client before `offset` (js/app/api.js at 00fc383a^): `after` =
+    the largest `created` among the comments shown at that level (left out on the first request)."""
+    out: list[dict] = []
+
+    def ask(query: dict, trigger: str) -> dict:
+        answer = isso_answer(thread, {k: str(v) for k, v in query.items() if v is not None})
+        out.append(exchange(len(out), _isso_url(base, query), answer=answer, trigger=trigger))
+        return answer
+
+    def query(after, parent, limit):
+        return {"uri": thread.key, "after": after, "parent": parent, "limit": limit, "nested_limit": nested}
+
+    rv = ask(query(None, None, top), "load")
+    shown_top = list(rv["replies"])
+    while rv["hidden_replies"] > 0:
+        rv = ask(query(max(c["created"] for c in rv["replies"]), None, reveal), "a.isso-load-hidden")
+        shown_top += rv["replies"]
+    for item in shown_top:
+        replies, hidden = item["replies"], item["hidden_replies"]
+        while hidden > 0:
+            rv = ask(query(max(c["created"] for c in replies), item["id"], reveal), "a.isso-load-hidden")
+            replies, hidden = rv["replies"], rv["hidden_replies"]
+    return out
+
+
+def isso_dom(thread: Thread) -> list[dict]:
+    return dom_of(thread.notes, id_format="isso-{}")
+
+
+ISSO_PROFILE = """
+[site]
+name = "issoblog"
+
+[article]
+title = "h1"
+
+[comments]
+container = "section#isso-thread"
+item = "div.isso-comment"
+id = "@id"
+# no parent key: a reply sits inside its parent's div.isso-follow-up
+author = ".isso-author"
+text = ".isso-text"
+time = "time@datetime"
+upvotes = ".isso-likes@data-n"
+downvotes = ".isso-dislikes@data-n"
+
+[browser]
+load_more = ["a.isso-load-hidden"]
+"""
+
+#: the blog's article page: Isso's embed reads the thread id from `location.pathname` (no
+#: data-isso-id), renders comments client-side and adds a "load hidden" link where Isso's does
+ISSO_PAGE = """<!doctype html>
+<html><head><title>{title}</title></head><body>
+<article><h1>{title}</h1><p>{body}</p></article>
+<section id="isso-thread"><div id="isso-root"></div></section>
+<script>
+(function () {{
+  var endpoint = "/isso", TOP = 4, REVEAL = 3, NESTED = 2;
+  function qs(params) {{
+    var rv = [];
+    for (var key in params) {{
+      if (params[key] !== null && typeof params[key] !== "undefined") {{
+        rv.push(key + "=" + encodeURIComponent(params[key]));
+      }}
+    }}
+    return rv.join("&");
+  }}
+  function fetchPage(parent, offset, limit) {{
+    var query = {{uri: location.pathname, sort: "oldest", parent: parent, offset: offset, limit: limit,
+                 nested_limit: NESTED}};
+    return fetch(endpoint + "/?" + qs(query)).then(function (r) {{ return r.json(); }});
+  }}
+  function el(tag, cls, text) {{
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }}
+  function insert(comment, into) {{
+    var card = el("div", "isso-comment");
+    card.id = "isso-" + comment.id;
+    var head = el("div", "isso-comment-header");
+    head.appendChild(el("span", "isso-author", comment.author || "Anonymous"));
+    var time = el("time", "", "");
+    time.setAttribute("datetime", new Date(comment.created * 1000).toISOString());
+    head.appendChild(time);
+    card.appendChild(head);
+    var text = el("div", "isso-text");
+    text.innerHTML = comment.text;
+    card.appendChild(text);
+    var likes = el("span", "isso-likes", String(comment.likes));
+    likes.setAttribute("data-n", comment.likes);
+    var dislikes = el("span", "isso-dislikes", String(comment.dislikes));
+    dislikes.setAttribute("data-n", comment.dislikes);
+    card.appendChild(likes);
+    card.appendChild(dislikes);
+    var follow = el("div", "isso-follow-up");
+    card.appendChild(follow);
+    into.appendChild(card);
+    (comment.replies || []).forEach(function (r) {{ insert(r, follow); }});
+    if (comment.hidden_replies > 0) loader(comment.id, follow, comment.replies.length);
+  }}
+  function loader(parent, into, offset) {{
+    var link = el("a", "isso-load-hidden", "Load more");
+    link.href = "#";
+    into.appendChild(link);
+    link.addEventListener("click", function (event) {{
+      event.preventDefault();
+      link.remove();
+      fetchPage(parent, offset, REVEAL).then(function (rv) {{
+        rv.replies.forEach(function (c) {{ insert(c, into); }});
+        if (rv.hidden_replies > 0) loader(parent, into, offset + rv.replies.length);
+      }});
+    }});
+  }}
+  var root = document.getElementById("isso-root");
+  fetchPage(null, 0, TOP).then(function (rv) {{
+    rv.replies.forEach(function (c) {{ insert(c, root); }});
+    if (rv.hidden_replies > 0) loader(null, root, rv.replies.length);
+  }});
+}})();
+</script>
+</body></html>
+"""
+
+
+COMMENTO_PROFILE = """
+[site]
+name = "talkblog"
+
+[article]
+title = "h1"
+
+[comments]
+container = "div#commento"
+item = "div.commento-card"
+id = "@id"
+# no parent key: a reply's card sits inside its parent's div.commento-children
+author = ".commento-name"
+text = ".commento-body"
+upvotes = ".commento-score@data-n"
+
+[browser]
+load_more = ["button.commento-load-more"]
+"""
+
+#: a blog page with Commento's widget behaviour (commento.js: `post` sends JSON.stringify(data) as a
+#: form, `commentsGet` asks for {commenterToken, domain: location.host, path: location.pathname},
+#: `commentsRecurse(parentMap, "root")` renders commenters[commenterHex].name, html and score)
+COMMENTO_PAGE = """<!doctype html>
+<html><head><title>{title}</title></head><body>
+<article><h1>{title}</h1><p>{body}</p></article>
+<div id="commento"></div>
+<script>
+(function () {{
+  function post(url, data, callback) {{
+    var xmlDoc = new XMLHttpRequest();
+    xmlDoc.open("POST", url, true);
+    xmlDoc.setRequestHeader("Content-type", "application/x-www-form-urlencoded");
+    xmlDoc.onload = function () {{ callback(JSON.parse(xmlDoc.response)); }};
+    xmlDoc.send(JSON.stringify(data));
+  }}
+  function el(tag, cls, text) {{
+    var e = document.createElement(tag);
+    e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }}
+  function recurse(parentMap, commenters, parentHex, into) {{
+    (parentMap[parentHex] || []).forEach(function (comment) {{
+      var card = el("div", "commento-card");
+      card.id = "commento-comment-card-" + comment.commentHex;
+      card.appendChild(el("div", "commento-name", commenters[comment.commenterHex].name));
+      var body = el("div", "commento-body");
+      body.innerHTML = comment.html;
+      card.appendChild(body);
+      var score = el("div", "commento-score", comment.score + " points");
+      score.setAttribute("data-n", comment.score);
+      card.appendChild(score);
+      var children = el("div", "commento-children");
+      card.appendChild(children);
+      into.appendChild(card);
+      recurse(parentMap, commenters, comment.commentHex, children);
+    }});
+  }}
+  post("/commento/api/comment/list",
+       {{commenterToken: "anonymous", domain: location.host, path: location.pathname}},
+       function (resp) {{
+    if (!resp.success) return;
+    var parentMap = {{}};
+    resp.comments.forEach(function (c) {{
+      (parentMap[c.parentHex] = parentMap[c.parentHex] || []).push(c);
+    }});
+    recurse(parentMap, resp.commenters, "root", document.getElementById("commento"));
+  }});
+}})();
+</script>
+</body></html>
+"""
+
+
+class CommentSystemsServer:
+    """A loopback blog whose articles carry an Isso widget (under /blog/) or a Commento widget (under
+    /talk/), and the APIs behind them (`GET /isso/`, `POST /commento/api/comment/list`).
+
+    `threads` maps an article path ("/blog/<slug>/") to its Thread (keyed by that path, as both
+    embeds key it); `requests` counts the API requests served."""
+
+    def __init__(self, threads: dict[str, Thread]) -> None:
+        self.threads = threads
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                if parts.path == "/robots.txt":
+                    return self._send(200, "text/plain", b"User-agent: *\nAllow: /\n")
+                if parts.path == "/isso/":
+                    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                    server.requests.append(self.path)
+                    found = server.threads.get(query.get("uri", ""))
+                    if found is None:
+                        return self._send(404, "application/json", b"{}")
+                    body = json.dumps(isso_answer(found, query)).encode()
+                    return self._send(200, "application/json", body)
+                found = server.threads.get(parts.path)
+                if found is None:
+                    return self._send(404, "text/html", b"<html><body>Not found</body></html>")
+                slug = parts.path.strip("/").split("/")[-1]
+                title = slug.replace("-", " ").title()
+                widget = COMMENTO_PAGE if parts.path.startswith("/talk/") else ISSO_PAGE
+                page = widget.format(title=title, body=f"The story of {title.lower()}. " * 20)
+                return self._send(200, "text/html; charset=utf-8", page.encode())
+
+            def do_POST(self) -> None:
+                if urlsplit(self.path).path != "/commento/api/comment/list":
+                    return self._send(404, "application/json", b"{}")
+                length = int(self.headers.get("Content-Length") or 0)
+                server.requests.append(self.path)
+                try:  # the body is JSON whatever its content type says, as Commento's server reads it
+                    data = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    data = {}
+                found = server.threads.get(data.get("path", ""))
+                if data.get("commenterToken") is None or data.get("domain") != self.headers.get("Host"):
+                    body = {"success": False, "message": "Some required fields are missing."}
+                    return self._send(200, "application/json", json.dumps(body).encode())
+                if found is None:
+                    return self._send(
+                        200, "application/json", b'{"success": true, "comments": [], "commenters": {}}'
+                    )
+                return self._send(200, "application/json", json.dumps(commento_answer(found)).encode())
+
+            def _send(self, status: int, content_type: str, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)  # fmt: skip
+
+    def __enter__(self) -> CommentSystemsServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+# -- Remark42 -----------------------------------------------------------------------------------------
+
+
+def remark_id(note_id: int | None) -> str:
+    """Remark42's comment ids are UUIDs."""
+    if note_id is None:
+        return ""
+    h = hashlib.md5(str(note_id).encode()).hexdigest()  # noqa: S324 - an id, not a secret
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def remark_time(note: Note) -> str:
+    # Go's time.Time in JSON: RFC 3339 with nanoseconds, in the server's zone
+    local = datetime.fromtimestamp(note.created, tz=UTC).astimezone(timezone(timedelta(hours=-5)))
+    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int((note.created % 1) * 1e9):09d}" + "-05:00"
+
+
+def remark_comment(note: Note, url: str) -> dict:
+    user = "anonymous_" + hashlib.sha1(note.author.encode()).hexdigest()  # noqa: S324
+    return {"id": remark_id(note.id), "pid": remark_id(note.parent), "text": f"<p>{note.text}</p>\n",
+            "orig": note.text, "user": {"name": note.author, "id": user, "picture": "", "admin": False,
+                                        "site_id": "remark"},
+            "locator": {"site": "remark", "url": url}, "score": note.likes - note.dislikes, "vote": 0,
+            "time": remark_time(note), "title": "A story"}  # fmt: skip
+
+
+def remark_tree(thread: Thread, url: str) -> dict:
+    """GET /api/v1/find?format=tree: every comment of the post, replies nested as Nodes."""
+
+    def node(note: Note) -> dict:
+        out = {"comment": remark_comment(note, url)}
+        if note.children:
+            out["replies"] = [node(c) for c in note.children]
+        return out
+
+    times = [remark_time(n) for n in thread.notes]
+    return {"comments": [node(n) for n in thread.top()],
+            "info": {"url": url, "count": len(thread.notes), "read_only": False,
+                     "first_time": min(times), "last_time": max(times)}}  # fmt: skip
+
+
+def remark_exchanges(remark: str, url: str, thread: Thread) -> list[dict]:
+    """The widget's requests: its config, the user (none: 401), then the whole tree at once."""
+    site = {"site": "remark"}
+    config = exchange(
+        0,
+        f"{remark}/api/v1/config?{urlencode(site)}",
+        answer={"version": "1.12", "simple_view": False, "anon_vote": False},
+    )
+    user = exchange(1, f"{remark}/api/v1/user?{urlencode(site)}", answer={"code": 0, "error": "Unauthorized"})
+    user["status"] = 401
+    query = urlencode({"site": "remark", "url": url, "sort": "-active", "format": "tree"})
+    find = exchange(2, f"{remark}/api/v1/find?{query}", answer=remark_tree(thread, url))
+    return [config, user, find]
+
+
+def remark_dom(thread: Thread) -> list[dict]:
+    """The widget shows one score per comment (read as upvotes), its ids as remark42__comment-<id>."""
+    return [
+        {**c, "id": f"remark42__comment-{remark_id(n.id)}",
+         "parent": f"remark42__comment-{remark_id(n.parent)}" if n.parent else None, "downvotes": None}
+        for c, n in zip(dom_of(thread.notes, up=lambda n: n.likes - n.dislikes), thread.notes, strict=True)
+    ]  # fmt: skip
+
+
+# -- Commento -----------------------------------------------------------------------------------------
+
+
+def commento_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def commento_answer(thread: Thread) -> dict:
+    """POST /api/comment/list: a flat list (parentHex "root" at the top level), authors in a map."""
+    commenters = {}
+    comments = []
+    for note in thread.notes:
+        author = commento_hex(note.author)
+        commenters[author] = {"commenterHex": author, "name": note.author, "link": "undefined",
+                              "photo": "undefined", "provider": "anon", "joinDate": "2025-01-01T00:00:00Z",
+                              "isModerator": False}  # fmt: skip
+        # the markdown source marks a word up; the page shows the HTML's text
+        first, _, rest = note.text.partition(" ")
+        comments.append({"commentHex": commento_hex(f"c{note.id}"), "commenterHex": author,
+                         "markdown": f"**{first}** {rest}",
+                         "html": f"<p><strong>{first}</strong> {rest}</p>\n",
+                         "parentHex": commento_hex(f"c{note.parent}") if note.parent else "root",
+                         "score": note.likes - note.dislikes, "state": "approved",
+                         "creationDate": datetime.fromtimestamp(note.created, tz=UTC).isoformat(
+                             timespec="milliseconds").replace("+00:00", "Z"),
+                         "direction": 0, "deleted": False})  # fmt: skip
+    return {"success": True, "requireIdentification": False, "isModerator": False, "isFrozen": False,
+            "attributes": {"commentsLocked": False, "stickyCommentHex": "none"},
+            "comments": comments, "commenters": commenters}  # fmt: skip
+
+
+def commento_exchanges(origin: str, page_url: str, thread: Thread) -> list[dict]:
+    """commentsGet: JSON text in a body sent as a form (the widget's `post` sets that content type)."""
+    page = urlsplit(page_url)
+    body = json.dumps({"commenterToken": "anonymous", "domain": page.netloc, "path": page.path})
+    form = "application/x-www-form-urlencoded"
+    url = f"{origin}/api/comment/list"
+    return [exchange(0, url, method="POST", body=body, content_type=form, answer=commento_answer(thread))]
+
+
+def commento_dom(thread: Thread) -> list[dict]:
+    """Cards `commento-comment-card-<hex>`, one score each (read as upvotes)."""
+    wrap = "commento-comment-card-{}"
+    return [
+        {**c, "id": wrap.format(commento_hex(f"c{n.id}")),
+         "parent": wrap.format(commento_hex(f"c{n.parent}")) if n.parent else None, "downvotes": None}
+        for c, n in zip(dom_of(thread.notes, up=lambda n: n.likes - n.dislikes), thread.notes, strict=True)
+    ]  # fmt: skip
+
+
+# -- Coral Talk ---------------------------------------------------------------------------------------
+
+CORAL_STREAM = "query StreamQuery($storyID: ID, $storyURL: String, $flattenReplies: Boolean!) { story(id: $storyID, url: $storyURL) { id comments(first: 5) { edges { node { id } } pageInfo { endCursor hasNextPage } } } }"  # noqa: E501
+CORAL_MORE = "query AllCommentsTabContainerPaginationQuery($count: Int!, $cursor: Cursor, $orderBy: COMMENT_SORT!, $storyID: ID, $flattenReplies: Boolean!) { story(id: $storyID) { comments(first: $count, after: $cursor, orderBy: $orderBy) { edges { node { id } } pageInfo { endCursor hasNextPage } } } }"  # noqa: E501
+CORAL_REPLIES = "query ReplyListContainer1PaginationQuery($count: Int!, $cursor: Cursor, $orderBy: COMMENT_SORT!, $commentID: ID!, $flattenReplies: Boolean!) { comment(id: $commentID) { replies(first: $count, after: $cursor, orderBy: $orderBy) { edges { node { id } } pageInfo { endCursor hasNextPage } } } }"  # noqa: E501
+#: the stream shows this many top-level comments, then "Load more"; replies: 2 inline, then 3 a click
+CORAL_FIRST, CORAL_MORE_COUNT, CORAL_INLINE_REPLIES, CORAL_REPLIES_COUNT = 5, 5, 2, 3
+
+
+def coral_id(note_id: int) -> str:
+    return remark_id(note_id + 10_000)
+
+
+def coral_cursor(note: Note) -> str:
+    # Coral's cursor of a time-ordered connection is the last edge's createdAt
+    return (
+        datetime.fromtimestamp(note.created, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+def _coral_connection(notes: list[Note], after: str | None, count: int, thread: Thread, nested: bool) -> dict:
+    start = 0 if after is None else next(i + 1 for i, n in enumerate(notes) if coral_cursor(n) == after)
+    page = notes[start : start + count]
+    edges = [{"cursor": coral_cursor(n), "node": _coral_node(n, thread, nested)} for n in page]
+    return {
+        "edges": edges,
+        "pageInfo": {
+            "endCursor": coral_cursor(page[-1]) if page else None,
+            "hasNextPage": start + count < len(notes),
+        },
+    }
+
+
+def _coral_node(note: Note, thread: Thread, nested: bool) -> dict:
+    node = {
+        "id": coral_id(note.id),
+        "body": f"<p>{note.text}</p>",
+        "createdAt": coral_cursor(note),
+        "author": {"id": commento_hex(note.author)[:12], "username": note.author},
+        "actionCounts": {"reaction": {"total": note.likes}},
+        "status": "APPROVED",
+        "replyCount": len(thread.replies(note.id)),
+    }
+    if nested:
+        node["replies"] = _coral_connection(
+            thread.replies(note.id), None, CORAL_INLINE_REPLIES, thread, False
+        )
+    return node
+
+
+def coral_answer(thread: Thread, body: dict) -> dict:
+    """The three operations of the stream over one Thread (story id = thread.key)."""
+    variables = body["variables"]
+    if body["operationName"] in ("StreamQuery", "AllCommentsTabContainerPaginationQuery"):
+        assert variables["storyID"] == thread.key
+        count = variables.get("count", CORAL_FIRST)
+        comments = _coral_connection(thread.top(), variables.get("cursor"), count, thread, True)
+        return {"data": {"story": {"id": thread.key, "comments": comments}}}
+    parent = next(n for n in thread.notes if coral_id(n.id) == variables["commentID"])
+    replies = _coral_connection(
+        thread.replies(parent.id), variables.get("cursor"), variables["count"], thread, False
+    )
+    return {"data": {"comment": {"id": variables["commentID"], "replies": replies}}}
+
+
+def coral_exchanges(coral: str, page_url: str, thread: Thread) -> list[dict]:
+    """The stream's requests: its first page (StreamQuery), "Load more" until done, then "Show all
+    replies" of every comment with more replies than it shows."""
+    out: list[dict] = []
+
+    def ask(operation: str, query: str, variables: dict, trigger: str) -> dict:
+        body = {"operationName": operation, "query": query, "variables": variables}
+        answer = coral_answer(thread, body)
+        out.append(
+            exchange(
+                len(out),
+                f"{coral}/api/graphql",
+                method="POST",
+                body=json.dumps(body),
+                content_type="application/json",
+                answer=answer,
+                trigger=trigger,
+            )
+        )
+        return answer
+
+    first = ask(
+        "StreamQuery",
+        CORAL_STREAM,
+        {"storyID": thread.key, "storyURL": page_url, "flattenReplies": False},
+        "load",
+    )
+    connection = first["data"]["story"]["comments"]
+    edges = list(connection["edges"])
+    while connection["pageInfo"]["hasNextPage"]:
+        variables = {
+            "count": CORAL_MORE_COUNT,
+            "cursor": connection["pageInfo"]["endCursor"],
+            "orderBy": "CREATED_AT_ASC",
+            "storyID": thread.key,
+            "tag": None,
+            "flattenReplies": False,
+        }
+        connection = ask(
+            "AllCommentsTabContainerPaginationQuery", CORAL_MORE, variables, "button.coral-load-more"
+        )["data"]["story"]["comments"]
+        edges += connection["edges"]
+    for edge in edges:
+        replies = edge["node"]["replies"]
+        while replies["pageInfo"]["hasNextPage"]:
+            variables = {
+                "count": CORAL_REPLIES_COUNT,
+                "cursor": replies["pageInfo"]["endCursor"],
+                "orderBy": "CREATED_AT_ASC",
+                "commentID": edge["node"]["id"],
+                "flattenReplies": False,
+            }
+            replies = ask(
+                "ReplyListContainer1PaginationQuery",
+                CORAL_REPLIES,
+                variables,
+                "button.coral-show-all-replies",
+            )["data"]["comment"]["replies"]
+    return out
+
+
+def coral_page(story_id: str, page_url: str, coral: str) -> str:
+    """An article embedding the stream (Coral's documented embed: Coral.createStreamEmbed)."""
+    return (
+        f"<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        f'<div id="coral_thread"></div><script>Coral.createStreamEmbed({{id: "coral_thread", '
+        f"autoRender: true, rootURL: '{coral}', storyID: '{story_id}', storyURL: '{page_url}'}});</script>"
+        "</body></html>"
+    )
+
+
+def coral_dom(thread: Thread) -> list[dict]:
+    """Stream comments `comment-<id>`, one reaction count each (read as upvotes)."""
+    return [
+        {
+            **c,
+            "id": f"comment-{coral_id(n.id)}",
+            "parent": f"comment-{coral_id(n.parent)}" if n.parent else None,
+            "downvotes": None,
+        }
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]
+
+
+# -- Cusdis -------------------------------------------------------------------------------------------
+# github.com/djyde/cusdis: widget/Widget.svelte `getComments` asks GET {host}/api/open/comments with
+# {page, appId, pageId} (both from the embed's data-app-id / data-page-id) and renders
+# `res.data.data.data`; widget/components/Comment.svelte shows by_nickname, parsedCreatedAt,
+# parsedContent (HTML) and nests `comment.replies.data`.
+
+
+def cusdis_comment(note: Note, thread: Thread) -> dict:
+    created = datetime.fromtimestamp(note.created, tz=UTC)
+    return {"id": remark_id(note.id), "by_nickname": note.author, "content": note.text,
+            "parsedContent": f"<p>{note.text}</p>", "createdAt": created.isoformat(),
+            "parsedCreatedAt": created.strftime("%Y-%m-%d %H:%M"), "moderatorId": None,
+            "replies": {"data": [cusdis_comment(r, thread) for r in thread.replies(note.id)],
+                        "commentCount": len(thread.replies(note.id)), "pageSize": 10, "pageCount": 1,
+                        "page": 1}}  # fmt: skip
+
+
+def cusdis_answer(thread: Thread, page: int = 1, size: int = 10) -> dict:
+    top = thread.top()
+    shown = top[(page - 1) * size : page * size]
+    return {"data": {"data": [cusdis_comment(n, thread) for n in shown], "commentCount": len(top),
+                     "pageSize": size, "pageCount": -(-len(top) // size), "page": page}}  # fmt: skip
+
+
+CUSDIS_APP = "9a3c41f2-77d0-4c8e-b1a6-2f5de0c81b47"
+
+
+def cusdis_page(page_id: str) -> str:
+    """Cusdis's documented embed: the app id is the site's, the page id the article's."""
+    return (
+        "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        f'<div id="cusdis_thread" data-host="https://cusdis.example" data-app-id="{CUSDIS_APP}" '
+        f'data-page-id="{page_id}" data-page-title="Story"></div></body></html>'
+    )
+
+
+def cusdis_exchanges(thread: Thread) -> list[dict]:
+    query = urlencode({"page": 1, "appId": CUSDIS_APP, "pageId": thread.key})
+    return [exchange(0, f"https://cusdis.example/api/open/comments?{query}", answer=cusdis_answer(thread))]
+
+
+def cusdis_dom(thread: Thread) -> list[dict]:
+    """Cusdis renders no id; a site's own widget over its API shows data-comment-id (and no votes)."""
+    return [
+        {**c, "id": remark_id(n.id), "parent": remark_id(n.parent) if n.parent else None, "upvotes": None,
+         "downvotes": None, "posted_at": datetime.fromtimestamp(n.created, tz=UTC).strftime("%Y-%m-%d %H:%M")}
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]  # fmt: skip
+
+
+# -- WordPress REST API -------------------------------------------------------------------------------
+# developer.wordpress.org/rest-api/reference/comments/: GET /wp-json/wp/v2/comments?post=<id>
+# &per_page=N&page=P&order=asc lists every comment of the post (replies too, `parent` 0 at the top
+# level) as a bare JSON array: id, post, parent, author_name, date (site time), date_gmt,
+# content.rendered (HTML), link, status, type; the page after the last is an HTTP 400
+# (rest_comment_invalid_page_number). A theme marks the post <article id="post-<id>"
+# class="post-<id> …"> and <body class="… postid-<id> …">, and names the id nowhere alone.
+
+
+def wp_comment(note: Note, post: int) -> dict:
+    gmt = datetime.fromtimestamp(int(note.created), tz=UTC)
+    return {"id": note.id, "post": post, "parent": note.parent or 0, "author": 0, "author_name": note.author,
+            "author_url": "", "date": (gmt + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S"),
+            "date_gmt": gmt.strftime("%Y-%m-%dT%H:%M:%S"), "content": {"rendered": f"<p>{note.text}</p>\n"},
+            "link": f"https://blog.example/?p={post}#comment-{note.id}", "status": "approved",
+            "type": "comment", "author_avatar_urls": {"24": "https://secure.gravatar.example/a?s=24"},
+            "meta": []}  # fmt: skip
+
+
+def wp_answer(thread: Thread, query: dict[str, str]) -> tuple[int, list | dict]:
+    """(status, answer) of GET /wp-json/wp/v2/comments for the thread of post int(thread.key)."""
+    size, page = int(query.get("per_page") or 10), int(query.get("page") or 1)
+    notes = thread.notes
+    pages = -(-len(notes) // size)
+    if page > pages and notes:
+        return 400, {
+            "code": "rest_comment_invalid_page_number",
+            "message": "The page number requested is larger than the number of pages available.",
+            "data": {"status": 400},
+        }  # noqa: E501
+    return 200, [wp_comment(n, int(thread.key)) for n in notes[(page - 1) * size : page * size]]
+
+
+def wp_page(post: int) -> str:
+    return (
+        f'<html><head><title>Story</title></head><body class="post-template-default single single-post '
+        f'postid-{post} single-format-standard"><article id="post-{post}" class="post-{post} post '
+        f'type-post status-publish"><h1>Story</h1></article><ol class="comment-list"></ol>'
+        '<button class="load-more-comments">Load more</button></body></html>'
+    )
+
+
+def wp_exchanges(base: str, thread: Thread, size: int = 10) -> list[dict]:
+    out: list[dict] = []
+    page = 1
+    while True:
+        query = {"post": thread.key, "per_page": size, "page": page, "order": "asc"}
+        status, answer = wp_answer(thread, {k: str(v) for k, v in query.items()})
+        out.append(exchange(len(out), f"{base}/wp-json/wp/v2/comments?{urlencode(query)}", answer=answer,
+                            trigger="load" if page == 1 else "button.load-more-comments"))  # fmt: skip
+        if len(answer) < size:  # the theme's script stops at a short page
+            return out
+        page += 1
+
+
+def wp_dom(thread: Thread) -> list[dict]:
+    """<li id="comment-129">; WordPress shows no votes."""
+    return [{**c, "upvotes": None, "downvotes": None} for c in dom_of(thread.notes, id_format="comment-{}")]

@@ -1,0 +1,671 @@
+"""Induction on the API shapes of real comment systems (tests/comment_systems.py says where each
+shape comes from): the recipe learned from one article's recorded exchanges pages *another* article
+of the same site in process (the recipe's own requests answered by the system's contract), and the
+comments it reads are the ones that article's widget would show.
+
+Each test asserts what was induced (which requests carried comments, the paging parameter, the
+article key's source, field paths, end signals, replies requests) and what paging another article
+with it gives: ids, parents, texts, votes.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from crawler.recipes.execute import first_calls, read_answer
+from crawler.recipes.induce import InductionError, induce
+from crawler.recipes.learn import source_id
+from tests.comment_systems import (
+    ISSO_PAGE,
+    commento_answer,
+    commento_dom,
+    commento_exchanges,
+    coral_answer,
+    coral_dom,
+    coral_exchanges,
+    coral_page,
+    isso_after_exchanges,
+    isso_answer,
+    isso_dom,
+    isso_exchanges,
+    remark_dom,
+    remark_exchanges,
+    remark_tree,
+    thread,
+)
+
+BLOG = "http://blog.example"
+
+
+def learned(exchanges, page_html, dom, url, site, shown=()):
+    recipe = induce(exchanges, page_html, list(shown), dom, None, site=site, page_url=url)
+    recipe["reader"] = site
+    for role in ("comments", "replies", "full_text"):
+        if recipe.get(role):  # as crawler.recipes.learn sets it
+            recipe[role]["same_host"] = recipe[role]["host"] == urlsplit(url).netloc
+    return recipe
+
+
+def page_in_process(recipe, page_html, url, serve):
+    """Every comment the recipe reads for the article at `url`, whether it reached the end, and the
+    requests it made; `serve(call)` answers a request as the comment system would."""
+    queue, got, end, sent = first_calls(recipe, page_html, url, []), {}, False, []
+    while queue:
+        call = queue.pop(0)
+        sent.append(call)
+        assert len(sent) < 200, "the recipe does not stop"
+        answer = read_answer(recipe, call, serve(call), url)
+        for comment in answer.comments:
+            got.setdefault(comment.comment_id, comment)
+        end |= answer.end_reached
+        queue += answer.calls
+    return got, end, sent
+
+
+def rows(comments: dict) -> set[tuple]:
+    return {(source_id(c.comment_id), source_id(c.parent_id), c.author, c.text, c.upvotes, c.downvotes)
+            for c in comments.values()}  # fmt: skip
+
+
+def want(dom: list[dict]) -> set[tuple]:
+    return {(c["id"], c["parent"], c["author"], c["text"], c["upvotes"], c["downvotes"]) for c in dom}
+
+
+# -- Isso: GET, thread keyed by location.pathname, offset paging, nested replies, hidden_replies ------
+
+
+def test_isso_offset_paging_thread_keyed_by_the_page_path_and_replies_by_parent():
+    learn = thread("/blog/harbour-story/", top=11, seed=1)
+    other = thread("/blog/ferry-story/", top=9, seed=2, first_id=500)
+    exchanges = isso_exchanges(BLOG, learn)
+    assert any(e["query"].get("parent") for e in exchanges)  # "load more" of replies was clicked
+    page = ISSO_PAGE.format(title="Harbour", body="A story.")
+    recipe = learned(exchanges, page, isso_dom(learn), BLOG + learn.key, "issoblog")
+    comments = recipe["comments"]
+    assert (comments["method"], comments["path"], comments["body"]) == ("GET", "/isso/", "query")
+    # the thread id is the page's own path (the script's `sort: "oldest"` is no article key)
+    assert comments["article_param"] == "uri" and recipe["article_key"] == {"kind": "url", "part": "path"}
+    assert comments["paging"]["kind"] == "offset" and comments["paging"]["param"] == "offset"
+    assert comments["constants"] == {"nested_limit": "2", "sort": "oldest"}  # no learned thread in it
+    assert comments["end"]["zero_at"] == ["hidden_replies"]
+    assert comments["total"] == ["total_replies"]
+    assert recipe["id_format"] == {"prefix": "isso-", "suffix": ""}  # id="isso-12" in the page
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["replies"], item["text"], item["author"]) == (
+        ["id"], ["parent"], ["replies"], ["text"], ["author"],
+    )  # fmt: skip
+    assert (item["time"], item["upvotes"], item["downvotes"], item["reply_count"]) == (
+        ["created"], ["likes"], ["dislikes"], ["total_replies"],
+    )  # fmt: skip
+    replies = recipe["replies"]
+    assert replies["parent_param"] == "parent" and replies["article_param"] == "uri"
+    # "load more" replies start after the replies nested in the comment page (offset = nested_limit)
+    assert replies["paging"] == {"kind": "offset", "param": "offset", "cursor_path": None,
+                                 "start": {"kind": "inline"}}  # fmt: skip
+    assert replies["end"]["zero_at"] == ["hidden_replies"]
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        assert query["uri"] == other.key  # this article's thread, never the learned one
+        return json.dumps(isso_answer(other, query)).encode()
+
+    url = BLOG + other.key
+    got, end, sent = page_in_process(recipe, ISSO_PAGE.format(title="Ferry", body="x"), url, serve)
+    assert end
+    assert rows(got) == want(isso_dom(other))
+    assert len(got) == len(other.notes) >= 30
+    assert any("parent=" in c.url for c in sent)  # the hidden replies were asked for
+
+
+def test_isso_before_offset_pages_by_the_last_comments_time():
+    """Isso's older client pages with `after` = the last shown comment's `created` (a Unix float):
+    keyset paging by a field of the previous answer's last comment, not a cursor the answer names."""
+    learn = thread("/blog/harbour-story/", top=11, seed=1)
+    other = thread("/blog/ferry-story/", top=9, seed=2, first_id=500)
+    exchanges = isso_after_exchanges(BLOG, learn)
+    assert "after=" not in exchanges[0]["url"] and "after=" in exchanges[1]["url"]
+    page = ISSO_PAGE.format(title="Harbour", body="A story.")
+    recipe = learned(exchanges, page, isso_dom(learn), BLOG + learn.key, "issoblog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "uri"
+    assert comments["paging"] == {"kind": "cursor", "param": "after", "cursor_path": None,
+                                  "cursor_item": ["created"], "start": {"kind": "absent"}}  # fmt: skip
+    assert comments["total"] is None  # total_replies counts only the comments after `after`
+    replies = recipe["replies"]
+    assert replies["paging"]["param"] == "after" and replies["paging"]["cursor_item"] == ["created"]
+    # each parent's first `after` was its last inline reply's time: asked from the first instead
+    assert replies["paging"]["start"] == {"kind": "absent"}
+    sent = []
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        sent.append(query)
+        return json.dumps(isso_answer(other, query)).encode()
+
+    url = BLOG + other.key
+    got, end, _ = page_in_process(recipe, page, url, serve)
+    assert end and rows(got) == want(isso_dom(other)) and len(got) == len(other.notes) >= 30
+    assert any("after" in q for q in sent)
+
+
+# -- Remark42: GET, thread keyed by origin + path, one tree of {comment, replies} nodes --------------
+
+NEWS = "https://news.example"
+REMARK = "https://remark.news.example"
+#: the page names the Remark42 host and site id; the post URL defaults to origin + pathname
+NEWS_PAGE = (
+    "<html><head><title>{title}</title></head><body><article><h1>{title}</h1></article>"
+    "<div id='remark42'></div><script>var remark_config = {{host: '{remark}', site_id: 'remark'}};"
+    "</script></body></html>"
+)
+
+
+def test_remark42_tree_of_wrapped_nodes_keyed_by_the_page_url():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=7, max_depth=2)
+    page = NEWS_PAGE.format(title="Harbour", remark=REMARK)
+    recipe = learned(remark_exchanges(REMARK, url, learn), page, remark_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert recipe["ignored"] == ["GET /api/v1/config", "GET /api/v1/user"]
+    assert (comments["method"], comments["host"], comments["path"]) == (
+        "GET", "remark.news.example", "/api/v1/find",
+    )  # fmt: skip
+    assert comments["article_param"] == "url" and recipe["article_key"] == {
+        "kind": "url",
+        "part": "origin_path",
+    }
+    assert comments["constants"] == {"format": "tree", "site": "remark", "sort": "-active"}
+    assert comments["paging"] is None  # one request: the widget's "Show more" reveals what it has
+    assert comments["end"]["has_more"] is None  # info.read_only (false) is no end signal
+    assert comments["total"] == ["info", "count"]
+    assert recipe["id_format"] == {"prefix": "remark42__comment-", "suffix": ""}
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["replies"]) == (
+        ["comment", "id"],
+        ["comment", "pid"],
+        ["replies"],
+    )
+    assert (item["author"], item["text"], item["time"], item["upvotes"]) == (
+        ["comment", "user", "name"], ["comment", "text"], ["comment", "time"], ["comment", "score"],
+    )  # fmt: skip
+
+    other_url = NEWS + "/2025/11/ferry-story/"
+    other = thread(other_url, top=7, seed=8, first_id=400, max_depth=2)
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        assert query["url"] == other_url and call.url.startswith(REMARK + "/api/v1/find?")
+        return json.dumps(remark_tree(other, query["url"])).encode()
+
+    got, end, sent = page_in_process(recipe, NEWS_PAGE.format(title="F", remark=REMARK), other_url, serve)
+    assert end and len(sent) == 1
+    assert rows(got) == want(remark_dom(other)) and len(got) == len(other.notes) >= 20
+    assert any(c.parent_id and c.depth == 2 for c in got.values())  # replies of replies, nested
+    # Go's nanosecond RFC 3339 times are the moments the widget shows
+    by_id = {c["id"]: c for c in remark_dom(other)}
+    from crawler.dates import parse_absolute
+
+    assert all(
+        parse_absolute(c.posted_at) == by_id[source_id(c.comment_id)]["posted_at"] for c in got.values()
+    )
+
+
+# -- Commento: POST of JSON sent as a form, flat list with parentHex "root", authors in a map ---------
+
+COMMENTO = "https://cdn.commento.example"
+
+
+def test_commento_flat_list_root_parent_and_authors_joined_from_the_commenters_map():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    page = NEWS_PAGE.format(title="Harbour", remark=REMARK)
+    exchanges = commento_exchanges(COMMENTO, url, learn)
+    assert exchanges[0]["request_content_type"] == "application/x-www-form-urlencoded"
+    assert exchanges[0]["body_kind"] == "json"  # the recorder reads the body as the JSON it is
+    recipe = learned(exchanges, page, commento_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert (comments["method"], comments["path"], comments["body"]) == ("POST", "/api/comment/list", "json")
+    assert comments["content_type"] == "application/x-www-form-urlencoded"  # sent as the page sent it
+    assert comments["article_param"] == "path" and recipe["article_key"] == {"kind": "url", "part": "path"}
+    # the logged-out token is a placeholder, kept (the API refuses a request without it)
+    assert comments["constants"] == {"commenterToken": "anonymous", "domain": "news.example"}
+    item = recipe["item"]
+    assert (item["parent"], item["parent_root"], item["replies"]) == (["parentHex"], "root", None)
+    assert item["text"] == ["html"]  # not the markdown source: the page shows the HTML's text
+    assert item["author"] is None
+    assert item["author_join"] == {"map": ["commenters"], "key": ["commenterHex"], "field": ["name"]}
+
+    other_url = NEWS + "/2025/11/ferry-story/"
+    other = thread(other_url, top=9, seed=10, first_id=400, max_depth=2)
+
+    def serve(call):
+        assert call.content_type == "application/x-www-form-urlencoded"
+        body = json.loads(call.body)
+        assert body == {
+            "commenterToken": "anonymous",
+            "domain": "news.example",
+            "path": "/2025/11/ferry-story/",
+        }
+        return json.dumps(commento_answer(other)).encode()
+
+    got, end, _ = page_in_process(recipe, page, other_url, serve)
+    assert end
+    assert rows(got) == want(commento_dom(other)) and len(got) == len(other.notes) >= 20
+    assert sum(1 for c in got.values() if c.parent_id) >= 5  # replies under their parents, not on top
+    assert {c.depth for c in got.values() if c.parent_id and got[c.parent_id].parent_id} == {2}
+
+
+def test_a_flat_list_whose_replies_cannot_be_placed_is_refused_not_stored_flat():
+    """Without any field naming the parent the page shows, a recipe would store every reply as a
+    top-level comment: the induction refuses instead (the site stays on the browser path)."""
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    exchanges = commento_exchanges(COMMENTO, url, learn)
+    answer = json.loads(exchanges[0]["body"])
+    for comment in answer["comments"]:
+        del comment["parentHex"]
+    exchanges[0]["body"] = json.dumps(answer)
+    with pytest.raises(InductionError, match="no field of theirs names the parent"):
+        learned(exchanges, "<html><body></body></html>", commento_dom(learn), url, "news")
+
+
+def test_authors_the_answer_does_not_carry_are_left_null_never_guessed():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    exchanges = commento_exchanges(COMMENTO, url, learn)
+    answer = json.loads(exchanges[0]["body"])
+    answer["commenters"] = {}  # the map left out
+    exchanges[0]["body"] = json.dumps(answer)
+    recipe = learned(exchanges, "<html><body></body></html>", commento_dom(learn), url, "news")
+    assert recipe["item"]["author"] is None and recipe["item"]["author_join"] is None
+    [call] = first_calls(recipe, "<html><body></body></html>", url, [])
+    got = read_answer(recipe, call, exchanges[0]["body"].encode(), url).comments
+    assert len(got) == len(learn.notes) and all(c.author is None for c in got)
+
+
+# -- Coral Talk: one GraphQL endpoint, several operations, edges/node, nested reply connections -------
+
+CORAL = "https://coral.news.example"
+
+
+def test_coral_graphql_operations_edges_and_cursors_from_the_answers():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread("story-8812", top=11, seed=11)
+    exchanges = coral_exchanges(CORAL, url, learn)
+    operations = [e["json"]["operationName"] for e in exchanges]
+    assert operations[:3] == ["StreamQuery"] + ["AllCommentsTabContainerPaginationQuery"] * 2
+    assert operations.count("ReplyListContainer1PaginationQuery") >= 3
+    recipe = learned(exchanges, coral_page(learn.key, url, CORAL), coral_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert (comments["method"], comments["path"], comments["body"]) == ("POST", "/api/graphql", "json")
+    # the "Load more" operation, whole: its name and query text with it (not a mix of two operations)
+    assert comments["constants"]["operationName"] == "AllCommentsTabContainerPaginationQuery"
+    assert comments["constants"]["query"].startswith("query AllCommentsTabContainerPaginationQuery(")
+    assert comments["article_param"] == "variables.storyID" and recipe["article_key"]["kind"] == "script"
+    paging = comments["paging"]
+    assert (paging["kind"], paging["param"]) == ("cursor", "variables.cursor")
+    assert paging["cursor_path"] == ["data", "story", "comments", "pageInfo", "endCursor"]
+    # its first cursor came from the StreamQuery's answer: this thread's, so a new thread starts without
+    assert paging["start"] == {"kind": "absent"}
+    assert comments["end"]["has_more"] == ["data", "story", "comments", "pageInfo", "hasNextPage"]
+    assert comments["answer"]["items"] == ["data", "story", "comments", "edges"]
+    item = recipe["item"]
+    assert (item["id"], item["replies"], item["text"], item["author"], item["time"]) == (
+        ["node", "id"], ["node", "replies", "edges"], ["node", "body"], ["node", "author", "username"],
+        ["node", "createdAt"],
+    )  # fmt: skip
+    assert (item["upvotes"], item["reply_count"]) == (["node", "actionCounts", "reaction", "total"],
+                                                      ["node", "replyCount"])  # fmt: skip
+    replies = recipe["replies"]
+    assert replies["parent_param"] == "variables.commentID"
+    assert replies["constants"]["operationName"] == "ReplyListContainer1PaginationQuery"
+    assert replies["paging"]["param"] == "variables.cursor" and replies["paging"]["start"] == {
+        "kind": "absent"
+    }
+    assert replies["end"]["has_more"] == ["data", "comment", "replies", "pageInfo", "hasNextPage"]
+
+    other_url = NEWS + "/2025/11/ferry-story/"
+    other = thread("story-9034", top=16, seed=12, first_id=400)
+    sent_bodies = []
+
+    def serve(call):
+        body = json.loads(call.body)
+        sent_bodies.append(body)
+        assert isinstance(body["variables"]["count"], int)  # sent with the JSON type the page used
+        return json.dumps(coral_answer(other, body)).encode()
+
+    got, end, _ = page_in_process(recipe, coral_page(other.key, other_url, CORAL), other_url, serve)
+    assert end
+    assert rows(got) == want(coral_dom(other)) and len(got) == len(other.notes) >= 30
+    stories = {b["variables"].get("storyID") for b in sent_bodies} - {None}
+    assert stories == {"story-9034"}
+    assert any(b["operationName"] == "ReplyListContainer1PaginationQuery" for b in sent_bodies)
+
+
+def test_answers_holding_only_a_markdown_source_are_refused_not_stored_without_text():
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    exchanges = commento_exchanges(COMMENTO, url, learn)
+    answer = json.loads(exchanges[0]["body"])
+    for comment in answer["comments"]:
+        del comment["html"]  # the widget would render the markdown itself
+    exchanges[0]["body"] = json.dumps(answer)
+    with pytest.raises(InductionError, match="holds the texts the page shows"):
+        learned(exchanges, "<html><body></body></html>", commento_dom(learn), url, "news")
+
+
+def test_escaped_texts_and_counts_as_strings_read_as_the_page_shows_them():
+    """An API may escape texts for the widget's innerHTML without any tag ("Tom &amp; Jerry") and
+    give counts as strings ("7"): both are read as the page shows them."""
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=7, max_depth=2)
+    for note in learn.notes[::3]:
+        note.text = note.text.replace(" ", " & ", 1)
+    exchanges = remark_exchanges(REMARK, url, learn)
+    tree = json.loads(exchanges[2]["body"])
+
+    def rewrite(nodes):
+        for node in nodes:
+            comment = node["comment"]
+            comment["text"] = comment["orig"].replace("&", "&amp;")
+            comment["score"] = str(comment["score"])
+            rewrite(node.get("replies", []))
+
+    rewrite(tree["comments"])
+    exchanges[2]["body"] = json.dumps(tree)
+    recipe = learned(exchanges, NEWS_PAGE.format(title="H", remark=REMARK), remark_dom(learn), url, "news")
+    assert recipe["item"]["text"] == ["comment", "text"] and recipe["item"]["upvotes"] == ["comment", "score"]
+    [call] = first_calls(recipe, "<html></html>", url, [])
+    got = {c.comment_id: c for c in read_answer(recipe, call, exchanges[2]["body"].encode(), url).comments}
+    assert rows(got) == want(remark_dom(learn))
+    assert any("&" in c.text and "&amp;" not in c.text for c in got.values())
+
+
+@pytest.mark.parametrize("suffix", ["/", ".html"])
+def test_a_rest_path_keyed_by_the_articles_slug(suffix):
+    """A REST API that keys threads by the article's slug, which the page shows nowhere but in its
+    own address (/blog/harbour-story.html -> /api/posts/harbour-story/comments): Isso's answers
+    and offset paging, the thread in the path."""
+    learn = thread("/blog/harbour-story/", top=11, seed=1)
+    other = thread("/blog/ferry-story/", top=9, seed=2, first_id=500)
+    exchanges = isso_exchanges(BLOG, learn)
+    for e in exchanges:
+        e["query"].pop("uri")
+        e["path"] = "/api/posts/harbour-story/comments"
+        e["url"] = BLOG + e["path"] + "?" + "&".join(f"{k}={v}" for k, v in e["query"].items())
+    page = ISSO_PAGE.format(title="Harbour", body="A story.").replace("location.pathname", "SLUG")
+    learn_url = BLOG + "/blog/harbour-story" + suffix
+    recipe = learned(exchanges, page, isso_dom(learn), learn_url, "issoblog")
+    assert recipe["comments"]["article_param"] == "path:3"
+    assert recipe["article_key"] == {"kind": "url", "part": "slug" if suffix == "/" else "stem"}
+
+    def serve(call):
+        path = urlsplit(call.url).path
+        assert path == "/api/posts/ferry-story/comments"
+        query = {**dict(parse_qsl(urlsplit(call.url).query)), "uri": "/blog/ferry-story/"}
+        return json.dumps(isso_answer(other, query)).encode()
+
+    got, end, _ = page_in_process(recipe, page, BLOG + "/blog/ferry-story" + suffix, serve)
+    assert end and rows(got) == want(isso_dom(other))
+
+
+def test_two_ids_the_embed_carries_are_both_read_from_each_page():
+    """Cusdis's embed carries the site's data-app-id and the article's data-page-id, both sent with
+    every request: one page cannot tell which is the article's key, so neither is kept as the
+    learned page's constant; a later article's own values are read from its own page."""
+    from tests.comment_systems import CUSDIS_APP, cusdis_answer, cusdis_dom, cusdis_exchanges, cusdis_page
+
+    learn = thread("7d2e0c55-51aa-4e0f-9c1d-0a4b6e1f2c3d", top=6, seed=13, max_depth=2)
+    other = thread("c0ffee11-2b3c-4d5e-8f90-123456789abc", top=7, seed=14, first_id=300, max_depth=2)
+    url = NEWS + "/2025/10/harbour-story/"
+    recipe = learned(cusdis_exchanges(learn), cusdis_page(learn.key), cusdis_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert {comments["article_param"], *comments["page_params"]} == {"appId", "pageId"}
+    assert learn.key not in json.dumps(recipe)  # the learned article's id is no constant
+    assert recipe["item"]["replies"] == ["replies", "data"] and recipe["item"]["author"] == ["by_nickname"]
+    assert recipe["item"]["text"] in (["content"], ["parsedContent"])  # the same text here
+    assert recipe["item"]["time"] == ["parsedCreatedAt"]
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        assert (query["appId"], query["pageId"]) == (CUSDIS_APP, other.key)
+        return json.dumps(cusdis_answer(other, int(query["page"]))).encode()
+
+    got, end, _ = page_in_process(recipe, cusdis_page(other.key), NEWS + "/2025/11/ferry-story/", serve)
+    assert end and rows(got) == want(cusdis_dom(other))
+
+
+def test_wordpress_rest_flat_pages_key_in_a_class_and_a_short_last_page():
+    """WordPress's REST API: a bare array of every comment (replies too) paged by page number, the
+    post id only inside attribute tokens (post-4521, postid-4521), and an HTTP 400 for the page
+    after the last: the recipe must stop at the short page, and count replies as list items."""
+    from tests.comment_systems import wp_answer, wp_dom, wp_exchanges, wp_page
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    exchanges = wp_exchanges(BLOG, learn)
+    assert len(exchanges) >= 3 and len(json.loads(exchanges[-1]["body"])) < 10
+    recipe = learned(exchanges, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "post" and recipe["article_key"]["attr"] in ("id", "class")
+    assert recipe["article_key"]["pattern"]  # a part of the attribute, not all of it
+    assert comments["answer"] == {"format": "json", "items": []}  # the answer is the list itself
+    assert comments["paging"]["kind"] == "page" and comments["paging"]["param"] == "page"
+    assert comments["end"]["page_size"] == "per_page"
+    item = recipe["item"]
+    assert (item["parent"], item["author"], item["text"]) == (
+        ["parent"],
+        ["author_name"],
+        ["content", "rendered"],
+    )
+    assert item["time"] in (["date_gmt"], ["date"])  # the page shows UTC; the site's own time is +2 h
+    assert item["time"] == ["date_gmt"]
+
+    other = thread("9077", top=14, seed=16, first_id=700, max_depth=2)
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        assert query["post"] == "9077"
+        status, answer = wp_answer(other, query)
+        assert status == 200, "asked for the page after the last"
+        return json.dumps(answer).encode()
+
+    got, end, sent = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve)
+    assert end and rows(got) == want(wp_dom(other)) and len(got) == len(other.notes) >= 30
+    assert len(sent) == -(-len(other.notes) // 10)
+
+
+def test_graphql_over_get_with_persisted_queries_and_json_variables_in_the_url():
+    """Coral's operations sent the way Apollo's automatic persisted queries send them
+    (apollographql.com/docs/apollo-server/performance/apq): GET with operationName, and
+    `variables` and `extensions` (the query's sha256) as JSON in the URL; the cursor pages inside
+    the JSON and goes out with the JSON types the page used."""
+    import hashlib
+    from urllib.parse import urlencode
+
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread("story-8812", top=11, seed=11)
+    exchanges = coral_exchanges(CORAL, url, learn)
+    for e in exchanges:
+        body = e.pop("json")
+        digest = hashlib.sha256(body["query"].encode()).hexdigest()
+        extensions = {"persistedQuery": {"version": 1, "sha256Hash": digest}}
+        query = {"operationName": body["operationName"], "variables": json.dumps(body["variables"]),
+                 "extensions": json.dumps(extensions)}  # fmt: skip
+        e.update(method="GET", body_kind="none", query=query, url=f"{CORAL}/api/graphql?{urlencode(query)}")
+    recipe = learned(exchanges, coral_page(learn.key, url, CORAL), coral_dom(learn), url, "news")
+    comments = recipe["comments"]
+    assert (comments["method"], comments["body"], comments["json_query"]) == (
+        "GET",
+        "query",
+        ["extensions", "variables"],
+    )
+    assert comments["constants"]["operationName"] == "AllCommentsTabContainerPaginationQuery"
+    assert (
+        comments["article_param"] == "variables.storyID" and comments["paging"]["param"] == "variables.cursor"
+    )
+    assert recipe["replies"]["parent_param"] == "variables.commentID"
+
+    other_url = NEWS + "/2025/11/ferry-story/"
+    other = thread("story-9034", top=16, seed=12, first_id=400)
+    seen_ops = set()
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        variables = json.loads(query["variables"])
+        assert isinstance(variables["count"], int) and variables.get("storyID", other.key) == other.key
+        assert json.loads(query["extensions"])["persistedQuery"]["version"] == 1
+        seen_ops.add(query["operationName"])
+        body = {"operationName": query["operationName"], "variables": variables}
+        return json.dumps(coral_answer(other, body)).encode()
+
+    got, end, _ = page_in_process(recipe, coral_page(other.key, other_url, CORAL), other_url, serve)
+    assert end and rows(got) == want(coral_dom(other))
+    assert seen_ops == {"AllCommentsTabContainerPaginationQuery", "ReplyListContainer1PaginationQuery"}
+
+
+def test_a_recipe_that_reads_the_recorded_pages_otherwise_than_the_page_showed_is_refused():
+    """The last check of learning: the recorded comment pages read back with the recipe, the way a
+    later crawl reads them, must give the parents, texts, authors and votes the page showed."""
+    from crawler.recipes.learn import check_fields
+
+    learn = thread("/blog/harbour-story/", top=11, seed=1)
+    exchanges = isso_exchanges(BLOG, learn)
+    page = ISSO_PAGE.format(title="Harbour", body="A story.")
+    recipe = learned(exchanges, page, isso_dom(learn), BLOG + learn.key, "issoblog")
+    check_fields(recipe, exchanges, BLOG + learn.key, isso_dom(learn))  # the right recipe passes
+    url = NEWS + "/2025/10/harbour-story/"
+    talk = thread(url, top=8, seed=9, max_depth=2)
+    posted = commento_exchanges(COMMENTO, url, talk)
+    recipe_c = learned(posted, "<html><body></body></html>", commento_dom(talk), url, "news")
+    check_fields(recipe_c, posted, url, commento_dom(talk))
+    flat = {**recipe_c, "item": {**recipe_c["item"], "parent": None, "parent_root": None}}
+    with pytest.raises(InductionError, match="would store wrong data"):
+        check_fields(flat, posted, url, commento_dom(talk))  # replies read as top-level comments
+    swapped = {**recipe, "item": {**recipe["item"], "upvotes": ["dislikes"], "downvotes": ["likes"]}}
+    with pytest.raises(InductionError, match="upvotes"):
+        check_fields(swapped, exchanges, BLOG + learn.key, isso_dom(learn))
+
+
+@pytest.mark.parametrize("prefix", ["for (;;);", ")]}'\n"])
+def test_answers_behind_an_anti_hijacking_prefix(prefix):
+    """Facebook's comments plugin answers `for (;;);{…}`, Google's APIs `)]}'`: the page's script
+    strips the prefix before JSON.parse, and so do the induction and the recipe."""
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=7, max_depth=2)
+    exchanges = remark_exchanges(REMARK, url, learn)
+    exchanges[2]["body"] = prefix + exchanges[2]["body"]
+    recipe = learned(exchanges, NEWS_PAGE.format(title="H", remark=REMARK), remark_dom(learn), url, "news")
+    assert recipe["comments"]["path"] == "/api/v1/find"
+    [call] = first_calls(recipe, "<html></html>", url, [])
+    got = {c.comment_id: c for c in read_answer(recipe, call, exchanges[2]["body"].encode(), url).comments}
+    assert rows(got) == want(remark_dom(learn))
+
+
+def test_replies_answers_are_read_back_under_the_comment_their_request_names():
+    from crawler.recipes.learn import check_fields
+
+    url = NEWS + "/2025/10/harbour-story/"
+    story = thread("story-8812", top=11, seed=11)
+    exchanges = coral_exchanges(CORAL, url, story)
+    recipe = learned(exchanges, coral_page(story.key, url, CORAL), coral_dom(story), url, "news")
+    check_fields(recipe, exchanges, url, coral_dom(story))
+    wrong = {**recipe, "replies": {**recipe["replies"], "parent_param": "variables.count"}}
+    with pytest.raises(InductionError, match="parent"):
+        check_fields(wrong, exchanges, url, coral_dom(story))
+
+
+def test_a_formdata_body_is_read_as_the_form_fields_it_carries():
+    """A theme's "Load more" posting `new FormData()` to admin-ajax.php (multipart/form-data): the
+    recorder reads its fields, the recipe pages by them and sends them as a form."""
+    from tests.comment_systems import exchange, wp_answer, wp_dom, wp_exchanges, wp_page
+
+    boundary = "----WebKitFormBoundary7MA4YWxkTrZu0gW"
+
+    def multipart(fields: dict) -> str:
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+            for k, v in fields.items()
+        ]
+        return "".join(parts) + f"--{boundary}--\r\n"
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    posted = []
+    for e in wp_exchanges(BLOG, learn):
+        fields = {"action": "load_comments", **e["query"]}
+        kind = f"multipart/form-data; boundary={boundary}"
+        ajax = BLOG + "/wp-admin/admin-ajax.php"
+        answer = json.loads(e["body"])
+        posted.append(exchange(e["seq"], ajax, "POST", multipart(fields), kind, answer))
+    assert posted[0]["body_kind"] == "form" and posted[0]["form"]["action"] == "load_comments"
+    recipe = learned(posted, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    comments = recipe["comments"]
+    assert (comments["method"], comments["body"], comments["article_param"]) == ("POST", "form", "post")
+    assert comments["paging"]["param"] == "page" and comments["constants"]["action"] == "load_comments"
+
+    other = thread("9077", top=14, seed=16, first_id=700, max_depth=2)
+
+    def serve(call):
+        assert call.content_type == "application/x-www-form-urlencoded"
+        form = dict(parse_qsl(call.body.decode()))
+        assert form["action"] == "load_comments" and form["post"] == "9077"
+        return json.dumps(wp_answer(other, form)[1]).encode()
+
+    got, end, _ = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve)
+    assert end and rows(got) == want(wp_dom(other))
+
+
+def test_a_recipe_learned_on_a_dated_or_numbered_address_matches_the_sites_other_articles():
+    """WordPress's default permalinks put the date in the path (/2025/10/story/), other sites the id
+    (/news/4521/story): the learned page's directory would match no other article."""
+    from crawler.recipes.learn import path_prefix
+    from crawler.recipes.store import matching
+
+    assert path_prefix("/2025/10/harbour-story/") == "/"
+    assert path_prefix("/news/4521/harbour-story") == "/news/"
+    assert path_prefix("/zine/quiet-harbour-story/") == "/zine/"
+    row = {
+        "recipe": {"match": {"host": "blog.example", "path_prefix": path_prefix("/2025/10/harbour-story/")}}
+    }
+    assert matching([row], "https://blog.example/2025/11/ferry-story/") is row
+
+
+@pytest.mark.parametrize(
+    ("learn_path", "other_path", "part"),
+    [("/news/4521/harbour-story", "/news/9077/ferry-story", "segment:1"),
+     ("/article.php?id=4521", "/article.php?id=9077", "query:id")],
+)  # fmt: skip
+def test_an_article_id_only_in_the_pages_own_address(learn_path, other_path, part):
+    """The API wants the article's id, which the page shows nowhere but in its address: a path
+    segment (/news/4521/story) or a query parameter (/article.php?id=4521)."""
+    from tests.comment_systems import wp_answer, wp_dom, wp_exchanges
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    page = "<html><body><article><h1>Story</h1></article></body></html>"
+    recipe = learned(wp_exchanges(BLOG, learn), page, wp_dom(learn), BLOG + learn_path, "blog")
+    assert recipe["comments"]["article_param"] == "post"
+    assert recipe["article_key"] == {"kind": "url", "part": part}
+    other = thread("9077", top=14, seed=16, first_id=700, max_depth=2)
+
+    def serve(call):
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        assert query["post"] == "9077"
+        return json.dumps(wp_answer(other, query)[1]).encode()
+
+    got, end, _ = page_in_process(recipe, page, BLOG + other_path, serve)
+    assert end and rows(got) == want(wp_dom(other))
+
+
+def test_votes_the_page_shows_otherwise_than_the_api_are_not_learned():
+    """The profile reader reads a score of "-2" as 2 (crawler.sites.html.to_int keeps no sign), the
+    API says -2: no vote field agrees with the page, so the recipe reads none (NULL: unknown, the
+    stored value stays) rather than store a number the browser path would not."""
+    url = NEWS + "/2025/10/harbour-story/"
+    learn = thread(url, top=8, seed=9, max_depth=2)
+    for note in learn.notes[::2]:
+        note.dislikes = note.likes + 2  # a negative score on every other comment
+    dom = [{**c, "upvotes": abs(c["upvotes"])} for c in commento_dom(learn)]
+    recipe = learned(commento_exchanges(COMMENTO, url, learn), "<html><body></body></html>", dom, url, "news")
+    assert recipe["item"]["upvotes"] is None and recipe["item"]["parent"] == ["parentHex"]
