@@ -659,9 +659,9 @@ def test_an_article_id_only_in_the_pages_own_address(learn_path, other_path, par
 
 
 def test_votes_the_page_shows_otherwise_than_the_api_are_not_learned():
-    """The profile reader reads a score of "-2" as 2 (crawler.sites.html.to_int keeps no sign), the
-    API says -2: no vote field agrees with the page, so the recipe reads none (NULL: unknown, the
-    stored value stays) rather than store a number the browser path would not."""
+    """The page shows scores otherwise than the API gives them (here without their sign, as the
+    profile reader once read "-2"): no vote field agrees with the page, so the recipe reads none
+    (NULL: unknown, the stored value stays) rather than store a number the browser path would not."""
     url = NEWS + "/2025/10/harbour-story/"
     learn = thread(url, top=8, seed=9, max_depth=2)
     for note in learn.notes[::2]:

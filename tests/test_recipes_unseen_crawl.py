@@ -101,10 +101,10 @@ def test_commento_shape_json_sent_as_a_form_flat_list_and_joined_authors(tmp_pat
         TALK_OTHERS[1]: thread(TALK_OTHERS[1], top=8, seed=8, first_id=600, max_depth=2),
     }
     for talk in threads.values():
-        for note in talk.notes:
-            # scores at or above 0: the profile reader reads "-2" as 2 (crawler.sites.html.to_int) where
-            # the API says -2, and the induction then learns no vote field (test_recipes_unseen.py)
-            note.dislikes = 0
+        for note in talk.notes[::3]:
+            # a score below zero ("-2 points"): read with its sign on both paths (the profile reader's
+            # upvotes are signed), so the recipe learns the score field and both store -2
+            note.dislikes = note.likes + 2
     profile = tmp_path / "talkblog.toml"
     profile.write_text(COMMENTO_PROFILE)
     in_browser = {"profile": str(profile), "render": "browser"}
@@ -142,4 +142,7 @@ def test_commento_shape_json_sent_as_a_form_flat_list_and_joined_authors(tmp_pat
     browser_rows = {tuple(r.values()) for r in reference.query(sql, others)}
     assert len(browser_rows) == sum(len(threads[p].notes) for p in TALK_OTHERS) >= 30
     assert {tuple(r.values()) for r in paged.query(sql, others)} == browser_rows
+    assert recipe["item"]["upvotes"] is not None  # the score, learned as the page shows it
+    want = {n.likes - n.dislikes for p in TALK_OTHERS for n in threads[p].notes}
+    assert {r[4] for r in browser_rows} == want and min(want) < 0  # signed on both paths
     assert json.loads(paged.run["warnings"]) == []

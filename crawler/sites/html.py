@@ -246,15 +246,26 @@ def attr(el: HtmlElement | None, name: str) -> str | None:
     return value.strip() if value is not None else None
 
 
-def to_int(value: str | None) -> int | None:
-    """'12', '1,234', '12.3K', '123 points' -> int; None when there is no number."""
+def to_int(value: str | None, signed: bool = False) -> int | None:
+    """'12', '1,234', '12.3K', '123 points' -> int; None when there is no number.
+
+    A count (downvotes a site shows as "-3", a reply count) is its magnitude. With `signed`, a minus
+    sign right before the number ("-2", "score: −2") makes it negative: a net score below zero.
+    """
     if value is None:
         return None
-    match = _NUMBER.search(value.replace("\u00a0", " "))
+    value = value.replace("\u00a0", " ")
+    match = _NUMBER.search(value)
     if not match:
         return None
     number, suffix = match.groups()
     if suffix:
         scale = 1_000 if suffix.lower() == "k" else 1_000_000
-        return int(round(float(number.replace(",", ".")) * scale))
-    return int(number.replace(",", "").replace(".", ""))
+        result = int(round(float(number.replace(",", ".")) * scale))
+    else:
+        result = int(number.replace(",", "").replace(".", ""))
+    if signed:
+        before = value[: match.start()].rstrip()
+        if before.endswith(("-", "\u2212")) and (len(before) == 1 or not before[-2].isalnum()):
+            result = -result
+    return result

@@ -482,7 +482,8 @@ def _comment(
         relative_time=relative,
         text=text,
         truncated=truncated,
-        upvotes=to_int(_read(items.own(el, selectors.upvotes), selectors.upvotes)),
+        # a site's one score lands in upvotes, and may be below zero; downvotes are a count
+        upvotes=to_int(_read(items.own(el, selectors.upvotes), selectors.upvotes), signed=True),
         downvotes=to_int(_read(items.own(el, selectors.downvotes), selectors.downvotes)),
     )
 
