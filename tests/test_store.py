@@ -168,3 +168,34 @@ def test_a_comment_seen_cut_then_in_full_counts_once_across_batches(tmp_path):
     path = tmp_path / "s.db"
     assert query(path, "SELECT count(*) AS n FROM comments") == [{"n": 4}]
     assert query(path, "SELECT comments_seen FROM runs") == [{"comments_seen": 4}]
+
+
+def test_history_rows_are_written_as_sqlite_utils_would_write_them(tmp_path):
+    """The store writes history rows with one prepared statement, not insert_all: the same rows
+    (missing keys NULL, a dict as JSON text), and a key that is no column is still an error."""
+    import sqlite3
+
+    import pytest
+
+    store = Store.open(tmp_path / "s.db")
+    store.start_run("test")
+    for item in _items(20):
+        store.add(item)
+    store.finish_run("finished")
+    samples = query(
+        tmp_path / "s.db", "SELECT entity_id, upvotes, downvotes FROM vote_samples ORDER BY entity_id"
+    )
+    expected = query(
+        tmp_path / "s.db", "SELECT comment_id, upvotes, downvotes FROM comments ORDER BY comment_id"
+    )
+    assert [tuple(s.values()) for s in samples] == [tuple(c.values()) for c in expected] and len(
+        samples
+    ) == 20
+    with store.db.conn:
+        event = {"run_id": 1, "at": "2026-01-01T00:00:00Z", "entity_type": "x", "entity_id": "e", "kind": "k"}
+        store._insert("changes", [{**event, "old_value": {"a": "é"}}])
+    [row] = query(tmp_path / "s.db", "SELECT old_value, field FROM changes WHERE entity_type = 'x'")
+    assert row == {"old_value": '{"a": "é"}', "field": None}
+    with pytest.raises(sqlite3.OperationalError, match="no column named nope"):
+        store._insert("changes", [{"run_id": 1, "nope": 1}])
+    store.close()

@@ -254,6 +254,8 @@ def to_int(value: str | None, signed: bool = False) -> int | None:
     """
     if value is None:
         return None
+    if value.isascii() and value.isdigit():
+        return int(value)  # most numbers are a data attribute's bare digits
     value = value.replace("\u00a0", " ")
     match = _NUMBER.search(value)
     if not match:
