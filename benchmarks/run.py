@@ -36,7 +36,7 @@ from benchmarks.distributed import scale_out
 from benchmarks.evidence import evidence_throughput
 from benchmarks.monitoring import monitoring_rerun
 from benchmarks.recheck import thread_recheck
-from benchmarks.recipes import recipe_vs_browser, recipes_per_site
+from benchmarks.recipes import RECIPE_PAIRS, recipe_vs_browser, recipes_per_site
 from benchmarks.report import Section, count, per_second, seconds
 from benchmarks.results import history_rows, thread_summary
 from benchmarks.writes import raw_rows, time_raw, time_store
@@ -241,7 +241,10 @@ def _sections(profile: Profile, urls_file: Path, workdir: Path) -> dict[int, tup
             lambda: scale_out(*((8, 40, 10) if profile.name == "full" else (4, 10, 10)), workdir),
         ),
         10: ("10. Adapters", lambda: adapter_throughput(*((5, 20) if profile is FULL else (2, 6)))),
-        11: ("11. Learned comment API vs browser", lambda: recipe_vs_browser(repeats, workdir)),
+        11: (
+            "11. Learned comment API vs browser",
+            lambda: recipe_vs_browser(max(repeats, RECIPE_PAIRS), workdir),
+        ),
         12: ("12. Re-check of an unchanged thread", lambda: thread_recheck(repeats, workdir)),
         13: ("13. Learned comment APIs per site", lambda: recipes_per_site(repeats, workdir)),
     }

@@ -180,11 +180,15 @@ def _first_with_classes(elements, class_names: tuple[str, ...]) -> list[HtmlElem
         classes = el.get("class") if isinstance(el.tag, str) else None
         if not classes:
             continue
-        tokens = classes.translate(_CLASS_SPACE).split(" ")
+        tokens = None
         for i, name in enumerate(class_names):
-            if found[i] is None and name in tokens:
-                found[i] = el
-                missing -= 1
+            # the substring test first: most elements carry none of the names
+            if found[i] is None and name in classes:
+                if tokens is None:
+                    tokens = classes.translate(_CLASS_SPACE).split(" ")
+                if name in tokens:
+                    found[i] = el
+                    missing -= 1
         if not missing:
             break
     return found
