@@ -124,13 +124,21 @@ def test_first_run_seed_endpoint_moved_falls_back_to_the_browser_and_relearns(tm
 
 def test_without_a_browser_a_failing_seed_is_incomplete_and_warned(tmp_path):
     """No browser in the run (none installed): the failing seed's thread is incomplete, with the warning;
-    an API leaving out a comment the page shows is such a failure too (the page shows it: it is stored)."""
+    an API leaving out a comment the page shows is such a failure too (the page shows it: it is stored).
+    Once the fault has passed, the seed (tried again) pages complete threads and is active again."""
     site = replica_site()
     dropped = shown_first(site, DROPPED)
     site.set_faults(DROPPED, api_dropped=[dropped])
     with ReplicaServer(site) as server:
         urls = [article_url(server, DROPPED), article_url(server, KEPT)]
         first = crawl(tmp_path / "drop.db", urls, settings=NO_BROWSER)
+        first_rows = {
+            "stored": stored(first, [DROPPED, KEPT]),
+            "changes": changes(first),
+            "status": first.query("SELECT status FROM site_apis"),
+        }
+        site.set_faults(DROPPED, api_dropped=[])  # the site's fault passes
+        again = crawl(tmp_path / "drop.db", urls, settings=NO_BROWSER)
         rename_ajax(site, path="/wp-json/comments/v2/thread")
         moved = crawl(tmp_path / "moved.db", [article_url(server, MOVED)], settings=NO_BROWSER)
     assert first.returncode == 0, first.stderr[-3000:]
@@ -147,8 +155,16 @@ def test_without_a_browser_a_failing_seed_is_incomplete_and_warned(tmp_path):
         and "no browser to fall back to" in w
         for w in warnings_of(first)
     ), warnings_of(first)
-    assert stored(first, [DROPPED, KEPT]) == expected(site, [DROPPED, KEPT]) and changes(first) == 0
-    assert first.query("SELECT status FROM site_apis") == [{"status": "stale"}]
+    assert first_rows["stored"] == expected(site, [DROPPED, KEPT]) and first_rows["changes"] == 0
+    assert first_rows["status"] == [{"status": "stale"}]
+    # the seed is tried again: a complete thread makes it active again (no longer shown stale)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert loads(again) == {s: {"method": "recipe", "complete": 1, "reason": None} for s in (DROPPED, KEPT)}
+    assert again.stats["recipes/reactivated/boredpanda"] == 1
+    assert again.query("SELECT status, stale_reason FROM site_apis") == [
+        {"status": "active", "stale_reason": None}
+    ]
+    assert stored(again, [DROPPED, KEPT]) == expected(site, [DROPPED, KEPT]) and changes(again) == 0
 
     assert moved.returncode == 0, moved.stderr[-3000:]
     [load] = loads(moved).values()

@@ -77,6 +77,16 @@ def mark_stale(path: str | os.PathLike, site: str, reason: str) -> None:
     )
 
 
+def mark_active(path: str | os.PathLike, site: str) -> None:
+    """A stale recipe that served a complete thread again (a seed, which is tried again after a
+    failure: the site's fault was passing) is active again, verified now."""
+    _write(
+        path,
+        f"UPDATE {TABLE} SET status = 'active', stale_reason = NULL, verified_at = ? WHERE site = ?",
+        [_now(), site],
+    )
+
+
 def count_use(path: str | os.PathLike, site: str) -> None:
     _write(path, f"UPDATE {TABLE} SET uses = uses + 1 WHERE site = ?", [site])
 

@@ -38,6 +38,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler.dates import iso, now_utc
+from crawler.items import ThreadItem
 from crawler.recipes import store
 from crawler.recipes.execute import (
     Call,
@@ -196,6 +197,8 @@ class LearnedApis:
                     "stored": stored is not None and bool(stored["recipe"].get("seed")),
                     "other_row": stored is not None and not stored["recipe"].get("seed"),
                     "status": "active",
+                    # the stored seed row's own status: a stale one is made active by a complete thread
+                    "stored_status": stored["status"] if stored and stored["recipe"].get("seed") else None,
                     "uses": stored.get("uses") or 0 if stored and stored["recipe"].get("seed") else 0,
                 }
             )
@@ -326,6 +329,7 @@ class LearnedApis:
 
     def _mark_stale(self, row: dict, reason: str) -> None:
         site = row["site"]
+        row["failed_in_run"] = True  # not made active again by another thread of this run
         if row["status"] == "active":
             row["status"] = "stale"
             self.crawler.stats.inc_value(f"{STATS}/stale")
@@ -409,8 +413,23 @@ class LearnedApis:
         done = self._finish_if_done(state)
         if done:
             self.served_pages.pop(state.url, None)
+            self._reactivate_if_whole(state, row, done)
         output.extend(done)
         return output
+
+    def _reactivate_if_whole(self, state, row: dict, done: list[Any]) -> None:
+        """A stale seed (tried again after its failure) that paged a complete thread is active again:
+        the site's fault has passed, and `crawler apis` should not go on calling it stale."""
+        if not (row.get("seed") and row.get("stored_status") == "stale" and self.recipes_enabled):
+            return
+        if row.get("failed_in_run"):
+            return
+        if state.method != "recipe" or not any(isinstance(i, ThreadItem) and i.complete for i in done):
+            return
+        store.mark_active(self.recipes_db, row["site"])
+        row["stored_status"] = "active"
+        self.crawler.stats.inc_value(f"{STATS}/reactivated/{row['site']}")
+        self.logger.info("Comment recipe of %s works again (%s): active", row["site"], state.url)
 
     def _listing_verdict(self, state, row: dict) -> list[Any] | None:
         """Once a thread's paging is complete (nothing pending: judged by the requests answered, not by
