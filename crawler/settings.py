@@ -44,7 +44,15 @@ TELNETCONSOLE_ENABLED = False
 # drive a cron-run crawler: off.
 REMOTE_CONTROL_ENABLED = False
 # Never fetch local files, data: URLs or anything but the web.
-DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
+DOWNLOAD_HANDLERS = {
+    "file": None,
+    "data": None,
+    "s3": None,
+    "ftp": None,
+    # Scrapy's, keeping its connections for reuse when requests come in bursts (crawler/connections.py)
+    "http": "crawler.connections.HTTPDownloadHandler",
+    "https": "crawler.connections.HTTPDownloadHandler",
+}
 # -- Host guard (crawler/hostguard.py) ----------------------------------------------------------------
 HOSTGUARD_ENABLED = True
 #: Allow requests to hosts that are not globally routable (private, loopback, CGNAT…) that the user did

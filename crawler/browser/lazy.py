@@ -13,12 +13,15 @@ import asyncio
 from scrapy.http import Request
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 
+from crawler.connections import keep_idle_connections
+
 HANDLER = "crawler.browser.lazy.LazyPlaywrightHandler"
 
 
 class LazyPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     def __init__(self, crawler) -> None:
         super().__init__(crawler)
+        keep_idle_connections(self, crawler.settings)  # its plain requests are most of such a crawl
         self._started = False
         self._start_lock = asyncio.Lock()
 

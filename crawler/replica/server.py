@@ -42,6 +42,12 @@ class RequestStats:
             self._timeline: list[tuple[float, float, str, str]] = []
             #: (time.monotonic(), method, path) of every request, in order: gaps between requests
             self._times: list[tuple[float, str, str]] = []
+            #: TCP connections accepted (a client reusing its connections opens few)
+            self._connections = 0
+
+    def connected(self) -> None:
+        with self._lock:
+            self._connections += 1
 
     def timed(self, started: float, request: Request) -> None:
         """Log when a request arrived and when its answer was sent (time.time(), for politeness tests)."""
@@ -72,6 +78,7 @@ class RequestStats:
                 "bytes_sent": self._bytes_sent,
                 "not_modified": self._statuses[304],
                 "times": list(self._times),
+                "connections": self._connections,
             }
 
 
@@ -157,6 +164,10 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], stats: RequestStats) -> None:
         self.stats = stats
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.stats.connected()  # once per accepted connection (each gets a thread of its own)
+        super().process_request(request, client_address)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # a client that hangs up early (a timed-out crawl request) is normal here, not an error
