@@ -59,6 +59,21 @@ def query(db_path: Path, sql: str, params=()) -> list[dict]:
         conn.close()
 
 
+#: What the recipe tests compare between two crawls of the same articles.
+COMMENT_COLUMNS = ("comment_id", "parent_id", "text", "upvotes", "downvotes", "status")
+
+
+def comments_at(result: Crawl, urls: list[str], columns: tuple[str, ...] = COMMENT_COLUMNS) -> set[tuple]:
+    """`columns` of every stored comment of the articles at `urls`, as a set of tuples."""
+    marks = ",".join("?" * len(urls))
+    rows = result.query(
+        f"SELECT {', '.join('c.' + c for c in columns)} FROM comments c "
+        f"JOIN articles a USING (article_id) WHERE a.url IN ({marks})",
+        urls,
+    )
+    return {tuple(r.values()) for r in rows}
+
+
 def crawl(
     db_path: Path,
     urls: list[str] | None = None,

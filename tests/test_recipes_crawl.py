@@ -20,7 +20,7 @@ from crawler.replica import ReplicaServer, build_demo_site
 from crawler.replica.demo_site import add_zine_stories
 from crawler.replica.square import csrf_token, rename_api, square_of
 from crawler.replica.zine import zine_of
-from tests.crawling import FAST, crawl
+from tests.crawling import FAST, comments_at, crawl
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
 
@@ -41,15 +41,7 @@ SITES = {
 
 
 def comments_of(result, urls: list[str]) -> set[tuple]:
-    marks = ",".join("?" * len(urls))
-    rows = result.query(
-        "SELECT c.comment_id, c.parent_id, c.text, c.upvotes, c.downvotes, c.status FROM comments c "
-        f"JOIN articles a USING (article_id) WHERE a.url IN ({marks})",
-        urls,
-    )
-    return {
-        (r["comment_id"], r["parent_id"], r["text"], r["upvotes"], r["downvotes"], r["status"]) for r in rows
-    }
+    return comments_at(result, urls)
 
 
 def thread_loads(result) -> list[dict]:

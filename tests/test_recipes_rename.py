@@ -19,7 +19,7 @@ import pytest
 from crawler.replica import ReplicaServer, build_demo_site
 from crawler.replica.ajax import rename_ajax
 from crawler.replica.generate import generated_article
-from tests.crawling import FAST, article_url, crawl, model_thread
+from tests.crawling import COMMENT_COLUMNS, FAST, article_url, comments_at, crawl, model_thread
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
 
@@ -30,13 +30,7 @@ BROWSER = {**FAST, **AGAIN, "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
 
 
 def stored(result, urls: list[str]) -> set[tuple]:
-    marks = ",".join("?" * len(urls))
-    rows = result.query(
-        "SELECT c.comment_id, c.parent_id, c.text, c.upvotes, c.downvotes, c.status, c.text_truncated "
-        f"FROM comments c JOIN articles a USING (article_id) WHERE a.url IN ({marks})",
-        urls,
-    )
-    return {tuple(r.values()) for r in rows}
+    return comments_at(result, urls, (*COMMENT_COLUMNS, "text_truncated"))
 
 
 def expected(site) -> set[tuple]:

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.comment_systems import COMMENTO_PROFILE, ISSO_PROFILE, CommentSystemsServer, thread
-from tests.crawling import FAST, crawl
+from tests.crawling import FAST, comments_at, crawl
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
 
@@ -27,13 +27,19 @@ OTHERS = ["/blog/ferry-strike/", "/blog/market-day/"]
 
 
 def stored(result, urls: list[str]) -> set[tuple]:
-    marks = ",".join("?" * len(urls))
-    rows = result.query(
-        "SELECT c.comment_id, c.parent_id, c.text, c.upvotes, c.downvotes, c.status FROM comments c "
-        f"JOIN articles a USING (article_id) WHERE a.url IN ({marks})",
-        urls,
-    )
-    return {tuple(r.values()) for r in rows}
+    return comments_at(result, urls)
+
+
+def learn_beside_reference(tmp_path, learn_url: str, others: list[str], in_browser: dict):
+    """Learn the recipe in Chromium from `learn_url` into recipe.db while, beside it, the browser path
+    stores the `others` into browser.db (the reference): two crawls at once, one wall time."""
+    with ThreadPoolExecutor(2) as pool:
+        reference = pool.submit(
+            crawl, tmp_path / "browser.db", others, args=in_browser,
+            settings={**BROWSER, "RECIPES_LEARN": "False"},
+        )  # fmt: skip
+        learned = pool.submit(crawl, tmp_path / "recipe.db", [learn_url], args=in_browser, settings=BROWSER)
+        return learned.result(), reference.result()
 
 
 def test_isso_shape_learned_in_browser_then_paged_without_browser(tmp_path):
@@ -47,16 +53,7 @@ def test_isso_shape_learned_in_browser_then_paged_without_browser(tmp_path):
     in_browser = {"profile": str(profile), "render": "browser"}
     with CommentSystemsServer(threads) as server:
         others = [server.base_url + p for p in OTHERS]
-        with ThreadPoolExecutor(2) as pool:
-            # the reference: what the browser path stores for the two other articles
-            reference = pool.submit(
-                crawl, tmp_path / "browser.db", others, args=in_browser,
-                settings={**BROWSER, "RECIPES_LEARN": "False"},
-            )  # fmt: skip
-            learned = pool.submit(
-                crawl, tmp_path / "recipe.db", [server.base_url + LEARN], args=in_browser, settings=BROWSER
-            ).result()
-            reference = reference.result()
+        learned, reference = learn_beside_reference(tmp_path, server.base_url + LEARN, others, in_browser)
         assert learned.returncode == 0, learned.stderr[-3000:]
         assert learned.stats["recipes/learned/issoblog"] == 1, learned.stats
         [row] = learned.query("SELECT site, status, recipe FROM site_apis")
@@ -110,19 +107,8 @@ def test_commento_shape_json_sent_as_a_form_flat_list_and_joined_authors(tmp_pat
     in_browser = {"profile": str(profile), "render": "browser"}
     with CommentSystemsServer(threads) as server:
         others = [server.base_url + p for p in TALK_OTHERS]
-        with ThreadPoolExecutor(2) as pool:
-            reference = pool.submit(
-                crawl, tmp_path / "browser.db", others, args=in_browser,
-                settings={**BROWSER, "RECIPES_LEARN": "False"},
-            )  # fmt: skip
-            learned = pool.submit(
-                crawl,
-                tmp_path / "recipe.db",
-                [server.base_url + TALK_LEARN],
-                args=in_browser,
-                settings=BROWSER,
-            ).result()
-            reference = reference.result()
+        learn_url = server.base_url + TALK_LEARN
+        learned, reference = learn_beside_reference(tmp_path, learn_url, others, in_browser)
         assert learned.returncode == 0, learned.stderr[-3000:]
         assert learned.stats["recipes/learned/talkblog"] == 1, learned.stats
         [row] = learned.query("SELECT recipe FROM site_apis")
