@@ -4,9 +4,10 @@ Scrapy keeps at most CONCURRENT_REQUESTS_PER_DOMAIN idle connections per host, a
 DOWNLOAD_DELAY is 0, starts a slot's whole queue at once (the free slots are counted before the
 downloads it just started), so more requests than that are in flight to one host. Each time those
 answers come back, Twisted's pool closes the connections beyond the limit, and the next burst opens
-them again: paging a 1,200-comment thread over its comment API opened 14-100 connections instead of
-4, about 5% of the crawl's CPU time. With a download delay (the default politeness) no burst happens
-and nothing changes; otherwise up to CONCURRENT_REQUESTS connections stay open for reuse.
+them again: paging the replica's 1,200-comment thread (213 requests, 4 per domain) opened 36-48
+connections, 9-14 with this handler; about 5% of the crawl's CPU time. With a download delay (the
+default politeness) no burst happens and nothing changes; otherwise up to CONCURRENT_REQUESTS
+connections stay open for reuse.
 """
 
 from __future__ import annotations
