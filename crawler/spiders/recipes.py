@@ -424,7 +424,9 @@ class LearnedApis:
             return
         if row.get("failed_in_run"):
             return
-        if state.method != "recipe" or not any(isinstance(i, ThreadItem) and i.complete for i in done):
+        if state.method != "recipe" or not getattr(state, "answers", 0):
+            return  # a thread the page showed whole says nothing of the API
+        if not any(isinstance(i, ThreadItem) and i.complete for i in done):
             return
         store.mark_active(self.recipes_db, row["site"])
         row["stored_status"] = "active"
