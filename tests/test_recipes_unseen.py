@@ -547,6 +547,12 @@ def test_a_recipe_that_reads_the_recorded_pages_otherwise_than_the_page_showed_i
     swapped = {**recipe, "item": {**recipe["item"], "upvotes": ["dislikes"], "downvotes": ["likes"]}}
     with pytest.raises(InductionError, match="upvotes"):
         check_fields(swapped, exchanges, BLOG + learn.key, isso_dom(learn))
+    # one comment of the page shown otherwise is enough: the recipe would store it otherwise than
+    # the browser path, and every re-check in the browser would record an edit that never happened
+    dom = isso_dom(learn)
+    dom[0] = {**dom[0], "text": dom[0]["text"] + " (shown otherwise)"}
+    with pytest.raises(InductionError, match="text"):
+        check_fields(recipe, exchanges, BLOG + learn.key, dom)
 
 
 @pytest.mark.parametrize("prefix", ["for (;;);", ")]}'\n"])

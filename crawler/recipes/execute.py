@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 from lxml.cssselect import CSSSelector
 
 from crawler.items import CommentItem
+from crawler.recipes.induce import url_key
 from crawler.recipes.learn import read_fragment_items, source_id
 from crawler.recipes.paths import JSON_SEPARATOR, PATH_PARAM, as_text, as_time, get, loads_json, scalar_text
 from crawler.sites.html import parse_html
@@ -62,8 +63,6 @@ def article_key(recipe: dict, page_html: str, page_url: str | None = None) -> st
     from the article's own address, for a widget that keys threads by URL: induce.URL_PARTS)."""
     source = recipe.get("article_key") or {}
     if source.get("kind") == "url" and page_url:
-        from crawler.recipes.induce import url_key
-
         return url_key(page_url, source.get("part", "path"))
     if source.get("kind") == "attr":
         root = parse_html(page_html)
@@ -293,7 +292,7 @@ def _is_cut(comment: CommentItem, recipe: dict | None = None) -> bool:
 
 
 def _follow_ups(
-    recipe: dict, key: str, page_url: str, comments: list[CommentItem], nested: bool, tokens=None
+    recipe: dict, key: str, page_url: str, comments: list[CommentItem], tokens=None
 ) -> list[Call]:
     """Replies still to load (a reply count above the replies at hand) and full texts of cut comments."""
     direct: dict[str, int] = {}
@@ -328,7 +327,7 @@ def first_calls(
     key = article_key(recipe, page_html, page_url)
     endpoint = recipe["comments"]
     if page_ended and endpoint.get("only_if_more"):
-        return _follow_ups(recipe, key, page_url, shown, nested=False)
+        return _follow_ups(recipe, key, page_url, shown)
     paging = endpoint.get("paging")
     top = [c for c in shown if not c.parent_id]
     top_ids = [source_id(c.comment_id) for c in top]
@@ -360,7 +359,7 @@ def first_calls(
             # recipe), or a seed (a written contract) starts at the first page of the whole list
             context["shown_top"] = top_ids
     calls = [_top_call(recipe, key, page_url, value, {**context, "value": value})]
-    return calls + _follow_ups(recipe, key, page_url, shown, nested=False, tokens=tokens)
+    return calls + _follow_ups(recipe, key, page_url, shown, tokens=tokens)
 
 
 def shown_to_list(calls: list[Call]) -> set[str]:
@@ -549,7 +548,6 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
     parent = call.context.get("parent")
     depth = call.context.get("depth", -1) + 1 if parent else 0
     data, comments = _comments_of(recipe, endpoint, body, page_url, parent, depth)
-    nested = bool(recipe["item"].get("replies"))
     if call.role == "comments":
         level = [c for c in comments if not c.parent_id]
     else:
@@ -602,7 +600,7 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
                 answer.calls.append(nxt)
     elif call.role == "comments":
         answer.end_reached = True
-    answer.calls += _follow_ups(recipe, key, page_url, comments, nested, call.context.get("page_values"))
+    answer.calls += _follow_ups(recipe, key, page_url, comments, call.context.get("page_values"))
     return answer
 
 

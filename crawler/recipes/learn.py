@@ -129,16 +129,12 @@ def learn(
     return recipe
 
 
-#: the share of comments read back from the recorded pages that may disagree with the page
-DISAGREEMENT = 0.1
-
-
 def check_fields(recipe: dict, exchanges: list[dict], url: str, dom: list[dict[str, Any]]) -> None:
     """Read the recorded comment pages back with the recipe, as a later crawl will, and compare every
     field it reads with what the page showed: a parent, a text, an author or a vote count that
-    disagrees on more than DISAGREEMENT of the comments means the recipe would store wrong data,
-    and it is refused (the site stays on the browser path). A field the recipe does not read (None)
-    is not compared: a later crawl leaves it unknown."""
+    disagrees on any comment means the recipe would store wrong data, and it is refused (the site
+    stays on the browser path). A field the recipe does not read (None) is not compared: a later
+    crawl leaves it unknown."""
     from crawler.recipes.execute import RecipeFailure, _comments_of, wrap_id
     from crawler.recipes.induce import InductionError, params_of
     from crawler.text import normalise_whitespace
@@ -146,7 +142,7 @@ def check_fields(recipe: dict, exchanges: list[dict], url: str, dom: list[dict[s
     shown = {c["id"]: c for c in dom}
     learned_from = recipe.get("learned_from") or {}
     roles = {seq: role for role in ("comments", "replies") for seq in learned_from.get(role) or []}
-    compared, wrong = 0, []
+    wrong = []
     for exchange in exchanges:
         role = roles.get(exchange["seq"])
         if role is None or not exchange.get("body") or not recipe.get(role):
@@ -166,7 +162,6 @@ def check_fields(recipe: dict, exchanges: list[dict], url: str, dom: list[dict[s
             page = shown.get(source_id(comment.comment_id))
             if page is None:
                 continue
-            compared += 1
             checks = {"parent": (source_id(comment.parent_id), page["parent"])}
             if comment.text is not None and not comment.truncated and not page.get("truncated"):
                 checks["text"] = (
@@ -184,7 +179,9 @@ def check_fields(recipe: dict, exchanges: list[dict], url: str, dom: list[dict[s
             wrong += [
                 f"{comment.comment_id} {name}" for name, (mine, theirs) in checks.items() if mine != theirs
             ]
-    if compared and len({w.split()[0] for w in wrong}) > DISAGREEMENT * compared:
+    # not one comment may disagree: the recipe would store it otherwise than the browser path, and
+    # every browser re-check would then record an edit that never happened
+    if wrong:
         raise InductionError(
             f"the recipe reads {len(wrong)} field(s) the page shows otherwise ({', '.join(wrong[:3])}, …): "
             "it would store wrong data"
