@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
@@ -31,6 +32,12 @@ CUT_MARKS = ("…", "...")
 
 class RecipeFailure(ValueError):
     """The site did not answer the way the recipe says; the message says how."""
+
+
+#: what a bug of ours does with an answer of a shape nobody foresaw (a list where an object was, a
+#: number where a text was): the answer does not fit the recipe, so the recipe fails like any answer
+#: of another shape (stale, the article to the browser, nothing deleted) instead of the callback
+SHAPE_ERRORS = (TypeError, AttributeError, IndexError, KeyError, ValueError, RecursionError)
 
 
 @dataclass
@@ -261,7 +268,7 @@ def _replies_call(
             value = start.get("value", "")
         if value is not None and paging["param"]:
             params[paging["param"]] = value
-    context = {"article_key": key, "parent": parent.comment_id, "depth": parent.depth or 0, "known": shown,
+    context = {"article_key": key, "parent": parent.comment_id, "depth": parent.depth, "known": shown,
                "page_values": tokens or {}}  # fmt: skip
     return make_call("replies", endpoint, params, page_url, context)
 
@@ -323,7 +330,19 @@ def first_calls(
     `page_ended`: the site's reader says the page shows the end of the top-level list (no "more"
     control, no comment count beyond what it shows); a recipe with `only_if_more` then asks for no
     comment page (the hand-written contract did not either), only for replies and full texts.
+    Raises RecipeFailure when the page does not fit the recipe (as read_answer does for answers).
     """
+    try:
+        return _first_calls(recipe, page_html, page_url, shown, page_ended)
+    except RecipeFailure:
+        raise
+    except SHAPE_ERRORS as exc:  # the last line of defence (see read_answer)
+        raise RecipeFailure(f"the page does not fit the recipe ({type(exc).__name__}: {exc})") from exc
+
+
+def _first_calls(
+    recipe: dict, page_html: str, page_url: str, shown: list[CommentItem], page_ended: bool
+) -> list[Call]:
     key = article_key(recipe, page_html, page_url)
     endpoint = recipe["comments"]
     if page_ended and endpoint.get("only_if_more"):
@@ -410,7 +429,9 @@ def _joined(fields: dict, item: dict, data: Any) -> Any:
     return get(entry, join["field"]) if isinstance(entry, dict) else None
 
 
-def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int, data: Any = None) -> CommentItem:
+def _item_comment(
+    recipe: dict, item: dict, parent: str | None, depth: int | None, data: Any = None
+) -> CommentItem:
     site, fields = recipe["site"], recipe["item"]
     raw_id = scalar_text(get(item, fields["id"]))
     if not raw_id:
@@ -420,15 +441,16 @@ def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int, data
         raw_parent = scalar_text(get(item, fields["parent"]))
         top = (None, "", "0", fields.get("parent_root"))  # parent_root: Commento's "root"
         parent = f"{site}:{wrap_id(recipe, raw_parent)}" if raw_parent not in top else parent
-    text = get(item, fields.get("text"))
+    text = _string(get(item, fields.get("text")), "text")
     cut = bool(get(item, fields["cut"])) if fields.get("cut") else False
     posted = get(item, fields.get("time"))
     count = get(item, fields.get("reply_count"))
+    author = get(item, fields.get("author")) if fields.get("author") else _joined(fields, item, data)
     return CommentItem(
         comment_id=f"{site}:{raw_id}",
         parent_id=parent,
-        depth=depth,
-        author=get(item, fields.get("author")) if fields.get("author") else _joined(fields, item, data),
+        depth=depth,  # type: ignore[arg-type]  # None: not known yet (see _flat_depths)
+        author=_string(author, "author"),
         # a string as the API gives it (the page shows the same); a Unix time as ISO-8601
         posted_at=posted if isinstance(posted, str) else as_time(posted),
         posted_at_precision="exact" if isinstance(posted, str) or as_time(posted) else None,
@@ -440,44 +462,110 @@ def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int, data
     )
 
 
+def _string(value: Any, name: str) -> str | None:
+    """A text field as the recipe reads it: a string, or None where the API gives none. Anything else
+    (a number, a list, an object where the page showed a text) is an answer of another shape: stored
+    as it comes, it would record an edit or an author change that never happened."""
+    if value is None or isinstance(value, str):
+        return value
+    raise RecipeFailure(f"a comment's {name} is a {type(value).__name__}, not a text, where the recipe says")
+
+
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     text = scalar_text(value)
-    return int(text) if text and text.lstrip("-").isdigit() else None
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses
+    digits = text.lstrip("-") if text else ""
+    return int(text) if digits.isascii() and digits.isdigit() else None
 
 
-def _items(recipe: dict, items: list, parent: str | None, depth: int, data: Any = None) -> list[CommentItem]:
-    """Comments of a list of JSON items, replies nested in them included (in page order)."""
+def _items(
+    recipe: dict,
+    items: list,
+    parent: str | None,
+    depth: int | None,
+    data: Any = None,
+    known: Mapping[str, int | None] | None = None,
+) -> list[CommentItem]:
+    """Comments of a list of JSON items, replies nested in them included (in page order).
+
+    `depth` is that of the list's own items (None: not known yet); `known` the depths of the thread's
+    comments read before this answer (the page's and earlier answers'), for a flat list's replies."""
     fields = recipe["item"]
     out: list[CommentItem] = []
-
-    def walk(nodes: list, parent_id: str | None, level: int) -> None:
-        for node in nodes:
-            if not isinstance(node, dict):
-                raise RecipeFailure("a comment in the answer is not an object")
-            comment = _item_comment(recipe, node, parent_id, level, data)
-            out.append(comment)
-            children = get(node, fields.get("replies")) if fields.get("replies") else None
-            if isinstance(children, list):
-                walk(children, comment.comment_id, level + 1)
-
-    walk(items, parent, depth)
+    # an explicit stack, not recursion: a nested answer's depth is the site's to choose
+    stack: list[tuple[Any, str | None, int | None]] = [(node, parent, depth) for node in reversed(items)]
+    while stack:
+        node, parent_id, level = stack.pop()
+        if not isinstance(node, dict):
+            raise RecipeFailure("a comment in the answer is not an object")
+        comment = _item_comment(recipe, node, parent_id, level, data)
+        out.append(comment)
+        children = get(node, fields.get("replies")) if fields.get("replies") else None
+        if isinstance(children, list):
+            below = None if level is None else level + 1
+            stack += [(child, comment.comment_id, below) for child in reversed(children)]
     if fields.get("parent"):
-        # a flat list (Commento, WordPress) names each reply's parent: a reply whose parent is in
-        # the same answer sits one level below it, as the page nests it
-        depths = {}
-        for comment in out:
-            if comment.parent_id in depths:
-                comment.depth = depths[comment.parent_id] + 1
-            depths[comment.comment_id] = comment.depth
+        _flat_depths(out, parent, depth, known or {})
     return out
 
 
+def _flat_depths(
+    comments: list[CommentItem], asked: str | None, asked_depth: int | None, known: Mapping[str, int | None]
+) -> None:
+    """Depths from the parent each item names (Commento, WordPress, Disqus list replies flat).
+
+    A reply sits one level below its parent wherever the parent came: earlier in this answer, later
+    in it (an answer ordered newest first lists replies before their parents), on an earlier page
+    (`known`), or the comment whose replies were asked for (`asked`, at `asked_depth` - 1). A reply
+    whose parent has not been seen (it may come on a later page, or never) gets None, never a guess:
+    the spider places it once its parent arrives (crawler/spiders/recipes.py `_placed`)."""
+    by_id = {c.comment_id: c for c in comments}
+    resolved: dict[str, int | None] = {}
+    for comment in comments:
+        trail: list[CommentItem] = []
+        on_trail: set[str] = set()
+        node: CommentItem | None = comment
+        base: int | None = None
+        while node is not None:
+            if node.comment_id in resolved:
+                base = resolved[node.comment_id]
+                break
+            trail.append(node)
+            on_trail.add(node.comment_id)
+            up = node.parent_id
+            if up is None:
+                base, trail = node.depth, trail[:-1]  # a top-level item: its own level
+                resolved[node.comment_id] = base
+                break
+            if asked is not None and up == asked:
+                base, trail = asked_depth, trail[:-1]
+                resolved[node.comment_id] = base
+                break
+            if up in known:
+                parent_depth = known[up]
+                base, trail = (None if parent_depth is None else parent_depth + 1), trail[:-1]
+                resolved[node.comment_id] = base
+                break
+            nxt = by_id.get(up)
+            if nxt is None or nxt.comment_id in on_trail:
+                # the parent is not here (or the answer's parents form a cycle): not known yet
+                base, trail = None, trail[:-1]
+                resolved[node.comment_id] = None
+                break
+            node = nxt
+        # `base` is the depth of the last node resolved; the trail hangs below it, one level each
+        for step, below in enumerate(reversed(trail), start=1):
+            resolved[below.comment_id] = None if base is None else base + step
+    for comment in comments:
+        comment.depth = resolved[comment.comment_id]  # type: ignore[assignment]
+
+
 def _comments_of(
-    recipe: dict, endpoint: dict, body: bytes, page_url: str, parent, depth: int
+    recipe: dict, endpoint: dict, body: bytes, page_url: str, parent, depth: int | None, known=None
 ) -> tuple[Any, list]:
     answer = endpoint["answer"]
     if answer["format"] == "html":
@@ -491,10 +579,12 @@ def _comments_of(
     items = get(data, answer.get("items"))
     if not isinstance(items, list):
         raise RecipeFailure("the answer has no list of comments where the recipe says")
-    return data, _items(recipe, items, parent, depth, data)
+    return data, _items(recipe, items, parent, depth, data, known)
 
 
-def _fragment(recipe: dict, html: str, page_url: str, parent: str | None, depth: int) -> list[CommentItem]:
+def _fragment(
+    recipe: dict, html: str, page_url: str, parent: str | None, depth: int | None
+) -> list[CommentItem]:
     comments = read_fragment_items(html, page_url, recipe.get("reader") or recipe["site"])
     ids = {c.comment_id for c in comments}
     for comment in comments:
@@ -539,15 +629,36 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
     return False, scalar_text(cursor)
 
 
-def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
-    """Comments in the answer to `call` and the requests that continue from it."""
+def read_answer(
+    recipe: dict, call: Call, body: bytes, page_url: str, depths: Mapping[str, int | None] | None = None
+) -> Answer:
+    """Comments in the answer to `call` and the requests that continue from it.
+
+    `depths`: the depths of the thread's comments known so far (the page's and earlier answers'), by
+    id: a flat list's reply whose parent came before sits below it; one whose parent has not come yet
+    gets depth None (see _flat_depths). Raises RecipeFailure for any answer that does not fit."""
+    try:
+        return _read_answer(recipe, call, body, page_url, depths or {})
+    except RecipeFailure:
+        raise
+    except SHAPE_ERRORS as exc:  # the last line of defence: the causes are fixed where found
+        raise RecipeFailure(f"the answer does not fit the recipe ({type(exc).__name__}: {exc})") from exc
+
+
+def _read_answer(
+    recipe: dict, call: Call, body: bytes, page_url: str, depths: Mapping[str, int | None]
+) -> Answer:
     key = call.context["article_key"]
     if call.role == "full_text":
         return _full_text(recipe, call, body, page_url)
     endpoint = recipe[call.role]
     parent = call.context.get("parent")
-    depth = call.context.get("depth", -1) + 1 if parent else 0
-    data, comments = _comments_of(recipe, endpoint, body, page_url, parent, depth)
+    depth: int | None = 0
+    if parent:
+        # the asked comment's depth as known now (it may have been placed since the call was made)
+        above = depths.get(parent, call.context.get("depth"))
+        depth = None if above is None else above + 1
+    data, comments = _comments_of(recipe, endpoint, body, page_url, parent, depth, depths)
     if call.role == "comments":
         level = [c for c in comments if not c.parent_id]
     else:
@@ -591,7 +702,7 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
         elif call.role == "comments":
             answer.calls.append(_top_call(recipe, key, page_url, value, context))
         else:
-            parent_item = CommentItem(comment_id=parent, depth=call.context.get("depth", 0))
+            parent_item = CommentItem(comment_id=parent, depth=None if depth is None else depth - 1)  # type: ignore[arg-type]
             nxt = _replies_call(
                 recipe, key, page_url, parent_item, known, value, call.context.get("page_values")
             )

@@ -222,6 +222,13 @@ def path_shape(path: str) -> str:
     return "/".join("*" if any(ch.isdigit() for ch in s) else s for s in path.split("/"))
 
 
+def _shown_parent(dom: dict[str, Comment], comment_id: str | None) -> str | None:
+    """The parent the page showed for an answer's item; None for an item the page never showed (an
+    answer may list a comment the DOM does not: posted meanwhile, or held for moderation)."""
+    comment = dom.get(comment_id) if comment_id is not None else None
+    return comment["parent"] if comment is not None else None
+
+
 def _descends(comment_id: str, ancestor: str, dom: dict[str, Comment]) -> bool:
     seen: set[str] = set()
     while comment_id in dom and comment_id not in seen:
@@ -270,8 +277,8 @@ def _role(
             return "full_text", name
     for name, value in params.items():
         # replies of the named comment, with replies of their own nested in the answer (any depth)
-        if value in dom and all(_descends(i, value, dom) for i in found["ids"] if dom[i]["parent"]):
-            direct = [i for i in found["ids"] if dom[i]["parent"] == value]
+        if value in dom and all(_descends(i, value, dom) for i in found["ids"] if _shown_parent(dom, i)):
+            direct = [i for i in found["ids"] if _shown_parent(dom, i) == value]
             if direct:
                 return "replies", name
     return "comments", None
@@ -1056,7 +1063,7 @@ def _induce(
             parent = params_of(sequence[0][0])[parent_param]
             known = _inline_replies(parent, sequence, dom, shown_children, carried)
             for _exchange, found in sequence[:index]:
-                known += sum(1 for i in found["ids"] if dom[i]["parent"] == parent)
+                known += sum(1 for i in found["ids"] if _shown_parent(dom, i) == parent)
             return known
 
         sequences = list(by_parent.values())
@@ -1153,13 +1160,13 @@ def _check_placement(item: dict, group: list[tuple[dict, dict]], dom: dict[str, 
     must hold the texts the page shows (a markdown source the widget renders is no such field):
     a recipe would store comments without their text."""
     json_found = [f for _, f in group if f["format"] in ("json", "json-object")]
-    shows_text = any(dom[i].get("text") for f in json_found for i in f["ids"])
+    shows_text = any(i in dom and dom[i].get("text") for f in json_found for i in f["ids"])
     if json_found and item.get("text") is None and shows_text:
         raise InductionError("no field of the comment answers holds the texts the page shows")
     if item.get("parent") or item.get("replies"):
         return
     for _exchange, found in group:
-        if found["format"] in ("json", "json-object") and any(dom[i]["parent"] for i in found["ids"]):
+        if found["format"] in ("json", "json-object") and any(_shown_parent(dom, i) for i in found["ids"]):
             raise InductionError(
                 "the comment answers carry replies but no field of theirs names the parent the page "
                 "shows: a recipe would store replies as top-level comments"
@@ -1217,7 +1224,7 @@ def _inline_replies(parent: str, sequence, dom, shown_children: Counter, carried
     itself, or nested in an earlier answer (Isso's comment pages carry each comment's first
     `nested_limit` replies; "load more" then asks from `offset` = those)."""
     first = sequence[0][0]["seq"]
-    earlier = {i for seq, ids in carried if seq < first for i in ids if dom[i]["parent"] == parent}
+    earlier = {i for seq, ids in carried if seq < first for i in ids if _shown_parent(dom, i) == parent}
     return shown_children.get(parent, 0) + len(earlier)
 
 

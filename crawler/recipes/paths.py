@@ -88,7 +88,41 @@ def loads_json(text: str | bytes) -> Any:
     """json.loads, after an anti-hijacking prefix (see _XSSI); raises ValueError like json.loads."""
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    return json.loads(_XSSI.sub("", text, count=1))
+    try:
+        value = json.loads(_XSSI.sub("", text, count=1))
+    except RecursionError:
+        # nested deeper than Python's stack (json.loads recurses): no comment answer, unreadable alike
+        raise ValueError("JSON nested too deeply") from None
+    return _without_lone_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
+
+
+#: "\ud800": JSON may escape half of a UTF-16 pair alone, which no text can encode (a request
+#: parameter, an SQLite row); json.loads joins the halves of a whole pair itself
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _clean(text: str) -> str:
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    """`value` with each lone surrogate of its strings (keys too) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _clean(value)
+    root = [value]
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        keys = list(node) if isinstance(node, dict) else range(len(node))
+        for key in keys:
+            item = node[key]
+            if isinstance(item, str):
+                node[key] = _clean(item)
+            elif isinstance(item, (dict, list)):
+                stack.append(item)
+            if isinstance(key, str) and _clean(key) != key:
+                node[_clean(key)] = node.pop(key)
+    return root[0]
 
 
 def scalar_text(value: Any) -> str | None:

@@ -393,8 +393,9 @@ class LearnedApis:
             comment.article_id = state.article_id
             comment.fetched_at = fetched_at
             state.seen.add(comment.comment_id)
-            if not state.shadow:
-                output.append(comment)
+        if not state.shadow:
+            # a flat list's reply before its parent waits for it (ThreadState.place): its depth
+            output += state.place(comments)
         for call in calls:
             request = self._recipe_request(state, row, call)
             if request is not None:
@@ -410,12 +411,29 @@ class LearnedApis:
                 whole = state.end_reached and not (state.requests_failed or state.capped or state.stopped_by)
                 self._recheck_side(state.url, "recipe", set(state.seen) if whole else None)
             return output
+        if not state.pending and not state.finished:
+            output += self._unplaced(state)
         done = self._finish_if_done(state)
         if done:
             self.served_pages.pop(state.url, None)
             self._reactivate_if_whole(state, row, done)
         output.extend(done)
         return output
+
+    def _unplaced(self, state) -> list[Any]:
+        """Replies still waiting for a parent once every answer of the thread is in (nothing pending,
+        so no answer order decides it): the parent never came. Emitted before the ThreadItem, at the
+        depth ThreadState.unplaced_rest can vouch for, counted and reported."""
+        if not state.unplaced:
+            return []
+        stored = set(self.stored_comment_state(state.article_id))
+        orphans = state.unplaced_rest(stored)
+        self.crawler.stats.inc_value(f"{STATS}/depth_unknown", len(orphans))
+        self._warn(
+            f"{len(orphans)} comment(s) of {state.url} reply to a comment the site's answers never held: "
+            "the depth stored before is kept, or 1 for one new (the least a reply has)"
+        )
+        return orphans
 
     def _reactivate_if_whole(self, state, row: dict, done: list[Any]) -> None:
         """A stale seed (tried again after its failure) that paged a complete thread is active again:
@@ -459,9 +477,15 @@ class LearnedApis:
         if state.abandoned:
             return []
         try:
-            answer = read_answer(row["recipe"], call, response.body, state.url)
+            answer = read_answer(row["recipe"], call, response.body, state.url, state.depths)
         except RecipeFailure as exc:
             return self._recipe_broken(state, row, f"{call.role} answer: {exc}")
+        except Exception as exc:  # a bug of ours must not leave the thread pending
+            # read_answer turns every answer that does not fit into RecipeFailure; anything else is a
+            # bug here, and the article must still get its comments: the browser reads it
+            self.crawler.stats.inc_value(f"{STATS}/answer_crashed")
+            self.logger.warning("Reading a %s answer of %s failed", call.role, state.url, exc_info=True)
+            return self._recipe_broken(state, row, f"{call.role} answer: {type(exc).__name__}: {exc}")
         if call.role == "comments" and answer.top_ids:
             # every comment of this page came in an earlier page of the recipe: the paging parameter
             # is not honoured (the page's own comments may come again: an API may order differently)
@@ -524,7 +548,10 @@ class LearnedApis:
         self._warn(
             f"comment recipe of {site} is stale ({reason}); no browser to fall back to for {state.url}"
         )
-        return self._finish_if_done(state)
+        # the comments read so far are the thread's record (incomplete): those still waiting for a
+        # parent too, once no answer that could bring it is pending
+        held = [] if state.pending or state.finished else self._unplaced(state)
+        return held + self._finish_if_done(state)
 
     def _browser_for(self, url: str, recipe: dict, with_article: bool) -> scrapy.Request:
         reader = recipe.get("reader") or recipe["site"]
@@ -550,7 +577,17 @@ class LearnedApis:
     ) -> None:
         """After a browser expansion with recording on: learn the site's recipe and store it.
 
-        For a re-check, the ids the browser shows are handed to the verdict with what it learned."""
+        For a re-check, the ids the browser shows are handed to the verdict with what it learned.
+        Never raises: the browser's page is read after this, and its comments must be stored whatever
+        learning does (a failure is counted, logged with its traceback and in the run's warnings)."""
+        try:
+            self._learn_from_browser(response, html, expansion, error, reader)
+        except Exception as exc:  # the last line of defence
+            self._learning_crashed(response.url, exc)
+
+    def _learn_from_browser(
+        self, response: Response, html: str | None, expansion, error: str | None, reader: str | None
+    ) -> None:
         recheck = response.meta.get("pandawatch_recheck") and response.url in self.rechecks
         whole = bool(html) and not error and expansion is not None and expansion.exhausted
         if recheck:
@@ -595,11 +632,27 @@ class LearnedApis:
             recipe = learn(
                 recorder.exchanges, served, html, response.url, reader, self.recipes_allow_credentials
             )
-        except (InductionError, RecipeFailure, KeyError, ValueError) as exc:
+        except (InductionError, RecipeFailure) as exc:
             self.crawler.stats.inc_value(f"{STATS}/learn_failed")
             self.logger.info("No comment recipe learned from %s: %s", response.url, exc)
             return None
+        except Exception as exc:  # a bug in learning: see _learning_crashed
+            self._learning_crashed(response.url, exc)
+            return None
         return recipe, round(expansion.seconds + time.monotonic() - started, 3)
+
+    def _learning_crashed(self, url: str, exc: Exception) -> None:
+        """A bug in learning (the induction met a page nobody foresaw): the page's comments are the
+        browser path's all the same (they are read after learning), the site stays without a recipe,
+        and the run says so. Expected refusals (InductionError) are no warning: most pages teach
+        nothing."""
+        self.crawler.stats.inc_value(f"{STATS}/learn_failed")
+        self.crawler.stats.inc_value(f"{STATS}/learn_crashed/{type(exc).__name__}")
+        self.logger.warning("Learning the comment API from %s failed", url, exc_info=exc)
+        self._warn(
+            f"learning the comment API from {url} failed ({type(exc).__name__}: {str(exc)[:200]}); "
+            "no recipe learned, the browser's comments stored"
+        )
 
     def _store_learned(self, recipe: dict, url: str, seconds, previous: dict | None) -> None:
         """Store a learned recipe as the site's (replacing a seed or an older one) and say so."""

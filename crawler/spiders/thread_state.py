@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from crawler.items import ThreadItem
+from crawler.items import CommentItem, ThreadItem
 
 
 @dataclass
@@ -49,6 +49,63 @@ class ThreadState:
     failures: list[str] = field(default_factory=list)
     #: why loading stopped early (a thread time limit, the crawl stopping): the thread is incomplete
     stopped_by: str | None = None
+    #: the depth of every comment of the thread placed so far, by id (a learned recipe's flat list
+    #: names only each reply's parent, which may have come on an earlier page: see `place`)
+    depths: dict[str, int] = field(default_factory=dict)
+    #: replies read before their parent (depth None), by the parent's id: emitted once it comes
+    unplaced: dict[str | None, list[CommentItem]] = field(default_factory=dict)
+
+    def place(self, comments: list[CommentItem]) -> list[CommentItem]:
+        """The comments that can be emitted now, each at its depth; the rest wait for their parent.
+
+        A reply whose depth is not known yet (None: its parent has not come, see
+        crawler.recipes.execute._flat_depths) is held until its parent is placed, then sits one level
+        below it, and so do the replies held below it in turn. Which answer comes first (Scrapy
+        interleaves them; an API ordered newest first lists replies before their parents) changes
+        when a reply is emitted, never its depth. Nothing is emitted at a guessed depth: what is still
+        held when the thread's requests are done is `unplaced_rest`'s business."""
+        ready: list[CommentItem] = []
+        for comment in comments:
+            if comment.depth is None:
+                depth = self.depths.get(comment.comment_id)  # placed before (its full text comes now)
+                if depth is None and comment.parent_id in self.depths:
+                    depth = self.depths[comment.parent_id] + 1
+                if depth is None:
+                    self.unplaced.setdefault(comment.parent_id, []).append(comment)
+                    continue
+                comment.depth = depth
+            self._placed(comment, ready)
+        return ready
+
+    def _placed(self, comment: CommentItem, ready: list[CommentItem]) -> None:
+        """`comment` at its depth, then the replies that waited for it (and theirs), one level each."""
+        queue = [comment]
+        while queue:
+            placed = queue.pop(0)
+            self.depths[placed.comment_id] = placed.depth
+            ready.append(placed)
+            for child in self.unplaced.pop(placed.comment_id, []):
+                child.depth = placed.depth + 1
+                queue.append(child)
+
+    def unplaced_rest(self, stored: set[str]) -> list[CommentItem]:
+        """Replies whose parent never came in this load (deleted, or on a page never reached), once
+        nothing of the thread is pending: their depth is not known. One stored before (`stored`: ids
+        the database holds) keeps the depth stored then (None: the store keeps what it has); one new
+        to the database gets 1, the least a reply has (the schema has no NULL depth), and the
+        replies held below it one level each. The caller counts and reports them."""
+        out: list[CommentItem] = []
+        held = {c.comment_id for waiting in self.unplaced.values() for c in waiting}
+        while self.unplaced:
+            # a parent that is itself held waits for its own (a cycle of parents starts anywhere)
+            parent = next((p for p in self.unplaced if p not in held), next(iter(self.unplaced)))
+            for orphan in self.unplaced.pop(parent):
+                orphan.depth = 1
+                self._placed(orphan, out)
+        for comment in out:
+            if comment.comment_id in stored:
+                comment.depth = None  # type: ignore[assignment]
+        return out
 
     def admit(self, key: str, comments_page: bool, max_pages: int) -> bool:
         """Count one more request of this thread, or refuse it: asked for already, or a comment page
