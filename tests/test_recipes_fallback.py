@@ -300,3 +300,73 @@ def test_a_deletion_is_confirmed_through_an_api_that_wants_the_pages_nonce(tmp_p
     assert stored(second, [KEPT]) - expected(site, [KEPT]) == {
         (f"boredpanda:{victim.id}", None, victim.text, victim.upvotes, "deleted", 0)
     }
+
+
+# -- a recipe failing on a replies answer mid-thread, and learning that crashes in the browser ------
+
+
+class BreakLearning:
+    """A crawl extension for the test below (EXTENSIONS setting): the induction raises TypeError, as a
+    bug of ours meeting a page nobody foresaw would. Nothing else of the crawl is touched."""
+
+    def __init__(self) -> None:
+        import crawler.recipes.induce as induce
+
+        def broken(*args, **kwargs):
+            raise TypeError("'int' object is not subscriptable")
+
+        induce.induce = broken
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+
+@needs_chromium
+def test_a_recipe_failing_on_a_replies_answer_falls_back_and_a_learning_crash_loses_nothing(tmp_path):
+    """The site's replies answers change shape (their HTML moves to another field) after a complete
+    recipe crawl: comment pages still read, the first replies answer fails the recipe mid-thread. The
+    thread is not completed by the recipe; the browser reads the article in the same run and its
+    thread is the record: every comment stored, nothing deleted. Learning in that browser page crashes
+    (a bug in the induction): the browser's comments are stored all the same, the run warns with the
+    exception's type, a stat counts it, and the stale recipe is not replaced."""
+    site = replica_site()
+    db = tmp_path / "c.db"
+    with ReplicaServer(site) as server:
+        url = article_url(server, KEPT)
+        recipe = boredpanda.seed_recipe()
+        del recipe["seed"]  # the site's learned recipe, as site_apis holds one
+        recipe["match"] = {"host": urlsplit(url).netloc, "path_prefix": "/"}
+        save_recipe(db, recipe, url)
+        first = crawl(db, [url], settings=AGAIN)
+        # the replies answers now carry their HTML elsewhere: the stored recipe no longer reads them
+        recipe["replies"]["answer"]["html"] = ["data", "markup"]
+        save_recipe(db, recipe, url)
+        extensions = {
+            "crawler.extensions.summary.CrawlSummary": 500,
+            "crawler.extensions.progress.CrawlProgress": 510,
+            "tests.test_recipes_fallback.BreakLearning": 600,
+        }
+        second = crawl(db, [url], settings={**BROWSER, "EXTENSIONS": json.dumps(extensions)})
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
+    assert loads(first) == {KEPT: {"method": "recipe", "complete": 1, "reason": None}}
+    assert first.stats["article_spider/follow_up/replies"] > 0  # the thread has replies to load
+    stats = second.stats
+    assert stats["recipes/used/boredpanda"] == 1 and stats["recipes/failed/boredpanda"] == 1
+    assert stats["recipes/fallback_browser"] == 1 and stats["browser/pages_opened"] == 1
+    warnings = warnings_of(second)
+    assert any(
+        "comment recipe of boredpanda is stale" in w
+        and "replies answer" in w
+        and "re-read in the browser" in w
+        for w in warnings
+    ), warnings
+    # the recipe's partial load emitted no ThreadItem: the browser's complete one is the only record
+    assert loads(second) == {KEPT: {"method": "browser", "complete": 1, "reason": None}}
+    assert stored(second, [KEPT]) == expected(site, [KEPT]) and changes(second) == 0
+    # learning crashed: counted, warned with the exception's type, the browser's comments kept
+    assert stats["recipes/learn_crashed/TypeError"] == 1 and stats["recipes/learn_failed"] == 1
+    assert "recipes/learned/boredpanda" not in stats
+    assert any("learning the comment API from" in w and "TypeError" in w for w in warnings), warnings
+    assert "Traceback" in second.stderr and "'int' object is not subscriptable" in second.stderr
+    assert second.query("SELECT status FROM site_apis") == [{"status": "stale"}]
