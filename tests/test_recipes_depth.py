@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -155,6 +156,11 @@ def test_a_reply_whose_parent_never_comes_keeps_its_stored_depth_or_gets_the_lea
 # -- a real crawl: the recipe pages a WordPress-shaped API newest first over plain HTTP ---------------
 
 
+def stored(result, url: str) -> dict[str, int]:
+    sql = "SELECT c.comment_id, c.depth FROM comments c JOIN articles a USING (article_id) WHERE url = ?"
+    return {r["comment_id"]: r["depth"] for r in result.query(sql, [url])}
+
+
 class WordPress:
     """A loopback WordPress: article pages (wp_page) at /<post>/ and the REST comments API."""
 
@@ -211,22 +217,28 @@ def test_crawl_stores_each_reply_at_its_parents_depth_plus_one_and_says_which_pa
         store.save_recipe(db, wp_recipe(site.base_url, "desc"), site.base_url + "/4521/")
         urls = [f"{site.base_url}/9077/", f"{site.base_url}/9078/"]
         result = crawl(db, urls)
+        first = {url: stored(result, url) for url in urls}
+        # an earlier run knew where one of those replies sits (its parent was not in the trash then)
+        known = cid(gone.children[0].id)
+        with sqlite3.connect(db) as conn:
+            conn.execute("UPDATE comments SET depth = 2 WHERE comment_id = ?", [known])
+        again = crawl(db, urls[1:], settings={"CONDITIONAL_GET": "False"})  # the thread read again
     finally:
         site.close()
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stats["recipes/used/blog"] == 2 and result.stats.get("browser/pages_opened", 0) == 0
 
-    def stored(url: str) -> dict[str, int]:
-        sql = "SELECT c.comment_id, c.depth FROM comments c JOIN articles a USING (article_id) WHERE url = ?"
-        return {r["comment_id"]: r["depth"] for r in result.query(sql, [url])}
-
-    assert stored(urls[0]) == want(whole)
+    assert first[urls[0]] == want(whole)
     expected = {k: v for k, v in want(trashed).items() if k != cid(gone.id)}
     for child in gone.children:  # one below the parent that never came: 1 for its replies
         expected[cid(child.id)] = 1
-    assert stored(urls[1]) == expected
+    assert first[urls[1]] == expected
     assert result.stats["recipes/depth_unknown"] == len(gone.children)
     warnings = json.loads(result.run["warnings"])
     assert [w for w in warnings if "never held" in w and "/9078/" in w], warnings
     loads = result.query("SELECT method, complete FROM thread_loads WHERE run_id = ?", [result.run["run_id"]])
     assert loads == [{"method": "recipe", "complete": 1}] * 2
+    # stored before: the depth the database has stays (not overwritten by the least a reply has)
+    assert again.returncode == 0 and again.run["status"] == "ok", again.stderr[-3000:]
+    assert stored(again, urls[1]) == {**expected, known: 2}
+    assert again.stats["recipes/depth_unknown"] == len(gone.children)
