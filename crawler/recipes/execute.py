@@ -522,7 +522,7 @@ def _flat_depths(
     in it (an answer ordered newest first lists replies before their parents), on an earlier page
     (`known`), or the comment whose replies were asked for (`asked`, at `asked_depth` - 1). A reply
     whose parent has not been seen (it may come on a later page, or never) gets None, never a guess:
-    the spider places it once its parent arrives (crawler/spiders/recipes.py `_placed`)."""
+    the spider places it once its parent arrives (crawler.spiders.thread_state.ThreadState.place)."""
     by_id = {c.comment_id: c for c in comments}
     resolved: dict[str, int | None] = {}
     for comment in comments:

@@ -632,7 +632,8 @@ class LearnedApis:
             recipe = learn(
                 recorder.exchanges, served, html, response.url, reader, self.recipes_allow_credentials
             )
-        except (InductionError, RecipeFailure) as exc:
+        except (InductionError, RecipeFailure, ProfileError) as exc:
+            # the exchanges do not show the API, or the page's reader reads no comments (generic)
             self.crawler.stats.inc_value(f"{STATS}/learn_failed")
             self.logger.info("No comment recipe learned from %s: %s", response.url, exc)
             return None
