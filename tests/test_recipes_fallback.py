@@ -342,9 +342,10 @@ def test_a_recipe_failing_on_a_replies_answer_falls_back_and_a_learning_crash_lo
         # the replies answers now carry their HTML elsewhere: the stored recipe no longer reads them
         recipe["replies"]["answer"]["html"] = ["data", "markup"]
         save_recipe(db, recipe, url)
-        extensions = {
+        extensions = {  # the project's (crawler/settings.py EXTENSIONS) and the fault
             "crawler.extensions.summary.CrawlSummary": 500,
             "crawler.extensions.progress.CrawlProgress": 510,
+            "crawler.extensions.gcfreeze.FreezeStartupObjects": 900,
             "tests.test_recipes_fallback.BreakLearning": 600,
         }
         second = crawl(db, [url], settings={**BROWSER, "EXTENSIONS": json.dumps(extensions)})
