@@ -879,3 +879,110 @@ def wp_exchanges(base: str, thread: Thread, size: int = 10) -> list[dict]:
 def wp_dom(thread: Thread) -> list[dict]:
     """<li id="comment-129">; WordPress shows no votes."""
     return [{**c, "upvotes": None, "downvotes": None} for c in dom_of(thread.notes, id_format="comment-{}")]
+
+
+# -- Thread-ordered rows (Drupal's comment pager) -----------------------------------------------------
+# github.com/drupal/drupal core/modules/comment/src/CommentStorage.php `loadThread`: a node's
+# comments are ordered by their materialised `thread` path ("01.00/", the vancode of each level)
+# and paged with a PagerSelectExtender `limit($comments_per_page)` over *every* comment, replies
+# included: a page may start inside a thread, its first replies hanging under a parent shown on an
+# earlier page. Drupal themes mark the article <article data-history-node-id="<nid>">. The JSON
+# shape is a decoupled front end's over that pager (a `data.comments` list, `meta.has_more`, votes
+# in a `votes` object, times ISO-8601 with the site's offset), asked with `offset` = the comments
+# the widget has rendered (`document.querySelectorAll('.comment').length`): every comment, nested
+# replies included. `per="thread"` pages top-level comments instead (each with all its replies),
+# `nest=False` lists every comment of a page flat, each naming its `pid`.
+
+ROWS_LIMIT = 6
+ROWS_ZONE = timezone(timedelta(hours=2))
+
+
+def _vancode(index: int) -> str:
+    return f"{index:02d}"
+
+
+def rows_order(thread: Thread) -> list[Note]:
+    """The thread in Drupal's `thread` order: each comment, then its replies (thread() builds it so)."""
+    return list(thread.notes)
+
+
+def rows_comment(note: Note, path: str) -> dict:
+    created = datetime.fromtimestamp(int(note.created), tz=ROWS_ZONE).isoformat()
+    return {"cid": note.id, "pid": note.parent, "thread": path, "name": note.author,
+            "comment_body": {"value": note.text, "format": "basic_html", "processed": f"<p>{note.text}</p>"},
+            "created": created, "status": 1, "votes": {"up": note.likes, "down": note.dislikes},
+            "children": []}  # fmt: skip
+
+
+def _thread_paths(thread: Thread) -> dict[int, str]:
+    paths: dict[int, str] = {}
+    counters: dict[int | None, int] = {}
+    for note in rows_order(thread):
+        index = counters[note.parent] = counters.get(note.parent, 0) + 1
+        stem = paths[note.parent][:-1] + "." if note.parent else ""
+        paths[note.id] = f"{stem}{_vancode(index)}/"
+    return paths
+
+
+def rows_answer(thread: Thread, query: dict[str, str], per: str = "row", nest: bool = True) -> dict:
+    """A page of the thread from `offset` (rows of the thread order, or top-level comments with
+    `per="thread"`), replies nested under a parent on the same page (`nest`) or all listed flat."""
+    offset, limit = int(query.get("offset") or 0), int(query.get("limit") or ROWS_LIMIT)
+    order = rows_order(thread)
+    if per == "row":
+        page = order[offset : offset + limit]
+        more = offset + len(page) < len(order)
+    else:
+        tops = {n.id for n in thread.top()[offset : offset + limit]}
+        top_of = {}
+        for note in order:
+            top_of[note.id] = note.id if note.parent is None else top_of[note.parent]
+        page = [n for n in order if top_of[n.id] in tops]
+        more = offset + len(tops) < len(thread.top())
+    paths = _thread_paths(thread)
+    nodes = {n.id: rows_comment(n, paths[n.id]) for n in page}
+    items = []
+    for note in page:
+        if nest and note.parent in nodes:
+            nodes[note.parent]["children"].append(nodes[note.id])
+        else:
+            items.append(nodes[note.id])
+    return {"data": {"comments": items, "count": len(order)},
+            "meta": {"offset": offset, "limit": limit, "has_more": more}}  # fmt: skip
+
+
+def rows_page(nid: int) -> str:
+    return (
+        f'<html><head><title>Story</title></head><body class="path-node page-node-type-article">'
+        f'<article data-history-node-id="{nid}" class="node node--type-article"><h1>Story</h1></article>'
+        '<section class="comments"></section><button class="comments-more">More comments</button>'
+        "</body></html>"
+    )
+
+
+def rows_exchanges(
+    base: str, thread: Thread, per: str = "row", nest: bool = True, limit: int = ROWS_LIMIT
+) -> list[dict]:
+    """The widget's requests: the first page, then "More comments" until `meta.has_more` is false,
+    each asked from `offset` = the comments rendered so far (top-level ones with `per="thread"`)."""
+    out: list[dict] = []
+    offset = 0
+    while True:
+        query = {"_format": "json", "offset": offset, "limit": limit}
+        answer = rows_answer(thread, {k: str(v) for k, v in query.items()}, per, nest)
+        url = f"{base}/api/node/{thread.key}/comments?{urlencode(query)}"
+        trigger = "load" if not out else "button.comments-more"
+        out.append(exchange(len(out), url, answer=answer, trigger=trigger))
+        if not answer["meta"]["has_more"]:
+            return out
+        rendered = _rendered(answer["data"]["comments"])
+        offset += rendered if per == "row" else sum(1 for c in answer["data"]["comments"] if c["pid"] is None)
+
+
+def _rendered(items: list[dict]) -> int:
+    return sum(1 + _rendered(i["children"]) for i in items)
+
+
+def rows_dom(thread: Thread) -> list[dict]:
+    """Drupal's <article id="comment-<cid>">; the widget shows up and down votes."""
+    return dom_of(thread.notes, id_format="comment-{}")

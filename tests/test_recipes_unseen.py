@@ -89,6 +89,7 @@ def test_isso_offset_paging_thread_keyed_by_the_page_path_and_replies_by_parent(
     # the thread id is the page's own path (the script's `sort: "oldest"` is no article key)
     assert comments["article_param"] == "uri" and recipe["article_key"] == {"kind": "url", "part": "path"}
     assert comments["paging"]["kind"] == "offset" and comments["paging"]["param"] == "offset"
+    assert comments["paging"]["counts"] == "level"  # top-level comments, not the replies nested in them
     assert comments["constants"] == {"nested_limit": "2", "sort": "oldest"}  # no learned thread in it
     assert comments["end"]["zero_at"] == ["hidden_replies"]
     assert comments["total"] == ["total_replies"]
@@ -103,7 +104,7 @@ def test_isso_offset_paging_thread_keyed_by_the_page_path_and_replies_by_parent(
     replies = recipe["replies"]
     assert replies["parent_param"] == "parent" and replies["article_param"] == "uri"
     # "load more" replies start after the replies nested in the comment page (offset = nested_limit)
-    assert replies["paging"] == {"kind": "offset", "param": "offset", "cursor_path": None,
+    assert replies["paging"] == {"kind": "offset", "param": "offset", "cursor_path": None, "counts": "level",
                                  "start": {"kind": "inline"}}  # fmt: skip
     assert replies["end"]["zero_at"] == ["hidden_replies"]
 
@@ -675,3 +676,54 @@ def test_votes_the_page_shows_otherwise_than_the_api_are_not_learned():
     dom = [{**c, "upvotes": abs(c["upvotes"])} for c in commento_dom(learn)]
     recipe = learned(commento_exchanges(COMMENTO, url, learn), "<html><body></body></html>", dom, url, "news")
     assert recipe["item"]["upvotes"] is None and recipe["item"]["parent"] == ["parentHex"]
+
+
+# -- offsets that count every comment, or top-level ones only, over nested or flat answers ---------
+
+
+@pytest.mark.parametrize(
+    ("per", "nest"), [("row", True), ("row", False), ("thread", False), ("thread", True)]
+)  # fmt: skip
+def test_an_offset_counting_every_comment_or_top_level_ones_nested_or_flat(per, nest):
+    """Drupal's pager counts every comment, replies included (tests/comment_systems.py `rows_*`):
+    the widget asks from `offset` = the comments it rendered, replies nested in the answers counted.
+    Other APIs count top-level comments only, whether the answer nests their replies (Isso) or lists
+    them flat beside them. The induction tells which from the recorded offsets, and the recipe
+    computes the next offset the same way: counted wrong, it would skip comments or repeat pages."""
+    from tests.comment_systems import rows_answer, rows_dom, rows_exchanges, rows_page
+
+    learn = thread("4521", top=6, seed=21, max_depth=2)
+    limit = 6 if per == "row" else 2
+    exchanges = rows_exchanges(BLOG, learn, per, nest, limit)
+    assert len(exchanges) >= 3
+    if per == "row" and nest:  # the learned offsets tell the two counts apart: replies came before them
+        nested = [sum(1 for _ in json.loads(e["body"])["data"]["comments"]) for e in exchanges]
+        assert sum(nested[:-1]) < int(exchanges[-1]["query"]["offset"])
+    recipe = learned(exchanges, rows_page(4521), rows_dom(learn), BLOG + "/2025/10/harbour", "blog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "path:3"
+    assert recipe["article_key"] == {"kind": "attr", "css": "article.node.node--type-article"
+                                     "[data-history-node-id]", "attr": "data-history-node-id"}  # fmt: skip
+    assert comments["paging"]["kind"] == "offset" and comments["paging"]["param"] == "offset"
+    assert comments["paging"]["counts"] == ("all" if per == "row" else "level")
+    assert comments["answer"] == {"format": "json", "items": ["data", "comments"]}
+    assert comments["end"]["has_more"] == ["meta", "has_more"]
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["replies"]) == (["cid"], ["pid"], ["children"] if nest else None)
+    votes = (["votes", "up"], ["votes", "down"])
+    assert (item["time"], item["upvotes"], item["downvotes"]) == (["created"], *votes)
+
+    other = thread("9077", top=7, seed=22, first_id=700, max_depth=2)
+    offsets = []
+
+    def serve(call):
+        assert urlsplit(call.url).path == "/api/node/9077/comments"
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        offsets.append(int(query["offset"]))
+        return json.dumps(rows_answer(other, query, per, nest)).encode()
+
+    got, end, sent = page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
+    assert end and rows(got) == want(rows_dom(other)) and len(got) == len(other.notes) >= 30
+    # the widget's own offsets, each asked once
+    widget = [int(e["query"]["offset"]) for e in rows_exchanges(BLOG, other, per, nest, limit)]
+    assert offsets == widget

@@ -572,12 +572,16 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
         # would be asked for ever
         raise RecipeFailure("a page repeats the one before it: the paging parameter is not honoured")
     if not ended and paging:
-        known = call.context.get("known", 0) + len(level if listed is None else listed)
+        known = call.context.get("known", 0) + len(_counted(paging, level, listed, comments))
         cursors = list(call.context.get("cursors", []))
         if paging["kind"] == "page":
             value = str(int(call.context["value"] or 1) + 1)
         elif paging["kind"] == "offset":
             value = str(known)
+            if value == call.context.get("value"):
+                # an answer with comments that moves the offset by none (a page of replies only, the
+                # offset counting top-level comments): the same request would be sent for ever
+                raise RecipeFailure(f"the offset does not move past {value}: it counts otherwise")
         else:
             value = cursor or ""
             if value in cursors or value == call.context.get("value"):
@@ -602,6 +606,18 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
         answer.end_reached = True
     answer.calls += _follow_ups(recipe, key, page_url, comments, call.context.get("page_values"))
     return answer
+
+
+def _counted(paging: dict, level: list, listed: list | None, comments: list) -> list:
+    """The comments an offset counts past in one answer (induce.COUNTS): those of the level paged, or
+    every comment of the answer, nested replies included; a recipe that does not say (learned before
+    the two were told apart) counts the items of the answer's list."""
+    counts = paging.get("counts")
+    if counts == "all":
+        return comments
+    if counts == "level":
+        return level
+    return level if listed is None else listed
 
 
 def _listed(recipe: dict, endpoint: dict, data: Any, comments: list[CommentItem]) -> list[CommentItem] | None:

@@ -17,7 +17,8 @@ HTML fragment into comments the same way (the site's adapter or profile).
    which are constant, which one carries the article's key (and where the page carries that key: an
    attribute or a part of one, a script value, or the page's own address: its path, origin + path,
    or slug) or the parent's id, and which one pages: a page number (+1 per request), an offset (the
-   number of comments known before the request, replies nested in earlier answers included) or a
+   number of comments known before the request: those of the level it pages, or every comment the
+   answers carried, nested replies included, told apart by the recorded offsets: COUNTS) or a
    cursor (a value copied from the previous answer, or a field of its last comment); and the end
    signal (a has-more flag that turns false, a cursor that turns null, a count of what is left that
    reaches 0, a page shorter than the page size, an empty page) and the reported total. Constant
@@ -558,6 +559,12 @@ def _ints(values: list[str]) -> list[int] | None:
         return None
 
 
+#: how an offset counts the comments before it: "level", those of the level it pages (top-level
+#: comments, or the direct replies of the parent), or "all", every comment the answers carried,
+#: replies nested in them included (a pager over every comment in thread order, such as Drupal's)
+COUNTS = ("level", "all")
+
+
 def _paging(
     sequences: list[list[tuple[dict, dict]]], known_before: Callable, skip: set[str], first_page: int = 0
 ) -> dict | None:
@@ -577,9 +584,10 @@ def _paging(
             numbers = _ints(values)
             if len(sequence) == 1:
                 # one request only: weaker evidence, from what was known before it
-                if numbers and numbers[0] == known_before(sequence, 0) > 0:
-                    weak[("offset", name, None)] += 1
-                elif numbers and numbers[0] == first_page:
+                counted = [c for c in COUNTS if numbers and numbers[0] == known_before(sequence, 0, c) > 0]
+                for counts in counted:
+                    weak[("offset", name, counts)] += 1
+                if not counted and numbers and numbers[0] == first_page:
                     weak[("page", name, None)] += 1
                 continue
             if len(set(values)) < 2:
@@ -592,11 +600,16 @@ def _paging(
             if rest and all(b == a + 1 for a, b in zip(rest, rest[1:], strict=False)) and rest[0] <= 2:
                 evidence[("page", name, None)] += 1
                 continue
-            if numbers and all(n == known_before(sequence, i) for i, n in enumerate(numbers)):
-                evidence[("offset", name, None)] += 1
-                continue
-            if rest and all(n == known_before(sequence, i + 1) for i, n in enumerate(rest)):
-                evidence[("offset", name, None)] += 1
+            # an offset: the comments known before each request, counted one way or the other (both
+            # agree until an answer carried replies; each way that fits is evidence)
+            counted = [
+                c for c in COUNTS
+                if (numbers and all(n == known_before(sequence, i, c) for i, n in enumerate(numbers)))
+                or (rest and all(n == known_before(sequence, i + 1, c) for i, n in enumerate(rest)))
+            ]  # fmt: skip
+            for counts in counted:
+                evidence[("offset", name, counts)] += 1
+            if counted:
                 continue
             paths = None
             for i in range(1, len(sequence)):
@@ -623,9 +636,15 @@ def _paging(
         evidence = weak
     if not evidence:
         return None
-    (kind, name, path), _ = max(evidence.items(), key=lambda kv: kv[1])
+    # the most evidence; between the two counts of an offset, on a tie, the smaller ("level"): counted
+    # short, the next page repeats comments already read; counted long, it would skip some unseen
+    (kind, name, path), _ = max(
+        evidence.items(), key=lambda kv: (kv[1], kv[0][0] == "offset" and kv[0][2] == "level")
+    )
     if kind == "item_cursor":
         return {"kind": "cursor", "param": name, "cursor_path": None, "cursor_item": list(path)}
+    if kind == "offset":
+        return {"kind": "offset", "param": name, "cursor_path": None, "counts": path}
     return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
 
 
@@ -1009,7 +1028,9 @@ def _induce(
         raise InductionError("no parameter of the comment requests is a value the article page carries")
     top_ids = {i for i, c in dom.items() if not c["parent"]}
 
-    def top_before(sequence, index):
+    def top_before(sequence, index, counts="level"):
+        if counts == "all":  # every comment shown and carried so far, nested replies included
+            return len(shown_ids & set(dom)) + sum(len(_carried_ids(f, dom)) for _, f in sequence[:index])
         known = len(shown_ids & top_ids)
         for _exchange, found in sequence[:index]:
             known += sum(1 for i in found["ids"] if i in top_ids)
@@ -1052,8 +1073,12 @@ def _induce(
             by_parent[params_of(exchange)[parent_param]].append((exchange, found))
         shown_children = Counter(c["parent"] for c in shown if c["parent"])
 
-        def replies_before(sequence, index):
+        def replies_before(sequence, index, counts="level"):
             parent = params_of(sequence[0][0])[parent_param]
+            if counts == "all":
+                # offsets over every reply below the parent are not followed (the executor starts a
+                # parent's replies from the direct ones at hand): such a recipe is never learned
+                return -1
             known = _inline_replies(parent, sequence, dom, shown_children, carried)
             for _exchange, found in sequence[:index]:
                 known += sum(1 for i in found["ids"] if dom[i]["parent"] == parent)
