@@ -727,3 +727,32 @@ def test_an_offset_counting_every_comment_or_top_level_ones_nested_or_flat(per, 
     # the widget's own offsets, each asked once
     widget = [int(e["query"]["offset"]) for e in rows_exchanges(BLOG, other, per, nest, limit)]
     assert offsets == widget
+
+
+def test_an_offset_the_learned_pages_cannot_tell_apart_counts_short_never_skips():
+    """Learned on a thread whose replies all come on its last page, both counts fit the recorded
+    offsets: the recipe counts the paged level. Counted long, a later thread's pages would skip
+    comments nobody saw; counted short, they overlap, and a page of replies only cannot move the
+    offset: the recipe fails there (the site goes back to the browser), it never stores a hole."""
+    from dataclasses import replace
+
+    from crawler.recipes.execute import RecipeFailure
+    from tests.comment_systems import rows_answer, rows_dom, rows_exchanges, rows_page
+
+    learn = thread("4521", top=20, seed=23, max_depth=0)
+    last = learn.notes[-1]
+    for n in range(2):  # replies of the last comment: seen (their parent field too), after every offset
+        reply = replace(learn.notes[n], id=100 + n, parent=last.id, children=[])
+        learn.notes.append(reply)
+        last.children.append(reply)
+    exchanges = rows_exchanges(BLOG, learn)
+    assert len(exchanges) >= 3
+    recipe = learned(exchanges, rows_page(4521), rows_dom(learn), BLOG + "/2025/10/harbour", "blog")
+    assert recipe["comments"]["paging"]["counts"] == "level" and recipe["item"]["parent"] == ["pid"]
+    other = thread("9077", top=7, seed=22, first_id=700, max_depth=2)
+
+    def serve(call):
+        return json.dumps(rows_answer(other, dict(parse_qsl(urlsplit(call.url).query)))).encode()
+
+    with pytest.raises(RecipeFailure, match="does not move"):
+        page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
