@@ -986,3 +986,60 @@ def _rendered(items: list[dict]) -> int:
 def rows_dom(thread: Thread) -> list[dict]:
     """Drupal's <article id="comment-<cid>">; the widget shows up and down votes."""
     return dom_of(thread.notes, id_format="comment-{}")
+
+
+# -- Mastodon: a toot's replies as an article's comments ----------------------------------------------
+# docs.joinmastodon.org/methods/statuses/#context and /entities/Context/, /entities/Status/: GET
+# /api/v1/statuses/:id/context answers {ancestors: [Status], descendants: [Status]}, descendants flat
+# in thread order, each naming its parent in `in_reply_to_id` (string ids): a direct reply to the toot
+# names the toot itself, the article's own key, so no constant marks the top level. Status: id,
+# created_at (ISO 8601 with milliseconds, Z), in_reply_to_id, in_reply_to_account_id, content (HTML),
+# account {id, username, acct, display_name}, replies_count, reblogs_count, favourites_count,
+# mentions [...]. Blogs that show a toot's replies as their comments (e.g. carlschwan.eu, "Adding
+# comments to your static blog with Mastodon", 2020) name the toot in the page and fetch its context
+# once: one request, no paging.
+
+
+def toot_id(note_id: int) -> str:
+    return str(113_245_678_901_230_000 + note_id)  # snowflake ids, sent as strings
+
+
+def toot(note: Note, post: str, thread: Thread) -> dict:
+    account = hashlib.sha1(note.author.encode()).hexdigest()[:6]  # noqa: S324 - an id, not a secret
+    created = datetime.fromtimestamp(note.created, tz=UTC).isoformat(timespec="milliseconds")
+    parent = toot_id(note.parent) if note.parent else post
+    return {"id": toot_id(note.id), "created_at": created.replace("+00:00", "Z"), "in_reply_to_id": parent,
+            "in_reply_to_account_id": "1", "sensitive": False, "spoiler_text": "", "visibility": "public",
+            "language": "en", "uri": f"https://mastodon.example/users/u{account}/statuses/{toot_id(note.id)}",
+            "replies_count": len(thread.replies(note.id)), "reblogs_count": 0,
+            "favourites_count": note.likes, "content": f"<p>{note.text}</p>",
+            "account": {"id": str(int(account, 16)), "username": f"u{account}", "acct": f"u{account}",
+                        "display_name": note.author},
+            "mentions": [{"id": "1", "username": "blog", "acct": "blog", "url": "https://mastodon.example/@blog"}],
+            "media_attachments": [], "tags": [], "emojis": [], "card": None, "poll": None}  # fmt: skip
+
+
+def mastodon_context(thread: Thread) -> dict:
+    """The context of the toot `thread.key`: no ancestors (the blog's toot starts the conversation)."""
+    return {"ancestors": [], "descendants": [toot(n, thread.key, thread) for n in thread.notes]}
+
+
+def mastodon_page(post: str) -> str:
+    return (
+        "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        f'<section id="comments" data-host="mastodon.example" data-toot="{post}"></section>'
+        "<button class='load-comments'>Load comments</button></body></html>"
+    )
+
+
+def mastodon_exchanges(thread: Thread) -> list[dict]:
+    url = f"https://mastodon.example/api/v1/statuses/{thread.key}/context"
+    return [exchange(0, url, answer=mastodon_context(thread), trigger="button.load-comments")]
+
+
+def mastodon_dom(thread: Thread) -> list[dict]:
+    """Each reply shown under the toot's id; favourites as upvotes."""
+    return [
+        {**c, "id": toot_id(n.id), "parent": toot_id(n.parent) if n.parent else None, "downvotes": None}
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]

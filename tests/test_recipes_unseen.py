@@ -756,3 +756,59 @@ def test_an_offset_the_learned_pages_cannot_tell_apart_counts_short_never_skips(
 
     with pytest.raises(RecipeFailure, match="does not move"):
         page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
+
+
+# -- Mastodon: a toot's context, replies naming the toot itself at the top level --------------------
+
+
+def test_mastodon_context_whose_top_level_replies_name_the_articles_own_toot():
+    """A direct reply to the blog's toot names the toot (the article's key) as its parent: a constant
+    of the learned thread, but another article's toot on the next. Kept as the learned value, every
+    comment of every other article would be stored as a reply to a comment that does not exist."""
+    from crawler.recipes.learn import check_fields
+    from tests.comment_systems import mastodon_context, mastodon_dom, mastodon_exchanges, mastodon_page
+
+    learn = thread("113245678901200001", top=8, seed=31, max_depth=2)
+    other = thread("113245678901200777", top=9, seed=32, first_id=400, max_depth=2)
+    url = BLOG + "/2025/10/harbour-story/"
+    exchanges = mastodon_exchanges(learn)
+    recipe = learned(exchanges, mastodon_page(learn.key), mastodon_dom(learn), url, "blog")
+    check_fields(recipe, exchanges, url, mastodon_dom(learn))  # the learned answer reads back as shown
+    comments = recipe["comments"]
+    assert (comments["host"], comments["path"], comments["article_param"]) == (
+        "mastodon.example", f"/api/v1/statuses/{learn.key}/context", "path:4",
+    )  # fmt: skip
+    assert recipe["article_key"]["attr"] == "data-toot" and comments["paging"] is None
+    assert comments["answer"]["items"] == ["descendants"]
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["parent_root_is"]) == (["id"], ["in_reply_to_id"], "article_key")
+    assert (item["author"], item["text"], item["time"], item["upvotes"], item["reply_count"]) == (
+        ["account", "display_name"], ["content"], ["created_at"], ["favourites_count"], ["replies_count"],
+    )  # fmt: skip
+
+    def serve(call):
+        assert call.url == f"https://mastodon.example/api/v1/statuses/{other.key}/context"
+        return json.dumps(mastodon_context(other)).encode()
+
+    got, end, sent = page_in_process(recipe, mastodon_page(other.key), BLOG + "/2025/11/ferry/", serve)
+    assert end and len(sent) == 1
+    assert rows(got) == want(mastodon_dom(other)) and len(got) == len(other.notes) >= 20
+    assert {c.depth for c in got.values() if not c.parent_id} == {0}
+    assert any(c.depth == 2 for c in got.values())
+
+
+def test_a_top_level_parent_that_is_one_threads_own_id_but_not_the_articles_key_is_refused():
+    """The top level marked by an id of the learned thread the requests never name (a conversation
+    id of the API's own): another article's top-level comments would name another value, and be
+    stored as replies of a comment that does not exist. Refused; a constant word ("root") is kept."""
+    from tests.comment_systems import mastodon_dom, mastodon_exchanges, mastodon_page
+
+    learn = thread("113245678901200001", top=8, seed=31, max_depth=2)
+    exchanges = mastodon_exchanges(learn)
+    answer = json.loads(exchanges[0]["body"])
+    for status in answer["descendants"]:
+        if status["in_reply_to_id"] == learn.key:
+            status["in_reply_to_id"] = "998877665544"  # the conversation's id, never in a request
+    exchanges[0]["body"] = json.dumps(answer)
+    with pytest.raises(InductionError, match="top level"):
+        learned(exchanges, mastodon_page(learn.key), mastodon_dom(learn), BLOG + "/2025/10/harbour/", "blog")

@@ -545,6 +545,9 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
     if call.role == "full_text":
         return _full_text(recipe, call, body, page_url)
     endpoint = recipe[call.role]
+    if (recipe.get("item") or {}).get("parent_root_is") == "article_key":
+        # top-level comments name this article's own key as their parent (induce._root_of_article)
+        recipe = {**recipe, "item": {**recipe["item"], "parent_root": key}}
     parent = call.context.get("parent")
     depth = call.context.get("depth", -1) + 1 if parent else 0
     data, comments = _comments_of(recipe, endpoint, body, page_url, parent, depth)

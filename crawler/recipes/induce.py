@@ -430,6 +430,25 @@ def _rooted_parent(pairs, taken: set, ids: set[str]) -> tuple[list, str] | None:
     return None
 
 
+def _root_of_article(item: dict, group: list[tuple[dict, dict]], article_param: str) -> None:
+    """Whether the constant a top-level comment names as its parent is the article's own key (a
+    Mastodon toot's direct replies name the toot): each call then reads it as its own article's key
+    (`parent_root_is`; `parent_root` keeps the learned value, to read the learned answers back). A
+    constant like an id that no request named is one thread's own (a conversation id): another
+    article's would differ, and its comments would all be stored as replies of a comment that
+    does not exist, so the recipe is refused. A word ("root") or zeros are the same everywhere."""
+    root = item.get("parent_root")
+    if root is None:
+        return
+    if root in {params_of(e).get(article_param) for e, _ in group}:
+        item["parent_root_is"] = "article_key"
+    elif any(ch.isdigit() for ch in root) and len(root) >= 4 and set(root) - set("0-"):
+        raise InductionError(
+            f"the top level is marked by a value of the learned thread's own ({root!r}) that no request "
+            "names: another article's comments would be stored as replies of a comment it lacks"
+        )
+
+
 def _maps(data: Any, prefix: tuple = (), depth: int = 0):
     """(path, dict) of every object of an answer whose values are all objects: a map by id."""
     if not isinstance(data, dict) or depth > 3:
@@ -1056,6 +1075,7 @@ def _induce(
         end=_end_signal([group], paging),
         total=_total_path(group, len(dom)),
     )
+    _root_of_article(recipe["item"], group, article_param)
     template["constants"].pop(article_param, None)
     if paging and paging["param"]:
         template["constants"].pop(paging["param"], None)
