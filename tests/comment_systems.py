@@ -45,9 +45,11 @@ widget page for the browser (`isso_page`) served by `CommentSystemsServer` on lo
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -131,6 +133,7 @@ def exchange(
     answer: dict | None = None,
     trigger: str = "load",
     headers: dict | None = None,
+    response_headers: dict | None = None,
 ) -> dict:
     """One recorded exchange, as crawler.browser.record.Recorder keeps it (the request body parsed by
     the recorder's own code, so a JSON body sent with a form content type is read as it would be)."""
@@ -141,7 +144,7 @@ def exchange(
         "query": dict(parse_qsl(parts.query, keep_blank_values=True)),
         "request_content_type": content_type, "headers": headers or {},
         **_body_fields(body, content_type),
-        "status": 200, "content_type": "application/json",
+        "status": 200, "content_type": "application/json", "response_headers": response_headers or {},
         "body": json.dumps(answer), "body_truncated": False,
     }  # fmt: skip
 
@@ -1043,3 +1046,102 @@ def mastodon_dom(thread: Thread) -> list[dict]:
         {**c, "id": toot_id(n.id), "parent": toot_id(n.parent) if n.parent else None, "downvotes": None}
         for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
     ]
+
+
+# -- GitHub issue comments (Utterances) ---------------------------------------------------------------
+# github.com/utterance/utterances src/github.ts `commentsRequest`/`loadCommentsPage`: GET
+# repos/<owner>/<repo>/issues/<n>/comments?page=<p>&per_page=<PAGE_SIZE> with `Accept:
+# application/vnd.github.VERSION.html+json,application/vnd.github.squirrel-girl-preview`, the next page
+# read from the Link header (`readRelNext`); the issue named by the embed's `issue-number` attribute.
+# docs.github.com/en/rest/issues/comments: a bare array of {id (number), node_id, html_url, user
+# {login, id, type}, created_at (ISO 8601, Z), body, body_html, author_association, reactions
+# {total_count, "+1", "-1", laugh, hooray, confused, heart, rocket, eyes}}; no replies. GitHub's
+# cursor-paginated endpoints (docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api)
+# name the next page only in the Link header, by an opaque `after` cursor (`cursor=True` here).
+
+GITHUB = "https://api.github.com"
+GITHUB_ACCEPT = "application/vnd.github.VERSION.html+json,application/vnd.github.squirrel-girl-preview"
+
+
+def github_comment(note: Note) -> dict:
+    created = datetime.fromtimestamp(int(note.created), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    heart = note.id % 2
+    first, _, rest = note.text.partition(" ")  # the markdown source marks a word up
+    number = 1_700_000_000 + note.id
+    reactions = {"+1": note.likes, "-1": note.dislikes, "laugh": 0, "hooray": 0, "confused": 0,
+                 "heart": heart, "rocket": 0, "eyes": 0}  # fmt: skip
+    return {
+        "id": number,
+        "node_id": f"IC_kwDO{note.id:08d}",
+        "html_url": f"https://github.com/panda/blog-comments/issues/12#issuecomment-{number}",
+        "user": {
+            "login": note.author.replace(" ", "-").lower(),
+            "id": 1000 + len(note.author),
+            "type": "User",
+        },
+        "created_at": created,
+        "updated_at": created,
+        "author_association": "NONE",
+        "body": f"**{first}** {rest}",
+        "body_html": f'<p dir="auto"><strong>{first}</strong> {rest}</p>',
+        "reactions": {"url": f"{GITHUB}/reactions", "total_count": sum(reactions.values()), **reactions},
+    }
+
+
+def _github_cursor(index: int) -> str:
+    return base64.b64encode(f"cursor:v2:{index * 7919}".encode()).decode().rstrip("=")
+
+
+def github_answer(thread: Thread, url: str, cursor: bool = False, size: int = 10) -> tuple[list, dict]:
+    """(comments, response headers) of GET …/issues/<n>/comments: pages by `page`, or by the opaque
+    `after` of the Link header with `cursor`."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    if cursor:
+        starts = {_github_cursor(i // size): i for i in range(0, len(thread.notes), size)}
+        start = starts[query["after"]] if "after" in query else 0
+    else:
+        start = (int(query.get("page") or 1) - 1) * size
+    page = thread.notes[start : start + size]
+    base = f"{GITHUB}/repositories/881/issues/{thread.key}/comments?per_page={size}"
+    links = []
+    if start + size < len(thread.notes):
+        after = f"&after={_github_cursor(start // size + 1)}" if cursor else f"&page={start // size + 2}"
+        links.append(f'<{base}{after}>; rel="next"')
+    if not cursor:
+        links.append(f'<{base}&page={-(-len(thread.notes) // size)}>; rel="last"')
+    return [github_comment(n) for n in page], {"link": ", ".join(links)} if links else {}
+
+
+def utterances_page(issue: str) -> str:
+    return (
+        "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        '<script src="https://utteranc.es/client.js" repo="panda/blog-comments" '
+        f'issue-number="{issue}" theme="github-light" crossorigin="anonymous" async></script></body></html>'
+    )
+
+
+def utterances_exchanges(thread: Thread, cursor: bool = False, size: int = 10) -> list[dict]:
+    """Page 1, then each next page until the Link header names none (Utterances' `readRelNext` reads
+    the next page's number and asks it itself; a cursor's next address is followed as it is)."""
+    out: list[dict] = []
+    issue = f"{GITHUB}/repos/panda/blog-comments/issues/{thread.key}/comments"
+    url = f"{issue}?per_page={size}" if cursor else f"{issue}?page=1&per_page={size}"
+    while url:
+        answer, headers = github_answer(thread, url, cursor, size)
+        trigger = "load" if not out else "button.load-more"
+        sent = {"accept": GITHUB_ACCEPT}
+        out.append(
+            exchange(len(out), url, answer=answer, headers=sent, response_headers=headers, trigger=trigger)
+        )
+        found = re.search(r'<([^>]*)>; rel="next"', headers.get("link", ""))
+        if found and not cursor:
+            url = f"{issue}?page={dict(parse_qsl(urlsplit(found.group(1)).query))['page']}&per_page={size}"
+        else:
+            url = found.group(1) if found else None
+    return out
+
+
+def utterances_dom(thread: Thread) -> list[dict]:
+    """Utterances' <article id="<comment id>">, its 👍 and 👎 reaction counts."""
+    return [{**c, "id": str(1_700_000_000 + n.id), "author": n.author.replace(" ", "-").lower()}
+            for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)]  # fmt: skip

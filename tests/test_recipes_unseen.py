@@ -812,3 +812,66 @@ def test_a_top_level_parent_that_is_one_threads_own_id_but_not_the_articles_key_
     exchanges[0]["body"] = json.dumps(answer)
     with pytest.raises(InductionError, match="top level"):
         learned(exchanges, mastodon_page(learn.key), mastodon_dom(learn), BLOG + "/2025/10/harbour/", "blog")
+
+
+# -- GitHub issue comments (Utterances): page numbers, nested reaction counts; a Link-header cursor ---
+
+
+def test_utterances_github_issue_comments_paged_by_number_with_reactions_as_votes():
+    from tests.comment_systems import (
+        GITHUB_ACCEPT,
+        github_answer,
+        utterances_dom,
+        utterances_exchanges,
+        utterances_page,
+    )
+
+    learn = thread("12", top=25, seed=41, max_depth=0)
+    exchanges = utterances_exchanges(learn)
+    assert len(exchanges) == 3 and "link" in exchanges[0]["response_headers"]
+    url = BLOG + "/2025/10/harbour-story/"
+    recipe = learned(exchanges, utterances_page("12"), utterances_dom(learn), url, "blog")
+    comments = recipe["comments"]
+    assert (comments["host"], comments["article_param"]) == ("api.github.com", "path:5")
+    assert recipe["article_key"]["attr"] == "issue-number"
+    assert comments["paging"]["kind"] == "page" and comments["paging"]["param"] == "page"
+    assert comments["headers"] == {"accept": GITHUB_ACCEPT}  # the HTML bodies and reactions are asked for
+    item = recipe["item"]
+    assert (item["id"], item["author"], item["text"], item["time"]) == (
+        ["id"], ["user", "login"], ["body_html"], ["created_at"],
+    )  # fmt: skip
+    assert (item["upvotes"], item["downvotes"]) == (["reactions", "+1"], ["reactions", "-1"])
+    other = thread("31", top=30, seed=42, first_id=400, max_depth=0)
+
+    def serve(call):
+        assert call.headers.get("accept") == GITHUB_ACCEPT
+        assert urlsplit(call.url).path == "/repos/panda/blog-comments/issues/31/comments"
+        return json.dumps(github_answer(other, call.url)[0]).encode()
+
+    got, end, sent = page_in_process(recipe, utterances_page("31"), BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(utterances_dom(other)) and len(got) == 30
+
+
+def test_pages_named_only_by_the_link_header_are_refused_not_read_as_one_page():
+    """GitHub's cursor pagination names the next page only in the answer's Link header (an opaque
+    `after` no answer body carries). The recipe reads answers' bodies only: without the refusal it
+    would read page 1 and call the thread complete."""
+    from tests.comment_systems import utterances_dom, utterances_exchanges, utterances_page
+
+    learn = thread("12", top=25, seed=41, max_depth=0)
+    exchanges = utterances_exchanges(learn, cursor=True)
+    assert len(exchanges) == 3 and "after=" in exchanges[1]["url"]
+    with pytest.raises(InductionError, match="Link header"):
+        learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
+    for e in exchanges:  # recorded without its headers, the same thread is refused all the same
+        e["response_headers"] = {}
+    with pytest.raises(InductionError, match="no parameter of theirs pages them"):
+        learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
+
+
+def test_the_recorder_keeps_only_the_paging_response_headers_bounded():
+    from crawler.browser.record import MAX_HEADER, paging_headers
+
+    link = '<https://a.example/x?page=2>; rel="next"' + " " * 5000
+    kept = paging_headers({"Link": link, "Set-Cookie": "s=secret", "X-Total-Count": "57", "Server": "nginx"})
+    assert set(kept) == {"link", "x-total-count"} and len(kept["link"]) == MAX_HEADER

@@ -667,6 +667,40 @@ def _paging(
     return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
 
 
+#: the next page an RFC 8288 Link header names: `<https://…?page=2>; rel="next", <…>; rel="last"`
+_LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*?\brel\s*=\s*"?(?:[^",]*\s)?next\b')
+
+
+def link_next(exchange: dict) -> str | None:
+    """The next page's address in an answer's Link header (crawler.browser.record keeps it)."""
+    found = _LINK_NEXT.search((exchange.get("response_headers") or {}).get("link") or "")
+    return urljoin(exchange["url"], found.group(1)) if found else None
+
+
+def _unexplained_pages(sequence: list[tuple[dict, dict]]) -> None:
+    """One list asked in several requests that brought new comments, with no parameter that pages it
+    (a page number, an offset, a cursor or next address the answers carry): a recipe would read
+    its first page and call the thread complete. Refused, saying how it pages when the answers'
+    Link header names each next request (the executor reads answers' bodies, never their headers)."""
+    seen: set[str] = set()
+    more = False
+    for index, (_exchange, found) in enumerate(sequence):
+        more |= index > 0 and bool(set(found["ids"]) - seen)
+        seen |= set(found["ids"])
+    if not more:
+        return  # the same comments asked again (a refresh): nothing to page
+    steps = list(zip(sequence, sequence[1:], strict=False))
+    if all(link_next(previous) == current["url"] for (previous, _), (current, _) in steps):
+        raise InductionError(
+            'the comment pages follow the answers\' Link header (rel="next"), which a recipe cannot '
+            "follow: it reads answers' bodies only"
+        )
+    raise InductionError(
+        "the comments came in several requests, but no parameter of theirs pages them (a page number, "
+        "an offset, a cursor or an address the answers carry): a recipe would read the first page only"
+    )
+
+
 def _next_urls(sequences: list[list[tuple[dict, dict]]]) -> dict[tuple, int]:
     """Evidence of paging by a next-page URL the previous answer gave ("next": "https://…?page=2")."""
     evidence: dict[tuple, int] = defaultdict(int)
@@ -1058,6 +1092,8 @@ def _induce(
     # a page showing comments shows page 1: a page-number parameter would then start at 2
     fixed = _fixed_names(exchanges, group[0][0])
     paging = _paging([group], top_before, {article_param} | fixed, first_page=2 if shown_ids & top_ids else 1)
+    if paging is None:
+        _unexplained_pages(group)
     if paging is not None:
         first = params_of(group[0][0])
         if paging["kind"] == "next_url" or paging["param"] not in first:
@@ -1107,6 +1143,9 @@ def _induce(
         sequences = list(by_parent.values())
         fixed = _fixed_names(exchanges, group[0][0])
         paging = _paging(sequences, replies_before, {parent_param, article_param} | fixed)
+        if paging is None:
+            for sequence in sequences:
+                _unexplained_pages(sequence)
         if paging is not None:
             firsts = {params_of(s[0][0]).get(paging["param"]) for s in sequences}
             if paging["kind"] == "offset":
