@@ -875,3 +875,29 @@ def test_the_recorder_keeps_only_the_paging_response_headers_bounded():
     link = '<https://a.example/x?page=2>; rel="next"' + " " * 5000
     kept = paging_headers({"Link": link, "Set-Cookie": "s=secret", "X-Total-Count": "57", "Server": "nginx"})
     assert set(kept) == {"link", "x-total-count"} and len(kept["link"]) == MAX_HEADER
+
+
+def test_a_jquery_cache_buster_that_goes_up_by_one_is_no_page_number():
+    """A theme's `$.ajax({cache: false})` adds `_=<Date.now() at load>` to each GET and adds 1 per
+    request (jquery src/ajax.js `nonce.guid++`): it steps like a page number beside the real `page`.
+    Taken for the page, the recipe would send page 1 for ever."""
+    from urllib.parse import urlencode
+
+    from tests.comment_systems import wp_answer, wp_dom, wp_exchanges, wp_page
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    exchanges = wp_exchanges(BLOG, learn)
+    for i, e in enumerate(exchanges):
+        e["query"]["_"] = str(1_760_000_000_000 + i)
+        e["url"] = BLOG + e["path"] + "?" + urlencode(e["query"])
+    recipe = learned(exchanges, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    assert recipe["comments"]["paging"]["param"] == "page" and "_" not in recipe["comments"]["constants"]
+    other = thread("9077", top=14, seed=16, first_id=700, max_depth=2)
+
+    def serve(call):
+        status, answer = wp_answer(other, dict(parse_qsl(urlsplit(call.url).query)))
+        assert status == 200
+        return json.dumps(answer).encode()
+
+    got, end, _ = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve)
+    assert end and rows(got) == want(wp_dom(other))

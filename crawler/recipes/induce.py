@@ -578,6 +578,10 @@ def _ints(values: list[str]) -> list[int] | None:
         return None
 
 
+#: a number this large that goes up by one per request is a time, not a page: jQuery's `cache: false`
+#: appends `_=<Date.now() at load>` and adds 1 per request (jquery src/ajax.js `nonce.guid++`)
+CACHE_BUSTER = 10**9
+
 #: how an offset counts the comments before it: "level", those of the level it pages (top-level
 #: comments, or the direct replies of the parent), or "all", every comment the answers carried,
 #: replies nested in them included (a pager over every comment in thread order, such as Drupal's)
@@ -601,6 +605,8 @@ def _paging(
         for name in sorted(names):
             values = [p.get(name, "") for p in params]
             numbers = _ints(values)
+            if numbers and numbers[0] >= CACHE_BUSTER:
+                continue  # a time, +1 per request: a cache-buster, no page (see CACHE_BUSTER)
             if len(sequence) == 1:
                 # one request only: weaker evidence, from what was known before it
                 counted = [c for c in COUNTS if numbers and numbers[0] == known_before(sequence, 0, c) > 0]
