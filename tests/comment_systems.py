@@ -1145,3 +1145,119 @@ def utterances_dom(thread: Thread) -> list[dict]:
     """Utterances' <article id="<comment id>">, its 👍 and 👎 reaction counts."""
     return [{**c, "id": str(1_700_000_000 + n.id), "author": n.author.replace(" ", "-").lower()}
             for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)]  # fmt: skip
+
+
+# -- Ghost native comments ----------------------------------------------------------------------------
+# github.com/TryGhost/Ghost apps/comments-ui src/utils/api.ts: `comments.browse` asks GET
+# /members/api/comments/post/<postId>/?limit=…&order=created_at%20DESC&page=N, adding from page 2
+# `filter=created_at:<=<the first page's first created_at>` (the "firstCommentCreatedAt" hack);
+# `comments.replies` asks GET /members/api/comments/<commentId>/replies/?limit=…&filter=id:>'<last
+# reply id>' (an NQL filter holding the last reply's id: keyset paging inside a filter string), and
+# src/actions.ts `loadMoreReplies` with limit 'all' loops 100 at a time while `meta.pagination.next`.
+# Answers {comments: [...], meta: {pagination: {page, limit, pages, total, next, prev}}} (`next` a
+# page number or null); a comment {id (ObjectId hex), parent_id, in_reply_to_id, html, created_at,
+# member {id, uuid, name}, count {likes, replies}, replies: its first 3, status}; one level of replies.
+# The theme's {{comments}} helper embeds the app with `data-post-id`.
+
+GHOST_PAGE, GHOST_INLINE, GHOST_ALL = 20, 3, 100
+
+
+def ghost_id(note_id: int) -> str:
+    return f"{0x65A1B2C3 + note_id:08x}9f3c2a1b{note_id:08x}"  # ObjectIds grow with time
+
+
+def ghost_comment(note: Note, thread: Thread) -> dict:
+    created = datetime.fromtimestamp(note.created, tz=UTC).isoformat(timespec="milliseconds")
+    replies = thread.replies(note.id)
+    member = hashlib.sha1(note.author.encode()).hexdigest()  # noqa: S324 - an id, not a secret
+    comment = {"id": ghost_id(note.id), "parent_id": ghost_id(note.parent) if note.parent else None,
+               "in_reply_to_id": None, "in_reply_to_snippet": None, "status": "published",
+               "html": f"<p>{note.text}</p>", "created_at": created.replace("+00:00", "Z"), "edited_at": None,
+               "member": {"id": member[:24], "uuid": member[:32], "name": note.author, "expertise": None,
+                          "avatar_image": None},
+               "count": {"likes": note.likes, "replies": len(replies)}, "liked": False}  # fmt: skip
+    if note.parent is None:
+        comment["replies"] = [ghost_comment(r, thread) for r in replies[:GHOST_INLINE]]
+    return comment
+
+
+def _ghost_meta(page: int, limit: int, total: int) -> dict:
+    pages = max(1, -(-total // limit))
+    following, previous = page + 1 if page < pages else None, page - 1 if page > 1 else None
+    return {"pagination": {"page": page, "limit": limit, "pages": pages, "total": total,
+                           "next": following, "prev": previous}}  # fmt: skip
+
+
+def ghost_answer(thread: Thread, path: str, query: dict[str, str]) -> dict:
+    """GET /members/api/comments/post/<post>/ (newest first) or /members/api/comments/<id>/replies/."""
+    limit = int(query.get("limit") or GHOST_PAGE)
+    segments = [s for s in path.split("/") if s]
+    if segments[3] == "post":
+        assert segments[4] == thread.key
+        tops = sorted(thread.top(), key=lambda n: n.created, reverse=True)
+        cut = (query.get("filter") or "").removeprefix("created_at:<=")
+        if cut:
+            tops = [n for n in tops if ghost_comment(n, thread)["created_at"] <= cut]
+        page = int(query.get("page") or 1)
+        shown = tops[(page - 1) * limit : page * limit]
+        return {
+            "comments": [ghost_comment(n, thread) for n in shown],
+            "meta": _ghost_meta(page, limit, len(tops)),
+        }
+    parent = next(n for n in thread.notes if ghost_id(n.id) == segments[3])
+    after = (query.get("filter") or "").removeprefix("id:>").strip("'")
+    replies = [n for n in thread.replies(parent.id) if ghost_id(n.id) > after]
+    return {
+        "comments": [ghost_comment(n, thread) for n in replies[:limit]],
+        "meta": _ghost_meta(1, limit, len(replies)),
+    }
+
+
+def ghost_page(post: str) -> str:
+    return (
+        "<html><head><title>Story</title></head><body class='post-template'><article class='gh-article'>"
+        "<h1>Story</h1></article><script defer src='https://cdn.example/comments-ui.min.js' "
+        f"data-ghost-comments='https://blog.example/' data-api='https://blog.example/ghost/api/content/' "
+        f"data-post-id='{post}' data-count='true' data-color-scheme='auto'></script></body></html>"
+    )
+
+
+def ghost_exchanges(base: str, thread: Thread) -> list[dict]:
+    """Page 1, "Load more comments" while `next`, then each comment's "Show more replies" (limit
+    'all': 100 a request after the last reply shown, while `next`)."""
+    out: list[dict] = []
+
+    def ask(path: str, query: dict, trigger: str) -> dict:
+        answer = ghost_answer(thread, path, query)
+        out.append(exchange(len(out), f"{base}{path}?{urlencode(query)}", answer=answer, trigger=trigger))
+        return answer
+
+    post = f"/members/api/comments/post/{thread.key}/"
+    query = {"limit": GHOST_PAGE, "order": "created_at DESC", "page": 1}
+    answer = ask(post, query, "load")
+    first = answer["comments"][0]["created_at"]
+    comments = list(answer["comments"])
+    while answer["meta"]["pagination"]["next"]:
+        query = {"limit": GHOST_PAGE, "order": "created_at DESC", "filter": f"created_at:<={first}",
+                 "page": answer["meta"]["pagination"]["next"]}  # fmt: skip
+        answer = ask(post, query, "button.gh-comments-load-more")
+        comments += answer["comments"]
+    for comment in comments:
+        replies = list(comment["replies"])
+        more = comment["count"]["replies"] > len(replies)
+        while more:
+            query = {"limit": GHOST_ALL, "filter": f"id:>'{replies[-1]['id']}'"}
+            answer = ask(
+                f"/members/api/comments/{comment['id']}/replies/", query, "button.gh-comments-replies"
+            )
+            replies += answer["comments"]
+            more = bool(answer["meta"]["pagination"]["next"])
+    return out
+
+
+def ghost_dom(thread: Thread) -> list[dict]:
+    """The app's comments under their ids; likes as upvotes."""
+    return [
+        {**c, "id": ghost_id(n.id), "parent": ghost_id(n.parent) if n.parent else None, "downvotes": None}
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]

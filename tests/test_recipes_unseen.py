@@ -901,3 +901,63 @@ def test_a_jquery_cache_buster_that_goes_up_by_one_is_no_page_number():
 
     got, end, _ = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve)
     assert end and rows(got) == want(wp_dom(other))
+
+
+# -- Ghost: page numbers ending where `next` turns null, replies keyset-paged inside an NQL filter ----
+
+
+def _ghost_thread(key: str, top: int, seed: int, first_id: int, busy: int):
+    """A Ghost thread (one level of replies) whose `busy`-th comment has 105 replies: more than one
+    "Show more replies" request of 100."""
+    from tests.comment_systems import Note
+
+    story = thread(key, top=top, seed=seed, first_id=first_id, max_depth=1)
+    parent = story.top()[busy]
+    for k in range(105):
+        reply = Note(id=first_id + 5000 + k, parent=parent.id, author="Ann Lee", text=f"Reply {k} to it.",
+                     created=parent.created + k + 1, likes=k % 5, dislikes=0)  # fmt: skip
+        story.notes.append(reply)
+        parent.children.append(reply)
+    return story
+
+
+def test_ghost_page_numbers_and_replies_paged_by_the_last_id_inside_a_filter():
+    """Ghost's comments app pages top-level comments by number until `meta.pagination.next` (a page
+    number) turns null, and asks more replies with `filter=id:>'<the last reply's id>'`: the cursor
+    is a field of the previous answer's last reply, inside a filter expression. The first such
+    filter names the learned thread's own reply: never sent to another article's comments."""
+    from tests.comment_systems import ghost_answer, ghost_dom, ghost_exchanges, ghost_page
+
+    learn = _ghost_thread("6571a1f2e4b0c93d2a8f0b11", top=45, seed=51, first_id=1, busy=5)
+    exchanges = ghost_exchanges(BLOG, learn)
+    url = BLOG + "/harbour-story/"
+    recipe = learned(exchanges, ghost_page(learn.key), ghost_dom(learn), url, "blog")
+    comments, replies = recipe["comments"], recipe["replies"]
+    assert (comments["article_param"], recipe["article_key"]["attr"]) == ("path:5", "data-post-id")
+    assert comments["paging"]["kind"] == "page" and comments["paging"]["param"] == "page"
+    assert "filter" not in comments["constants"]  # the learned thread's first time is no constant
+    assert comments["end"]["null_at"] == ["meta", "pagination", "next"]
+    assert replies["parent_param"] == "path:4"
+    keyset = {"cursor_path": None, "cursor_item": ["id"], "template": "id:>'{}'", "start": {"kind": "absent"}}
+    assert replies["paging"] == {"kind": "cursor", "param": "filter", **keyset}
+    assert replies["end"]["null_at"] == ["meta", "pagination", "next"]
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["replies"], item["author"]) == (
+        ["id"], ["parent_id"], ["replies"], ["member", "name"],
+    )  # fmt: skip
+    assert (item["upvotes"], item["reply_count"]) == (["count", "likes"], ["count", "replies"])
+
+    other = _ghost_thread("6571a1f2e4b0c93d2a8f0c77", top=60, seed=52, first_id=20000, busy=30)
+    learned_ids = {c["id"] for c in ghost_dom(learn)}
+
+    def serve(call):
+        parts = urlsplit(call.url)
+        query = dict(parse_qsl(parts.query))
+        assert not (set(query.get("filter", "").split("'")) & learned_ids)
+        return json.dumps(ghost_answer(other, parts.path, query)).encode()
+
+    got, end, sent = page_in_process(recipe, ghost_page(other.key), BLOG + "/ferry-story/", serve)
+    assert end and rows(got) == want(ghost_dom(other)) and len(got) == len(other.notes) > 150
+    pages = [c for c in sent if "/post/" in c.url]
+    assert len(pages) == 3  # 60 comments, 20 a page: no request for the page after the last
+    assert sum("filter=id" in c.url for c in sent) >= 1  # the busy comment's replies paged on

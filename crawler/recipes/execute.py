@@ -536,7 +536,10 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
             return True, None
     if not paging:
         return True, None  # a single page the recipe cannot continue
-    return False, scalar_text(cursor)
+    text = scalar_text(cursor)
+    if text is not None and paging.get("template"):
+        return False, paging["template"].replace("{}", text)  # a filter holding it (induce._paging)
+    return False, text
 
 
 def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:

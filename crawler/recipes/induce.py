@@ -655,6 +655,21 @@ def _paging(
                 item_paths = here if item_paths is None else item_paths & here
             if item_paths:
                 evidence[("item_cursor", name, min(item_paths, key=len))] += 1
+                continue
+            # the same, inside a constant text: a filter expression holding the last comment's id
+            # (Ghost's replies: filter=id:>'<last reply id>'), as (field path, text with "{}" for it)
+            templates = None
+            for i in range(1, len(sequence)):
+                items = sequence[i - 1][1].get("items") or []
+                last = items[-1] if items and isinstance(items[-1], dict) else {}
+                here = set()
+                for p, v in leaves(last):
+                    text = scalar_text(v)
+                    if text and len(text) >= 4 and text != values[i] and values[i].count(text) == 1:
+                        here.add((tuple(p), values[i].replace(text, "{}")))
+                templates = here if templates is None else templates & here
+            if templates:
+                evidence[("item_template", name, min(templates, key=lambda t: (len(t[0]), t)))] += 1
     if not evidence:
         evidence.update(_next_urls(sequences))
     if not evidence:
@@ -668,6 +683,10 @@ def _paging(
     )
     if kind == "item_cursor":
         return {"kind": "cursor", "param": name, "cursor_path": None, "cursor_item": list(path)}
+    if kind == "item_template":
+        field, template = path
+        return {"kind": "cursor", "param": name, "cursor_path": None, "cursor_item": list(field),
+                "template": template}  # fmt: skip
     if kind == "offset":
         return {"kind": "offset", "param": name, "cursor_path": None, "counts": path}
     return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
@@ -772,9 +791,13 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None, o
         if len(answers) < 2 or not isinstance(answers[-1], dict):
             continue
         last_leaves = dict(leaves(answers[-1], max_depth=ANSWER_DEPTH))
+
+        def named(value: Any) -> bool:  # a next link, a cursor or a next page's number (Ghost's `next`)
+            return (isinstance(value, str) and bool(value)) or _positive(value)
+
         for path, value in leaves(answers[0], max_depth=ANSWER_DEPTH):
-            gone = isinstance(value, str) and value and last_leaves.get(path, "") in (None, "")
-            if gone and all(isinstance(get(a, path), str) and get(a, path) for a in answers[:-1]):
+            gone = named(value) and last_leaves.get(path, "") in (None, "")
+            if gone and all(named(get(a, path)) for a in answers[:-1]):
                 nulls[path] += 1
     if nulls and end["has_more"] is None and not end["cursor_null"]:
         path, n = nulls.most_common(1)[0]
@@ -1104,7 +1127,9 @@ def _induce(
         first = params_of(group[0][0])
         if paging["kind"] == "next_url" or paging["param"] not in first:
             paging["start"] = {"kind": "absent"}
-        elif paging["kind"] == "cursor" and _copied(first[paging["param"]], exchanges, group[0][0], scalars):
+        elif paging["kind"] == "cursor" and _copied(
+            _untemplated(paging, first[paging["param"]]), exchanges, group[0][0], scalars
+        ):
             # the first value came from an answer before it (another operation's page 1): this
             # thread's cursor, never one to send to another thread; the first request leaves it out
             paging["start"] = {"kind": "absent"}
@@ -1159,9 +1184,10 @@ def _induce(
             elif paging["kind"] == "next_url" or firsts == {None}:
                 paging["start"] = {"kind": "absent"}
             elif paging["kind"] == "cursor" and any(
-                _copied(params_of(q[0][0]).get(paging["param"]) or "", exchanges, q[0][0], scalars)
+                _copied(_untemplated(paging, params_of(q[0][0]).get(paging["param"]) or ""), exchanges,
+                        q[0][0], scalars)
                 for q in sequences
-            ):
+            ):  # fmt: skip
                 # each parent's first cursor came from an earlier answer (its inline replies): leave
                 # it out, the replies are then asked from their first
                 paging["start"] = {"kind": "absent"}
@@ -1254,6 +1280,14 @@ def _check_placement(item: dict, group: list[tuple[dict, dict]], dom: dict[str, 
                 "the comment answers carry replies but no field of theirs names the parent the page "
                 "shows: a recipe would store replies as top-level comments"
             )
+
+
+def _untemplated(paging: dict, value: str) -> str:
+    """The cursor inside a paging value sent in a template ("id:>'abc'" -> "abc"), else the value."""
+    before, _, after = (paging.get("template") or "{}").partition("{}")
+    if value.startswith(before) and value.endswith(after) and len(value) > len(before) + len(after):
+        return value[len(before) : len(value) - len(after)]
+    return value
 
 
 def _copied(value: str, exchanges: list[dict], before: dict, memo: dict) -> bool:
