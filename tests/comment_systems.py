@@ -434,8 +434,10 @@ COMMENTO_PAGE = """<!doctype html>
 
 
 class CommentSystemsServer:
-    """A loopback blog whose articles carry an Isso widget (under /blog/) or a Commento widget (under
-    /talk/), and the APIs behind them (`GET /isso/`, `POST /commento/api/comment/list`).
+    """A loopback blog whose articles carry an Isso widget (under /blog/), a Commento widget (under
+    /talk/) or a widget over Drupal-style thread-ordered rows (under /forum/, the thread keyed by its
+    `key` as the node id), and the APIs behind them (`GET /isso/`, `POST /commento/api/comment/list`,
+    `GET /api/node/<nid>/comments`).
 
     `threads` maps an article path ("/blog/<slug>/") to its Thread (keyed by that path, as both
     embeds key it); `requests` counts the API requests served."""
@@ -461,12 +463,22 @@ class CommentSystemsServer:
                         return self._send(404, "application/json", b"{}")
                     body = json.dumps(isso_answer(found, query)).encode()
                     return self._send(200, "application/json", body)
+                if parts.path.startswith("/api/node/"):  # the thread-ordered rows (ROWS_PAGE)
+                    server.requests.append(self.path)
+                    nid = parts.path.split("/")[3]
+                    found = next((t for t in server.threads.values() if t.key == nid), None)
+                    if found is None:
+                        return self._send(404, "application/json", b"{}")
+                    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                    return self._send(200, "application/json", json.dumps(rows_answer(found, query)).encode())
                 found = server.threads.get(parts.path)
                 if found is None:
                     return self._send(404, "text/html", b"<html><body>Not found</body></html>")
                 slug = parts.path.strip("/").split("/")[-1]
                 title = slug.replace("-", " ").title()
                 widget = COMMENTO_PAGE if parts.path.startswith("/talk/") else ISSO_PAGE
+                if parts.path.startswith("/forum/"):
+                    widget = ROWS_PAGE.replace("{nid}", found.key)
                 page = widget.format(title=title, body=f"The story of {title.lower()}. " * 20)
                 return self._send(200, "text/html; charset=utf-8", page.encode())
 
@@ -1261,3 +1273,87 @@ def ghost_dom(thread: Thread) -> list[dict]:
         {**c, "id": ghost_id(n.id), "parent": ghost_id(n.parent) if n.parent else None, "downvotes": None}
         for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
     ]
+
+
+ROWS_PROFILE = """
+[site]
+name = "forum"
+
+[article]
+title = "h1"
+
+[comments]
+container = "section#comments"
+item = "article.comment"
+id = "@id"
+# no parent key: a reply sits inside its parent's div.indented
+author = ".comment-author"
+text = ".comment-body"
+time = "time@datetime"
+upvotes = ".votes-up@data-n"
+downvotes = ".votes-down@data-n"
+
+[browser]
+load_more = ["button.comments-more"]
+"""
+
+#: an article whose widget asks the rows API from `offset` = the comments it has rendered (replies
+#: included), nests each reply in its parent's card (one from an earlier page under that card) and
+#: adds "More comments" while `meta.has_more`; the node id is in <article data-history-node-id>
+ROWS_PAGE = """<!doctype html>
+<html><head><title>{title}</title></head><body class="path-node page-node-type-article">
+<article data-history-node-id="{nid}" class="node node--type-article"><h1>{title}</h1><p>{body}</p></article>
+<section id="comments"></section>
+<script>
+(function () {{
+  var nid = document.querySelector("article[data-history-node-id]").getAttribute("data-history-node-id");
+  var root = document.getElementById("comments");
+  function el(tag, cls, text) {{
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }}
+  function render(c, into) {{
+    var card = el("article", "comment");
+    card.id = "comment-" + c.cid;
+    card.appendChild(el("span", "comment-author", c.name));
+    var time = el("time", "", "");
+    time.setAttribute("datetime", c.created);
+    card.appendChild(time);
+    var body = el("div", "comment-body");
+    body.innerHTML = c.comment_body.processed;
+    card.appendChild(body);
+    var up = el("span", "votes-up", String(c.votes.up));
+    up.setAttribute("data-n", c.votes.up);
+    card.appendChild(up);
+    var down = el("span", "votes-down", String(c.votes.down));
+    down.setAttribute("data-n", c.votes.down);
+    card.appendChild(down);
+    var kids = el("div", "indented");
+    card.appendChild(kids);
+    into.appendChild(card);
+    c.children.forEach(function (r) {{ render(r, kids); }});
+  }}
+  function place(c) {{
+    var parent = c.pid ? document.querySelector("#comment-" + c.pid + " > .indented") : null;
+    render(c, parent || root);
+  }}
+  function load() {{
+    var offset = document.querySelectorAll("article.comment").length;
+    fetch("/api/node/" + nid + "/comments?_format=json&offset=" + offset + "&limit=6")
+      .then(function (r) {{ return r.json(); }})
+      .then(function (rv) {{
+        rv.data.comments.forEach(place);
+        if (rv.meta.has_more) {{
+          var more = el("button", "comments-more", "More comments");
+          root.parentNode.insertBefore(more, root.nextSibling);
+          more.addEventListener("click", function () {{ more.remove(); load(); }});
+        }}
+      }});
+  }}
+  load();
+}})();
+</script>
+</body></html>
+"""
