@@ -2,7 +2,7 @@
 
 Panda Watch learns a comment API it has never seen from what the page requested in the browser
 (crawler.recipes.induce). Our own replicas define their own contracts; this module models the
-contracts of four open-source comment systems as their public source or docs define them, so the
+contracts of open-source comment systems as their public source or docs define them, so the
 induction is tested on shapes we did not design:
 
 - **Isso** (github.com/isso-comments/isso @ 9c24f9b3: isso/views/comments.py `fetch`, isso/js/app/api.js
@@ -36,6 +36,13 @@ induction is tested on shapes we did not design:
 - **Cusdis** and the **WordPress REST API** (further down, with their sources): an embed carrying two
   ids (the site's and the article's), and a bare array of every comment paged by page number whose
   page after the last is an HTTP 400.
+- Further down, each with its sources: **Drupal**'s comment pager over thread order (`rows_*`: an
+  offset that counts every comment, replies nested in the answer included, or top-level ones only;
+  nested or flat answers under `data.comments`, `meta.has_more`, votes in an object, times with an
+  offset), **Mastodon**'s status context (`descendants` flat, the top level naming the article's own
+  toot), **GitHub issue comments** as Utterances asks them (page numbers, reactions as votes, the
+  `Link` response header; or pages named only by a Link cursor), and **Ghost**'s comments app (page
+  numbers ending where `next` turns null, replies keyset-paged inside an NQL filter).
 
 Each system has: `answer(...)` (the server's side of the contract, over a `Thread`), `exchanges(...)`
 (what the widget requests while a reader clicks through it, as crawler.browser.record records it) and

@@ -30,7 +30,11 @@ HTML fragment into comments the same way (the site's adapter or profile).
    it and refuses it when they disagree with the page).
 
 The shapes of real comment systems it is tested on (Isso, Remark42, Commento, Coral, Cusdis,
-WordPress REST) are modelled in tests/comment_systems.py, with the sources they were read from.
+WordPress REST, Drupal's pager, Mastodon, GitHub issue comments, Ghost) are modelled in
+tests/comment_systems.py, with the sources they were read from. What it cannot follow it refuses
+(InductionError), never a recipe that would read part of a thread as all of it: pages that no
+parameter explains (named only by a `Link` response header, say), a top level marked by an id of
+the learned thread's own.
 
 `induce` returns the recipe as a JSON-able dict, or raises InductionError saying what was missing.
 """
