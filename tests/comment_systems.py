@@ -1364,3 +1364,79 @@ ROWS_PAGE = """<!doctype html>
 </script>
 </body></html>
 """
+
+
+# -- Disqus API -----------------------------------------------------------------------------------------
+# disqus.com/api/docs/threads/listPosts/ (and the client libraries over it, e.g. disqus-node,
+# JanMarvin/disqusR): GET https://disqus.com/api/3.0/threads/listPosts.json?forum=<shortname>
+# &thread=ident:<identifier> (a thread named by the page's `disqus_config` identifier, `link:<url>`
+# by its address) &limit=…&order=asc&cursor=<cursor.next>&api_key=<public key>; answers {cursor:
+# {prev, hasNext, next, hasPrev, total, id, more}, code: 0, response: [Post]}, Post {id (a string),
+# parent (a number, or null at the top), thread, forum, message (HTML), raw_message, createdAt (UTC
+# without a zone), likes, dislikes, points, author {name, username, isAnonymous}}: flat, every
+# comment of the thread, replies beside their parents. `cursor.next` is still a string on the last
+# page: the end is `hasNext` false. The model is a site's own widget over that API (Disqus's own embed
+# pages by a numeric thread id only its own iframe document carries).
+
+DISQUS_KEY = "E8Uh5l5fHZ6gD8U3KycjAIAk46f68Zw7C6eW8WSjZvCLXebZ7p0r1yrYDrLilk2F"
+DISQUS_LIMIT = 25
+
+
+def disqus_post(note: Note, thread: Thread) -> dict:
+    created = datetime.fromtimestamp(int(note.created), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    parent = 5_012_300_000 + note.parent if note.parent else None  # a number, where the id is a string
+    return {"id": str(5_012_300_000 + note.id), "parent": parent,
+            "thread": "9876543210", "forum": "blog-example", "message": f"<p>{note.text}</p>",
+            "raw_message": note.text, "createdAt": created, "likes": note.likes, "dislikes": note.dislikes,
+            "points": note.likes - note.dislikes, "isApproved": True, "isDeleted": False,
+            "author": {"name": note.author, "username": note.author.replace(" ", "").lower(),
+                       "isAnonymous": False}}  # fmt: skip
+
+
+def _disqus_cursor(index: int) -> str:
+    return f"{1_760_000_000_000_000 + index * 97}:0:0"
+
+
+def disqus_answer(thread: Thread, query: dict[str, str]) -> dict:
+    assert query["thread"] == f"ident:{thread.key}" and query["api_key"] == DISQUS_KEY
+    limit = int(query.get("limit") or DISQUS_LIMIT)
+    starts = {_disqus_cursor(i): i for i in range(0, len(thread.notes) + limit, limit)}
+    start = starts[query["cursor"]] if query.get("cursor") else 0
+    page = thread.notes[start : start + limit]
+    more = start + limit < len(thread.notes)
+    cursor = {"prev": _disqus_cursor(start - limit) if start else None, "hasNext": more,
+              "next": _disqus_cursor(start + limit), "hasPrev": start > 0, "total": None,
+              "id": _disqus_cursor(start), "more": more}  # fmt: skip
+    return {"cursor": cursor, "code": 0, "response": [disqus_post(n, thread) for n in page]}
+
+
+def disqus_page(identifier: str) -> str:
+    """Disqus's documented configuration variables, which a site's own widget reads too."""
+    return (
+        "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        "<div id='disqus_thread'></div><script>var disqus_config = function () {\n"
+        f"  this.page.url = 'https://blog.example/story/';\n  this.page.identifier = '{identifier}';\n}};"
+        "</script></body></html>"
+    )
+
+
+def disqus_exchanges(thread: Thread) -> list[dict]:
+    out: list[dict] = []
+    cursor = None
+    while True:
+        query = {"forum": "blog-example", "thread": f"ident:{thread.key}", "limit": DISQUS_LIMIT,
+                 "order": "asc", "api_key": DISQUS_KEY, **({"cursor": cursor} if cursor else {})}  # fmt: skip
+        answer = disqus_answer(thread, {k: str(v) for k, v in query.items()})
+        url = f"https://disqus.com/api/3.0/threads/listPosts.json?{urlencode(query)}"
+        out.append(exchange(len(out), url, answer=answer, trigger="load" if not out else "a.load-more"))
+        if not answer["cursor"]["hasNext"]:
+            return out
+        cursor = answer["cursor"]["next"]
+
+
+def disqus_dom(thread: Thread) -> list[dict]:
+    """The widget's <li id="post-<id>">, likes and dislikes."""
+    return [
+        {**c, "id": str(5_012_300_000 + n.id), "parent": str(5_012_300_000 + n.parent) if n.parent else None}
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]

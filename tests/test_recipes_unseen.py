@@ -961,3 +961,43 @@ def test_ghost_page_numbers_and_replies_paged_by_the_last_id_inside_a_filter():
     pages = [c for c in sent if "/post/" in c.url]
     assert len(pages) == 3  # 60 comments, 20 a page: no request for the page after the last
     assert sum("filter=id" in c.url for c in sent) >= 1  # the busy comment's replies paged on
+
+
+# -- Disqus API: the article key inside a prefix (ident:…), a cursor object, a flat list ----------------
+
+
+def test_disqus_thread_named_ident_colon_the_pages_identifier_and_paged_by_the_answers_cursor():
+    """Disqus names a thread `ident:<the page's disqus_config identifier>`: the article's key inside
+    a constant prefix, which the page carries without it. The public api_key is a credential: left
+    out unless the setting allows it, then kept as the page sent it."""
+    from tests.comment_systems import DISQUS_KEY, disqus_answer, disqus_dom, disqus_exchanges, disqus_page
+
+    learn = thread("post-4521", top=20, seed=61, max_depth=2)
+    exchanges = disqus_exchanges(learn)
+    assert len(exchanges) >= 3
+    url = BLOG + "/2025/10/harbour-story/"
+    recipe = learned(exchanges, disqus_page(learn.key), disqus_dom(learn), url, "blog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "thread"
+    assert recipe["article_key"]["kind"] == "script" and recipe["article_key"]["template"] == "ident:{}"
+    assert comments["dropped_credentials"] == ["api_key"] and "api_key" not in comments["constants"]
+    assert comments["paging"]["kind"] == "cursor" and comments["paging"]["cursor_path"] == ["cursor", "next"]
+    assert comments["end"]["has_more"] == ["cursor", "hasNext"]
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["author"], item["text"], item["time"]) == (
+        ["id"], ["parent"], ["author", "name"], ["message"], ["createdAt"],
+    )  # fmt: skip
+    assert learn.key not in json.dumps(recipe)
+
+    allowed = induce(exchanges, disqus_page(learn.key), [], disqus_dom(learn), None, site="blog",
+                     allow_credentials=True, page_url=url)  # fmt: skip
+    allowed["reader"] = "blog"
+    assert allowed["comments"]["constants"]["api_key"] == DISQUS_KEY
+    other = thread("post-9077", top=22, seed=62, first_id=400, max_depth=2)
+
+    def serve(call):
+        return json.dumps(disqus_answer(other, dict(parse_qsl(urlsplit(call.url).query)))).encode()
+
+    got, end, sent = page_in_process(allowed, disqus_page(other.key), BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(disqus_dom(other)) and len(got) == len(other.notes) >= 60
+    assert len(sent) == len(disqus_exchanges(other))

@@ -60,8 +60,14 @@ class Answer:
 
 def article_key(recipe: dict, page_html: str, page_url: str | None = None) -> str:
     """The article's key in the comment requests, read where the learned page carried it (or taken
-    from the article's own address, for a widget that keys threads by URL: induce.URL_PARTS)."""
+    from the article's own address, for a widget that keys threads by URL: induce.URL_PARTS), behind
+    the constant prefix the requests put before it ("ident:{}", induce._article_param)."""
     source = recipe.get("article_key") or {}
+    key = _article_key(source, page_html, page_url)
+    return source["template"].replace("{}", key) if source.get("template") else key
+
+
+def _article_key(source: dict, page_html: str, page_url: str | None) -> str:
     if source.get("kind") == "url" and page_url:
         return url_key(page_url, source.get("part", "path"))
     if source.get("kind") == "attr":

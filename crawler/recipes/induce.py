@@ -975,8 +975,35 @@ def _article_param(group, page_html: str, page_url: str | None = None) -> tuple[
     a number. A value equal to the page's own address (its path, or origin + path) is the key of a
     widget that keys threads by URL; it beats any value without a digit the page's script happens
     to hold ("sort": "oldest" is no article's key).
+
+    Failing that, a value that is such a key behind a constant word and a colon (Disqus names a
+    thread `ident:<the page's identifier>` or `link:<its address>`): the source says so
+    (`"template": "ident:{}"`), and each call puts its own article's key in it.
     """
-    params = [params_of(e) for e, _ in group]
+    name, source = _article_param_of([params_of(e) for e, _ in group], page_html, page_url)
+    if name is not None:
+        return name, source
+    prefixes: dict[str, set[str]] = defaultdict(set)
+    bare = []
+    for exchange, _ in group:
+        params = {}
+        for key, value in params_of(exchange).items():
+            found = _PREFIXED.fullmatch(value)
+            if found and not found.group(2).startswith("//"):  # "https://…" is an address, no prefix
+                prefixes[key].add(found.group(1))
+                params[key] = found.group(2)
+        bare.append(params)
+    name, source = _article_param_of(bare, page_html, page_url)
+    if name is None or len(prefixes[name]) != 1:
+        return None, None
+    return name, {**source, "template": prefixes[name].pop() + "{}"}
+
+
+#: a value behind a constant word and a colon ("ident:post-4521", "link:https://…")
+_PREFIXED = re.compile(r"([A-Za-z]{2,12}:)(.{2,})", re.S)
+
+
+def _article_param_of(params: list[dict[str, str]], page_html: str, page_url: str | None):
     names = set(params[0]).intersection(*params[1:])
     found = []
     for name in sorted(names):
