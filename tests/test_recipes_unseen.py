@@ -1001,3 +1001,24 @@ def test_disqus_thread_named_ident_colon_the_pages_identifier_and_paged_by_the_a
     got, end, sent = page_in_process(allowed, disqus_page(other.key), BLOG + "/2025/11/ferry/", serve)
     assert end and rows(got) == want(disqus_dom(other)) and len(got) == len(other.notes) >= 60
     assert len(sent) == len(disqus_exchanges(other))
+
+
+def test_a_unix_time_copied_from_the_last_comment_is_still_a_cursor():
+    """Old Isso's `after` with whole-second times: a number the size of a Unix time, like a jQuery
+    cache-buster, but copied from the previous answer's last comment: keyset paging, kept."""
+    learn = thread("/blog/harbour-story/", top=11, seed=1)
+    other = thread("/blog/ferry-story/", top=9, seed=2, first_id=500)
+    for note in learn.notes + other.notes:
+        note.created = int(note.created)
+    exchanges = isso_after_exchanges(BLOG, learn)
+    assert exchanges[1]["query"]["after"].isdigit()
+    page = ISSO_PAGE.format(title="Harbour", body="A story.")
+    recipe = learned(exchanges, page, isso_dom(learn), BLOG + learn.key, "issoblog")
+    assert recipe["comments"]["paging"]["param"] == "after"
+    assert recipe["comments"]["paging"]["cursor_item"] == ["created"]
+
+    def serve(call):
+        return json.dumps(isso_answer(other, dict(parse_qsl(urlsplit(call.url).query)))).encode()
+
+    got, end, _ = page_in_process(recipe, page, BLOG + other.key, serve)
+    assert end and rows(got) == want(isso_dom(other))

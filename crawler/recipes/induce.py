@@ -609,21 +609,22 @@ def _paging(
         for name in sorted(names):
             values = [p.get(name, "") for p in params]
             numbers = _ints(values)
-            if numbers and numbers[0] >= CACHE_BUSTER:
-                continue  # a time, +1 per request: a cache-buster, no page (see CACHE_BUSTER)
+            # a time, +1 per request, is a cache-buster, no page (CACHE_BUSTER); a time copied from
+            # the answer before (keyset paging by a Unix time) is still a cursor
+            stamp = bool(numbers) and numbers[0] >= CACHE_BUSTER
             if len(sequence) == 1:
                 # one request only: weaker evidence, from what was known before it
                 counted = [c for c in COUNTS if numbers and numbers[0] == known_before(sequence, 0, c) > 0]
                 for counts in counted:
                     weak[("offset", name, counts)] += 1
-                if not counted and numbers and numbers[0] == first_page:
+                if not counted and numbers and not stamp and numbers[0] == first_page:
                     weak[("page", name, None)] += 1
                 continue
             if len(set(values)) < 2:
                 continue
             # the first request may leave the parameter out (page 1, offset 0, no cursor yet)
             rest = _ints(values[1:]) if values[0] == "" and name not in params[0] else None
-            if numbers and all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False)):
+            if numbers and not stamp and all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False)):
                 evidence[("page", name, None)] += 1
                 continue
             if rest and all(b == a + 1 for a, b in zip(rest, rest[1:], strict=False)) and rest[0] <= 2:
