@@ -1022,3 +1022,22 @@ def test_a_unix_time_copied_from_the_last_comment_is_still_a_cursor():
 
     got, end, _ = page_in_process(recipe, page, BLOG + other.key, serve)
     assert end and rows(got) == want(isso_dom(other))
+
+
+def test_a_first_filter_naming_a_reply_the_page_itself_showed_is_never_sent_to_other_threads():
+    """Ghost's first "more replies" filter names the last reply shown. When the page rendered those
+    replies itself (no earlier answer carried them), that value is still the learned thread's own:
+    sent to another thread's comments it would hide every reply older than it."""
+    from tests.comment_systems import ghost_dom, ghost_exchanges, ghost_page
+
+    learn = _ghost_thread("6571a1f2e4b0c93d2a8f0b11", top=45, seed=51, first_id=1, busy=5)
+    exchanges = ghost_exchanges(BLOG, learn)
+    for e in exchanges:  # the inline replies came with the page, not in the comment pages
+        if "/post/" in e["path"]:
+            answer = json.loads(e["body"])
+            for comment in answer["comments"]:
+                comment["replies"] = []
+            e["body"] = json.dumps(answer)
+    recipe = learned(exchanges, ghost_page(learn.key), ghost_dom(learn), BLOG + "/harbour/", "blog")
+    assert recipe["replies"]["paging"]["template"] == "id:>'{}'"
+    assert recipe["replies"]["paging"]["start"] == {"kind": "absent"}

@@ -1157,7 +1157,8 @@ def _induce(
         _unexplained_pages(group)
     if paging is not None:
         first = params_of(group[0][0])
-        if paging["kind"] == "next_url" or paging["param"] not in first:
+        if paging["kind"] == "next_url" or paging["param"] not in first or paging.get("template"):
+            # (a value in a template holds a field of one thread's comment: never sent to another)
             paging["start"] = {"kind": "absent"}
         elif paging["kind"] == "cursor" and _copied(
             _untemplated(paging, first[paging["param"]]), exchanges, group[0][0], scalars
@@ -1213,7 +1214,7 @@ def _induce(
             firsts = {params_of(s[0][0]).get(paging["param"]) for s in sequences}
             if paging["kind"] == "offset":
                 paging["start"] = {"kind": "inline"}
-            elif paging["kind"] == "next_url" or firsts == {None}:
+            elif paging["kind"] == "next_url" or firsts == {None} or paging.get("template"):
                 paging["start"] = {"kind": "absent"}
             elif paging["kind"] == "cursor" and any(
                 _copied(_untemplated(paging, params_of(q[0][0]).get(paging["param"]) or ""), exchanges,
