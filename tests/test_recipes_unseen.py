@@ -1041,3 +1041,35 @@ def test_a_first_filter_naming_a_reply_the_page_itself_showed_is_never_sent_to_o
     recipe = learned(exchanges, ghost_page(learn.key), ghost_dom(learn), BLOG + "/harbour/", "blog")
     assert recipe["replies"]["paging"]["template"] == "id:>'{}'"
     assert recipe["replies"]["paging"]["start"] == {"kind": "absent"}
+
+
+def test_times_as_epoch_milliseconds_are_read_as_the_moments_the_page_shows():
+    """The same pager answering `created` as epoch milliseconds (JavaScript's Date.now()): the field
+    is learned against the page's ISO times and stored as ISO-8601 UTC."""
+    from datetime import datetime
+
+    from tests.comment_systems import rows_answer, rows_dom, rows_exchanges, rows_page
+
+    def in_ms(answer: dict) -> dict:
+        def walk(items):
+            for c in items:
+                c["created"] = int(datetime.fromisoformat(c["created"]).timestamp() * 1000) + 375
+                walk(c["children"])
+
+        walk(answer["data"]["comments"])
+        return answer
+
+    learn = thread("4521", top=6, seed=21, max_depth=2)
+    exchanges = rows_exchanges(BLOG, learn)
+    for e in exchanges:
+        e["body"] = json.dumps(in_ms(json.loads(e["body"])))
+    recipe = learned(exchanges, rows_page(4521), rows_dom(learn), BLOG + "/2025/10/harbour", "blog")
+    assert recipe["item"]["time"] == ["created"]
+    other = thread("9077", top=7, seed=22, first_id=700, max_depth=2)
+
+    def serve(call):
+        return json.dumps(in_ms(rows_answer(other, dict(parse_qsl(urlsplit(call.url).query))))).encode()
+
+    got, end, _ = page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
+    shown = {c["id"]: c["posted_at"] for c in rows_dom(other)}
+    assert end and {source_id(k): c.posted_at for k, c in got.items()} == shown
