@@ -830,8 +830,17 @@ def cusdis_page(page_id: str) -> str:
 
 
 def cusdis_exchanges(thread: Thread) -> list[dict]:
-    query = urlencode({"page": 1, "appId": CUSDIS_APP, "pageId": thread.key})
-    return [exchange(0, f"https://cusdis.example/api/open/comments?{query}", answer=cusdis_answer(thread))]
+    """Page 1, then each page the widget's pagination offers (Widget.svelte: a button for each of
+    `pageCount` pages): the answers say how many pages there are, and nothing else ends the list."""
+    out: list[dict] = []
+    page, pages = 1, 1
+    while page <= pages:
+        query = urlencode({"page": page, "appId": CUSDIS_APP, "pageId": thread.key})
+        answer = cusdis_answer(thread, page)
+        url = f"https://cusdis.example/api/open/comments?{query}"
+        out.append(exchange(len(out), url, answer=answer, trigger="load" if page == 1 else "button.page"))
+        page, pages = page + 1, answer["data"]["pageCount"]
+    return out
 
 
 def cusdis_dom(thread: Thread) -> list[dict]:

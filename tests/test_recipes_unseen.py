@@ -1073,3 +1073,26 @@ def test_times_as_epoch_milliseconds_are_read_as_the_moments_the_page_shows():
     got, end, _ = page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
     shown = {c["id"]: c["posted_at"] for c in rows_dom(other)}
     assert end and {source_id(k): c.posted_at for k, c in got.items()} == shown
+
+
+def test_a_page_count_in_the_answers_ends_the_pages_without_asking_past_the_last():
+    """Cusdis answers `pageCount` and asks pages by number, with no page size in the request and no
+    has-more flag: without that count the recipe could only stop at an empty page, one request past
+    the last (an API that answers it 404, as Django's paginator views do, would fail the recipe)."""
+    from tests.comment_systems import cusdis_answer, cusdis_dom, cusdis_exchanges, cusdis_page
+
+    learn = thread("7d2e0c55-51aa-4e0f-9c1d-0a4b6e1f2c3d", top=30, seed=13, max_depth=2)
+    exchanges = cusdis_exchanges(learn)
+    assert len(exchanges) == 3
+    recipe = learned(exchanges, cusdis_page(learn.key), cusdis_dom(learn), NEWS + "/2025/10/h/", "news")
+    comments = recipe["comments"]
+    assert comments["paging"]["kind"] == "page" and comments["end"]["last_page"] == ["data", "pageCount"]
+    other = thread("c0ffee11-2b3c-4d5e-8f90-123456789abc", top=40, seed=14, first_id=300, max_depth=2)
+
+    def serve(call):
+        page = int(dict(parse_qsl(urlsplit(call.url).query))["page"])
+        assert page <= 4, "asked for the page after the last"
+        return json.dumps(cusdis_answer(other, page)).encode()
+
+    got, end, sent = page_in_process(recipe, cusdis_page(other.key), NEWS + "/2025/11/f/", serve)
+    assert end and rows(got) == want(cusdis_dom(other)) and len(sent) == 4

@@ -512,8 +512,9 @@ def _fragment(recipe: dict, html: str, page_url: str, parent: str | None, depth:
     return comments
 
 
-def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
-    """(the list ended, the next cursor) by the recipe's end signal; no items always ends."""
+def _ended(endpoint: dict, data: Any, items: list, value: str | None = None) -> tuple[bool, str | None]:
+    """(the list ended, the next cursor) by the recipe's end signal; no items always ends. `value`:
+    the paging value of the request answered (a page number, against the answer's count of pages)."""
     end = endpoint.get("end") or {}
     paging = endpoint.get("paging") or {}
     cursor = get(data, paging.get("cursor_path")) if paging.get("cursor_path") else None
@@ -535,6 +536,11 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
         return True, None
     if end.get("zero_at") and get(data, end["zero_at"]) == 0:
         return True, None  # nothing left to show (Isso's hidden_replies)
+    if end.get("last_page"):
+        # the page answered is the last the answer counts (Cusdis's pageCount, induce._last_page)
+        pages, page = _int(get(data, end["last_page"])), _int(value if value is not None else "1")
+        if pages is not None and page is not None and page >= pages:
+            return True, None
     if end.get("page_size"):
         # a page shorter than the page size is the last (WordPress answers the page after it 400)
         size = _int((endpoint.get("constants") or {}).get(end["page_size"]))
@@ -576,7 +582,7 @@ def read_answer(recipe: dict, call: Call, body: bytes, page_url: str) -> Answer:
         )
     listed = _listed(recipe, endpoint, data, comments)
     # what the API's list holds decides its paging (a flat list pages replies and comments alike)
-    ended, cursor = _ended(endpoint, data, level if listed is None else listed)
+    ended, cursor = _ended(endpoint, data, level if listed is None else listed, call.context.get("value"))
     paging = endpoint.get("paging")
     repeats = paging and paging["kind"] in ("page", "offset") and answer.top_ids
     if repeats and answer.top_ids == call.context.get("previous_top"):

@@ -808,7 +808,34 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None, o
         path, n = nulls.most_common(1)[0]
         if n == len([s for s in complete if len(s) >= 2]):
             end["null_at"] = list(path)
+    if paging and paging["kind"] == "page" and paging["param"]:
+        end["last_page"] = _last_page(complete, paging["param"])
     return end
+
+
+#: names of an answer's count of pages (Cusdis `pageCount`, Ghost `pages`, Laravel `last_page`)
+PAGE_COUNT_NAME = re.compile(r"(?i)(last_?page|total_?pages|num_?pages|page_?count|pages)$")
+
+
+def _last_page(sequences: list[list[tuple[dict, dict]]], param: str) -> list | None:
+    """The path of an answer's count of pages: named so, the same in every answer of a list asked
+    over two pages or more, and equal to the number of the last page asked (a page number ends the
+    list when it reaches it, without asking the page after the last)."""
+    agreed: set[tuple] | None = None
+    for sequence in [s for s in sequences if len(s) >= 2]:
+        pages = _ints([params_of(e).get(param, "") for e, _ in sequence])
+        if not pages:
+            return None
+        answers = [_json(e) for e, _ in sequence]
+        here = {
+            path
+            for path, value in leaves(answers[-1], max_depth=ANSWER_DEPTH)
+            if path and isinstance(path[-1], str) and PAGE_COUNT_NAME.search(path[-1])
+            and _positive(value) and value == pages[-1] > pages[0]
+            and all(get(a, path) == value for a in answers)
+        }  # fmt: skip
+        agreed = here if agreed is None else agreed & here
+    return list(min(agreed, key=len)) if agreed else None
 
 
 #: names of a page-size parameter: a single page shorter than it is already the last
