@@ -1449,3 +1449,79 @@ def disqus_dom(thread: Thread) -> list[dict]:
         {**c, "id": str(5_012_300_000 + n.id), "parent": str(5_012_300_000 + n.parent) if n.parent else None}
         for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
     ]
+
+
+# -- JSON:API compound documents (Drupal's JSON:API module) -------------------------------------------
+# jsonapi.org/format (resource objects {type, id, attributes, relationships}, compound documents'
+# `included`, `links.next`) as Drupal core's JSON:API module answers GET /jsonapi/comment/comment
+# ?filter[entity_id.meta.drupal_internal__target_id]=<nid>&include=uid&sort=thread&page[offset]=N
+# &page[limit]=L (drupal.org/docs/core-modules-and-themes/core-modules/jsonapi-module: filtering,
+# includes, pagination): comments flat in thread order, `attributes.drupal_internal__cid` (the number
+# the page's <article id="comment-<cid>"> shows; `id` is a UUID), `attributes.name` the username, the
+# parent under `relationships.pid.data.meta.drupal_internal__target_id`, the author's display name
+# only in the `included` user--user resource its `relationships.uid.data.id` names; `links.next`
+# until the last page. A decoupled front end follows `links.next.href`.
+
+JSONAPI_LIMIT = 10
+
+
+def _jsonapi_user(author: str) -> tuple[str, str]:
+    return remark_id(int(hashlib.sha1(author.encode()).hexdigest()[:6], 16)), author.lower().replace(" ", ".")  # noqa: S324
+
+
+def jsonapi_comment(note: Note, thread: Thread, paths: dict[int, str]) -> dict:
+    created = datetime.fromtimestamp(int(note.created), tz=UTC).isoformat()
+    user, username = _jsonapi_user(note.author)
+    pid = None
+    if note.parent:
+        pid = {"type": "comment--comment", "id": remark_id(note.parent + 50_000),
+               "meta": {"drupal_internal__target_id": note.parent}}  # fmt: skip
+    node = {"type": "node--article", "id": remark_id(int(thread.key)),
+            "meta": {"drupal_internal__target_id": int(thread.key)}}  # fmt: skip
+    body = {"value": note.text, "format": "basic_html", "processed": f"<p>{note.text}</p>"}
+    attributes = {"drupal_internal__cid": note.id, "langcode": "en", "status": True,
+                  "subject": note.text[:20], "name": username, "created": created, "changed": created,
+                  "thread": paths[note.id], "comment_body": body}  # fmt: skip
+    return {"type": "comment--comment", "id": remark_id(note.id + 50_000), "attributes": attributes,
+            "relationships": {"entity_id": {"data": node}, "pid": {"data": pid},
+                              "uid": {"data": {"type": "user--user", "id": user}}}}  # fmt: skip
+
+
+def jsonapi_answer(thread: Thread, base: str, query: dict[str, str]) -> dict:
+    assert query["filter[entity_id.meta.drupal_internal__target_id]"] == thread.key
+    offset, limit = int(query.get("page[offset]") or 0), int(query.get("page[limit]") or JSONAPI_LIMIT)
+    order, paths = rows_order(thread), _thread_paths(thread)
+    page = order[offset : offset + limit]
+    users = {}
+    for note in page:
+        user, username = _jsonapi_user(note.author)
+        users[user] = {"type": "user--user", "id": user,
+                       "attributes": {"display_name": note.author, "name": username}}  # fmt: skip
+    links = {"self": {"href": _jsonapi_url(base, thread.key, offset, limit)}}
+    if offset + limit < len(order):
+        links["next"] = {"href": _jsonapi_url(base, thread.key, offset + limit, limit)}
+    return {"jsonapi": {"version": "1.0"}, "data": [jsonapi_comment(n, thread, paths) for n in page],
+            "included": list(users.values()), "meta": {"count": len(order)}, "links": links}  # fmt: skip
+
+
+def _jsonapi_url(base: str, nid: str, offset: int, limit: int) -> str:
+    query = {"filter[entity_id.meta.drupal_internal__target_id]": nid, "include": "uid", "sort": "thread",
+             "page[offset]": offset, "page[limit]": limit}  # fmt: skip
+    return f"{base}/jsonapi/comment/comment?{urlencode(query)}"
+
+
+def jsonapi_exchanges(base: str, thread: Thread) -> list[dict]:
+    out: list[dict] = []
+    url: str | None = _jsonapi_url(base, thread.key, 0, JSONAPI_LIMIT)
+    while url:
+        answer = jsonapi_answer(thread, base, dict(parse_qsl(urlsplit(url).query)))
+        out.append(
+            exchange(len(out), url, answer=answer, trigger="load" if not out else "button.comments-more")
+        )
+        url = (answer["links"].get("next") or {}).get("href")
+    return out
+
+
+def jsonapi_dom(thread: Thread) -> list[dict]:
+    """Drupal's <article id="comment-<cid>">, the author's display name; core comments have no votes."""
+    return [{**c, "upvotes": None, "downvotes": None} for c in dom_of(thread.notes, id_format="comment-{}")]

@@ -1096,3 +1096,41 @@ def test_a_page_count_in_the_answers_ends_the_pages_without_asking_past_the_last
 
     got, end, sent = page_in_process(recipe, cusdis_page(other.key), NEWS + "/2025/11/f/", serve)
     assert end and rows(got) == want(cusdis_dom(other)) and len(sent) == 4
+
+
+# -- JSON:API: ids, parents and authors through relationships and the `included` resources -----------
+
+
+def test_jsonapi_authors_joined_from_the_included_list_and_parents_deep_in_relationships():
+    """A JSON:API compound document (Drupal's JSON:API module): the page's comment number is an
+    attribute (the resource's id a UUID), the parent four levels down its relationships, and the
+    name the page shows only in the `included` user resource the comment's relationship names."""
+    from tests.comment_systems import jsonapi_answer, jsonapi_dom, jsonapi_exchanges, rows_page
+
+    learn = thread("4521", top=6, seed=71, max_depth=2)
+    exchanges = jsonapi_exchanges(BLOG, learn)
+    assert len(exchanges) >= 3
+    recipe = learned(exchanges, rows_page(4521), jsonapi_dom(learn), BLOG + "/2025/10/harbour", "blog")
+    comments, item = recipe["comments"], recipe["item"]
+    assert comments["article_param"] == "filter[entity_id.meta.drupal_internal__target_id]"
+    assert comments["paging"]["param"] == "page[offset]" and comments["paging"]["counts"] == "all"
+    assert comments["end"]["null_at"] == ["links", "next", "href"]
+    assert (
+        item["id"] == ["attributes", "drupal_internal__cid"] and recipe["id_format"]["prefix"] == "comment-"
+    )
+    assert item["parent"] == ["relationships", "pid", "data", "meta", "drupal_internal__target_id"]
+    assert item["author"] is None
+    uid = ["relationships", "uid", "data", "id"]
+    assert item["author_join"] == {
+        "map": ["included"],
+        "by": ["id"],
+        "key": uid,
+        "field": ["attributes", "display_name"],
+    }
+    other = thread("9077", top=9, seed=72, first_id=700, max_depth=2)
+
+    def serve(call):
+        return json.dumps(jsonapi_answer(other, BLOG, dict(parse_qsl(urlsplit(call.url).query)))).encode()
+
+    got, end, _ = page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
+    assert end and rows(got) == want(jsonapi_dom(other)) and len(got) == len(other.notes) >= 30

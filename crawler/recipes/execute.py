@@ -411,9 +411,24 @@ def _joined(fields: dict, item: dict, data: Any) -> Any:
     if not join:
         return None
     table = get(data, join["map"])
+    if join.get("by") and isinstance(table, list):
+        table = _indexed(table, tuple(join["by"]))  # a list of resources (JSON:API's `included`)
     key = scalar_text(get(item, join["key"]))
     entry = table.get(key) if isinstance(table, dict) and key is not None else None
     return get(entry, join["field"]) if isinstance(entry, dict) else None
+
+
+#: the last list indexed by `_indexed` (every item of an answer looks its author up in one list)
+_INDEXED: dict = {}
+
+
+def _indexed(entries: list, by: tuple) -> dict:
+    memo = _INDEXED.get("memo")
+    if memo is not None and memo[0] is entries and memo[1] == by:
+        return memo[2]
+    table = {scalar_text(get(e, by)): e for e in entries if isinstance(e, dict)}
+    _INDEXED["memo"] = (entries, by, table)  # holds the list: its id cannot be reused meanwhile
+    return table
 
 
 def _item_comment(recipe: dict, item: dict, parent: str | None, depth: int, data: Any = None) -> CommentItem:

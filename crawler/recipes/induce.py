@@ -72,6 +72,8 @@ AGREEMENT = 0.9
 #: how deep an answer's cursor, has-more flag or total may sit (GraphQL answers nest them:
 #: data.story.comments.pageInfo.endCursor)
 ANSWER_DEPTH = 7
+#: how deep a comment's field may sit in its item (JSON:API: relationships.pid.data.meta.<id>)
+ITEM_DEPTH = 6
 #: parameter names that look like credentials: never stored unless a setting allows it
 CREDENTIAL = re.compile(
     r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|^security$|api_?key)"
@@ -321,7 +323,7 @@ def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set, home
     agree: Counter[tuple] = Counter()
     tried: Counter[tuple] = Counter()
     for item, comment in pairs:
-        for path, value in leaves(item):
+        for path, value in leaves(item, max_depth=ITEM_DEPTH):
             if path in exclude:
                 continue
             verdict = test(value, comment)
@@ -376,7 +378,13 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
         )
 
     fields: dict[str, Any] = {"id": list(id_path), "replies": list(nested) if nested else None}
-    fields["text"] = pick(
+
+    # the field that holds the whole text, before one that agrees only as a prefix (a subject line,
+    # an excerpt): that one is taken only for an answer whose texts are cut (a full text follows)
+    def whole(v, c):
+        return None if not c.get("text") or not isinstance(v, str) else _norm(v) == _norm(c["text"])
+
+    fields["text"] = pick("text", whole) or pick(
         "text",
         lambda v, c: None if not c.get("text") or not isinstance(v, str)
         else _norm(v) == _norm(c["text"]) or (len(v) >= 20 and is_prefix_of(as_text(v), c["text"])),
@@ -463,35 +471,57 @@ def _maps(data: Any, prefix: tuple = (), depth: int = 0):
         yield from _maps(value, (*prefix, key), depth + 1)
 
 
+def _tables(data: Any, items_path: tuple):
+    """(path, by, {key: entry}) of every table of an answer an item may name an entry of: a map by
+    id (by None), or a list of objects indexed by one of their fields whose values are unique
+    (JSON:API's `included` resources by `id`)."""
+    for path, table in _maps(data):
+        if path != items_path:
+            yield path, None, table
+    for path, entries in dict_lists(data):
+        if path == items_path or len(path) > 3:
+            continue
+        for by in sorted({p for e in entries[:1] for p, _ in leaves(e, max_depth=2)}, key=str):
+            keys = [scalar_text(get(e, by)) for e in entries]
+            if None not in keys and len(set(keys)) == len(keys):
+                yield path, by, dict(zip(keys, entries, strict=True))
+
+
 def _joined_author(findings: list[dict], dom: dict[str, Comment], id_path: tuple, nested) -> dict | None:
     """Where an item's author is when the answer keeps authors apart, in a map by id (Commento:
-    `commenters[comment.commenterHex].name`): {"map", "key", "field"} agreeing with the DOM on at
-    least AGREEMENT of the items, or None (the author is then left NULL, never guessed)."""
+    `commenters[comment.commenterHex].name`) or a list of resources (JSON:API's `included`, by
+    `id`): {"map", "by", "key", "field"} agreeing with the DOM on at least AGREEMENT of the items,
+    or None (the author is then left NULL, never guessed)."""
     hits: Counter[tuple] = Counter()
     tried = 0
     for finding in findings:
         data = finding.get("data")
-        maps = [(p, m) for p, m in _maps(data) if p != tuple(finding.get("items_path") or ())]
-        if not maps:
+        tables = list(_tables(data, tuple(finding.get("items_path") or ())))
+        if not tables:
             continue
         for item, comment in _flatten(finding["items"], dom, id_path, nested):
             if not comment.get("author"):
                 continue
             tried += 1
-            for map_path, table in maps:
-                for key_path, value in leaves(item):
+            for map_path, by, table in tables:
+                for key_path, value in leaves(item, max_depth=ITEM_DEPTH):
                     entry = table.get(scalar_text(value)) if scalar_text(value) is not None else None
                     if not isinstance(entry, dict):
                         continue
                     for field_path, name in leaves(entry):
                         if isinstance(name, str) and _norm(name) == _norm(comment["author"]):
-                            hits[(map_path, key_path, field_path)] += 1
+                            hits[(map_path, by, key_path, field_path)] += 1
     if not hits or not tried:
         return None
-    (map_path, key_path, field_path), agree = max(hits.items(), key=lambda kv: kv[1])
+    # on a tie, a table by its id (JSON:API's `id`, its relationship) before one by another field
+    # that happens to match (a username the comment repeats)
+    (map_path, by, key_path, field_path), agree = max(
+        hits.items(), key=lambda kv: (kv[1], kv[0][1] is None or str(kv[0][1][-1]).lower().endswith("id"))
+    )
     if agree < AGREEMENT * tried:
         return None
-    return {"map": list(map_path), "key": list(key_path), "field": list(field_path)}
+    join = {"map": list(map_path), "key": list(key_path), "field": list(field_path)}
+    return {"map": join["map"], "by": list(by), **join} if by is not None else join
 
 
 def _cut_flag(pairs, text_path: list, taken: set) -> list | None:
