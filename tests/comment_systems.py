@@ -63,7 +63,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from crawler.browser.record import _body_fields
+from crawler.browser.record import _body_fields, repeated_names
 
 #: the thread's comments start at this Unix time, one every 97.25 s (fractions as Isso stores them)
 EPOCH = 1_760_000_000.0
@@ -149,6 +149,7 @@ def exchange(
         "seq": seq, "step": seq, "trigger": trigger, "method": method, "url": url,
         "scheme": parts.scheme, "host": parts.netloc, "path": parts.path,
         "query": dict(parse_qsl(parts.query, keep_blank_values=True)),
+        "query_repeated": repeated_names(parts.query),
         "request_content_type": content_type, "headers": headers or {},
         **_body_fields(body, content_type),
         "status": 200, "content_type": "application/json", "response_headers": response_headers or {},

@@ -1134,3 +1134,21 @@ def test_jsonapi_authors_joined_from_the_included_list_and_parents_deep_in_relat
 
     got, end, _ = page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
     assert end and rows(got) == want(jsonapi_dom(other)) and len(got) == len(other.notes) >= 30
+
+
+def test_a_request_naming_a_parameter_twice_is_refused_not_sent_with_one_value():
+    """`include[]=author&include[]=votes` (PHP and Rails arrays): the recorded query keeps one value
+    per name, so a recipe would ask for something else than the page did (answers without authors,
+    say). Refused; the recorder says which names repeated."""
+    from urllib.parse import urlencode
+
+    from tests.comment_systems import exchange, wp_dom, wp_exchanges, wp_page
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    repeated = []
+    for e in wp_exchanges(BLOG, learn):
+        url = f"{e['url']}&{urlencode([('include[]', 'author'), ('include[]', 'votes')])}"
+        repeated.append(exchange(e["seq"], url, answer=json.loads(e["body"])))
+    assert repeated[0]["query_repeated"] == ["include[]"]
+    with pytest.raises(InductionError, match=r"more than once \(include\[\]\)"):
+        learned(repeated, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")

@@ -45,6 +45,13 @@ def kept_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k == "accept" or k.startswith("x-")}
 
 
+def repeated_names(query: str) -> list[str]:
+    """Query parameters a URL names more than once (`ids[]=1&ids[]=2`): `query` keeps the last value
+    only, so the induction knows it cannot send such a request again as the page did."""
+    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)]
+    return sorted({n for n in names if names.count(n) > 1})
+
+
 def paging_headers(headers: dict[str, str]) -> dict[str, str]:
     """The response headers that page an answer (RESPONSE_HEADERS), bounded; names lower-cased."""
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -135,6 +142,7 @@ class Recorder:
             "host": parts.netloc,
             "path": parts.path,
             "query": dict(parse_qsl(parts.query, keep_blank_values=True)),
+            "query_repeated": repeated_names(parts.query),
             "request_content_type": content_type,
             "headers": kept_headers(headers),
             **_body_fields(request.post_data, content_type),

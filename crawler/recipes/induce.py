@@ -914,6 +914,11 @@ def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
 def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
     """Method, address, parameter placement and constants common to every request of a group."""
     first = group[0][0]
+    repeated = sorted({n for e, _ in group for n in e.get("query_repeated") or ()})
+    if repeated:
+        # `ids[]=1&ids[]=2`: a recipe keeps one value per name, and would ask for something else
+        raise InductionError(f"the requests name a parameter more than once ({', '.join(repeated[:3])}): "
+                             "a recipe cannot send them as the page did")  # fmt: skip
     params = [params_of(e) for e, _ in group]
     names = {n for n in set(params[0]).intersection(*params[1:]) if not _is_path(n)}
     constants = {n: params[0][n] for n in sorted(names) if all(p[n] == params[0][n] for p in params)}
