@@ -1152,3 +1152,11 @@ def test_a_request_naming_a_parameter_twice_is_refused_not_sent_with_one_value()
     assert repeated[0]["query_repeated"] == ["include[]"]
     with pytest.raises(InductionError, match=r"more than once \(include\[\]\)"):
         learned(repeated, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    posted = []  # the same in a form body (jQuery's $.post of {include: [...]})
+    for e in wp_exchanges(BLOG, learn):
+        form = urlencode([*e["query"].items(), ("include[]", "author"), ("include[]", "votes")])
+        kind = "application/x-www-form-urlencoded"
+        posted.append(exchange(e["seq"], BLOG + "/comments.php", "POST", form, kind, json.loads(e["body"])))
+    assert posted[0]["form_repeated"] == ["include[]"]
+    with pytest.raises(InductionError, match="more than once"):
+        learned(posted, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")

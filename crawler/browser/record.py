@@ -75,7 +75,8 @@ def _body_fields(post_data: str | None, content_type: str) -> dict[str, Any]:
             # a page's FormData: the same fields a form would send (a recipe sends them as a form)
             return {"body_kind": "form", "form": fields}
     if "x-www-form-urlencoded" in content_type or ("=" in post_data and "{" not in post_data[:1]):
-        return {"body_kind": "form", "form": dict(parse_qsl(post_data, keep_blank_values=True))}
+        form = dict(parse_qsl(post_data, keep_blank_values=True))
+        return {"body_kind": "form", "form": form, "form_repeated": repeated_names(post_data)}
     return {"body_kind": "raw", "raw": post_data[:MAX_BODY]}
 
 

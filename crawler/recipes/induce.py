@@ -914,7 +914,9 @@ def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
 def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
     """Method, address, parameter placement and constants common to every request of a group."""
     first = group[0][0]
-    repeated = sorted({n for e, _ in group for n in e.get("query_repeated") or ()})
+    repeated = sorted(
+        {n for e, _ in group for k in ("query_repeated", "form_repeated") for n in e.get(k) or ()}
+    )
     if repeated:
         # `ids[]=1&ids[]=2`: a recipe keeps one value per name, and would ask for something else
         raise InductionError(f"the requests name a parameter more than once ({', '.join(repeated[:3])}): "
