@@ -2,7 +2,7 @@
 
 Panda Watch learns a comment API it has never seen from what the page requested in the browser
 (crawler.recipes.induce). Our own replicas define their own contracts; this module models the
-contracts of four open-source comment systems as their public source or docs define them, so the
+contracts of open-source comment systems as their public source or docs define them, so the
 induction is tested on shapes we did not design:
 
 - **Isso** (github.com/isso-comments/isso @ 9c24f9b3: isso/views/comments.py `fetch`, isso/js/app/api.js
@@ -36,6 +36,13 @@ induction is tested on shapes we did not design:
 - **Cusdis** and the **WordPress REST API** (further down, with their sources): an embed carrying two
   ids (the site's and the article's), and a bare array of every comment paged by page number whose
   page after the last is an HTTP 400.
+- Further down, each with its sources: **Drupal**'s comment pager over thread order (`rows_*`: an
+  offset that counts every comment, replies nested in the answer included, or top-level ones only;
+  nested or flat answers under `data.comments`, `meta.has_more`, votes in an object, times with an
+  offset), **Mastodon**'s status context (`descendants` flat, the top level naming the article's own
+  toot), **GitHub issue comments** as Utterances asks them (page numbers, reactions as votes, the
+  `Link` response header; or pages named only by a Link cursor), and **Ghost**'s comments app (page
+  numbers ending where `next` turns null, replies keyset-paged inside an NQL filter).
 
 Each system has: `answer(...)` (the server's side of the contract, over a `Thread`), `exchanges(...)`
 (what the widget requests while a reader clicks through it, as crawler.browser.record records it) and
@@ -45,16 +52,18 @@ widget page for the browser (`isso_page`) served by `CommentSystemsServer` on lo
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from crawler.browser.record import _body_fields
+from crawler.browser.record import _body_fields, repeated_names
 
 #: the thread's comments start at this Unix time, one every 97.25 s (fractions as Isso stores them)
 EPOCH = 1_760_000_000.0
@@ -131,6 +140,7 @@ def exchange(
     answer: dict | None = None,
     trigger: str = "load",
     headers: dict | None = None,
+    response_headers: dict | None = None,
 ) -> dict:
     """One recorded exchange, as crawler.browser.record.Recorder keeps it (the request body parsed by
     the recorder's own code, so a JSON body sent with a form content type is read as it would be)."""
@@ -139,9 +149,10 @@ def exchange(
         "seq": seq, "step": seq, "trigger": trigger, "method": method, "url": url,
         "scheme": parts.scheme, "host": parts.netloc, "path": parts.path,
         "query": dict(parse_qsl(parts.query, keep_blank_values=True)),
+        "query_repeated": repeated_names(parts.query),
         "request_content_type": content_type, "headers": headers or {},
         **_body_fields(body, content_type),
-        "status": 200, "content_type": "application/json",
+        "status": 200, "content_type": "application/json", "response_headers": response_headers or {},
         "body": json.dumps(answer), "body_truncated": False,
     }  # fmt: skip
 
@@ -431,8 +442,10 @@ COMMENTO_PAGE = """<!doctype html>
 
 
 class CommentSystemsServer:
-    """A loopback blog whose articles carry an Isso widget (under /blog/) or a Commento widget (under
-    /talk/), and the APIs behind them (`GET /isso/`, `POST /commento/api/comment/list`).
+    """A loopback blog whose articles carry an Isso widget (under /blog/), a Commento widget (under
+    /talk/) or a widget over Drupal-style thread-ordered rows (under /forum/, the thread keyed by its
+    `key` as the node id), and the APIs behind them (`GET /isso/`, `POST /commento/api/comment/list`,
+    `GET /api/node/<nid>/comments`).
 
     `threads` maps an article path ("/blog/<slug>/") to its Thread (keyed by that path, as both
     embeds key it); `requests` counts the API requests served."""
@@ -458,12 +471,22 @@ class CommentSystemsServer:
                         return self._send(404, "application/json", b"{}")
                     body = json.dumps(isso_answer(found, query)).encode()
                     return self._send(200, "application/json", body)
+                if parts.path.startswith("/api/node/"):  # the thread-ordered rows (ROWS_PAGE)
+                    server.requests.append(self.path)
+                    nid = parts.path.split("/")[3]
+                    found = next((t for t in server.threads.values() if t.key == nid), None)
+                    if found is None:
+                        return self._send(404, "application/json", b"{}")
+                    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+                    return self._send(200, "application/json", json.dumps(rows_answer(found, query)).encode())
                 found = server.threads.get(parts.path)
                 if found is None:
                     return self._send(404, "text/html", b"<html><body>Not found</body></html>")
                 slug = parts.path.strip("/").split("/")[-1]
                 title = slug.replace("-", " ").title()
                 widget = COMMENTO_PAGE if parts.path.startswith("/talk/") else ISSO_PAGE
+                if parts.path.startswith("/forum/"):
+                    widget = ROWS_PAGE.replace("{nid}", found.key)
                 page = widget.format(title=title, body=f"The story of {title.lower()}. " * 20)
                 return self._send(200, "text/html; charset=utf-8", page.encode())
 
@@ -808,8 +831,17 @@ def cusdis_page(page_id: str) -> str:
 
 
 def cusdis_exchanges(thread: Thread) -> list[dict]:
-    query = urlencode({"page": 1, "appId": CUSDIS_APP, "pageId": thread.key})
-    return [exchange(0, f"https://cusdis.example/api/open/comments?{query}", answer=cusdis_answer(thread))]
+    """Page 1, then each page the widget's pagination offers (Widget.svelte: a button for each of
+    `pageCount` pages): the answers say how many pages there are, and nothing else ends the list."""
+    out: list[dict] = []
+    page, pages = 1, 1
+    while page <= pages:
+        query = urlencode({"page": page, "appId": CUSDIS_APP, "pageId": thread.key})
+        answer = cusdis_answer(thread, page)
+        url = f"https://cusdis.example/api/open/comments?{query}"
+        out.append(exchange(len(out), url, answer=answer, trigger="load" if page == 1 else "button.page"))
+        page, pages = page + 1, answer["data"]["pageCount"]
+    return out
 
 
 def cusdis_dom(thread: Thread) -> list[dict]:
@@ -878,4 +910,619 @@ def wp_exchanges(base: str, thread: Thread, size: int = 10) -> list[dict]:
 
 def wp_dom(thread: Thread) -> list[dict]:
     """<li id="comment-129">; WordPress shows no votes."""
+    return [{**c, "upvotes": None, "downvotes": None} for c in dom_of(thread.notes, id_format="comment-{}")]
+
+
+# -- Thread-ordered rows (Drupal's comment pager) -----------------------------------------------------
+# github.com/drupal/drupal core/modules/comment/src/CommentStorage.php `loadThread`: a node's
+# comments are ordered by their materialised `thread` path ("01.00/", the vancode of each level)
+# and paged with a PagerSelectExtender `limit($comments_per_page)` over *every* comment, replies
+# included: a page may start inside a thread, its first replies hanging under a parent shown on an
+# earlier page. Drupal themes mark the article <article data-history-node-id="<nid>">. The JSON
+# shape is a decoupled front end's over that pager (a `data.comments` list, `meta.has_more`, votes
+# in a `votes` object, times ISO-8601 with the site's offset), asked with `offset` = the comments
+# the widget has rendered (`document.querySelectorAll('.comment').length`): every comment, nested
+# replies included. `per="thread"` pages top-level comments instead (each with all its replies),
+# `nest=False` lists every comment of a page flat, each naming its `pid`.
+
+ROWS_LIMIT = 6
+ROWS_ZONE = timezone(timedelta(hours=2))
+
+
+def _vancode(index: int) -> str:
+    return f"{index:02d}"
+
+
+def rows_order(thread: Thread) -> list[Note]:
+    """The thread in Drupal's `thread` order: each comment, then its replies (thread() builds it so)."""
+    return list(thread.notes)
+
+
+def rows_comment(note: Note, path: str) -> dict:
+    created = datetime.fromtimestamp(int(note.created), tz=ROWS_ZONE).isoformat()
+    return {"cid": note.id, "pid": note.parent, "thread": path, "name": note.author,
+            "comment_body": {"value": note.text, "format": "basic_html", "processed": f"<p>{note.text}</p>"},
+            "created": created, "status": 1, "votes": {"up": note.likes, "down": note.dislikes},
+            "children": []}  # fmt: skip
+
+
+def _thread_paths(thread: Thread) -> dict[int, str]:
+    paths: dict[int, str] = {}
+    counters: dict[int | None, int] = {}
+    for note in rows_order(thread):
+        index = counters[note.parent] = counters.get(note.parent, 0) + 1
+        stem = paths[note.parent][:-1] + "." if note.parent else ""
+        paths[note.id] = f"{stem}{_vancode(index)}/"
+    return paths
+
+
+def rows_answer(thread: Thread, query: dict[str, str], per: str = "row", nest: bool = True) -> dict:
+    """A page of the thread from `offset` (rows of the thread order, or top-level comments with
+    `per="thread"`), replies nested under a parent on the same page (`nest`) or all listed flat."""
+    offset, limit = int(query.get("offset") or 0), int(query.get("limit") or ROWS_LIMIT)
+    order = rows_order(thread)
+    if per == "row":
+        page = order[offset : offset + limit]
+        more = offset + len(page) < len(order)
+    else:
+        tops = {n.id for n in thread.top()[offset : offset + limit]}
+        top_of = {}
+        for note in order:
+            top_of[note.id] = note.id if note.parent is None else top_of[note.parent]
+        page = [n for n in order if top_of[n.id] in tops]
+        more = offset + len(tops) < len(thread.top())
+    paths = _thread_paths(thread)
+    nodes = {n.id: rows_comment(n, paths[n.id]) for n in page}
+    items = []
+    for note in page:
+        if nest and note.parent in nodes:
+            nodes[note.parent]["children"].append(nodes[note.id])
+        else:
+            items.append(nodes[note.id])
+    return {"data": {"comments": items, "count": len(order)},
+            "meta": {"offset": offset, "limit": limit, "has_more": more}}  # fmt: skip
+
+
+def rows_page(nid: int) -> str:
+    return (
+        f'<html><head><title>Story</title></head><body class="path-node page-node-type-article">'
+        f'<article data-history-node-id="{nid}" class="node node--type-article"><h1>Story</h1></article>'
+        '<section class="comments"></section><button class="comments-more">More comments</button>'
+        "</body></html>"
+    )
+
+
+def rows_exchanges(
+    base: str, thread: Thread, per: str = "row", nest: bool = True, limit: int = ROWS_LIMIT
+) -> list[dict]:
+    """The widget's requests: the first page, then "More comments" until `meta.has_more` is false,
+    each asked from `offset` = the comments rendered so far (top-level ones with `per="thread"`)."""
+    out: list[dict] = []
+    offset = 0
+    while True:
+        query = {"_format": "json", "offset": offset, "limit": limit}
+        answer = rows_answer(thread, {k: str(v) for k, v in query.items()}, per, nest)
+        url = f"{base}/api/node/{thread.key}/comments?{urlencode(query)}"
+        trigger = "load" if not out else "button.comments-more"
+        out.append(exchange(len(out), url, answer=answer, trigger=trigger))
+        if not answer["meta"]["has_more"]:
+            return out
+        rendered = _rendered(answer["data"]["comments"])
+        offset += rendered if per == "row" else sum(1 for c in answer["data"]["comments"] if c["pid"] is None)
+
+
+def _rendered(items: list[dict]) -> int:
+    return sum(1 + _rendered(i["children"]) for i in items)
+
+
+def rows_dom(thread: Thread) -> list[dict]:
+    """Drupal's <article id="comment-<cid>">; the widget shows up and down votes."""
+    return dom_of(thread.notes, id_format="comment-{}")
+
+
+# -- Mastodon: a toot's replies as an article's comments ----------------------------------------------
+# docs.joinmastodon.org/methods/statuses/#context and /entities/Context/, /entities/Status/: GET
+# /api/v1/statuses/:id/context answers {ancestors: [Status], descendants: [Status]}, descendants flat
+# in thread order, each naming its parent in `in_reply_to_id` (string ids): a direct reply to the toot
+# names the toot itself, the article's own key, so no constant marks the top level. Status: id,
+# created_at (ISO 8601 with milliseconds, Z), in_reply_to_id, in_reply_to_account_id, content (HTML),
+# account {id, username, acct, display_name}, replies_count, reblogs_count, favourites_count,
+# mentions [...]. Blogs that show a toot's replies as their comments (e.g. carlschwan.eu, "Adding
+# comments to your static blog with Mastodon", 2020) name the toot in the page and fetch its context
+# once: one request, no paging.
+
+
+def toot_id(note_id: int) -> str:
+    return str(113_245_678_901_230_000 + note_id)  # snowflake ids, sent as strings
+
+
+def toot(note: Note, post: str, thread: Thread) -> dict:
+    account = hashlib.sha1(note.author.encode()).hexdigest()[:6]  # noqa: S324 - an id, not a secret
+    created = datetime.fromtimestamp(note.created, tz=UTC).isoformat(timespec="milliseconds")
+    parent = toot_id(note.parent) if note.parent else post
+    return {"id": toot_id(note.id), "created_at": created.replace("+00:00", "Z"), "in_reply_to_id": parent,
+            "in_reply_to_account_id": "1", "sensitive": False, "spoiler_text": "", "visibility": "public",
+            "language": "en", "uri": f"https://mastodon.example/users/u{account}/statuses/{toot_id(note.id)}",
+            "replies_count": len(thread.replies(note.id)), "reblogs_count": 0,
+            "favourites_count": note.likes, "content": f"<p>{note.text}</p>",
+            "account": {"id": str(int(account, 16)), "username": f"u{account}", "acct": f"u{account}",
+                        "display_name": note.author},
+            "mentions": [{"id": "1", "username": "blog", "acct": "blog", "url": "https://mastodon.example/@blog"}],
+            "media_attachments": [], "tags": [], "emojis": [], "card": None, "poll": None}  # fmt: skip
+
+
+def mastodon_context(thread: Thread) -> dict:
+    """The context of the toot `thread.key`: no ancestors (the blog's toot starts the conversation)."""
+    return {"ancestors": [], "descendants": [toot(n, thread.key, thread) for n in thread.notes]}
+
+
+def mastodon_page(post: str) -> str:
+    return (
+        "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        f'<section id="comments" data-host="mastodon.example" data-toot="{post}"></section>'
+        "<button class='load-comments'>Load comments</button></body></html>"
+    )
+
+
+def mastodon_exchanges(thread: Thread) -> list[dict]:
+    url = f"https://mastodon.example/api/v1/statuses/{thread.key}/context"
+    return [exchange(0, url, answer=mastodon_context(thread), trigger="button.load-comments")]
+
+
+def mastodon_dom(thread: Thread) -> list[dict]:
+    """Each reply shown under the toot's id; favourites as upvotes."""
+    return [
+        {**c, "id": toot_id(n.id), "parent": toot_id(n.parent) if n.parent else None, "downvotes": None}
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]
+
+
+# -- GitHub issue comments (Utterances) ---------------------------------------------------------------
+# github.com/utterance/utterances src/github.ts `commentsRequest`/`loadCommentsPage`: GET
+# repos/<owner>/<repo>/issues/<n>/comments?page=<p>&per_page=<PAGE_SIZE> with `Accept:
+# application/vnd.github.VERSION.html+json,application/vnd.github.squirrel-girl-preview`, the next page
+# read from the Link header (`readRelNext`); the issue named by the embed's `issue-number` attribute.
+# docs.github.com/en/rest/issues/comments: a bare array of {id (number), node_id, html_url, user
+# {login, id, type}, created_at (ISO 8601, Z), body, body_html, author_association, reactions
+# {total_count, "+1", "-1", laugh, hooray, confused, heart, rocket, eyes}}; no replies. GitHub's
+# cursor-paginated endpoints (docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api)
+# name the next page only in the Link header, by an opaque `after` cursor (`cursor=True` here).
+
+GITHUB = "https://api.github.com"
+GITHUB_ACCEPT = "application/vnd.github.VERSION.html+json,application/vnd.github.squirrel-girl-preview"
+
+
+def github_comment(note: Note) -> dict:
+    created = datetime.fromtimestamp(int(note.created), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    heart = note.id % 2
+    first, _, rest = note.text.partition(" ")  # the markdown source marks a word up
+    number = 1_700_000_000 + note.id
+    reactions = {"+1": note.likes, "-1": note.dislikes, "laugh": 0, "hooray": 0, "confused": 0,
+                 "heart": heart, "rocket": 0, "eyes": 0}  # fmt: skip
+    return {
+        "id": number,
+        "node_id": f"IC_kwDO{note.id:08d}",
+        "html_url": f"https://github.com/panda/blog-comments/issues/12#issuecomment-{number}",
+        "user": {
+            "login": note.author.replace(" ", "-").lower(),
+            "id": 1000 + len(note.author),
+            "type": "User",
+        },
+        "created_at": created,
+        "updated_at": created,
+        "author_association": "NONE",
+        "body": f"**{first}** {rest}",
+        "body_html": f'<p dir="auto"><strong>{first}</strong> {rest}</p>',
+        "reactions": {"url": f"{GITHUB}/reactions", "total_count": sum(reactions.values()), **reactions},
+    }
+
+
+def _github_cursor(index: int) -> str:
+    return base64.b64encode(f"cursor:v2:{index * 7919}".encode()).decode().rstrip("=")
+
+
+def github_answer(thread: Thread, url: str, cursor: bool = False, size: int = 10) -> tuple[list, dict]:
+    """(comments, response headers) of GET …/issues/<n>/comments: pages by `page`, or by the opaque
+    `after` of the Link header with `cursor`."""
+    query = dict(parse_qsl(urlsplit(url).query))
+    if cursor:
+        starts = {_github_cursor(i // size): i for i in range(0, len(thread.notes), size)}
+        start = starts[query["after"]] if "after" in query else 0
+    else:
+        start = (int(query.get("page") or 1) - 1) * size
+    page = thread.notes[start : start + size]
+    base = f"{GITHUB}/repositories/881/issues/{thread.key}/comments?per_page={size}"
+    links = []
+    if start + size < len(thread.notes):
+        after = f"&after={_github_cursor(start // size + 1)}" if cursor else f"&page={start // size + 2}"
+        links.append(f'<{base}{after}>; rel="next"')
+    if not cursor:
+        links.append(f'<{base}&page={-(-len(thread.notes) // size)}>; rel="last"')
+    return [github_comment(n) for n in page], {"link": ", ".join(links)} if links else {}
+
+
+def utterances_page(issue: str) -> str:
+    return (
+        "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        '<script src="https://utteranc.es/client.js" repo="panda/blog-comments" '
+        f'issue-number="{issue}" theme="github-light" crossorigin="anonymous" async></script></body></html>'
+    )
+
+
+def utterances_exchanges(thread: Thread, cursor: bool = False, size: int = 10) -> list[dict]:
+    """Page 1, then each next page until the Link header names none (Utterances' `readRelNext` reads
+    the next page's number and asks it itself; a cursor's next address is followed as it is)."""
+    out: list[dict] = []
+    issue = f"{GITHUB}/repos/panda/blog-comments/issues/{thread.key}/comments"
+    url = f"{issue}?per_page={size}" if cursor else f"{issue}?page=1&per_page={size}"
+    while url:
+        answer, headers = github_answer(thread, url, cursor, size)
+        trigger = "load" if not out else "button.load-more"
+        sent = {"accept": GITHUB_ACCEPT}
+        out.append(
+            exchange(len(out), url, answer=answer, headers=sent, response_headers=headers, trigger=trigger)
+        )
+        found = re.search(r'<([^>]*)>; rel="next"', headers.get("link", ""))
+        if found and not cursor:
+            url = f"{issue}?page={dict(parse_qsl(urlsplit(found.group(1)).query))['page']}&per_page={size}"
+        else:
+            url = found.group(1) if found else None
+    return out
+
+
+def utterances_dom(thread: Thread) -> list[dict]:
+    """Utterances' <article id="<comment id>">, its 👍 and 👎 reaction counts."""
+    return [{**c, "id": str(1_700_000_000 + n.id), "author": n.author.replace(" ", "-").lower()}
+            for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)]  # fmt: skip
+
+
+# -- Ghost native comments ----------------------------------------------------------------------------
+# github.com/TryGhost/Ghost apps/comments-ui src/utils/api.ts: `comments.browse` asks GET
+# /members/api/comments/post/<postId>/?limit=…&order=created_at%20DESC&page=N, adding from page 2
+# `filter=created_at:<=<the first page's first created_at>` (the "firstCommentCreatedAt" hack);
+# `comments.replies` asks GET /members/api/comments/<commentId>/replies/?limit=…&filter=id:>'<last
+# reply id>' (an NQL filter holding the last reply's id: keyset paging inside a filter string), and
+# src/actions.ts `loadMoreReplies` with limit 'all' loops 100 at a time while `meta.pagination.next`.
+# Answers {comments: [...], meta: {pagination: {page, limit, pages, total, next, prev}}} (`next` a
+# page number or null); a comment {id (ObjectId hex), parent_id, in_reply_to_id, html, created_at,
+# member {id, uuid, name}, count {likes, replies}, replies: its first 3, status}; one level of replies.
+# The theme's {{comments}} helper embeds the app with `data-post-id`.
+
+GHOST_PAGE, GHOST_INLINE, GHOST_ALL = 20, 3, 100
+
+
+def ghost_id(note_id: int) -> str:
+    return f"{0x65A1B2C3 + note_id:08x}9f3c2a1b{note_id:08x}"  # ObjectIds grow with time
+
+
+def ghost_comment(note: Note, thread: Thread) -> dict:
+    created = datetime.fromtimestamp(note.created, tz=UTC).isoformat(timespec="milliseconds")
+    replies = thread.replies(note.id)
+    member = hashlib.sha1(note.author.encode()).hexdigest()  # noqa: S324 - an id, not a secret
+    comment = {"id": ghost_id(note.id), "parent_id": ghost_id(note.parent) if note.parent else None,
+               "in_reply_to_id": None, "in_reply_to_snippet": None, "status": "published",
+               "html": f"<p>{note.text}</p>", "created_at": created.replace("+00:00", "Z"), "edited_at": None,
+               "member": {"id": member[:24], "uuid": member[:32], "name": note.author, "expertise": None,
+                          "avatar_image": None},
+               "count": {"likes": note.likes, "replies": len(replies)}, "liked": False}  # fmt: skip
+    if note.parent is None:
+        comment["replies"] = [ghost_comment(r, thread) for r in replies[:GHOST_INLINE]]
+    return comment
+
+
+def _ghost_meta(page: int, limit: int, total: int) -> dict:
+    pages = max(1, -(-total // limit))
+    following, previous = page + 1 if page < pages else None, page - 1 if page > 1 else None
+    return {"pagination": {"page": page, "limit": limit, "pages": pages, "total": total,
+                           "next": following, "prev": previous}}  # fmt: skip
+
+
+def ghost_answer(thread: Thread, path: str, query: dict[str, str]) -> dict:
+    """GET /members/api/comments/post/<post>/ (newest first) or /members/api/comments/<id>/replies/."""
+    limit = int(query.get("limit") or GHOST_PAGE)
+    segments = [s for s in path.split("/") if s]
+    if segments[3] == "post":
+        assert segments[4] == thread.key
+        tops = sorted(thread.top(), key=lambda n: n.created, reverse=True)
+        cut = (query.get("filter") or "").removeprefix("created_at:<=")
+        if cut:
+            tops = [n for n in tops if ghost_comment(n, thread)["created_at"] <= cut]
+        page = int(query.get("page") or 1)
+        shown = tops[(page - 1) * limit : page * limit]
+        return {
+            "comments": [ghost_comment(n, thread) for n in shown],
+            "meta": _ghost_meta(page, limit, len(tops)),
+        }
+    parent = next(n for n in thread.notes if ghost_id(n.id) == segments[3])
+    after = (query.get("filter") or "").removeprefix("id:>").strip("'")
+    replies = [n for n in thread.replies(parent.id) if ghost_id(n.id) > after]
+    return {
+        "comments": [ghost_comment(n, thread) for n in replies[:limit]],
+        "meta": _ghost_meta(1, limit, len(replies)),
+    }
+
+
+def ghost_page(post: str) -> str:
+    return (
+        "<html><head><title>Story</title></head><body class='post-template'><article class='gh-article'>"
+        "<h1>Story</h1></article><script defer src='https://cdn.example/comments-ui.min.js' "
+        f"data-ghost-comments='https://blog.example/' data-api='https://blog.example/ghost/api/content/' "
+        f"data-post-id='{post}' data-count='true' data-color-scheme='auto'></script></body></html>"
+    )
+
+
+def ghost_exchanges(base: str, thread: Thread) -> list[dict]:
+    """Page 1, "Load more comments" while `next`, then each comment's "Show more replies" (limit
+    'all': 100 a request after the last reply shown, while `next`)."""
+    out: list[dict] = []
+
+    def ask(path: str, query: dict, trigger: str) -> dict:
+        answer = ghost_answer(thread, path, query)
+        out.append(exchange(len(out), f"{base}{path}?{urlencode(query)}", answer=answer, trigger=trigger))
+        return answer
+
+    post = f"/members/api/comments/post/{thread.key}/"
+    query = {"limit": GHOST_PAGE, "order": "created_at DESC", "page": 1}
+    answer = ask(post, query, "load")
+    first = answer["comments"][0]["created_at"]
+    comments = list(answer["comments"])
+    while answer["meta"]["pagination"]["next"]:
+        query = {"limit": GHOST_PAGE, "order": "created_at DESC", "filter": f"created_at:<={first}",
+                 "page": answer["meta"]["pagination"]["next"]}  # fmt: skip
+        answer = ask(post, query, "button.gh-comments-load-more")
+        comments += answer["comments"]
+    for comment in comments:
+        replies = list(comment["replies"])
+        more = comment["count"]["replies"] > len(replies)
+        while more:
+            query = {"limit": GHOST_ALL, "filter": f"id:>'{replies[-1]['id']}'"}
+            answer = ask(
+                f"/members/api/comments/{comment['id']}/replies/", query, "button.gh-comments-replies"
+            )
+            replies += answer["comments"]
+            more = bool(answer["meta"]["pagination"]["next"])
+    return out
+
+
+def ghost_dom(thread: Thread) -> list[dict]:
+    """The app's comments under their ids; likes as upvotes."""
+    return [
+        {**c, "id": ghost_id(n.id), "parent": ghost_id(n.parent) if n.parent else None, "downvotes": None}
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]
+
+
+ROWS_PROFILE = """
+[site]
+name = "forum"
+
+[article]
+title = "h1"
+
+[comments]
+container = "section#comments"
+item = "article.comment"
+id = "@id"
+# no parent key: a reply sits inside its parent's div.indented
+author = ".comment-author"
+text = ".comment-body"
+time = "time@datetime"
+upvotes = ".votes-up@data-n"
+downvotes = ".votes-down@data-n"
+
+[browser]
+load_more = ["button.comments-more"]
+"""
+
+#: an article whose widget asks the rows API from `offset` = the comments it has rendered (replies
+#: included), nests each reply in its parent's card (one from an earlier page under that card) and
+#: adds "More comments" while `meta.has_more`; the node id is in <article data-history-node-id>
+ROWS_PAGE = """<!doctype html>
+<html><head><title>{title}</title></head><body class="path-node page-node-type-article">
+<article data-history-node-id="{nid}" class="node node--type-article"><h1>{title}</h1><p>{body}</p></article>
+<section id="comments"></section>
+<script>
+(function () {{
+  var nid = document.querySelector("article[data-history-node-id]").getAttribute("data-history-node-id");
+  var root = document.getElementById("comments");
+  function el(tag, cls, text) {{
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }}
+  function render(c, into) {{
+    var card = el("article", "comment");
+    card.id = "comment-" + c.cid;
+    card.appendChild(el("span", "comment-author", c.name));
+    var time = el("time", "", "");
+    time.setAttribute("datetime", c.created);
+    card.appendChild(time);
+    var body = el("div", "comment-body");
+    body.innerHTML = c.comment_body.processed;
+    card.appendChild(body);
+    var up = el("span", "votes-up", String(c.votes.up));
+    up.setAttribute("data-n", c.votes.up);
+    card.appendChild(up);
+    var down = el("span", "votes-down", String(c.votes.down));
+    down.setAttribute("data-n", c.votes.down);
+    card.appendChild(down);
+    var kids = el("div", "indented");
+    card.appendChild(kids);
+    into.appendChild(card);
+    c.children.forEach(function (r) {{ render(r, kids); }});
+  }}
+  function place(c) {{
+    var parent = c.pid ? document.querySelector("#comment-" + c.pid + " > .indented") : null;
+    render(c, parent || root);
+  }}
+  function load() {{
+    var offset = document.querySelectorAll("article.comment").length;
+    fetch("/api/node/" + nid + "/comments?_format=json&offset=" + offset + "&limit=6")
+      .then(function (r) {{ return r.json(); }})
+      .then(function (rv) {{
+        rv.data.comments.forEach(place);
+        if (rv.meta.has_more) {{
+          var more = el("button", "comments-more", "More comments");
+          root.parentNode.insertBefore(more, root.nextSibling);
+          more.addEventListener("click", function () {{ more.remove(); load(); }});
+        }}
+      }});
+  }}
+  load();
+}})();
+</script>
+</body></html>
+"""
+
+
+# -- Disqus API -----------------------------------------------------------------------------------------
+# disqus.com/api/docs/threads/listPosts/ (and the client libraries over it, e.g. disqus-node,
+# JanMarvin/disqusR): GET https://disqus.com/api/3.0/threads/listPosts.json?forum=<shortname>
+# &thread=ident:<identifier> (a thread named by the page's `disqus_config` identifier, `link:<url>`
+# by its address) &limit=…&order=asc&cursor=<cursor.next>&api_key=<public key>; answers {cursor:
+# {prev, hasNext, next, hasPrev, total, id, more}, code: 0, response: [Post]}, Post {id (a string),
+# parent (a number, or null at the top), thread, forum, message (HTML), raw_message, createdAt (UTC
+# without a zone), likes, dislikes, points, author {name, username, isAnonymous}}: flat, every
+# comment of the thread, replies beside their parents. `cursor.next` is still a string on the last
+# page: the end is `hasNext` false. The model is a site's own widget over that API (Disqus's own embed
+# pages by a numeric thread id only its own iframe document carries).
+
+DISQUS_KEY = "E8Uh5l5fHZ6gD8U3KycjAIAk46f68Zw7C6eW8WSjZvCLXebZ7p0r1yrYDrLilk2F"
+DISQUS_LIMIT = 25
+
+
+def disqus_post(note: Note, thread: Thread) -> dict:
+    created = datetime.fromtimestamp(int(note.created), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    parent = 5_012_300_000 + note.parent if note.parent else None  # a number, where the id is a string
+    return {"id": str(5_012_300_000 + note.id), "parent": parent,
+            "thread": "9876543210", "forum": "blog-example", "message": f"<p>{note.text}</p>",
+            "raw_message": note.text, "createdAt": created, "likes": note.likes, "dislikes": note.dislikes,
+            "points": note.likes - note.dislikes, "isApproved": True, "isDeleted": False,
+            "author": {"name": note.author, "username": note.author.replace(" ", "").lower(),
+                       "isAnonymous": False}}  # fmt: skip
+
+
+def _disqus_cursor(index: int) -> str:
+    return f"{1_760_000_000_000_000 + index * 97}:0:0"
+
+
+def disqus_answer(thread: Thread, query: dict[str, str]) -> dict:
+    assert query["thread"] == f"ident:{thread.key}" and query["api_key"] == DISQUS_KEY
+    limit = int(query.get("limit") or DISQUS_LIMIT)
+    starts = {_disqus_cursor(i): i for i in range(0, len(thread.notes) + limit, limit)}
+    start = starts[query["cursor"]] if query.get("cursor") else 0
+    page = thread.notes[start : start + limit]
+    more = start + limit < len(thread.notes)
+    cursor = {"prev": _disqus_cursor(start - limit) if start else None, "hasNext": more,
+              "next": _disqus_cursor(start + limit), "hasPrev": start > 0, "total": None,
+              "id": _disqus_cursor(start), "more": more}  # fmt: skip
+    return {"cursor": cursor, "code": 0, "response": [disqus_post(n, thread) for n in page]}
+
+
+def disqus_page(identifier: str) -> str:
+    """Disqus's documented configuration variables, which a site's own widget reads too."""
+    return (
+        "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
+        "<div id='disqus_thread'></div><script>var disqus_config = function () {\n"
+        f"  this.page.url = 'https://blog.example/story/';\n  this.page.identifier = '{identifier}';\n}};"
+        "</script></body></html>"
+    )
+
+
+def disqus_exchanges(thread: Thread) -> list[dict]:
+    out: list[dict] = []
+    cursor = None
+    while True:
+        query = {"forum": "blog-example", "thread": f"ident:{thread.key}", "limit": DISQUS_LIMIT,
+                 "order": "asc", "api_key": DISQUS_KEY, **({"cursor": cursor} if cursor else {})}  # fmt: skip
+        answer = disqus_answer(thread, {k: str(v) for k, v in query.items()})
+        url = f"https://disqus.com/api/3.0/threads/listPosts.json?{urlencode(query)}"
+        out.append(exchange(len(out), url, answer=answer, trigger="load" if not out else "a.load-more"))
+        if not answer["cursor"]["hasNext"]:
+            return out
+        cursor = answer["cursor"]["next"]
+
+
+def disqus_dom(thread: Thread) -> list[dict]:
+    """The widget's <li id="post-<id>">, likes and dislikes."""
+    return [
+        {**c, "id": str(5_012_300_000 + n.id), "parent": str(5_012_300_000 + n.parent) if n.parent else None}
+        for c, n in zip(dom_of(thread.notes), thread.notes, strict=True)
+    ]
+
+
+# -- JSON:API compound documents (Drupal's JSON:API module) -------------------------------------------
+# jsonapi.org/format (resource objects {type, id, attributes, relationships}, compound documents'
+# `included`, `links.next`) as Drupal core's JSON:API module answers GET /jsonapi/comment/comment
+# ?filter[entity_id.meta.drupal_internal__target_id]=<nid>&include=uid&sort=thread&page[offset]=N
+# &page[limit]=L (drupal.org/docs/core-modules-and-themes/core-modules/jsonapi-module: filtering,
+# includes, pagination): comments flat in thread order, `attributes.drupal_internal__cid` (the number
+# the page's <article id="comment-<cid>"> shows; `id` is a UUID), `attributes.name` the username, the
+# parent under `relationships.pid.data.meta.drupal_internal__target_id`, the author's display name
+# only in the `included` user--user resource its `relationships.uid.data.id` names; `links.next`
+# until the last page. A decoupled front end follows `links.next.href`.
+
+JSONAPI_LIMIT = 10
+
+
+def _jsonapi_user(author: str) -> tuple[str, str]:
+    return remark_id(int(hashlib.sha1(author.encode()).hexdigest()[:6], 16)), author.lower().replace(" ", ".")  # noqa: S324
+
+
+def jsonapi_comment(note: Note, thread: Thread, paths: dict[int, str]) -> dict:
+    created = datetime.fromtimestamp(int(note.created), tz=UTC).isoformat()
+    user, username = _jsonapi_user(note.author)
+    pid = None
+    if note.parent:
+        pid = {"type": "comment--comment", "id": remark_id(note.parent + 50_000),
+               "meta": {"drupal_internal__target_id": note.parent}}  # fmt: skip
+    node = {"type": "node--article", "id": remark_id(int(thread.key)),
+            "meta": {"drupal_internal__target_id": int(thread.key)}}  # fmt: skip
+    body = {"value": note.text, "format": "basic_html", "processed": f"<p>{note.text}</p>"}
+    attributes = {"drupal_internal__cid": note.id, "langcode": "en", "status": True,
+                  "subject": note.text[:20], "name": username, "created": created, "changed": created,
+                  "thread": paths[note.id], "comment_body": body}  # fmt: skip
+    return {"type": "comment--comment", "id": remark_id(note.id + 50_000), "attributes": attributes,
+            "relationships": {"entity_id": {"data": node}, "pid": {"data": pid},
+                              "uid": {"data": {"type": "user--user", "id": user}}}}  # fmt: skip
+
+
+def jsonapi_answer(thread: Thread, base: str, query: dict[str, str]) -> dict:
+    assert query["filter[entity_id.meta.drupal_internal__target_id]"] == thread.key
+    offset, limit = int(query.get("page[offset]") or 0), int(query.get("page[limit]") or JSONAPI_LIMIT)
+    order, paths = rows_order(thread), _thread_paths(thread)
+    page = order[offset : offset + limit]
+    users = {}
+    for note in page:
+        user, username = _jsonapi_user(note.author)
+        users[user] = {"type": "user--user", "id": user,
+                       "attributes": {"display_name": note.author, "name": username}}  # fmt: skip
+    links = {"self": {"href": _jsonapi_url(base, thread.key, offset, limit)}}
+    if offset + limit < len(order):
+        links["next"] = {"href": _jsonapi_url(base, thread.key, offset + limit, limit)}
+    return {"jsonapi": {"version": "1.0"}, "data": [jsonapi_comment(n, thread, paths) for n in page],
+            "included": list(users.values()), "meta": {"count": len(order)}, "links": links}  # fmt: skip
+
+
+def _jsonapi_url(base: str, nid: str, offset: int, limit: int) -> str:
+    query = {"filter[entity_id.meta.drupal_internal__target_id]": nid, "include": "uid", "sort": "thread",
+             "page[offset]": offset, "page[limit]": limit}  # fmt: skip
+    return f"{base}/jsonapi/comment/comment?{urlencode(query)}"
+
+
+def jsonapi_exchanges(base: str, thread: Thread) -> list[dict]:
+    out: list[dict] = []
+    url: str | None = _jsonapi_url(base, thread.key, 0, JSONAPI_LIMIT)
+    while url:
+        answer = jsonapi_answer(thread, base, dict(parse_qsl(urlsplit(url).query)))
+        out.append(
+            exchange(len(out), url, answer=answer, trigger="load" if not out else "button.comments-more")
+        )
+        url = (answer["links"].get("next") or {}).get("href")
+    return out
+
+
+def jsonapi_dom(thread: Thread) -> list[dict]:
+    """Drupal's <article id="comment-<cid>">, the author's display name; core comments have no votes."""
     return [{**c, "upvotes": None, "downvotes": None} for c in dom_of(thread.notes, id_format="comment-{}")]

@@ -89,6 +89,7 @@ def test_isso_offset_paging_thread_keyed_by_the_page_path_and_replies_by_parent(
     # the thread id is the page's own path (the script's `sort: "oldest"` is no article key)
     assert comments["article_param"] == "uri" and recipe["article_key"] == {"kind": "url", "part": "path"}
     assert comments["paging"]["kind"] == "offset" and comments["paging"]["param"] == "offset"
+    assert comments["paging"]["counts"] == "level"  # top-level comments, not the replies nested in them
     assert comments["constants"] == {"nested_limit": "2", "sort": "oldest"}  # no learned thread in it
     assert comments["end"]["zero_at"] == ["hidden_replies"]
     assert comments["total"] == ["total_replies"]
@@ -103,7 +104,7 @@ def test_isso_offset_paging_thread_keyed_by_the_page_path_and_replies_by_parent(
     replies = recipe["replies"]
     assert replies["parent_param"] == "parent" and replies["article_param"] == "uri"
     # "load more" replies start after the replies nested in the comment page (offset = nested_limit)
-    assert replies["paging"] == {"kind": "offset", "param": "offset", "cursor_path": None,
+    assert replies["paging"] == {"kind": "offset", "param": "offset", "cursor_path": None, "counts": "level",
                                  "start": {"kind": "inline"}}  # fmt: skip
     assert replies["end"]["zero_at"] == ["hidden_replies"]
 
@@ -675,3 +676,487 @@ def test_votes_the_page_shows_otherwise_than_the_api_are_not_learned():
     dom = [{**c, "upvotes": abs(c["upvotes"])} for c in commento_dom(learn)]
     recipe = learned(commento_exchanges(COMMENTO, url, learn), "<html><body></body></html>", dom, url, "news")
     assert recipe["item"]["upvotes"] is None and recipe["item"]["parent"] == ["parentHex"]
+
+
+# -- offsets that count every comment, or top-level ones only, over nested or flat answers ---------
+
+
+@pytest.mark.parametrize(
+    ("per", "nest"), [("row", True), ("row", False), ("thread", False), ("thread", True)]
+)  # fmt: skip
+def test_an_offset_counting_every_comment_or_top_level_ones_nested_or_flat(per, nest):
+    """Drupal's pager counts every comment, replies included (tests/comment_systems.py `rows_*`):
+    the widget asks from `offset` = the comments it rendered, replies nested in the answers counted.
+    Other APIs count top-level comments only, whether the answer nests their replies (Isso) or lists
+    them flat beside them. The induction tells which from the recorded offsets, and the recipe
+    computes the next offset the same way: counted wrong, it would skip comments or repeat pages."""
+    from tests.comment_systems import rows_answer, rows_dom, rows_exchanges, rows_page
+
+    learn = thread("4521", top=6, seed=21, max_depth=2)
+    limit = 6 if per == "row" else 2
+    exchanges = rows_exchanges(BLOG, learn, per, nest, limit)
+    assert len(exchanges) >= 3
+    if per == "row" and nest:  # the learned offsets tell the two counts apart: replies came before them
+        nested = [sum(1 for _ in json.loads(e["body"])["data"]["comments"]) for e in exchanges]
+        assert sum(nested[:-1]) < int(exchanges[-1]["query"]["offset"])
+    recipe = learned(exchanges, rows_page(4521), rows_dom(learn), BLOG + "/2025/10/harbour", "blog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "path:3"
+    assert recipe["article_key"] == {"kind": "attr", "css": "article.node.node--type-article"
+                                     "[data-history-node-id]", "attr": "data-history-node-id"}  # fmt: skip
+    assert comments["paging"]["kind"] == "offset" and comments["paging"]["param"] == "offset"
+    assert comments["paging"]["counts"] == ("all" if per == "row" else "level")
+    assert comments["answer"] == {"format": "json", "items": ["data", "comments"]}
+    assert comments["end"]["has_more"] == ["meta", "has_more"]
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["replies"]) == (["cid"], ["pid"], ["children"] if nest else None)
+    votes = (["votes", "up"], ["votes", "down"])
+    assert (item["time"], item["upvotes"], item["downvotes"]) == (["created"], *votes)
+
+    other = thread("9077", top=7, seed=22, first_id=700, max_depth=2)
+    offsets = []
+
+    def serve(call):
+        assert urlsplit(call.url).path == "/api/node/9077/comments"
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        offsets.append(int(query["offset"]))
+        return json.dumps(rows_answer(other, query, per, nest)).encode()
+
+    got, end, sent = page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
+    assert end and rows(got) == want(rows_dom(other)) and len(got) == len(other.notes) >= 30
+    # the widget's own offsets, each asked once
+    widget = [int(e["query"]["offset"]) for e in rows_exchanges(BLOG, other, per, nest, limit)]
+    assert offsets == widget
+
+
+def test_an_offset_the_learned_pages_cannot_tell_apart_counts_short_never_skips():
+    """Learned on a thread whose replies all come on its last page, both counts fit the recorded
+    offsets: the recipe counts the paged level. Counted long, a later thread's pages would skip
+    comments nobody saw; counted short, they overlap, and a page of replies only cannot move the
+    offset: the recipe fails there (the site goes back to the browser), it never stores a hole."""
+    from dataclasses import replace
+
+    from crawler.recipes.execute import RecipeFailure
+    from tests.comment_systems import rows_answer, rows_dom, rows_exchanges, rows_page
+
+    learn = thread("4521", top=20, seed=23, max_depth=0)
+    last = learn.notes[-1]
+    for n in range(2):  # replies of the last comment: seen (their parent field too), after every offset
+        reply = replace(learn.notes[n], id=100 + n, parent=last.id, children=[])
+        learn.notes.append(reply)
+        last.children.append(reply)
+    exchanges = rows_exchanges(BLOG, learn)
+    assert len(exchanges) >= 3
+    recipe = learned(exchanges, rows_page(4521), rows_dom(learn), BLOG + "/2025/10/harbour", "blog")
+    assert recipe["comments"]["paging"]["counts"] == "level" and recipe["item"]["parent"] == ["pid"]
+    other = thread("9077", top=7, seed=22, first_id=700, max_depth=2)
+
+    def serve(call):
+        return json.dumps(rows_answer(other, dict(parse_qsl(urlsplit(call.url).query)))).encode()
+
+    with pytest.raises(RecipeFailure, match="does not move"):
+        page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
+
+
+# -- Mastodon: a toot's context, replies naming the toot itself at the top level --------------------
+
+
+def test_mastodon_context_whose_top_level_replies_name_the_articles_own_toot():
+    """A direct reply to the blog's toot names the toot (the article's key) as its parent: a constant
+    of the learned thread, but another article's toot on the next. Kept as the learned value, every
+    comment of every other article would be stored as a reply to a comment that does not exist."""
+    from crawler.recipes.learn import check_fields
+    from tests.comment_systems import mastodon_context, mastodon_dom, mastodon_exchanges, mastodon_page
+
+    learn = thread("113245678901200001", top=8, seed=31, max_depth=2)
+    other = thread("113245678901200777", top=9, seed=32, first_id=400, max_depth=2)
+    url = BLOG + "/2025/10/harbour-story/"
+    exchanges = mastodon_exchanges(learn)
+    recipe = learned(exchanges, mastodon_page(learn.key), mastodon_dom(learn), url, "blog")
+    check_fields(recipe, exchanges, url, mastodon_dom(learn))  # the learned answer reads back as shown
+    comments = recipe["comments"]
+    assert (comments["host"], comments["path"], comments["article_param"]) == (
+        "mastodon.example", f"/api/v1/statuses/{learn.key}/context", "path:4",
+    )  # fmt: skip
+    assert recipe["article_key"]["attr"] == "data-toot" and comments["paging"] is None
+    assert comments["answer"]["items"] == ["descendants"]
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["parent_root_is"]) == (["id"], ["in_reply_to_id"], "article_key")
+    assert (item["author"], item["text"], item["time"], item["upvotes"], item["reply_count"]) == (
+        ["account", "display_name"], ["content"], ["created_at"], ["favourites_count"], ["replies_count"],
+    )  # fmt: skip
+
+    def serve(call):
+        assert call.url == f"https://mastodon.example/api/v1/statuses/{other.key}/context"
+        return json.dumps(mastodon_context(other)).encode()
+
+    got, end, sent = page_in_process(recipe, mastodon_page(other.key), BLOG + "/2025/11/ferry/", serve)
+    assert end and len(sent) == 1
+    assert rows(got) == want(mastodon_dom(other)) and len(got) == len(other.notes) >= 20
+    assert {c.depth for c in got.values() if not c.parent_id} == {0}
+    assert any(c.depth == 2 for c in got.values())
+
+
+def test_a_top_level_parent_that_is_one_threads_own_id_but_not_the_articles_key_is_refused():
+    """The top level marked by an id of the learned thread the requests never name (a conversation
+    id of the API's own): another article's top-level comments would name another value, and be
+    stored as replies of a comment that does not exist. Refused; a constant word ("root") is kept."""
+    from tests.comment_systems import mastodon_dom, mastodon_exchanges, mastodon_page
+
+    learn = thread("113245678901200001", top=8, seed=31, max_depth=2)
+    exchanges = mastodon_exchanges(learn)
+    answer = json.loads(exchanges[0]["body"])
+    for status in answer["descendants"]:
+        if status["in_reply_to_id"] == learn.key:
+            status["in_reply_to_id"] = "998877665544"  # the conversation's id, never in a request
+    exchanges[0]["body"] = json.dumps(answer)
+    with pytest.raises(InductionError, match="top level"):
+        learned(exchanges, mastodon_page(learn.key), mastodon_dom(learn), BLOG + "/2025/10/harbour/", "blog")
+
+
+# -- GitHub issue comments (Utterances): page numbers, nested reaction counts; a Link-header cursor ---
+
+
+def test_utterances_github_issue_comments_paged_by_number_with_reactions_as_votes():
+    from tests.comment_systems import (
+        GITHUB_ACCEPT,
+        github_answer,
+        utterances_dom,
+        utterances_exchanges,
+        utterances_page,
+    )
+
+    learn = thread("12", top=25, seed=41, max_depth=0)
+    exchanges = utterances_exchanges(learn)
+    assert len(exchanges) == 3 and "link" in exchanges[0]["response_headers"]
+    url = BLOG + "/2025/10/harbour-story/"
+    recipe = learned(exchanges, utterances_page("12"), utterances_dom(learn), url, "blog")
+    comments = recipe["comments"]
+    assert (comments["host"], comments["article_param"]) == ("api.github.com", "path:5")
+    assert recipe["article_key"]["attr"] == "issue-number"
+    assert comments["paging"]["kind"] == "page" and comments["paging"]["param"] == "page"
+    assert comments["headers"] == {"accept": GITHUB_ACCEPT}  # the HTML bodies and reactions are asked for
+    item = recipe["item"]
+    assert (item["id"], item["author"], item["text"], item["time"]) == (
+        ["id"], ["user", "login"], ["body_html"], ["created_at"],
+    )  # fmt: skip
+    assert (item["upvotes"], item["downvotes"]) == (["reactions", "+1"], ["reactions", "-1"])
+    other = thread("31", top=30, seed=42, first_id=400, max_depth=0)
+
+    def serve(call):
+        assert call.headers.get("accept") == GITHUB_ACCEPT
+        assert urlsplit(call.url).path == "/repos/panda/blog-comments/issues/31/comments"
+        return json.dumps(github_answer(other, call.url)[0]).encode()
+
+    got, end, sent = page_in_process(recipe, utterances_page("31"), BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(utterances_dom(other)) and len(got) == 30
+
+
+def test_pages_named_only_by_the_link_header_are_refused_not_read_as_one_page():
+    """GitHub's cursor pagination names the next page only in the answer's Link header (an opaque
+    `after` no answer body carries). The recipe reads answers' bodies only: without the refusal it
+    would read page 1 and call the thread complete."""
+    from tests.comment_systems import utterances_dom, utterances_exchanges, utterances_page
+
+    learn = thread("12", top=25, seed=41, max_depth=0)
+    exchanges = utterances_exchanges(learn, cursor=True)
+    assert len(exchanges) == 3 and "after=" in exchanges[1]["url"]
+    with pytest.raises(InductionError, match="Link header"):
+        learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
+    for e in exchanges:  # recorded without its headers, the same thread is refused all the same
+        e["response_headers"] = {}
+    with pytest.raises(InductionError, match="no parameter of theirs pages them"):
+        learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
+
+
+def test_the_recorder_keeps_only_the_paging_response_headers_bounded():
+    from crawler.browser.record import MAX_HEADER, paging_headers
+
+    link = '<https://a.example/x?page=2>; rel="next"' + " " * 5000
+    kept = paging_headers({"Link": link, "Set-Cookie": "s=secret", "X-Total-Count": "57", "Server": "nginx"})
+    assert set(kept) == {"link", "x-total-count"} and len(kept["link"]) == MAX_HEADER
+
+
+def test_a_jquery_cache_buster_that_goes_up_by_one_is_no_page_number():
+    """A theme's `$.ajax({cache: false})` adds `_=<Date.now() at load>` to each GET and adds 1 per
+    request (jquery src/ajax.js `nonce.guid++`): it steps like a page number beside the real `page`.
+    Taken for the page, the recipe would send page 1 for ever."""
+    from urllib.parse import urlencode
+
+    from tests.comment_systems import wp_answer, wp_dom, wp_exchanges, wp_page
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    exchanges = wp_exchanges(BLOG, learn)
+    for i, e in enumerate(exchanges):
+        e["query"]["_"] = str(1_760_000_000_000 + i)
+        e["url"] = BLOG + e["path"] + "?" + urlencode(e["query"])
+    recipe = learned(exchanges, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    assert recipe["comments"]["paging"]["param"] == "page" and "_" not in recipe["comments"]["constants"]
+    other = thread("9077", top=14, seed=16, first_id=700, max_depth=2)
+
+    def serve(call):
+        status, answer = wp_answer(other, dict(parse_qsl(urlsplit(call.url).query)))
+        assert status == 200
+        return json.dumps(answer).encode()
+
+    got, end, _ = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve)
+    assert end and rows(got) == want(wp_dom(other))
+
+
+# -- Ghost: page numbers ending where `next` turns null, replies keyset-paged inside an NQL filter ----
+
+
+def _ghost_thread(key: str, top: int, seed: int, first_id: int, busy: int):
+    """A Ghost thread (one level of replies) whose `busy`-th comment has 105 replies: more than one
+    "Show more replies" request of 100."""
+    from tests.comment_systems import Note
+
+    story = thread(key, top=top, seed=seed, first_id=first_id, max_depth=1)
+    parent = story.top()[busy]
+    for k in range(105):
+        reply = Note(id=first_id + 5000 + k, parent=parent.id, author="Ann Lee", text=f"Reply {k} to it.",
+                     created=parent.created + k + 1, likes=k % 5, dislikes=0)  # fmt: skip
+        story.notes.append(reply)
+        parent.children.append(reply)
+    return story
+
+
+def test_ghost_page_numbers_and_replies_paged_by_the_last_id_inside_a_filter():
+    """Ghost's comments app pages top-level comments by number until `meta.pagination.next` (a page
+    number) turns null, and asks more replies with `filter=id:>'<the last reply's id>'`: the cursor
+    is a field of the previous answer's last reply, inside a filter expression. The first such
+    filter names the learned thread's own reply: never sent to another article's comments."""
+    from tests.comment_systems import ghost_answer, ghost_dom, ghost_exchanges, ghost_page
+
+    learn = _ghost_thread("6571a1f2e4b0c93d2a8f0b11", top=45, seed=51, first_id=1, busy=5)
+    exchanges = ghost_exchanges(BLOG, learn)
+    url = BLOG + "/harbour-story/"
+    recipe = learned(exchanges, ghost_page(learn.key), ghost_dom(learn), url, "blog")
+    comments, replies = recipe["comments"], recipe["replies"]
+    assert (comments["article_param"], recipe["article_key"]["attr"]) == ("path:5", "data-post-id")
+    assert comments["paging"]["kind"] == "page" and comments["paging"]["param"] == "page"
+    assert "filter" not in comments["constants"]  # the learned thread's first time is no constant
+    assert comments["end"]["null_at"] == ["meta", "pagination", "next"]
+    assert replies["parent_param"] == "path:4"
+    keyset = {"cursor_path": None, "cursor_item": ["id"], "template": "id:>'{}'", "start": {"kind": "absent"}}
+    assert replies["paging"] == {"kind": "cursor", "param": "filter", **keyset}
+    assert replies["end"]["null_at"] == ["meta", "pagination", "next"]
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["replies"], item["author"]) == (
+        ["id"], ["parent_id"], ["replies"], ["member", "name"],
+    )  # fmt: skip
+    assert (item["upvotes"], item["reply_count"]) == (["count", "likes"], ["count", "replies"])
+
+    other = _ghost_thread("6571a1f2e4b0c93d2a8f0c77", top=60, seed=52, first_id=20000, busy=30)
+    learned_ids = {c["id"] for c in ghost_dom(learn)}
+
+    def serve(call):
+        parts = urlsplit(call.url)
+        query = dict(parse_qsl(parts.query))
+        assert not (set(query.get("filter", "").split("'")) & learned_ids)
+        return json.dumps(ghost_answer(other, parts.path, query)).encode()
+
+    got, end, sent = page_in_process(recipe, ghost_page(other.key), BLOG + "/ferry-story/", serve)
+    assert end and rows(got) == want(ghost_dom(other)) and len(got) == len(other.notes) > 150
+    pages = [c for c in sent if "/post/" in c.url]
+    assert len(pages) == 3  # 60 comments, 20 a page: no request for the page after the last
+    assert sum("filter=id" in c.url for c in sent) >= 1  # the busy comment's replies paged on
+
+
+# -- Disqus API: the article key inside a prefix (ident:…), a cursor object, a flat list ----------------
+
+
+def test_disqus_thread_named_ident_colon_the_pages_identifier_and_paged_by_the_answers_cursor():
+    """Disqus names a thread `ident:<the page's disqus_config identifier>`: the article's key inside
+    a constant prefix, which the page carries without it. The public api_key is a credential: left
+    out unless the setting allows it, then kept as the page sent it."""
+    from tests.comment_systems import DISQUS_KEY, disqus_answer, disqus_dom, disqus_exchanges, disqus_page
+
+    learn = thread("post-4521", top=20, seed=61, max_depth=2)
+    exchanges = disqus_exchanges(learn)
+    assert len(exchanges) >= 3
+    url = BLOG + "/2025/10/harbour-story/"
+    recipe = learned(exchanges, disqus_page(learn.key), disqus_dom(learn), url, "blog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "thread"
+    assert recipe["article_key"]["kind"] == "script" and recipe["article_key"]["template"] == "ident:{}"
+    assert comments["dropped_credentials"] == ["api_key"] and "api_key" not in comments["constants"]
+    assert comments["paging"]["kind"] == "cursor" and comments["paging"]["cursor_path"] == ["cursor", "next"]
+    assert comments["end"]["has_more"] == ["cursor", "hasNext"]
+    item = recipe["item"]
+    assert (item["id"], item["parent"], item["author"], item["text"], item["time"]) == (
+        ["id"], ["parent"], ["author", "name"], ["message"], ["createdAt"],
+    )  # fmt: skip
+    assert learn.key not in json.dumps(recipe)
+
+    allowed = induce(exchanges, disqus_page(learn.key), [], disqus_dom(learn), None, site="blog",
+                     allow_credentials=True, page_url=url)  # fmt: skip
+    allowed["reader"] = "blog"
+    assert allowed["comments"]["constants"]["api_key"] == DISQUS_KEY
+    other = thread("post-9077", top=22, seed=62, first_id=400, max_depth=2)
+
+    def serve(call):
+        return json.dumps(disqus_answer(other, dict(parse_qsl(urlsplit(call.url).query)))).encode()
+
+    got, end, sent = page_in_process(allowed, disqus_page(other.key), BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(disqus_dom(other)) and len(got) == len(other.notes) >= 60
+    assert len(sent) == len(disqus_exchanges(other))
+
+
+def test_a_unix_time_copied_from_the_last_comment_is_still_a_cursor():
+    """Old Isso's `after` with whole-second times: a number the size of a Unix time, like a jQuery
+    cache-buster, but copied from the previous answer's last comment: keyset paging, kept."""
+    learn = thread("/blog/harbour-story/", top=11, seed=1)
+    other = thread("/blog/ferry-story/", top=9, seed=2, first_id=500)
+    for note in learn.notes + other.notes:
+        note.created = int(note.created)
+    exchanges = isso_after_exchanges(BLOG, learn)
+    assert exchanges[1]["query"]["after"].isdigit()
+    page = ISSO_PAGE.format(title="Harbour", body="A story.")
+    recipe = learned(exchanges, page, isso_dom(learn), BLOG + learn.key, "issoblog")
+    assert recipe["comments"]["paging"]["param"] == "after"
+    assert recipe["comments"]["paging"]["cursor_item"] == ["created"]
+
+    def serve(call):
+        return json.dumps(isso_answer(other, dict(parse_qsl(urlsplit(call.url).query)))).encode()
+
+    got, end, _ = page_in_process(recipe, page, BLOG + other.key, serve)
+    assert end and rows(got) == want(isso_dom(other))
+
+
+def test_a_first_filter_naming_a_reply_the_page_itself_showed_is_never_sent_to_other_threads():
+    """Ghost's first "more replies" filter names the last reply shown. When the page rendered those
+    replies itself (no earlier answer carried them), that value is still the learned thread's own:
+    sent to another thread's comments it would hide every reply older than it."""
+    from tests.comment_systems import ghost_dom, ghost_exchanges, ghost_page
+
+    learn = _ghost_thread("6571a1f2e4b0c93d2a8f0b11", top=45, seed=51, first_id=1, busy=5)
+    exchanges = ghost_exchanges(BLOG, learn)
+    for e in exchanges:  # the inline replies came with the page, not in the comment pages
+        if "/post/" in e["path"]:
+            answer = json.loads(e["body"])
+            for comment in answer["comments"]:
+                comment["replies"] = []
+            e["body"] = json.dumps(answer)
+    recipe = learned(exchanges, ghost_page(learn.key), ghost_dom(learn), BLOG + "/harbour/", "blog")
+    assert recipe["replies"]["paging"]["template"] == "id:>'{}'"
+    assert recipe["replies"]["paging"]["start"] == {"kind": "absent"}
+
+
+def test_times_as_epoch_milliseconds_are_read_as_the_moments_the_page_shows():
+    """The same pager answering `created` as epoch milliseconds (JavaScript's Date.now()): the field
+    is learned against the page's ISO times and stored as ISO-8601 UTC."""
+    from datetime import datetime
+
+    from tests.comment_systems import rows_answer, rows_dom, rows_exchanges, rows_page
+
+    def in_ms(answer: dict) -> dict:
+        def walk(items):
+            for c in items:
+                c["created"] = int(datetime.fromisoformat(c["created"]).timestamp() * 1000) + 375
+                walk(c["children"])
+
+        walk(answer["data"]["comments"])
+        return answer
+
+    learn = thread("4521", top=6, seed=21, max_depth=2)
+    exchanges = rows_exchanges(BLOG, learn)
+    for e in exchanges:
+        e["body"] = json.dumps(in_ms(json.loads(e["body"])))
+    recipe = learned(exchanges, rows_page(4521), rows_dom(learn), BLOG + "/2025/10/harbour", "blog")
+    assert recipe["item"]["time"] == ["created"]
+    other = thread("9077", top=7, seed=22, first_id=700, max_depth=2)
+
+    def serve(call):
+        return json.dumps(in_ms(rows_answer(other, dict(parse_qsl(urlsplit(call.url).query))))).encode()
+
+    got, end, _ = page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
+    shown = {c["id"]: c["posted_at"] for c in rows_dom(other)}
+    assert end and {source_id(k): c.posted_at for k, c in got.items()} == shown
+
+
+def test_a_page_count_in_the_answers_ends_the_pages_without_asking_past_the_last():
+    """Cusdis answers `pageCount` and asks pages by number, with no page size in the request and no
+    has-more flag: without that count the recipe could only stop at an empty page, one request past
+    the last (an API that answers it 404, as Django's paginator views do, would fail the recipe)."""
+    from tests.comment_systems import cusdis_answer, cusdis_dom, cusdis_exchanges, cusdis_page
+
+    learn = thread("7d2e0c55-51aa-4e0f-9c1d-0a4b6e1f2c3d", top=30, seed=13, max_depth=2)
+    exchanges = cusdis_exchanges(learn)
+    assert len(exchanges) == 3
+    recipe = learned(exchanges, cusdis_page(learn.key), cusdis_dom(learn), NEWS + "/2025/10/h/", "news")
+    comments = recipe["comments"]
+    assert comments["paging"]["kind"] == "page" and comments["end"]["last_page"] == ["data", "pageCount"]
+    other = thread("c0ffee11-2b3c-4d5e-8f90-123456789abc", top=40, seed=14, first_id=300, max_depth=2)
+
+    def serve(call):
+        page = int(dict(parse_qsl(urlsplit(call.url).query))["page"])
+        assert page <= 4, "asked for the page after the last"
+        return json.dumps(cusdis_answer(other, page)).encode()
+
+    got, end, sent = page_in_process(recipe, cusdis_page(other.key), NEWS + "/2025/11/f/", serve)
+    assert end and rows(got) == want(cusdis_dom(other)) and len(sent) == 4
+
+
+# -- JSON:API: ids, parents and authors through relationships and the `included` resources -----------
+
+
+def test_jsonapi_authors_joined_from_the_included_list_and_parents_deep_in_relationships():
+    """A JSON:API compound document (Drupal's JSON:API module): the page's comment number is an
+    attribute (the resource's id a UUID), the parent four levels down its relationships, and the
+    name the page shows only in the `included` user resource the comment's relationship names."""
+    from tests.comment_systems import jsonapi_answer, jsonapi_dom, jsonapi_exchanges, rows_page
+
+    learn = thread("4521", top=6, seed=71, max_depth=2)
+    exchanges = jsonapi_exchanges(BLOG, learn)
+    assert len(exchanges) >= 3
+    recipe = learned(exchanges, rows_page(4521), jsonapi_dom(learn), BLOG + "/2025/10/harbour", "blog")
+    comments, item = recipe["comments"], recipe["item"]
+    assert comments["article_param"] == "filter[entity_id.meta.drupal_internal__target_id]"
+    assert comments["paging"]["param"] == "page[offset]" and comments["paging"]["counts"] == "all"
+    assert comments["end"]["null_at"] == ["links", "next", "href"]
+    assert (
+        item["id"] == ["attributes", "drupal_internal__cid"] and recipe["id_format"]["prefix"] == "comment-"
+    )
+    assert item["parent"] == ["relationships", "pid", "data", "meta", "drupal_internal__target_id"]
+    assert item["author"] is None
+    uid = ["relationships", "uid", "data", "id"]
+    assert item["author_join"] == {
+        "map": ["included"],
+        "by": ["id"],
+        "key": uid,
+        "field": ["attributes", "display_name"],
+    }
+    other = thread("9077", top=9, seed=72, first_id=700, max_depth=2)
+
+    def serve(call):
+        return json.dumps(jsonapi_answer(other, BLOG, dict(parse_qsl(urlsplit(call.url).query)))).encode()
+
+    got, end, _ = page_in_process(recipe, rows_page(9077), BLOG + "/2025/11/ferry", serve)
+    assert end and rows(got) == want(jsonapi_dom(other)) and len(got) == len(other.notes) >= 30
+
+
+def test_a_request_naming_a_parameter_twice_is_refused_not_sent_with_one_value():
+    """`include[]=author&include[]=votes` (PHP and Rails arrays): the recorded query keeps one value
+    per name, so a recipe would ask for something else than the page did (answers without authors,
+    say). Refused; the recorder says which names repeated."""
+    from urllib.parse import urlencode
+
+    from tests.comment_systems import exchange, wp_dom, wp_exchanges, wp_page
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    repeated = []
+    for e in wp_exchanges(BLOG, learn):
+        url = f"{e['url']}&{urlencode([('include[]', 'author'), ('include[]', 'votes')])}"
+        repeated.append(exchange(e["seq"], url, answer=json.loads(e["body"])))
+    assert repeated[0]["query_repeated"] == ["include[]"]
+    with pytest.raises(InductionError, match=r"more than once \(include\[\]\)"):
+        learned(repeated, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    posted = []  # the same in a form body (jQuery's $.post of {include: [...]})
+    for e in wp_exchanges(BLOG, learn):
+        form = urlencode([*e["query"].items(), ("include[]", "author"), ("include[]", "votes")])
+        kind = "application/x-www-form-urlencoded"
+        posted.append(exchange(e["seq"], BLOG + "/comments.php", "POST", form, kind, json.loads(e["body"])))
+    assert posted[0]["form_repeated"] == ["include[]"]
+    with pytest.raises(InductionError, match="more than once"):
+        learned(posted, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")

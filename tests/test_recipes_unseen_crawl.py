@@ -1,4 +1,5 @@
-"""A comment system we did not design, end to end: Isso's API shape (tests/comment_systems.py).
+"""Comment systems we did not design, end to end: Isso's, Commento's and a Drupal-style pager's API
+shapes (tests/comment_systems.py).
 
 A loopback blog embeds an Isso-style widget: the page carries no comment and no thread id (the
 widget keys the thread by `location.pathname`), renders comments client-side from `GET /isso/?uri=…
@@ -131,4 +132,47 @@ def test_commento_shape_json_sent_as_a_form_flat_list_and_joined_authors(tmp_pat
     assert recipe["item"]["upvotes"] is not None  # the score, learned as the page shows it
     want = {n.likes - n.dislikes for p in TALK_OTHERS for n in threads[p].notes}
     assert {r[4] for r in browser_rows} == want and min(want) < 0  # signed on both paths
+    assert json.loads(paged.run["warnings"]) == []
+
+
+FORUM_LEARN = "/forum/harbour-lights/"
+FORUM_OTHERS = ["/forum/ferry-strike/", "/forum/market-day/"]
+
+
+def test_an_offset_over_every_rendered_comment_learned_in_browser_then_paged_without_browser(tmp_path):
+    """A Drupal-style pager over every comment in thread order (tests/comment_systems.py `rows_*`):
+    the widget asks from `offset` = the comments it rendered, replies included, and a page may start
+    inside a thread. Learned in Chromium, the recipe counts the same way over plain HTTP: the two
+    other articles store what a browser crawl stores, replies under their parents across pages."""
+    from tests.comment_systems import ROWS_PROFILE
+
+    threads = {
+        FORUM_LEARN: thread("4521", top=5, seed=21, first_id=1, max_depth=2),
+        FORUM_OTHERS[0]: thread("9077", top=5, seed=22, first_id=300, max_depth=2),
+        FORUM_OTHERS[1]: thread("9078", top=6, seed=24, first_id=600, max_depth=2),
+    }
+    profile = tmp_path / "forum.toml"
+    profile.write_text(ROWS_PROFILE)
+    in_browser = {"profile": str(profile), "render": "browser"}
+    with CommentSystemsServer(threads) as server:
+        others = [server.base_url + p for p in FORUM_OTHERS]
+        learn_url = server.base_url + FORUM_LEARN
+        learned, reference = learn_beside_reference(tmp_path, learn_url, others, in_browser)
+        assert learned.returncode == 0, learned.stderr[-3000:]
+        assert learned.stats["recipes/learned/forum"] == 1, learned.stats
+        [row] = learned.query("SELECT recipe FROM site_apis")
+        paging = json.loads(row["recipe"])["comments"]["paging"]
+        assert (paging["kind"], paging["param"], paging["counts"]) == ("offset", "offset", "all")
+        served_before = len(server.requests)
+        paged = crawl(tmp_path / "recipe.db", others)
+        api_calls = server.requests[served_before:]
+    assert reference.returncode == 0 and paged.returncode == 0, paged.stderr[-3000:]
+    assert paged.stats.get("browser/pages_opened", 0) == 0 and paged.stats["recipes/used/forum"] == 2
+    assert reference.stats["browser/pages_opened"] == 2
+    browser_rows = stored(reference, others)
+    assert len(browser_rows) == sum(len(threads[p].notes) for p in FORUM_OTHERS) >= 40
+    assert stored(paged, others) == browser_rows
+    assert len(api_calls) == len(set(api_calls))  # each offset asked once: no page read twice
+    loads = paged.query("SELECT method, complete FROM thread_loads WHERE run_id = ?", [paged.run["run_id"]])
+    assert loads == [{"method": "recipe", "complete": 1}] * 2
     assert json.loads(paged.run["warnings"]) == []

@@ -7,6 +7,11 @@ up to a bounded size, each tagged with the step of the expansion that caused it 
 page did by itself, else the load-more selector that was clicked). The exchanges are plain dicts, so
 they can be saved as JSON fixtures and fed to the pure induction in `crawler.recipes.induce`.
 
+Of the response headers, only those that page an API's answers are kept, each bounded
+(RESPONSE_HEADERS: an RFC 8288 `Link: <…>; rel="next"`, as GitHub's REST API pages issue comments,
+and total counts): the induction can then tell a thread paged by a header from one it cannot see
+paging at all. Set-Cookie and the rest are never recorded.
+
 Cookies, `Authorization` and the browser's own headers are never recorded. Of the request headers,
 only `Accept` and the `X-…` headers a page script sets itself are kept (an API may answer JSON only
 to `Accept: application/json`, or only to `X-Requested-With`); a token among them (`X-CSRF-Token`)
@@ -29,11 +34,28 @@ RECORDED_TYPES = frozenset({"xhr", "fetch"})
 MAX_BODY = 2_000_000
 #: exchanges per page at most: a page that polls forever must not fill the memory
 MAX_EXCHANGES = 2000
+#: response headers that page an answer (the rest, Set-Cookie above all, are never kept) ...
+RESPONSE_HEADERS = ("link", "x-total-count", "x-wp-total", "x-wp-totalpages")
+#: ... each cut to this many characters (a Link header names a few URLs)
+MAX_HEADER = 2000
 
 
 def kept_headers(headers: dict[str, str]) -> dict[str, str]:
     """The request headers an API may need that the page chose itself (see the module docstring)."""
     return {k: v for k, v in headers.items() if k == "accept" or k.startswith("x-")}
+
+
+def repeated_names(query: str) -> list[str]:
+    """Query parameters a URL names more than once (`ids[]=1&ids[]=2`): `query` keeps the last value
+    only, so the induction knows it cannot send such a request again as the page did."""
+    names = [name for name, _ in parse_qsl(query, keep_blank_values=True)]
+    return sorted({n for n in names if names.count(n) > 1})
+
+
+def paging_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The response headers that page an answer (RESPONSE_HEADERS), bounded; names lower-cased."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    return {name: lowered[name][:MAX_HEADER] for name in RESPONSE_HEADERS if lowered.get(name)}
 
 
 def _body_fields(post_data: str | None, content_type: str) -> dict[str, Any]:
@@ -53,7 +75,8 @@ def _body_fields(post_data: str | None, content_type: str) -> dict[str, Any]:
             # a page's FormData: the same fields a form would send (a recipe sends them as a form)
             return {"body_kind": "form", "form": fields}
     if "x-www-form-urlencoded" in content_type or ("=" in post_data and "{" not in post_data[:1]):
-        return {"body_kind": "form", "form": dict(parse_qsl(post_data, keep_blank_values=True))}
+        form = dict(parse_qsl(post_data, keep_blank_values=True))
+        return {"body_kind": "form", "form": form, "form_repeated": repeated_names(post_data)}
     return {"body_kind": "raw", "raw": post_data[:MAX_BODY]}
 
 
@@ -120,11 +143,13 @@ class Recorder:
             "host": parts.netloc,
             "path": parts.path,
             "query": dict(parse_qsl(parts.query, keep_blank_values=True)),
+            "query_repeated": repeated_names(parts.query),
             "request_content_type": content_type,
             "headers": kept_headers(headers),
             **_body_fields(request.post_data, content_type),
             "status": None,
             "content_type": None,
+            "response_headers": {},
             "body": None,
             "body_truncated": False,
         }
@@ -148,6 +173,7 @@ class Recorder:
     async def _read(self, response, exchange: dict[str, Any]) -> None:
         exchange["status"] = response.status
         exchange["content_type"] = response.headers.get("content-type", "")
+        exchange["response_headers"] = paging_headers(response.headers)
         try:
             length = int(response.headers.get("content-length") or 0)
         except ValueError:

@@ -67,8 +67,14 @@ class Answer:
 
 def article_key(recipe: dict, page_html: str, page_url: str | None = None) -> str:
     """The article's key in the comment requests, read where the learned page carried it (or taken
-    from the article's own address, for a widget that keys threads by URL: induce.URL_PARTS)."""
+    from the article's own address, for a widget that keys threads by URL: induce.URL_PARTS), behind
+    the constant prefix the requests put before it ("ident:{}", induce._article_param)."""
     source = recipe.get("article_key") or {}
+    key = _article_key(source, page_html, page_url)
+    return source["template"].replace("{}", key) if source.get("template") else key
+
+
+def _article_key(source: dict, page_html: str, page_url: str | None) -> str:
     if source.get("kind") == "url" and page_url:
         return url_key(page_url, source.get("part", "path"))
     if source.get("kind") == "attr":
@@ -424,9 +430,24 @@ def _joined(fields: dict, item: dict, data: Any) -> Any:
     if not join:
         return None
     table = get(data, join["map"])
+    if join.get("by") and isinstance(table, list):
+        table = _indexed(table, tuple(join["by"]))  # a list of resources (JSON:API's `included`)
     key = scalar_text(get(item, join["key"]))
     entry = table.get(key) if isinstance(table, dict) and key is not None else None
     return get(entry, join["field"]) if isinstance(entry, dict) else None
+
+
+#: the last list indexed by `_indexed` (every item of an answer looks its author up in one list)
+_INDEXED: dict = {}
+
+
+def _indexed(entries: list, by: tuple) -> dict:
+    memo = _INDEXED.get("memo")
+    if memo is not None and memo[0] is entries and memo[1] == by:
+        return memo[2]
+    table = {scalar_text(get(e, by)): e for e in entries if isinstance(e, dict)}
+    _INDEXED["memo"] = (entries, by, table)  # holds the list: its id cannot be reused meanwhile
+    return table
 
 
 def _item_comment(
@@ -596,8 +617,9 @@ def _fragment(
     return comments
 
 
-def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
-    """(the list ended, the next cursor) by the recipe's end signal; no items always ends."""
+def _ended(endpoint: dict, data: Any, items: list, value: str | None = None) -> tuple[bool, str | None]:
+    """(the list ended, the next cursor) by the recipe's end signal; no items always ends. `value`:
+    the paging value of the request answered (a page number, against the answer's count of pages)."""
     end = endpoint.get("end") or {}
     paging = endpoint.get("paging") or {}
     cursor = get(data, paging.get("cursor_path")) if paging.get("cursor_path") else None
@@ -619,6 +641,11 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
         return True, None
     if end.get("zero_at") and get(data, end["zero_at"]) == 0:
         return True, None  # nothing left to show (Isso's hidden_replies)
+    if end.get("last_page"):
+        # the page answered is the last the answer counts (Cusdis's pageCount, induce._last_page)
+        pages, page = _int(get(data, end["last_page"])), _int(value if value is not None else "1")
+        if pages is not None and page is not None and page >= pages:
+            return True, None
     if end.get("page_size"):
         # a page shorter than the page size is the last (WordPress answers the page after it 400)
         size = _int((endpoint.get("constants") or {}).get(end["page_size"]))
@@ -626,7 +653,10 @@ def _ended(endpoint: dict, data: Any, items: list) -> tuple[bool, str | None]:
             return True, None
     if not paging:
         return True, None  # a single page the recipe cannot continue
-    return False, scalar_text(cursor)
+    text = scalar_text(cursor)
+    if text is not None and paging.get("template"):
+        return False, paging["template"].replace("{}", text)  # a filter holding it (induce._paging)
+    return False, text
 
 
 def read_answer(
@@ -652,6 +682,9 @@ def _read_answer(
     if call.role == "full_text":
         return _full_text(recipe, call, body, page_url)
     endpoint = recipe[call.role]
+    if (recipe.get("item") or {}).get("parent_root_is") == "article_key":
+        # top-level comments name this article's own key as their parent (induce._root_of_article)
+        recipe = {**recipe, "item": {**recipe["item"], "parent_root": key}}
     parent = call.context.get("parent")
     depth: int | None = 0
     if parent:
@@ -675,7 +708,7 @@ def _read_answer(
         )
     listed = _listed(recipe, endpoint, data, comments)
     # what the API's list holds decides its paging (a flat list pages replies and comments alike)
-    ended, cursor = _ended(endpoint, data, level if listed is None else listed)
+    ended, cursor = _ended(endpoint, data, level if listed is None else listed, call.context.get("value"))
     paging = endpoint.get("paging")
     repeats = paging and paging["kind"] in ("page", "offset") and answer.top_ids
     if repeats and answer.top_ids == call.context.get("previous_top"):
@@ -683,12 +716,16 @@ def _read_answer(
         # would be asked for ever
         raise RecipeFailure("a page repeats the one before it: the paging parameter is not honoured")
     if not ended and paging:
-        known = call.context.get("known", 0) + len(level if listed is None else listed)
+        known = call.context.get("known", 0) + len(_counted(paging, level, listed, comments))
         cursors = list(call.context.get("cursors", []))
         if paging["kind"] == "page":
             value = str(int(call.context["value"] or 1) + 1)
         elif paging["kind"] == "offset":
             value = str(known)
+            if value == call.context.get("value"):
+                # an answer with comments that moves the offset by none (a page of replies only, the
+                # offset counting top-level comments): the same request would be sent for ever
+                raise RecipeFailure(f"the offset does not move past {value}: it counts otherwise")
         else:
             value = cursor or ""
             if value in cursors or value == call.context.get("value"):
@@ -713,6 +750,18 @@ def _read_answer(
         answer.end_reached = True
     answer.calls += _follow_ups(recipe, key, page_url, comments, call.context.get("page_values"))
     return answer
+
+
+def _counted(paging: dict, level: list, listed: list | None, comments: list) -> list:
+    """The comments an offset counts past in one answer (induce.COUNTS): those of the level paged, or
+    every comment of the answer, nested replies included; a recipe that does not say (learned before
+    the two were told apart) counts the items of the answer's list."""
+    counts = paging.get("counts")
+    if counts == "all":
+        return comments
+    if counts == "level":
+        return level
+    return level if listed is None else listed
 
 
 def _listed(recipe: dict, endpoint: dict, data: Any, comments: list[CommentItem]) -> list[CommentItem] | None:

@@ -17,7 +17,8 @@ HTML fragment into comments the same way (the site's adapter or profile).
    which are constant, which one carries the article's key (and where the page carries that key: an
    attribute or a part of one, a script value, or the page's own address: its path, origin + path,
    or slug) or the parent's id, and which one pages: a page number (+1 per request), an offset (the
-   number of comments known before the request, replies nested in earlier answers included) or a
+   number of comments known before the request: those of the level it pages, or every comment the
+   answers carried, nested replies included, told apart by the recorded offsets: COUNTS) or a
    cursor (a value copied from the previous answer, or a field of its last comment); and the end
    signal (a has-more flag that turns false, a cursor that turns null, a count of what is left that
    reaches 0, a page shorter than the page size, an empty page) and the reported total. Constant
@@ -29,7 +30,11 @@ HTML fragment into comments the same way (the site's adapter or profile).
    it and refuses it when they disagree with the page).
 
 The shapes of real comment systems it is tested on (Isso, Remark42, Commento, Coral, Cusdis,
-WordPress REST) are modelled in tests/comment_systems.py, with the sources they were read from.
+WordPress REST, Drupal's pager, Mastodon, GitHub issue comments, Ghost) are modelled in
+tests/comment_systems.py, with the sources they were read from. What it cannot follow it refuses
+(InductionError), never a recipe that would read part of a thread as all of it: pages that no
+parameter explains (named only by a `Link` response header, say), a top level marked by an id of
+the learned thread's own.
 
 `induce` returns the recipe as a JSON-able dict, or raises InductionError saying what was missing.
 """
@@ -67,6 +72,8 @@ AGREEMENT = 0.9
 #: how deep an answer's cursor, has-more flag or total may sit (GraphQL answers nest them:
 #: data.story.comments.pageInfo.endCursor)
 ANSWER_DEPTH = 7
+#: how deep a comment's field may sit in its item (JSON:API: relationships.pid.data.meta.<id>)
+ITEM_DEPTH = 6
 #: parameter names that look like credentials: never stored unless a setting allows it
 CREDENTIAL = re.compile(
     r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|^security$|api_?key)"
@@ -323,7 +330,7 @@ def _best(pairs, test: Callable[[Any, Comment], bool | None], exclude: set, home
     agree: Counter[tuple] = Counter()
     tried: Counter[tuple] = Counter()
     for item, comment in pairs:
-        for path, value in leaves(item):
+        for path, value in leaves(item, max_depth=ITEM_DEPTH):
             if path in exclude:
                 continue
             verdict = test(value, comment)
@@ -378,7 +385,13 @@ def field_paths(findings: list[dict], dom: dict[str, Comment]) -> dict[str, Any]
         )
 
     fields: dict[str, Any] = {"id": list(id_path), "replies": list(nested) if nested else None}
-    fields["text"] = pick(
+
+    # the field that holds the whole text, before one that agrees only as a prefix (a subject line,
+    # an excerpt): that one is taken only for an answer whose texts are cut (a full text follows)
+    def whole(v, c):
+        return None if not c.get("text") or not isinstance(v, str) else _norm(v) == _norm(c["text"])
+
+    fields["text"] = pick("text", whole) or pick(
         "text",
         lambda v, c: None if not c.get("text") or not isinstance(v, str)
         else _norm(v) == _norm(c["text"]) or (len(v) >= 20 and is_prefix_of(as_text(v), c["text"])),
@@ -436,6 +449,25 @@ def _rooted_parent(pairs, taken: set, ids: set[str]) -> tuple[list, str] | None:
     return None
 
 
+def _root_of_article(item: dict, group: list[tuple[dict, dict]], article_param: str) -> None:
+    """Whether the constant a top-level comment names as its parent is the article's own key (a
+    Mastodon toot's direct replies name the toot): each call then reads it as its own article's key
+    (`parent_root_is`; `parent_root` keeps the learned value, to read the learned answers back). A
+    constant like an id that no request named is one thread's own (a conversation id): another
+    article's would differ, and its comments would all be stored as replies of a comment that
+    does not exist, so the recipe is refused. A word ("root") or zeros are the same everywhere."""
+    root = item.get("parent_root")
+    if root is None:
+        return
+    if root in {params_of(e).get(article_param) for e, _ in group}:
+        item["parent_root_is"] = "article_key"
+    elif any(ch.isdigit() for ch in root) and len(root) >= 4 and set(root) - set("0-"):
+        raise InductionError(
+            f"the top level is marked by a value of the learned thread's own ({root!r}) that no request "
+            "names: another article's comments would be stored as replies of a comment it lacks"
+        )
+
+
 def _maps(data: Any, prefix: tuple = (), depth: int = 0):
     """(path, dict) of every object of an answer whose values are all objects: a map by id."""
     if not isinstance(data, dict) or depth > 3:
@@ -446,35 +478,57 @@ def _maps(data: Any, prefix: tuple = (), depth: int = 0):
         yield from _maps(value, (*prefix, key), depth + 1)
 
 
+def _tables(data: Any, items_path: tuple):
+    """(path, by, {key: entry}) of every table of an answer an item may name an entry of: a map by
+    id (by None), or a list of objects indexed by one of their fields whose values are unique
+    (JSON:API's `included` resources by `id`)."""
+    for path, table in _maps(data):
+        if path != items_path:
+            yield path, None, table
+    for path, entries in dict_lists(data):
+        if path == items_path or len(path) > 3:
+            continue
+        for by in sorted({p for e in entries[:1] for p, _ in leaves(e, max_depth=2)}, key=str):
+            keys = [scalar_text(get(e, by)) for e in entries]
+            if None not in keys and len(set(keys)) == len(keys):
+                yield path, by, dict(zip(keys, entries, strict=True))
+
+
 def _joined_author(findings: list[dict], dom: dict[str, Comment], id_path: tuple, nested) -> dict | None:
     """Where an item's author is when the answer keeps authors apart, in a map by id (Commento:
-    `commenters[comment.commenterHex].name`): {"map", "key", "field"} agreeing with the DOM on at
-    least AGREEMENT of the items, or None (the author is then left NULL, never guessed)."""
+    `commenters[comment.commenterHex].name`) or a list of resources (JSON:API's `included`, by
+    `id`): {"map", "by", "key", "field"} agreeing with the DOM on at least AGREEMENT of the items,
+    or None (the author is then left NULL, never guessed)."""
     hits: Counter[tuple] = Counter()
     tried = 0
     for finding in findings:
         data = finding.get("data")
-        maps = [(p, m) for p, m in _maps(data) if p != tuple(finding.get("items_path") or ())]
-        if not maps:
+        tables = list(_tables(data, tuple(finding.get("items_path") or ())))
+        if not tables:
             continue
         for item, comment in _flatten(finding["items"], dom, id_path, nested):
             if not comment.get("author"):
                 continue
             tried += 1
-            for map_path, table in maps:
-                for key_path, value in leaves(item):
+            for map_path, by, table in tables:
+                for key_path, value in leaves(item, max_depth=ITEM_DEPTH):
                     entry = table.get(scalar_text(value)) if scalar_text(value) is not None else None
                     if not isinstance(entry, dict):
                         continue
                     for field_path, name in leaves(entry):
                         if isinstance(name, str) and _norm(name) == _norm(comment["author"]):
-                            hits[(map_path, key_path, field_path)] += 1
+                            hits[(map_path, by, key_path, field_path)] += 1
     if not hits or not tried:
         return None
-    (map_path, key_path, field_path), agree = max(hits.items(), key=lambda kv: kv[1])
+    # on a tie, a table by its id (JSON:API's `id`, its relationship) before one by another field
+    # that happens to match (a username the comment repeats)
+    (map_path, by, key_path, field_path), agree = max(
+        hits.items(), key=lambda kv: (kv[1], kv[0][1] is None or str(kv[0][1][-1]).lower().endswith("id"))
+    )
     if agree < AGREEMENT * tried:
         return None
-    return {"map": list(map_path), "key": list(key_path), "field": list(field_path)}
+    join = {"map": list(map_path), "key": list(key_path), "field": list(field_path)}
+    return {"map": join["map"], "by": list(by), **join} if by is not None else join
 
 
 def _cut_flag(pairs, text_path: list, taken: set) -> list | None:
@@ -565,6 +619,16 @@ def _ints(values: list[str]) -> list[int] | None:
         return None
 
 
+#: a number this large that goes up by one per request is a time, not a page: jQuery's `cache: false`
+#: appends `_=<Date.now() at load>` and adds 1 per request (jquery src/ajax.js `nonce.guid++`)
+CACHE_BUSTER = 10**9
+
+#: how an offset counts the comments before it: "level", those of the level it pages (top-level
+#: comments, or the direct replies of the parent), or "all", every comment the answers carried,
+#: replies nested in them included (a pager over every comment in thread order, such as Drupal's)
+COUNTS = ("level", "all")
+
+
 def _paging(
     sequences: list[list[tuple[dict, dict]]], known_before: Callable, skip: set[str], first_page: int = 0
 ) -> dict | None:
@@ -582,28 +646,37 @@ def _paging(
         for name in sorted(names):
             values = [p.get(name, "") for p in params]
             numbers = _ints(values)
+            # a time, +1 per request, is a cache-buster, no page (CACHE_BUSTER); a time copied from
+            # the answer before (keyset paging by a Unix time) is still a cursor
+            stamp = bool(numbers) and numbers[0] >= CACHE_BUSTER
             if len(sequence) == 1:
                 # one request only: weaker evidence, from what was known before it
-                if numbers and numbers[0] == known_before(sequence, 0) > 0:
-                    weak[("offset", name, None)] += 1
-                elif numbers and numbers[0] == first_page:
+                counted = [c for c in COUNTS if numbers and numbers[0] == known_before(sequence, 0, c) > 0]
+                for counts in counted:
+                    weak[("offset", name, counts)] += 1
+                if not counted and numbers and not stamp and numbers[0] == first_page:
                     weak[("page", name, None)] += 1
                 continue
             if len(set(values)) < 2:
                 continue
             # the first request may leave the parameter out (page 1, offset 0, no cursor yet)
             rest = _ints(values[1:]) if values[0] == "" and name not in params[0] else None
-            if numbers and all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False)):
+            if numbers and not stamp and all(b == a + 1 for a, b in zip(numbers, numbers[1:], strict=False)):
                 evidence[("page", name, None)] += 1
                 continue
             if rest and all(b == a + 1 for a, b in zip(rest, rest[1:], strict=False)) and rest[0] <= 2:
                 evidence[("page", name, None)] += 1
                 continue
-            if numbers and all(n == known_before(sequence, i) for i, n in enumerate(numbers)):
-                evidence[("offset", name, None)] += 1
-                continue
-            if rest and all(n == known_before(sequence, i + 1) for i, n in enumerate(rest)):
-                evidence[("offset", name, None)] += 1
+            # an offset: the comments known before each request, counted one way or the other (both
+            # agree until an answer carried replies; each way that fits is evidence)
+            counted = [
+                c for c in COUNTS
+                if (numbers and all(n == known_before(sequence, i, c) for i, n in enumerate(numbers)))
+                or (rest and all(n == known_before(sequence, i + 1, c) for i, n in enumerate(rest)))
+            ]  # fmt: skip
+            for counts in counted:
+                evidence[("offset", name, counts)] += 1
+            if counted:
                 continue
             paths = None
             for i in range(1, len(sequence)):
@@ -624,16 +697,75 @@ def _paging(
                 item_paths = here if item_paths is None else item_paths & here
             if item_paths:
                 evidence[("item_cursor", name, min(item_paths, key=len))] += 1
+                continue
+            # the same, inside a constant text: a filter expression holding the last comment's id
+            # (Ghost's replies: filter=id:>'<last reply id>'), as (field path, text with "{}" for it)
+            templates = None
+            for i in range(1, len(sequence)):
+                items = sequence[i - 1][1].get("items") or []
+                last = items[-1] if items and isinstance(items[-1], dict) else {}
+                here = set()
+                for p, v in leaves(last):
+                    text = scalar_text(v)
+                    if text and len(text) >= 4 and text != values[i] and values[i].count(text) == 1:
+                        here.add((tuple(p), values[i].replace(text, "{}")))
+                templates = here if templates is None else templates & here
+            if templates:
+                evidence[("item_template", name, min(templates, key=lambda t: (len(t[0]), t)))] += 1
     if not evidence:
         evidence.update(_next_urls(sequences))
     if not evidence:
         evidence = weak
     if not evidence:
         return None
-    (kind, name, path), _ = max(evidence.items(), key=lambda kv: kv[1])
+    # the most evidence; between the two counts of an offset, on a tie, the smaller ("level"): counted
+    # short, the next page repeats comments already read; counted long, it would skip some unseen
+    (kind, name, path), _ = max(
+        evidence.items(), key=lambda kv: (kv[1], kv[0][0] == "offset" and kv[0][2] == "level")
+    )
     if kind == "item_cursor":
         return {"kind": "cursor", "param": name, "cursor_path": None, "cursor_item": list(path)}
+    if kind == "item_template":
+        field, template = path
+        return {"kind": "cursor", "param": name, "cursor_path": None, "cursor_item": list(field),
+                "template": template}  # fmt: skip
+    if kind == "offset":
+        return {"kind": "offset", "param": name, "cursor_path": None, "counts": path}
     return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
+
+
+#: the next page an RFC 8288 Link header names: `<https://…?page=2>; rel="next", <…>; rel="last"`
+_LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*?\brel\s*=\s*"?(?:[^",]*\s)?next\b')
+
+
+def link_next(exchange: dict) -> str | None:
+    """The next page's address in an answer's Link header (crawler.browser.record keeps it)."""
+    found = _LINK_NEXT.search((exchange.get("response_headers") or {}).get("link") or "")
+    return urljoin(exchange["url"], found.group(1)) if found else None
+
+
+def _unexplained_pages(sequence: list[tuple[dict, dict]]) -> None:
+    """One list asked in several requests that brought new comments, with no parameter that pages it
+    (a page number, an offset, a cursor or next address the answers carry): a recipe would read
+    its first page and call the thread complete. Refused, saying how it pages when the answers'
+    Link header names each next request (the executor reads answers' bodies, never their headers)."""
+    seen: set[str] = set()
+    more = False
+    for index, (_exchange, found) in enumerate(sequence):
+        more |= index > 0 and bool(set(found["ids"]) - seen)
+        seen |= set(found["ids"])
+    if not more:
+        return  # the same comments asked again (a refresh): nothing to page
+    steps = list(zip(sequence, sequence[1:], strict=False))
+    if all(link_next(previous) == current["url"] for (previous, _), (current, _) in steps):
+        raise InductionError(
+            'the comment pages follow the answers\' Link header (rel="next"), which a recipe cannot '
+            "follow: it reads answers' bodies only"
+        )
+    raise InductionError(
+        "the comments came in several requests, but no parameter of theirs pages them (a page number, "
+        "an offset, a cursor or an address the answers carry): a recipe would read the first page only"
+    )
 
 
 def _next_urls(sequences: list[list[tuple[dict, dict]]]) -> dict[tuple, int]:
@@ -701,15 +833,46 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None, o
         if len(answers) < 2 or not isinstance(answers[-1], dict):
             continue
         last_leaves = dict(leaves(answers[-1], max_depth=ANSWER_DEPTH))
+
+        def named(value: Any) -> bool:  # a next link, a cursor or a next page's number (Ghost's `next`)
+            return (isinstance(value, str) and bool(value)) or _positive(value)
+
         for path, value in leaves(answers[0], max_depth=ANSWER_DEPTH):
-            gone = isinstance(value, str) and value and last_leaves.get(path, "") in (None, "")
-            if gone and all(isinstance(get(a, path), str) and get(a, path) for a in answers[:-1]):
+            gone = named(value) and last_leaves.get(path, "") in (None, "")
+            if gone and all(named(get(a, path)) for a in answers[:-1]):
                 nulls[path] += 1
     if nulls and end["has_more"] is None and not end["cursor_null"]:
         path, n = nulls.most_common(1)[0]
         if n == len([s for s in complete if len(s) >= 2]):
             end["null_at"] = list(path)
+    if paging and paging["kind"] == "page" and paging["param"]:
+        end["last_page"] = _last_page(complete, paging["param"])
     return end
+
+
+#: names of an answer's count of pages (Cusdis `pageCount`, Ghost `pages`, Laravel `last_page`)
+PAGE_COUNT_NAME = re.compile(r"(?i)(last_?page|total_?pages|num_?pages|page_?count|pages)$")
+
+
+def _last_page(sequences: list[list[tuple[dict, dict]]], param: str) -> list | None:
+    """The path of an answer's count of pages: named so, the same in every answer of a list asked
+    over two pages or more, and equal to the number of the last page asked (a page number ends the
+    list when it reaches it, without asking the page after the last)."""
+    agreed: set[tuple] | None = None
+    for sequence in [s for s in sequences if len(s) >= 2]:
+        pages = _ints([params_of(e).get(param, "") for e, _ in sequence])
+        if not pages:
+            return None
+        answers = [_json(e) for e, _ in sequence]
+        here = {
+            path
+            for path, value in leaves(answers[-1], max_depth=ANSWER_DEPTH)
+            if path and isinstance(path[-1], str) and PAGE_COUNT_NAME.search(path[-1])
+            and _positive(value) and value == pages[-1] > pages[0]
+            and all(get(a, path) == value for a in answers)
+        }  # fmt: skip
+        agreed = here if agreed is None else agreed & here
+    return list(min(agreed, key=len)) if agreed else None
 
 
 #: names of a page-size parameter: a single page shorter than it is already the last
@@ -758,6 +921,13 @@ def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
 def _template(group: list[tuple[dict, dict]], allow_credentials: bool) -> dict:
     """Method, address, parameter placement and constants common to every request of a group."""
     first = group[0][0]
+    repeated = sorted(
+        {n for e, _ in group for k in ("query_repeated", "form_repeated") for n in e.get(k) or ()}
+    )
+    if repeated:
+        # `ids[]=1&ids[]=2`: a recipe keeps one value per name, and would ask for something else
+        raise InductionError(f"the requests name a parameter more than once ({', '.join(repeated[:3])}): "
+                             "a recipe cannot send them as the page did")  # fmt: skip
     params = [params_of(e) for e, _ in group]
     names = {n for n in set(params[0]).intersection(*params[1:]) if not _is_path(n)}
     constants = {n: params[0][n] for n in sorted(names) if all(p[n] == params[0][n] for p in params)}
@@ -877,8 +1047,35 @@ def _article_param(group, page_html: str, page_url: str | None = None) -> tuple[
     a number. A value equal to the page's own address (its path, or origin + path) is the key of a
     widget that keys threads by URL; it beats any value without a digit the page's script happens
     to hold ("sort": "oldest" is no article's key).
+
+    Failing that, a value that is such a key behind a constant word and a colon (Disqus names a
+    thread `ident:<the page's identifier>` or `link:<its address>`): the source says so
+    (`"template": "ident:{}"`), and each call puts its own article's key in it.
     """
-    params = [params_of(e) for e, _ in group]
+    name, source = _article_param_of([params_of(e) for e, _ in group], page_html, page_url)
+    if name is not None:
+        return name, source
+    prefixes: dict[str, set[str]] = defaultdict(set)
+    bare = []
+    for exchange, _ in group:
+        params = {}
+        for key, value in params_of(exchange).items():
+            found = _PREFIXED.fullmatch(value)
+            if found and not found.group(2).startswith("//"):  # "https://…" is an address, no prefix
+                prefixes[key].add(found.group(1))
+                params[key] = found.group(2)
+        bare.append(params)
+    name, source = _article_param_of(bare, page_html, page_url)
+    if name is None or len(prefixes[name]) != 1:
+        return None, None
+    return name, {**source, "template": prefixes[name].pop() + "{}"}
+
+
+#: a value behind a constant word and a colon ("ident:post-4521", "link:https://…")
+_PREFIXED = re.compile(r"([A-Za-z]{2,12}:)(.{2,})", re.S)
+
+
+def _article_param_of(params: list[dict[str, str]], page_html: str, page_url: str | None):
     names = set(params[0]).intersection(*params[1:])
     found = []
     for name in sorted(names):
@@ -1016,7 +1213,9 @@ def _induce(
         raise InductionError("no parameter of the comment requests is a value the article page carries")
     top_ids = {i for i, c in dom.items() if not c["parent"]}
 
-    def top_before(sequence, index):
+    def top_before(sequence, index, counts="level"):
+        if counts == "all":  # every comment shown and carried so far, nested replies included
+            return len(shown_ids & set(dom)) + sum(len(_carried_ids(f, dom)) for _, f in sequence[:index])
         known = len(shown_ids & top_ids)
         for _exchange, found in sequence[:index]:
             known += sum(1 for i in found["ids"] if i in top_ids)
@@ -1025,11 +1224,16 @@ def _induce(
     # a page showing comments shows page 1: a page-number parameter would then start at 2
     fixed = _fixed_names(exchanges, group[0][0])
     paging = _paging([group], top_before, {article_param} | fixed, first_page=2 if shown_ids & top_ids else 1)
+    if paging is None:
+        _unexplained_pages(group)
     if paging is not None:
         first = params_of(group[0][0])
-        if paging["kind"] == "next_url" or paging["param"] not in first:
+        if paging["kind"] == "next_url" or paging["param"] not in first or paging.get("template"):
+            # (a value in a template holds a field of one thread's comment: never sent to another)
             paging["start"] = {"kind": "absent"}
-        elif paging["kind"] == "cursor" and _copied(first[paging["param"]], exchanges, group[0][0], scalars):
+        elif paging["kind"] == "cursor" and _copied(
+            _untemplated(paging, first[paging["param"]]), exchanges, group[0][0], scalars
+        ):
             # the first value came from an answer before it (another operation's page 1): this
             # thread's cursor, never one to send to another thread; the first request leaves it out
             paging["start"] = {"kind": "absent"}
@@ -1042,6 +1246,7 @@ def _induce(
         end=_end_signal([group], paging),
         total=_total_path(group, len(dom)),
     )
+    _root_of_article(recipe["item"], group, article_param)
     template["constants"].pop(article_param, None)
     if paging and paging["param"]:
         template["constants"].pop(paging["param"], None)
@@ -1059,8 +1264,12 @@ def _induce(
             by_parent[params_of(exchange)[parent_param]].append((exchange, found))
         shown_children = Counter(c["parent"] for c in shown if c["parent"])
 
-        def replies_before(sequence, index):
+        def replies_before(sequence, index, counts="level"):
             parent = params_of(sequence[0][0])[parent_param]
+            if counts == "all":
+                # offsets over every reply below the parent are not followed (the executor starts a
+                # parent's replies from the direct ones at hand): such a recipe is never learned
+                return -1
             known = _inline_replies(parent, sequence, dom, shown_children, carried)
             for _exchange, found in sequence[:index]:
                 known += sum(1 for i in found["ids"] if _shown_parent(dom, i) == parent)
@@ -1069,16 +1278,20 @@ def _induce(
         sequences = list(by_parent.values())
         fixed = _fixed_names(exchanges, group[0][0])
         paging = _paging(sequences, replies_before, {parent_param, article_param} | fixed)
+        if paging is None:
+            for sequence in sequences:
+                _unexplained_pages(sequence)
         if paging is not None:
             firsts = {params_of(s[0][0]).get(paging["param"]) for s in sequences}
             if paging["kind"] == "offset":
                 paging["start"] = {"kind": "inline"}
-            elif paging["kind"] == "next_url" or firsts == {None}:
+            elif paging["kind"] == "next_url" or firsts == {None} or paging.get("template"):
                 paging["start"] = {"kind": "absent"}
             elif paging["kind"] == "cursor" and any(
-                _copied(params_of(q[0][0]).get(paging["param"]) or "", exchanges, q[0][0], scalars)
+                _copied(_untemplated(paging, params_of(q[0][0]).get(paging["param"]) or ""), exchanges,
+                        q[0][0], scalars)
                 for q in sequences
-            ):
+            ):  # fmt: skip
                 # each parent's first cursor came from an earlier answer (its inline replies): leave
                 # it out, the replies are then asked from their first
                 paging["start"] = {"kind": "absent"}
@@ -1171,6 +1384,14 @@ def _check_placement(item: dict, group: list[tuple[dict, dict]], dom: dict[str, 
                 "the comment answers carry replies but no field of theirs names the parent the page "
                 "shows: a recipe would store replies as top-level comments"
             )
+
+
+def _untemplated(paging: dict, value: str) -> str:
+    """The cursor inside a paging value sent in a template ("id:>'abc'" -> "abc"), else the value."""
+    before, _, after = (paging.get("template") or "{}").partition("{}")
+    if value.startswith(before) and value.endswith(after) and len(value) > len(before) + len(after):
+        return value[len(before) : len(value) - len(after)]
+    return value
 
 
 def _copied(value: str, exchanges: list[dict], before: dict, memo: dict) -> bool:

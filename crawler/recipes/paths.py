@@ -165,13 +165,23 @@ def as_time(value: Any) -> str | None:
         # `created` is 1760000097.375 where its widget shows 2025-10-09T08:54:57.375Z
         return datetime.fromtimestamp(int(seconds), tz=UTC).isoformat()
     if isinstance(value, str):
-        maybe = len(value) <= 64 and "://" not in value and _DATE_LIKE.search(value)  # a URL is no time
+        # a URL or a UUID (JSON:API's and Remark42's ids: "…-4627-…" has a "year") is no time
+        maybe = (
+            len(value) <= 64
+            and "://" not in value
+            and not _UUID.fullmatch(value)
+            and _DATE_LIKE.search(value)
+        )
         return _string_time(value) if maybe else None
     return None
 
 
-#: a string that could be a date at all (a year, or d/m/y): texts, hashes and names are not parsed
-_DATE_LIKE = re.compile(r"(?<![0-9a-fA-F])\d{4}(?![0-9a-fA-F])|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+#: a string that could be a date at all (a year, or d/m/y on its own): texts, hashes, names and
+#: dotted paths (Drupal's comment `thread` "01.02.01/") are not parsed
+_DATE_LIKE = re.compile(
+    r"(?<![0-9a-fA-F])\d{4}(?![0-9a-fA-F])|(?<![\d./])\d{1,2}[/.]\d{1,2}[/.]\d{2,4}(?![\d./])"
+)
 
 
 @lru_cache(maxsize=4096)
