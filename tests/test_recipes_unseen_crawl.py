@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.comment_systems import COMMENTO_PROFILE, ISSO_PROFILE, CommentSystemsServer, thread
-from tests.crawling import FAST, comments_at, crawl
+from tests.crawling import COMMENT_COLUMNS, FAST, comments_at, crawl
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
 
@@ -28,7 +28,8 @@ OTHERS = ["/blog/ferry-strike/", "/blog/market-day/"]
 
 
 def stored(result, urls: list[str]) -> set[tuple]:
-    return comments_at(result, urls)
+    """The stored comments' columns the recipe must store as the browser does, depth included."""
+    return comments_at(result, urls, (*COMMENT_COLUMNS, "depth"))
 
 
 def learn_beside_reference(tmp_path, learn_url: str, others: list[str], in_browser: dict):
