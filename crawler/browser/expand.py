@@ -90,6 +90,12 @@ CLICK_ALL_SCRIPT = """
 }
 """
 
+#: How many elements CLICK_ALL_SCRIPT would click now, with no limit (nothing is clicked).
+CLICKABLE_SCRIPT = """
+(selectors) => selectors.reduce((n, s) => n + [...document.querySelectorAll(s)].filter(
+  el => !el.disabled && el.dataset.pandaWatchClicked !== "1" && el.isConnected).length, 0)
+"""
+
 #: Elements still waiting to be clicked (not clicked yet, or clicked but still on the page).
 STATE_SCRIPT = """
 ([item, selectors]) => ({
@@ -223,6 +229,8 @@ async def _click_round(page, selectors: list[str], recorder, limits: Limits) -> 
     for selector in selectors:
         if budget and clicked >= budget:
             break
+        if limits.round_delay > 0 and not sum(await _in_frames(page, CLICKABLE_SCRIPT, [selector])):
+            continue  # nothing of this kind to click: no request to wait for
         recorder.mark(selector)
         await _pause(limits)
         n = await _click(page, [selector], budget - clicked if budget else 0)
