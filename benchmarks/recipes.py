@@ -168,11 +168,13 @@ def _politeness_note(responses: int, comments: int) -> str:
     shown = ", ".join(f"{k}={v}" for k, v in fast.items() if k != "LOG_LEVEL")
     floor = responses * defaults.DOWNLOAD_DELAY
     return (
-        f"every crawl: {shown} (robots.txt obeyed). The browser's in-page requests pass neither Scrapy's "
-        f"per-domain limit nor its DOWNLOAD_DELAY (Chromium opens up to 6 connections per host). With "
-        f"the default command's politeness (DOWNLOAD_DELAY={defaults.DOWNLOAD_DELAY}, AutoThrottle on, "
+        f"every crawl: {shown} (robots.txt obeyed). The browser's clicks are paced by the page's download "
+        f"slot like the plain-HTTP requests: at most CONCURRENT_REQUESTS_PER_DOMAIN elements clicked at "
+        f"once, DOWNLOAD_DELAY apart (crawler/browser/expand.py). With the default command's politeness "
+        f"(DOWNLOAD_DELAY={defaults.DOWNLOAD_DELAY}, AutoThrottle on, "
         f"{defaults.CONCURRENT_REQUESTS_PER_DOMAIN} per domain) the recipe's {responses} requests take "
-        f"at least {floor:.0f} s ({comments / floor:.1f} comments/s); the browser path's clicks are not paced"
+        f"at least {floor:.0f} s ({comments / floor:.1f} comments/s); each round of the browser's clicks "
+        f"waits that delay too"
     )
 
 

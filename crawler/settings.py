@@ -164,9 +164,11 @@ BROWSER_EXECUTABLE = None
 BROWSER_EXTRA_ARGS = []
 BROWSER_HEADLESS = True
 #: Stop conditions of the "Load More" clicking, per page: clicks, seconds, seconds for one round's
-#: requests, seconds for a lazy block to start showing comments.
+#: requests, seconds for a lazy block to start showing comments. The clicks are paced by the site's
+#: download slot (crawler/browser/expand.py): at the default politeness a 1,200-comment thread with
+#: 170 "Read more" links takes about two minutes, hence the budget.
 BROWSER_MAX_CLICKS = 2000
-BROWSER_TIME_BUDGET = 120
+BROWSER_TIME_BUDGET = 300
 BROWSER_SETTLE_TIMEOUT = 15
 BROWSER_LAZY_WAIT = 3
 #: A new browser context (cookies, cache, memory) every this many pages; old ones are closed.

@@ -1,20 +1,29 @@
 """Expand a comment thread in a live page: scroll it into view, click "Load More …" until done.
 
 Works on any site: what to click is a `ClickPlan` (container, comment item, load-more selectors).
-Each round clicks every visible load-more element at once, then waits until the page's own requests
-(fetch / XHR, counted by a script installed before the page loads) have finished. It stops when
-nothing is left to click, when a round adds nothing (no growth), at the click cap or at the time
-budget; the result says which, so a thread cut short is never mistaken for a complete one.
+Each round clicks the visible load-more elements, then waits until the page's own requests (fetch /
+XHR, counted by a script installed before the page loads) have finished. It stops when nothing is
+left to click, when a round adds nothing (no growth), at the click cap or at the time budget; the
+result says which, so a thread cut short is never mistaken for a complete one.
+
+Polite like the crawl's own requests: a click's request never passes through Scrapy's downloader, so
+its per-domain limit and delay are applied here. A round clicks at most `Limits.clicks_per_round`
+elements (the crawl's CONCURRENT_REQUESTS_PER_DOMAIN) and the next one starts `Limits.round_delay`
+seconds (DOWNLOAD_DELAY) after the page went quiet; without that, a thread with 170 "Read more"
+links sent 170 requests at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from crawler.browser.frames import frames_of
 from crawler.sites.thread import ClickPlan
 
 #: Installed before any page script runs: counts the page's in-flight fetch/XHR requests and
@@ -63,12 +72,14 @@ SETTLED = f"""
        && performance.now() - window.__pandaWatch.lastActivity > {QUIET_MS})
 """
 
-#: Click every visible, enabled element matching the selectors; returns how many were clicked.
+#: Click the enabled elements matching the selectors, in selector then document order, at most
+#: `limit` of them (0: all); returns how many were clicked.
 CLICK_ALL_SCRIPT = """
-(selectors) => {
+([selectors, limit]) => {
   let clicked = 0;
   for (const selector of selectors) {
     for (const el of document.querySelectorAll(selector)) {
+      if (limit && clicked >= limit) return clicked;
       if (el.disabled || el.dataset.pandaWatchClicked === "1" || !el.isConnected) continue;
       el.dataset.pandaWatchClicked = "1";
       el.click();
@@ -77,6 +88,12 @@ CLICK_ALL_SCRIPT = """
   }
   return clicked;
 }
+"""
+
+#: How many elements CLICK_ALL_SCRIPT would click now, with no limit (nothing is clicked).
+CLICKABLE_SCRIPT = """
+(selectors) => selectors.reduce((n, s) => n + [...document.querySelectorAll(s)].filter(
+  el => !el.disabled && el.dataset.pandaWatchClicked !== "1" && el.isConnected).length, 0)
 """
 
 #: Elements still waiting to be clicked (not clicked yet, or clicked but still on the page).
@@ -111,10 +128,14 @@ RESET_SCRIPT = """
 @dataclass
 class Limits:
     max_clicks: int = 2000
-    time_budget: float = 120.0
+    time_budget: float = 300.0
     settle_timeout: float = 15.0  # for one round's requests to finish
     lazy_wait: float = 3.0  # for a lazily loaded block to show its first comment or button
     no_growth_rounds: int = 2  # rounds in a row without new comments before giving up
+    #: elements clicked at once at most (0: every one visible); see the module docstring
+    clicks_per_round: int = 0
+    #: seconds between the page going quiet and the next clicks
+    round_delay: float = 0.0
 
 
 @dataclass
@@ -145,23 +166,99 @@ async def install(page, request=None) -> None:
         await record.install(page, request)
 
 
+# -- every frame: a comment widget may live in an <iframe> (crawler/browser/frames.py) -------------
+
+
+async def _in_frames(page, script: str, arg) -> list:
+    """`script(arg)` in every frame of the page, top first; a frame that went away meanwhile (or
+    navigates) has nothing to click and is skipped."""
+    results = []
+    for frame in frames_of(page):
+        try:
+            results.append(await frame.evaluate(script, arg))
+        except PlaywrightError:
+            continue
+    return results
+
+
+async def _state(page, item: str, selectors: list[str]) -> dict:
+    totals = {"items": 0, "pending": 0, "busy": 0, "inflight": 0}
+    for state in await _in_frames(page, STATE_SCRIPT, [item, selectors]):
+        for key in totals:
+            totals[key] += state.get(key, 0)
+    return totals
+
+
+async def _click(page, selectors: list[str], budget: int) -> int:
+    """CLICK_ALL_SCRIPT frame by frame, the budget (0: none) shared by all frames."""
+    clicked = 0
+    for frame in frames_of(page):
+        if budget and clicked >= budget:
+            break
+        try:
+            clicked += await frame.evaluate(CLICK_ALL_SCRIPT, [selectors, budget - clicked if budget else 0])
+        except PlaywrightError:
+            continue
+    return clicked
+
+
+async def _wait_in_frames(page, script: str, arg, timeout: float) -> None:
+    """Wait until `script` holds in every frame (each within `timeout`; a gone frame holds)."""
+    for frame in frames_of(page):
+        try:
+            await frame.wait_for_function(script, arg=arg, timeout=timeout * 1000, polling=50)
+        except PlaywrightTimeout:
+            raise
+        except PlaywrightError:
+            continue
+
+
 async def _settle(page, timeout: float) -> None:
-    await page.wait_for_function(SETTLED, timeout=timeout * 1000, polling=50)
+    await _wait_in_frames(page, SETTLED, None, timeout)
 
 
-async def _click_round(page, selectors: list[str], recorder, settle_timeout: float) -> int:
-    """One round of clicks. While recording, one selector at a time with a settle in between, so
-    every request the page makes is tied to the kind of click that caused it."""
+async def _click_round(page, selectors: list[str], recorder, limits: Limits) -> int:
+    """One round of clicks (at most limits.clicks_per_round). While recording, one selector at a
+    time with a settle (and the delay) in between, so every request the page makes is tied to the
+    kind of click that caused it."""
+    budget = limits.clicks_per_round
     if recorder is None:
-        return await page.evaluate(CLICK_ALL_SCRIPT, selectors)
+        await _pause(limits)
+        return await _click(page, selectors, budget)
     clicked = 0
     for selector in selectors:
+        if budget and clicked >= budget:
+            break
+        if limits.round_delay > 0 and not sum(await _in_frames(page, CLICKABLE_SCRIPT, [selector])):
+            continue  # nothing of this kind to click: no request to wait for
         recorder.mark(selector)
-        n = await page.evaluate(CLICK_ALL_SCRIPT, [selector])
+        await _pause(limits)
+        n = await _click(page, [selector], budget - clicked if budget else 0)
         if n:
             clicked += n
-            await _settle(page, settle_timeout)
+            await _settle(page, limits.settle_timeout)
     return clicked
+
+
+async def _into_view(page, container: str) -> None:
+    """Scroll the comment block into view; where the top document has none, the page's frames
+    (a widget in an <iframe> may start loading when it is seen)."""
+    element = await page.query_selector(container)
+    if element is not None:
+        await element.scroll_into_view_if_needed()
+        return
+    for frame in frames_of(page)[1:]:
+        with contextlib.suppress(PlaywrightError):
+            found = await frame.query_selector(container)
+            holder = await frame.frame_element()
+            await (found or holder).scroll_into_view_if_needed(timeout=1000)
+            if found is not None:
+                return
+
+
+async def _pause(limits: Limits) -> None:
+    if limits.round_delay > 0:
+        await asyncio.sleep(limits.round_delay)
 
 
 async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) -> Expansion:
@@ -171,18 +268,18 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
     """
     start = time.monotonic()
     selectors = list(plan.load_more)
-    container = await page.query_selector(plan.container)
-    if container is not None:
-        await container.scroll_into_view_if_needed()
+    await _into_view(page, plan.container)
     # A lazy block starts loading when it scrolls into view, a moment after the scroll: wait for its
-    # first comment or button. An empty thread shows neither, so this may time out.
-    with contextlib.suppress(PlaywrightTimeout):
-        await page.wait_for_selector(
-            ", ".join([plan.item, *selectors]), state="attached", timeout=limits.lazy_wait * 1000
-        )
+    # first comment or button, in whichever frame it is. An empty thread shows neither: this waits
+    # lazy_wait then.
+    waited_until = time.monotonic() + limits.lazy_wait
+    state = await _state(page, plan.item, selectors)
+    while not (state["items"] or state["pending"]) and time.monotonic() < waited_until:
+        await asyncio.sleep(0.1)
+        state = await _state(page, plan.item, selectors)
     await _settle(page, limits.settle_timeout)
+    state = await _state(page, plan.item, selectors)
     clicks = rounds = stale = 0
-    state = await page.evaluate(STATE_SCRIPT, [plan.item, selectors])
     stopped_by = "done"
     while state["pending"]:
         if clicks >= limits.max_clicks:
@@ -195,25 +292,24 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
             # A disabled button is a site still at work, not a thread without growth: wait for it
             # (bounded) instead of judging the round by the clock.
             with contextlib.suppress(PlaywrightTimeout):
-                await page.wait_for_function(
-                    READY_SCRIPT, arg=selectors, timeout=limits.settle_timeout * 1000, polling=50
-                )
+                await _wait_in_frames(page, READY_SCRIPT, selectors, limits.settle_timeout)
             await _settle(page, limits.settle_timeout)
             waited_from = state["items"]
-            state = await page.evaluate(STATE_SCRIPT, [plan.item, selectors])
+            state = await _state(page, plan.item, selectors)
             if state["items"] > waited_from:
                 stale = 0
             if not state["pending"]:
                 break
-        await page.evaluate(RESET_SCRIPT, selectors)
-        clicked = await _click_round(page, selectors, recorder, limits.settle_timeout)
+        await _in_frames(page, RESET_SCRIPT, selectors)
+        clicked = await _click_round(page, selectors, recorder, limits)
         clicks += clicked
         rounds += 1
         await _settle(page, limits.settle_timeout)
-        before = state["items"]
-        state = await page.evaluate(STATE_SCRIPT, [plan.item, selectors])
-        # "Read more" replaces text without adding comments, so growth also counts fewer pending.
-        grew = state["items"] > before or state["pending"] < clicked
+        before, pending_before = state["items"], state["pending"]
+        state = await _state(page, plan.item, selectors)
+        # "Read more" replaces text without adding comments, so growth also counts fewer pending
+        # (than before the round: a capped round leaves the rest of them for the next)
+        grew = state["items"] > before or state["pending"] < pending_before
         stale = 0 if grew else stale + 1
         if not clicked or stale >= limits.no_growth_rounds:
             stopped_by = "no_growth"

@@ -9,10 +9,13 @@ browser contexts are replaced every BROWSER_CONTEXT_PAGES pages and closed once 
 
 from __future__ import annotations
 
+import dataclasses
+
 import scrapy
 from scrapy.http import Response
 
 from crawler.browser.expand import Expansion, Limits, expand_thread
+from crawler.browser.frames import rendered_html
 from crawler.sites.thread import ClickPlan
 
 STATS = "browser"
@@ -31,9 +34,12 @@ class BrowserPages:
         settings = self.settings
         self.limits = Limits(
             max_clicks=settings.getint("BROWSER_MAX_CLICKS", 2000),
-            time_budget=settings.getfloat("BROWSER_TIME_BUDGET", 120.0),
+            time_budget=settings.getfloat("BROWSER_TIME_BUDGET", 300.0),
             settle_timeout=settings.getfloat("BROWSER_SETTLE_TIMEOUT", 15.0),
             lazy_wait=settings.getfloat("BROWSER_LAZY_WAIT", 3.0),
+            # until the page's download slot says otherwise (paced_limits)
+            clicks_per_round=max(1, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8)),
+            round_delay=max(0.0, settings.getfloat("DOWNLOAD_DELAY", 0.0)),
         )
         self.context_pages = max(1, settings.getint("BROWSER_CONTEXT_PAGES", 20))
         self.pages_requested = 0
@@ -79,6 +85,21 @@ class BrowserPages:
             await browser_context.close()
             self.crawler.stats.inc_value(f"{STATS}/contexts_closed")
 
+    def paced_limits(self, response: Response) -> Limits:
+        """The page's clicks go as Scrapy's own requests to its site go now: as many at once as the
+        site's download slot allows, its delay apart (DOWNLOAD_DELAY, raised by AutoThrottle or by
+        robots.txt's Crawl-delay, which also makes it one at a time: crawler/politeness.py)."""
+        slot = self.crawler.engine.downloader.slots.get(response.meta.get("download_slot") or "")
+        limits = self.limits
+        if slot is not None:
+            limits = dataclasses.replace(
+                limits, clicks_per_round=max(1, slot.concurrency), round_delay=max(0.0, slot.delay)
+            )
+        # in the run's stats: how the last page's clicks were paced
+        self.crawler.stats.set_value(f"{STATS}/clicks_per_round", limits.clicks_per_round)
+        self.crawler.stats.set_value(f"{STATS}/round_delay", round(limits.round_delay, 3))
+        return limits
+
     async def render_and_expand(self, response: Response) -> tuple[str | None, Expansion | None, str | None]:
         """(DOM after expansion, how expansion ended, error message); the page is always closed."""
         page = response.meta["playwright_page"]
@@ -88,15 +109,22 @@ class BrowserPages:
         try:
             plan = response.meta["pandawatch_click_plan"]
             recorder = response.meta.get("pandawatch_recorder")  # crawler.browser.record, when learning
-            expansion = await expand_thread(page, plan, self.limits, recorder)
+            expansion = await expand_thread(page, plan, self.paced_limits(response), recorder)
             self.crawler.stats.inc_value(f"{STATS}/clicks", expansion.clicks)
+            self.crawler.stats.inc_value(f"{STATS}/click_rounds", expansion.rounds)
             self.crawler.stats.inc_value(f"{STATS}/stopped_by/{expansion.stopped_by}")
         except Exception as exc:  # a page can fail in many ways (timeouts, crashes); keep what it shows
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             self.crawler.stats.inc_value(f"{STATS}/expand_error")
             self.logger.error("Expanding comments of %s failed: %s", response.url, error)
         try:
-            html = await page.content()
+            # the top document with its frames' documents in place (a widget in an <iframe>)
+            rendered = await rendered_html(page)
+            html = rendered.html
+            if rendered.frames:
+                self.crawler.stats.inc_value(f"{STATS}/frames_read", rendered.frames)
+            if rendered.failed:
+                self.crawler.stats.inc_value(f"{STATS}/frames_unreadable", len(rendered.failed))
         except Exception as exc:
             error = error or f"{type(exc).__name__}: {exc}".splitlines()[0]
         finally:
