@@ -895,17 +895,47 @@ def wp_page(post: int) -> str:
     )
 
 
-def wp_exchanges(base: str, thread: Thread, size: int = 10) -> list[dict]:
+def wp_headers(thread: Thread, url: str) -> dict[str, str]:
+    """The paging headers WordPress sends with a collection (WP_REST_Comments_Controller::get_items):
+    X-WP-Total, X-WP-TotalPages and a Link with rel="prev" / rel="next", the request's own address
+    with its `page` changed."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    size, page = int(query.get("per_page") or 10), int(query.get("page") or 1)
+    pages = -(-len(thread.notes) // size)
+
+    def at(number: int) -> str:
+        return parts._replace(query=urlencode({**query, "page": number})).geturl()
+
+    links = [f'<{at(page - 1)}>; rel="prev"'] if page > 1 else []
+    links += [f'<{at(page + 1)}>; rel="next"'] if page < pages else []
+    headers = {"x-wp-total": str(len(thread.notes)), "x-wp-totalpages": str(pages)}
+    return {**headers, "link": ", ".join(links)} if links else headers
+
+
+def wp_exchanges(base: str, thread: Thread, size: int = 10, links: bool = False) -> list[dict]:
+    """The theme's script asks page after page until a short one; with `links`, a front end that
+    follows the answers' Link header instead (with their paging headers recorded)."""
     out: list[dict] = []
-    page = 1
-    while True:
+
+    def at(page: int) -> str:
         query = {"post": thread.key, "per_page": size, "page": page, "order": "asc"}
-        status, answer = wp_answer(thread, {k: str(v) for k, v in query.items()})
-        out.append(exchange(len(out), f"{base}/wp-json/wp/v2/comments?{urlencode(query)}", answer=answer,
-                            trigger="load" if page == 1 else "button.load-more-comments"))  # fmt: skip
-        if len(answer) < size:  # the theme's script stops at a short page
-            return out
-        page += 1
+        return f"{base}/wp-json/wp/v2/comments?{urlencode(query)}"
+
+    url: str | None = at(1)
+    while url:
+        _status, answer = wp_answer(thread, dict(parse_qsl(urlsplit(url).query)))
+        headers = wp_headers(thread, url) if links else {}
+        out.append(exchange(len(out), url, answer=answer, response_headers=headers,
+                            trigger="load" if not out else "button.load-more-comments"))  # fmt: skip
+        if links:
+            found = re.search(r'<([^>]*)>; rel="next"', headers.get("link", ""))
+            url = found.group(1) if found else None
+        elif len(answer) < size:  # the theme's script stops at a short page
+            url = None
+        else:
+            url = at(len(out) + 1)
+    return out
 
 
 def wp_dom(thread: Thread) -> list[dict]:

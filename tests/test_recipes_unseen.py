@@ -49,15 +49,20 @@ def learned(exchanges, page_html, dom, url, site, shown=()):
     return recipe
 
 
-def page_in_process(recipe, page_html, url, serve):
+def page_in_process(recipe, page_html, url, serve, totals=None):
     """Every comment the recipe reads for the article at `url`, whether it reached the end, and the
-    requests it made; `serve(call)` answers a request as the comment system would."""
+    requests it made; `serve(call)` answers a request as the comment system would: its body, or
+    (body, response headers). `totals` collects the totals the answers report."""
     queue, got, end, sent = first_calls(recipe, page_html, url, []), {}, False, []
     while queue:
         call = queue.pop(0)
         sent.append(call)
         assert len(sent) < 200, "the recipe does not stop"
-        answer = read_answer(recipe, call, serve(call), url)
+        served = serve(call)
+        body, headers = served if isinstance(served, tuple) else (served, None)
+        answer = read_answer(recipe, call, body, url, headers=headers)
+        if totals is not None:
+            totals.append(answer.reported_total)
         for comment in answer.comments:
             got.setdefault(comment.comment_id, comment)
         end |= answer.end_reached
@@ -852,21 +857,95 @@ def test_utterances_github_issue_comments_paged_by_number_with_reactions_as_vote
     assert end and rows(got) == want(utterances_dom(other)) and len(got) == 30
 
 
-def test_pages_named_only_by_the_link_header_are_refused_not_read_as_one_page():
+def test_utterances_page_numbers_end_where_the_link_header_names_no_next_page():
+    """GitHub names the next page in the answer's Link header, which Utterances reads for the
+    number of the page it asks next: the page parameter pages, the Link header ends the list. A
+    thread of whole pages (30 comments, 10 a page) ends on page 3 without asking an empty page 4,
+    and the Link's own address is never asked besides the page's (no double paging)."""
+    from tests.comment_systems import github_answer, utterances_dom, utterances_exchanges, utterances_page
+
+    learn = thread("12", top=25, seed=41, max_depth=0)
+    url = BLOG + "/2025/10/harbour-story/"
+    recipe = learned(utterances_exchanges(learn), utterances_page("12"), utterances_dom(learn), url, "blog")
+    comments = recipe["comments"]
+    assert comments["paging"]["kind"] == "page" and comments["end"]["link_next"] is True
+    assert "page_size" not in comments["end"]  # the header says where the list ends, a short page need not
+    other = thread("31", top=30, seed=42, first_id=400, max_depth=0)
+
+    def serve(call):
+        return json.dumps(github_answer(other, call.url)[0]).encode(), github_answer(other, call.url)[1]
+
+    got, end, sent = page_in_process(recipe, utterances_page("31"), BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(utterances_dom(other)) and len(got) == 30
+    assert [dict(parse_qsl(urlsplit(c.url).query))["page"] for c in sent] == ["1", "2", "3"]
+
+
+def test_pages_named_only_by_the_link_header_are_followed_on_the_apis_host():
     """GitHub's cursor pagination names the next page only in the answer's Link header (an opaque
-    `after` no answer body carries). The recipe reads answers' bodies only: without the refusal it
-    would read page 1 and call the thread complete."""
-    from tests.comment_systems import utterances_dom, utterances_exchanges, utterances_page
+    `after` no answer body carries, under another path: /repositories/<id>/…). The recipe follows
+    the header from the page's own first request until it names no next page; an address on
+    another host is refused like any next-page address, and an answer whose headers the caller
+    does not give cannot be paged (never read as the last page)."""
+    from crawler.recipes.execute import RecipeFailure
+    from tests.comment_systems import github_answer, utterances_dom, utterances_exchanges, utterances_page
 
     learn = thread("12", top=25, seed=41, max_depth=0)
     exchanges = utterances_exchanges(learn, cursor=True)
     assert len(exchanges) == 3 and "after=" in exchanges[1]["url"]
-    with pytest.raises(InductionError, match="Link header"):
-        learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
-    for e in exchanges:  # recorded without its headers, the same thread is refused all the same
+    recipe = learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
+    comments = recipe["comments"]
+    assert comments["paging"]["kind"] == "link" and comments["paging"]["start"] == {"kind": "absent"}
+    assert comments["path"] == "/repos/panda/blog-comments/issues/12/comments"  # the page's own request
+    assert recipe["article_key"]["attr"] == "issue-number" and comments["article_param"] == "path:5"
+    other = thread("31", top=34, seed=42, first_id=400, max_depth=0)
+
+    def serve(call):
+        answer, headers = github_answer(other, call.url, cursor=True)
+        return json.dumps(answer).encode(), {"Link": headers["link"]} if headers else {}
+
+    got, end, sent = page_in_process(recipe, utterances_page("31"), BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(utterances_dom(other)) and len(got) == 34 and len(sent) == 4
+    assert [urlsplit(c.url).path for c in sent][1:] == ["/repositories/881/issues/31/comments"] * 3
+    first = first_calls(recipe, utterances_page("31"), BLOG + "/2025/11/ferry/", [])[0]
+    body = json.dumps(github_answer(other, first.url, cursor=True)[0]).encode()
+    elsewhere = {"link": '<https://api.evil.example/x?after=abc>; rel="next"'}
+    with pytest.raises(RecipeFailure, match="leaves the API's host"):
+        read_answer(recipe, first, body, BLOG + "/2025/11/ferry/", headers=elsewhere)
+    with pytest.raises(RecipeFailure, match="headers are unknown"):
+        read_answer(recipe, first, body, BLOG + "/2025/11/ferry/")
+
+    for e in exchanges:  # recorded without its headers, the same thread is refused
         e["response_headers"] = {}
     with pytest.raises(InductionError, match="no parameter of theirs pages them"):
         learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
+
+
+def test_wordpress_front_end_following_the_link_header_pages_once_and_reports_x_wp_total():
+    """A front end over the WordPress REST API that follows each answer's Link header: the address
+    it names is the page parameter's next value, so the recipe pages by number (one request per
+    page, never the Link's address besides), ends where the header names no next page (a thread of
+    whole pages: the page after the last is an HTTP 400 that would fail the recipe), and reports
+    X-WP-Total as the thread's total, the answers' bodies having none."""
+    from tests.comment_systems import wp_answer, wp_dom, wp_exchanges, wp_headers, wp_page
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    exchanges = wp_exchanges(BLOG, learn, links=True)
+    recipe = learned(exchanges, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    comments = recipe["comments"]
+    assert comments["paging"]["kind"] == "page" and comments["paging"]["param"] == "page"
+    assert comments["end"]["link_next"] is True and comments["total_header"] == "x-wp-total"
+    other = thread("9077", top=12, seed=4, first_id=700, max_depth=2)
+    assert len(other.notes) == 80  # 8 whole pages
+
+    def serve(call):
+        status, answer = wp_answer(other, dict(parse_qsl(urlsplit(call.url).query)))
+        assert status == 200, "asked for the page after the last"
+        return json.dumps(answer).encode(), wp_headers(other, call.url)
+
+    totals = []
+    got, end, sent = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve, totals)
+    assert end and rows(got) == want(wp_dom(other)) and len(got) == 80
+    assert len(sent) == len({c.url for c in sent}) == 8 and set(totals) == {80}
 
 
 def test_the_recorder_keeps_only_the_paging_response_headers_bounded():
