@@ -619,19 +619,19 @@ def _fragment(
 
 
 def _ended(
-    endpoint: dict, data: Any, items: list, value: str | None = None, link: str | None = None
+    endpoint: dict, data: Any, items: list, value: str | None = None, link: str | bool | None = None
 ) -> tuple[bool, str | None]:
     """(the list ended, the next cursor) by the recipe's end signal; no items always ends. `value`:
     the paging value of the request answered (a page number, against the answer's count of pages);
-    `link`: the next page the answer's Link header names ("" when it names none, None when the
-    answer's headers are not known)."""
+    `link`: the next page the answer's Link header names, "" when the header names none, False
+    when there is no Link header, None when the answer's headers are not known."""
     end = endpoint.get("end") or {}
     paging = endpoint.get("paging") or {}
     cursor = get(data, paging.get("cursor_path")) if paging.get("cursor_path") else None
     if paging.get("kind") == "link":
         if link is None:
             raise RecipeFailure("the recipe pages by the Link header, but the answer's headers are unknown")
-        cursor = link or None
+        cursor = link or None  # no Link header at all: a list of one page (GitHub sends none then)
     if paging.get("cursor_item"):
         # keyset paging: the next value is a field of this answer's last comment (old Isso's `after`)
         raw = get(data, (endpoint.get("answer") or {}).get("items"))
@@ -650,8 +650,12 @@ def _ended(
         return True, None
     if end.get("zero_at") and get(data, end["zero_at"]) == 0:
         return True, None  # nothing left to show (Isso's hidden_replies)
-    if (end.get("link_next") or paging.get("kind") == "link") and link == "":
-        return True, None  # the Link header names no next page: the last (induce._end_signal)
+    if paging.get("kind") == "link" and not link:
+        return True, None  # no next page named: the last
+    if end.get("link_next") and link == "":
+        # a Link header that names no next page: the last (induce._end_signal); an answer without
+        # one says nothing (a proxy may strip it), and the other signals decide
+        return True, None
     if end.get("last_page"):
         # the page answered is the last the answer counts (Cusdis's pageCount, induce._last_page)
         pages, page = _int(get(data, end["last_page"])), _int(value if value is not None else "1")
@@ -750,7 +754,7 @@ def _read_answer(
         )
     listed = _listed(recipe, endpoint, data, comments)
     # what the API's list holds decides its paging (a flat list pages replies and comments alike)
-    link = None if headers is None else next_link(headers, call.url) or ""
+    link = None if headers is None else "link" in headers and (next_link(headers, call.url) or "")
     ended, cursor = _ended(
         endpoint, data, level if listed is None else listed, call.context.get("value"), link
     )

@@ -893,7 +893,8 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None, o
     if paging and paging["kind"] == "page" and paging["param"]:
         end["last_page"] = _last_page(complete, paging["param"])
     # the Link header names a next page on every answer but the last (GitHub's REST API): whatever
-    # pages the list, an answer that names none is the last
+    # pages the list, an answer whose Link header names none is the last (one without a Link header
+    # says nothing: the other signals decide; the page size too, kept for a thread of one page)
     links = [[link_next(e) is not None for e, _ in s] for s in complete]
     if any(len(x) >= 2 for x in links) and all(x[-1] is False and all(x[:-1]) for x in links):
         end["link_next"] = True
@@ -935,7 +936,7 @@ def _add_page_size(template: dict, sequences: list[list[tuple[dict, dict]]]) -> 
     after the last with HTTP 400, so asking for an empty page would fail the recipe)."""
     end = template["end"]
     paging = template.get("paging")
-    if not paging or any(end.get(k) for k in ("has_more", "cursor_null", "null_at", "zero_at", "link_next")):
+    if not paging or any(end.get(k) for k in ("has_more", "cursor_null", "null_at", "zero_at")):
         return
     for name, value in sorted((template.get("constants") or {}).items()):
         if not value.isdigit() or int(value) <= 0:
