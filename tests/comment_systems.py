@@ -1437,8 +1437,12 @@ def _disqus_cursor(index: int) -> str:
     return f"{1_760_000_000_000_000 + index * 97}:0:0"
 
 
-def disqus_answer(thread: Thread, query: dict[str, str]) -> dict:
-    assert query["thread"] == f"ident:{thread.key}" and query["api_key"] == DISQUS_KEY
+def disqus_answer(
+    thread: Thread, query: dict[str, str], key: str = DISQUS_KEY, key_param: str = "api_key"
+) -> dict:
+    """The answer to listPosts; `key`, `key_param`: the public key the site's widget sends, and its
+    parameter's name (a widget over another API names it `key`, `site_key` …)."""
+    assert query["thread"] == f"ident:{thread.key}" and query[key_param] == key
     limit = int(query.get("limit") or DISQUS_LIMIT)
     starts = {_disqus_cursor(i): i for i in range(0, len(thread.notes) + limit, limit)}
     start = starts[query["cursor"]] if query.get("cursor") else 0
@@ -1450,23 +1454,25 @@ def disqus_answer(thread: Thread, query: dict[str, str]) -> dict:
     return {"cursor": cursor, "code": 0, "response": [disqus_post(n, thread) for n in page]}
 
 
-def disqus_page(identifier: str) -> str:
-    """Disqus's documented configuration variables, which a site's own widget reads too."""
+def disqus_page(identifier: str, key: str | None = None) -> str:
+    """Disqus's documented configuration variables, which a site's own widget reads too; with `key`,
+    the embed also carries the site's public key, as widgets keep theirs (`data-api-key`)."""
+    attr = f" data-api-key='{key}'" if key else ""
     return (
         "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
-        "<div id='disqus_thread'></div><script>var disqus_config = function () {\n"
+        f"<div id='disqus_thread'{attr}></div><script>var disqus_config = function () {{\n"
         f"  this.page.url = 'https://blog.example/story/';\n  this.page.identifier = '{identifier}';\n}};"
         "</script></body></html>"
     )
 
 
-def disqus_exchanges(thread: Thread) -> list[dict]:
+def disqus_exchanges(thread: Thread, key: str = DISQUS_KEY, key_param: str = "api_key") -> list[dict]:
     out: list[dict] = []
     cursor = None
     while True:
         query = {"forum": "blog-example", "thread": f"ident:{thread.key}", "limit": DISQUS_LIMIT,
-                 "order": "asc", "api_key": DISQUS_KEY, **({"cursor": cursor} if cursor else {})}  # fmt: skip
-        answer = disqus_answer(thread, {k: str(v) for k, v in query.items()})
+                 "order": "asc", key_param: key, **({"cursor": cursor} if cursor else {})}  # fmt: skip
+        answer = disqus_answer(thread, {k: str(v) for k, v in query.items()}, key, key_param)
         url = f"https://disqus.com/api/3.0/threads/listPosts.json?{urlencode(query)}"
         out.append(exchange(len(out), url, answer=answer, trigger="load" if not out else "a.load-more"))
         if not answer["cursor"]["hasNext"]:

@@ -1087,6 +1087,46 @@ def test_disqus_thread_named_ident_colon_the_pages_identifier_and_paged_by_the_a
     assert len(sent) == len(disqus_exchanges(other))
 
 
+@pytest.mark.parametrize("name", ["api_key", "key", "site_key", "header:x-api-key"])
+def test_a_public_api_key_the_page_carries_is_read_from_each_page_never_stored(name):
+    """A widget sends the site's public key with every request (Disqus's `api_key`; APIs name it
+    `key` or `site_key` too), and the embed carries it (`data-api-key`). The recipe stores where the
+    page carries it, never the value: each article's request sends the key its own page carries (a
+    key the site rotated included), and a page without one is no page the recipe can page. The
+    key is never taken for the article's key either (the thread parameter would then be stored as
+    the learned article's)."""
+    from crawler.recipes.execute import RecipeFailure
+    from tests.comment_systems import disqus_answer, disqus_dom, disqus_exchanges, disqus_page
+
+    site_key, rotated = "pk_live_7Hq2x9Lm4Rt8Vw3Zb6Nc1", "pk_live_0Jd5s2Kf8Gh1Yp4Xe7Qa9"
+    learn = thread("post-4521", top=20, seed=61, max_depth=2)
+    exchanges = disqus_exchanges(learn, site_key, name)
+    header = name.removeprefix("header:") if name.startswith("header:") else None
+    for e in exchanges if header else ():  # sent as a request header instead (Algolia's, say)
+        e["headers"] = {header: e["query"].pop(name)}
+    url = BLOG + "/2025/10/harbour-story/"
+    recipe = learned(exchanges, disqus_page(learn.key, site_key), disqus_dom(learn), url, "blog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "thread" and recipe["article_key"]["template"] == "ident:{}"
+    assert comments["page_params"] == {
+        name: {"kind": "attr", "css": "div[data-api-key]", "attr": "data-api-key"}
+    }
+    assert site_key not in json.dumps(recipe) and learn.key not in json.dumps(recipe)
+    other = thread("post-9077", top=22, seed=62, first_id=400, max_depth=2)
+
+    def serve(call):  # the API answers only the key the page carries (disqus_answer asserts it)
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        if header:
+            query[name] = call.headers[header]
+        return json.dumps(disqus_answer(other, query, rotated, name)).encode()
+
+    page = disqus_page(other.key, rotated)
+    got, end, _ = page_in_process(recipe, page, BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(disqus_dom(other)) and len(got) == len(other.notes)
+    with pytest.raises(RecipeFailure, match=f"does not carry the '{name}'"):
+        first_calls(recipe, disqus_page(other.key), BLOG + "/2025/11/ferry/", [])
+
+
 def test_a_unix_time_copied_from_the_last_comment_is_still_a_cursor():
     """Old Isso's `after` with whole-second times: a number the size of a Unix time, like a jQuery
     cache-buster, but copied from the previous answer's last comment: keyset paging, kept."""

@@ -76,9 +76,14 @@ AGREEMENT = 0.9
 ANSWER_DEPTH = 7
 #: how deep a comment's field may sit in its item (JSON:API: relationships.pid.data.meta.<id>)
 ITEM_DEPTH = 6
-#: parameter names that look like credentials: never stored unless a setting allows it
+#: parameter names that look like credentials: never stored unless a setting allows it, and read
+#: from each article's page where it carries them (_page_params). Public keys too (Disqus's
+#: `api_key`, Google's `key`, a `data-sitekey`, an `X-Api-Key` header): not secret, but a site's
+#: own, and never an article's key (a key the embed carries in an attribute would else be taken
+#: for it, and the real thread parameter stored as a constant of the learned article)
 CREDENTIAL = re.compile(
-    r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|^security$|api_?key)"
+    r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|^security$|api[_-]?key|^key$"
+    r"|(public|site|client|app)[_-]?key$)"
 )
 
 Comment = dict[str, Any]
