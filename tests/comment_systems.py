@@ -1041,6 +1041,41 @@ def rows_exchanges(
         offset += rendered if per == "row" else sum(1 for c in answer["data"]["comments"] if c["pid"] is None)
 
 
+def rows_fragment(thread: Thread, query: dict[str, str]) -> tuple[str, bool]:
+    """(HTML, more) of the same pager answering HTML, as Drupal's AJAX pagers do: a page of the
+    thread order, every comment flat naming the comment it replies to (marked up as the Daily Zine's
+    items, crawler/replica/MARKUP.md, so its profile reads it): a page may start with replies whose
+    parent, even whose grandparent, came on an earlier page."""
+    offset, limit = int(query.get("offset") or 0), int(query.get("limit") or ROWS_LIMIT)
+    order = rows_order(thread)
+    page = order[offset : offset + limit]
+    items = []
+    for n in page:
+        reply_to = f' data-reply-to="{n.parent}"' if n.parent else ""
+        items.append(
+            f'<li class="msg" data-msg-id="{n.id}"{reply_to}><span class="who">{n.author}</span>'
+            f'<time datetime="{n.iso}">a while ago</time><div class="says"><p>{n.text}</p></div>'
+            f'<span class="likes" data-n="{n.likes}">{n.likes} likes</span><span class="dislikes" '
+            f'data-n="{n.dislikes}">{n.dislikes} dislikes</span><ol class="replies"></ol></li>'
+        )
+    return f'<ol class="msgs">{"".join(items)}</ol>', offset + len(page) < len(order)
+
+
+def rows_fragment_exchanges(base: str, thread: Thread, limit: int = ROWS_LIMIT) -> list[dict]:
+    """ "More comments" asked with `offset` = every comment rendered so far, until a short page."""
+    out: list[dict] = []
+    more = True
+    while more:
+        query = {"offset": len(out) * limit, "limit": limit}
+        html, more = rows_fragment(thread, {k: str(v) for k, v in query.items()})
+        url = f"{base}/comments/ajax/{thread.key}?{urlencode(query)}"
+        out.append(
+            exchange(len(out), url, answer=None, trigger="load" if not out else "button.comments-more")
+        )
+        out[-1].update(body=html, content_type="text/html; charset=utf-8")
+    return out
+
+
 def _rendered(items: list[dict]) -> int:
     return sum(1 + _rendered(i["children"]) for i in items)
 

@@ -734,6 +734,49 @@ def test_an_offset_counting_every_comment_or_top_level_ones_nested_or_flat(per, 
     assert offsets == widget
 
 
+def test_a_flat_html_page_whose_replies_parents_came_earlier_places_them_by_the_known_depths():
+    """An HTML answer of a thread-order pager (Drupal's AJAX pager) lists every comment flat, each
+    naming its parent: a page may start with a reply of a reply whose parent came on an earlier page.
+    The reader sees one link of its chain only; its depth is its parent's as known across the
+    answers, plus one (as for JSON), and a reply whose parent has not come is left unknown (the
+    spider places it when its parent comes), never guessed from the fragment."""
+    from crawler.recipes.learn import fragment_reader
+    from tests.comment_systems import dom_of, rows_fragment, rows_fragment_exchanges, rows_page
+
+    learn, other = thread("4521", top=6, seed=3, max_depth=2), thread("9077", top=9, seed=8, max_depth=2)
+    url = BLOG + "/node/4521"
+    exchanges = rows_fragment_exchanges(BLOG, learn)
+    recipe = induce(exchanges, rows_page(4521), [], dom_of(learn.notes), fragment_reader(url, "zine"),
+                    site="zine", page_url=url)  # fmt: skip
+    recipe["reader"] = "zine"
+    comments = recipe["comments"]
+    assert comments["answer"] == {"format": "html"} and comments["paging"]["kind"] == "offset"
+
+    queue, depths, got = first_calls(recipe, rows_page(9077), BLOG + "/node/9077", []), {}, {}
+    while queue:
+        call = queue.pop(0)
+        html, _ = rows_fragment(other, dict(parse_qsl(urlsplit(call.url).query)))
+        answer = read_answer(recipe, call, html.encode(), BLOG + "/node/9077", depths)
+        for comment in answer.comments:
+            got[source_id(comment.comment_id)] = comment.depth
+            depths[comment.comment_id] = comment.depth  # as the spider's ThreadState keeps them
+        queue += answer.calls
+
+    def depth(note):
+        return 0 if note.parent is None else depth(other.by_id(note.parent)) + 1
+
+    assert got == {str(n.id): depth(n) for n in other.notes}
+    pages = [other.notes[i : i + 6] for i in range(0, len(other.notes), 6)]
+    first = [p[0] for p in pages]
+    assert any(depth(n) == 2 and n.parent not in {m.id for m in p} for n, p in zip(first, pages, strict=True))
+    # a reply whose parent has not come (asked before it): not known yet, never the fragment's guess
+    [call] = first_calls(recipe, rows_page(9077), BLOG + "/node/9077", [])
+    late = next(i for i, n in enumerate(other.notes) if depth(n) == 2)
+    html, _ = rows_fragment(other, {"offset": str(late), "limit": "1"})
+    [alone] = read_answer(recipe, call, html.encode(), BLOG + "/node/9077", {}).comments
+    assert alone.depth is None
+
+
 def test_an_offset_the_learned_pages_cannot_tell_apart_counts_short_never_skips():
     """Learned on a thread whose replies all come on its last page, both counts fit the recorded
     offsets: the recipe counts the paged level. Counted long, a later thread's pages would skip

@@ -591,13 +591,13 @@ def _comments_of(
 ) -> tuple[Any, list]:
     answer = endpoint["answer"]
     if answer["format"] == "html":
-        return None, _fragment(recipe, body.decode("utf-8", "replace"), page_url, parent, depth)
+        return None, _fragment(recipe, body.decode("utf-8", "replace"), page_url, parent, depth, known)
     data = _json(body)
     if answer["format"] == "json-html":
         html = get(data, answer.get("html"))
         if not isinstance(html, str):
             raise RecipeFailure("the answer has no HTML where the recipe says")
-        return data, _fragment(recipe, html, page_url, parent, depth)
+        return data, _fragment(recipe, html, page_url, parent, depth, known)
     items = get(data, answer.get("items"))
     if not isinstance(items, list):
         raise RecipeFailure("the answer has no list of comments where the recipe says")
@@ -605,16 +605,23 @@ def _comments_of(
 
 
 def _fragment(
-    recipe: dict, html: str, page_url: str, parent: str | None, depth: int | None
+    recipe: dict,
+    html: str,
+    page_url: str,
+    parent: str | None,
+    depth: int | None,
+    known: Mapping[str, int | None] | None = None,
 ) -> list[CommentItem]:
+    """Comments of an HTML answer. The reader sees the fragment alone: its depths count from the
+    fragment's outermost comments, and a reply whose parent came in another answer is one level
+    below nothing it knows. So replies are placed as in a flat JSON list (_flat_depths): below
+    their parent in the fragment, the comment asked for, or one known from earlier answers
+    (`known`), else not known yet; top-level comments keep the reader's depth."""
     comments = read_fragment_items(html, page_url, recipe.get("reader") or recipe["site"])
-    ids = {c.comment_id for c in comments}
     for comment in comments:
-        if not comment.parent_id or comment.parent_id not in ids:
-            # the fragment's outermost comments hang under the comment whose replies were asked for
-            comment.parent_id = comment.parent_id or parent
-        if parent is not None and not comment.depth:
-            comment.depth = depth
+        # the fragment's outermost comments hang under the comment whose replies were asked for
+        comment.parent_id = comment.parent_id or parent
+    _flat_depths(comments, parent, depth, known or {})
     return comments
 
 
@@ -753,10 +760,12 @@ def _read_answer(
             f"({len(verify)} shown)"
         )
     listed = _listed(recipe, endpoint, data, comments)
-    # what the API's list holds decides its paging (a flat list pages replies and comments alike)
+    # what the API's list holds decides its paging (a flat list pages replies and comments alike);
+    # an HTML answer, every comment it holds (as induce._add_page_size counts them): a thread-order
+    # pager's page may hold only replies of a comment an earlier page held, and is no empty page
     link = None if headers is None else "link" in headers and (next_link(headers, call.url) or "")
     ended, cursor = _ended(
-        endpoint, data, level if listed is None else listed, call.context.get("value"), link
+        endpoint, data, comments if listed is None else listed, call.context.get("value"), link
     )
     paging = endpoint.get("paging")
     repeats = paging and paging["kind"] in ("page", "offset") and answer.top_ids
