@@ -443,9 +443,10 @@ COMMENTO_PAGE = """<!doctype html>
 
 class CommentSystemsServer:
     """A loopback blog whose articles carry an Isso widget (under /blog/), a Commento widget (under
-    /talk/) or a widget over Drupal-style thread-ordered rows (under /forum/, the thread keyed by its
-    `key` as the node id), and the APIs behind them (`GET /isso/`, `POST /commento/api/comment/list`,
-    `GET /api/node/<nid>/comments`).
+    /talk/), a widget over Drupal-style thread-ordered rows (under /forum/, the thread keyed by its
+    `key` as the node id) or a WordPress post (under /wp/, its `key` the post id), and the APIs
+    behind them (`GET /isso/`, `POST /commento/api/comment/list`, `GET /api/node/<nid>/comments`,
+    `GET /wp-json/wp/v2/comments` with its paging headers: wp_headers).
 
     `threads` maps an article path ("/blog/<slug>/") to its Thread (keyed by that path, as both
     embeds key it); `requests` counts the API requests served."""
@@ -479,9 +480,22 @@ class CommentSystemsServer:
                         return self._send(404, "application/json", b"{}")
                     query = dict(parse_qsl(parts.query, keep_blank_values=True))
                     return self._send(200, "application/json", json.dumps(rows_answer(found, query)).encode())
+                if parts.path == "/wp-json/wp/v2/comments":
+                    server.requests.append(self.path)
+                    query = dict(parse_qsl(parts.query))
+                    found = next((t for t in server.threads.values() if t.key == query.get("post")), None)
+                    if found is None:
+                        return self._send(400, "application/json", b'{"code": "rest_invalid_param"}')
+                    status, answer = wp_answer(found, query)
+                    headers = wp_headers(found, server.base_url + self.path) if status == 200 else {}
+                    return self._send(status, "application/json", json.dumps(answer).encode(), headers)
                 found = server.threads.get(parts.path)
                 if found is None:
                     return self._send(404, "text/html", b"<html><body>Not found</body></html>")
+                if parts.path.startswith("/wp/"):
+                    text = "<p>" + "The harbour story, told at length. " * 20 + "</p>"
+                    page = wp_page(int(found.key)).replace("<h1>Story</h1>", "<h1>Story</h1>" + text)
+                    return self._send(200, "text/html; charset=utf-8", page.encode())
                 slug = parts.path.strip("/").split("/")[-1]
                 title = slug.replace("-", " ").title()
                 widget = COMMENTO_PAGE if parts.path.startswith("/talk/") else ISSO_PAGE
@@ -509,10 +523,12 @@ class CommentSystemsServer:
                     )
                 return self._send(200, "application/json", json.dumps(commento_answer(found)).encode())
 
-            def _send(self, status: int, content_type: str, body: bytes) -> None:
+            def _send(self, status: int, content_type: str, body: bytes, headers: dict | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
