@@ -745,8 +745,10 @@ def _paging(
     return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
 
 
-#: the next page an RFC 8288 Link header names: `<https://…?page=2>; rel="next", <…>; rel="last"`
-_LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*?\brel\s*=\s*"?(?:[^",]*\s)?next\b')
+#: the links of an RFC 8288 Link header, `<https://…?page=2>; rel="next", <…>; rel="last"`: each
+#: address and its parameters (up to the next link), and a parameter's relation types
+_LINK = re.compile(r"<([^>]*)>([^<]*)")
+_REL = re.compile(r'(?i)(?:^|;)\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))')
 #: a Link header is read up to this many characters (crawler.browser.record.MAX_HEADER keeps as many)
 LINK_CHARS = 2000
 #: response headers that count a whole thread (Gitea's, json-server's X-Total-Count; WordPress's
@@ -758,8 +760,11 @@ def next_link(headers: Mapping[str, str], base: str) -> str | None:
     """The next page's address a Link response header names (rel="next"), resolved against the
     address answered; None when it names none (the last page: GitHub's REST API says so)."""
     link = next((str(v) for k, v in headers.items() if str(k).lower() == "link"), "")
-    found = _LINK_NEXT.search(link[:LINK_CHARS])
-    return urljoin(base, found.group(1).strip()) if found else None
+    for found in _LINK.finditer(link[:LINK_CHARS]):
+        rel = _REL.search(found.group(2))
+        if rel and "next" in (rel.group(1) or rel.group(2) or "").lower().split():
+            return urljoin(base, found.group(1).strip())
+    return None
 
 
 def link_next(exchange: dict) -> str | None:
@@ -771,9 +776,12 @@ def _link_followed(group: list[tuple[dict, dict]]) -> set[int]:
     """The requests (by seq) whose address an earlier answer's Link header named as the next page:
     they continue that answer's list, whatever endpoint they reach (GitHub names the next page of
     /repos/<owner>/<repo>/issues/<n>/comments under /repositories/<id>/…)."""
-    named = {link_next(e) for e, _ in group} - {None}
-    return {e["seq"] for e, _ in group if e["url"] in named and any(
-        link_next(p) == e["url"] and p["seq"] < e["seq"] for p, _ in group)}  # fmt: skip
+    named: dict[str, int] = {}  # each address named as a next page, by the first answer naming it
+    for exchange, _ in sorted(group, key=lambda x: x[0]["seq"]):
+        nxt = link_next(exchange)
+        if nxt is not None:
+            named.setdefault(nxt, exchange["seq"])
+    return {e["seq"] for e, _ in group if named.get(e["url"], e["seq"]) < e["seq"]}
 
 
 def _with_links(group: list[tuple[dict, dict]], pool: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
