@@ -996,6 +996,23 @@ def test_wordpress_front_end_following_the_link_header_pages_once_and_reports_x_
     assert len(sent) == len({c.url for c in sent}) == 8 and set(totals) == {80}
 
 
+@pytest.mark.parametrize(
+    ("header", "want"),
+    [
+        ('<https://h/c?page=1>; rel="prev", <https://h/c?page=3>; rel="next"', "https://h/c?page=3"),
+        ('<https://h/c?page=5>; rel="last"', None),  # the last page names no next
+        ("</c?after=Y3Vy>; rel=next", "https://h/c?after=Y3Vy"),  # relative, unquoted
+        ('<https://h/q>; title="a, b"; rel="prev next"', "https://h/q"),  # several relation types
+        ('<https://h/n>; rel="nextpage", <https://h/m>; title="rel=next"', None),  # no such relation
+        ("<a>; rel=" + " " * 5000, None),
+    ],
+)
+def test_the_next_page_a_link_header_names(header, want):
+    from crawler.recipes.induce import next_link
+
+    assert next_link({"Link": header}, "https://h/c?page=2") == want
+
+
 def test_the_recorder_keeps_only_the_paging_response_headers_bounded():
     from crawler.browser.record import MAX_HEADER, paging_headers
 
