@@ -443,9 +443,10 @@ COMMENTO_PAGE = """<!doctype html>
 
 class CommentSystemsServer:
     """A loopback blog whose articles carry an Isso widget (under /blog/), a Commento widget (under
-    /talk/) or a widget over Drupal-style thread-ordered rows (under /forum/, the thread keyed by its
-    `key` as the node id), and the APIs behind them (`GET /isso/`, `POST /commento/api/comment/list`,
-    `GET /api/node/<nid>/comments`).
+    /talk/), a widget over Drupal-style thread-ordered rows (under /forum/, the thread keyed by its
+    `key` as the node id) or a WordPress post (under /wp/, its `key` the post id), and the APIs
+    behind them (`GET /isso/`, `POST /commento/api/comment/list`, `GET /api/node/<nid>/comments`,
+    `GET /wp-json/wp/v2/comments` with its paging headers: wp_headers).
 
     `threads` maps an article path ("/blog/<slug>/") to its Thread (keyed by that path, as both
     embeds key it); `requests` counts the API requests served."""
@@ -479,9 +480,22 @@ class CommentSystemsServer:
                         return self._send(404, "application/json", b"{}")
                     query = dict(parse_qsl(parts.query, keep_blank_values=True))
                     return self._send(200, "application/json", json.dumps(rows_answer(found, query)).encode())
+                if parts.path == "/wp-json/wp/v2/comments":
+                    server.requests.append(self.path)
+                    query = dict(parse_qsl(parts.query))
+                    found = next((t for t in server.threads.values() if t.key == query.get("post")), None)
+                    if found is None:
+                        return self._send(400, "application/json", b'{"code": "rest_invalid_param"}')
+                    status, answer = wp_answer(found, query)
+                    headers = wp_headers(found, server.base_url + self.path) if status == 200 else {}
+                    return self._send(status, "application/json", json.dumps(answer).encode(), headers)
                 found = server.threads.get(parts.path)
                 if found is None:
                     return self._send(404, "text/html", b"<html><body>Not found</body></html>")
+                if parts.path.startswith("/wp/"):
+                    text = "<p>" + "The harbour story, told at length. " * 20 + "</p>"
+                    page = wp_page(int(found.key)).replace("<h1>Story</h1>", "<h1>Story</h1>" + text)
+                    return self._send(200, "text/html; charset=utf-8", page.encode())
                 slug = parts.path.strip("/").split("/")[-1]
                 title = slug.replace("-", " ").title()
                 widget = COMMENTO_PAGE if parts.path.startswith("/talk/") else ISSO_PAGE
@@ -509,10 +523,12 @@ class CommentSystemsServer:
                     )
                 return self._send(200, "application/json", json.dumps(commento_answer(found)).encode())
 
-            def _send(self, status: int, content_type: str, body: bytes) -> None:
+            def _send(self, status: int, content_type: str, body: bytes, headers: dict | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(body)
 
@@ -895,17 +911,47 @@ def wp_page(post: int) -> str:
     )
 
 
-def wp_exchanges(base: str, thread: Thread, size: int = 10) -> list[dict]:
+def wp_headers(thread: Thread, url: str) -> dict[str, str]:
+    """The paging headers WordPress sends with a collection (WP_REST_Comments_Controller::get_items):
+    X-WP-Total, X-WP-TotalPages and a Link with rel="prev" / rel="next", the request's own address
+    with its `page` changed."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    size, page = int(query.get("per_page") or 10), int(query.get("page") or 1)
+    pages = -(-len(thread.notes) // size)
+
+    def at(number: int) -> str:
+        return parts._replace(query=urlencode({**query, "page": number})).geturl()
+
+    links = [f'<{at(page - 1)}>; rel="prev"'] if page > 1 else []
+    links += [f'<{at(page + 1)}>; rel="next"'] if page < pages else []
+    headers = {"x-wp-total": str(len(thread.notes)), "x-wp-totalpages": str(pages)}
+    return {**headers, "link": ", ".join(links)} if links else headers
+
+
+def wp_exchanges(base: str, thread: Thread, size: int = 10, links: bool = False) -> list[dict]:
+    """The theme's script asks page after page until a short one; with `links`, a front end that
+    follows the answers' Link header instead (with their paging headers recorded)."""
     out: list[dict] = []
-    page = 1
-    while True:
+
+    def at(page: int) -> str:
         query = {"post": thread.key, "per_page": size, "page": page, "order": "asc"}
-        status, answer = wp_answer(thread, {k: str(v) for k, v in query.items()})
-        out.append(exchange(len(out), f"{base}/wp-json/wp/v2/comments?{urlencode(query)}", answer=answer,
-                            trigger="load" if page == 1 else "button.load-more-comments"))  # fmt: skip
-        if len(answer) < size:  # the theme's script stops at a short page
-            return out
-        page += 1
+        return f"{base}/wp-json/wp/v2/comments?{urlencode(query)}"
+
+    url: str | None = at(1)
+    while url:
+        _status, answer = wp_answer(thread, dict(parse_qsl(urlsplit(url).query)))
+        headers = wp_headers(thread, url) if links else {}
+        out.append(exchange(len(out), url, answer=answer, response_headers=headers,
+                            trigger="load" if not out else "button.load-more-comments"))  # fmt: skip
+        if links:
+            found = re.search(r'<([^>]*)>; rel="next"', headers.get("link", ""))
+            url = found.group(1) if found else None
+        elif len(answer) < size:  # the theme's script stops at a short page
+            url = None
+        else:
+            url = at(len(out) + 1)
+    return out
 
 
 def wp_dom(thread: Thread) -> list[dict]:
@@ -1009,6 +1055,41 @@ def rows_exchanges(
             return out
         rendered = _rendered(answer["data"]["comments"])
         offset += rendered if per == "row" else sum(1 for c in answer["data"]["comments"] if c["pid"] is None)
+
+
+def rows_fragment(thread: Thread, query: dict[str, str]) -> tuple[str, bool]:
+    """(HTML, more) of the same pager answering HTML, as Drupal's AJAX pagers do: a page of the
+    thread order, every comment flat naming the comment it replies to (marked up as the Daily Zine's
+    items, crawler/replica/MARKUP.md, so its profile reads it): a page may start with replies whose
+    parent, even whose grandparent, came on an earlier page."""
+    offset, limit = int(query.get("offset") or 0), int(query.get("limit") or ROWS_LIMIT)
+    order = rows_order(thread)
+    page = order[offset : offset + limit]
+    items = []
+    for n in page:
+        reply_to = f' data-reply-to="{n.parent}"' if n.parent else ""
+        items.append(
+            f'<li class="msg" data-msg-id="{n.id}"{reply_to}><span class="who">{n.author}</span>'
+            f'<time datetime="{n.iso}">a while ago</time><div class="says"><p>{n.text}</p></div>'
+            f'<span class="likes" data-n="{n.likes}">{n.likes} likes</span><span class="dislikes" '
+            f'data-n="{n.dislikes}">{n.dislikes} dislikes</span><ol class="replies"></ol></li>'
+        )
+    return f'<ol class="msgs">{"".join(items)}</ol>', offset + len(page) < len(order)
+
+
+def rows_fragment_exchanges(base: str, thread: Thread, limit: int = ROWS_LIMIT) -> list[dict]:
+    """ "More comments" asked with `offset` = every comment rendered so far, until a short page."""
+    out: list[dict] = []
+    more = True
+    while more:
+        query = {"offset": len(out) * limit, "limit": limit}
+        html, more = rows_fragment(thread, {k: str(v) for k, v in query.items()})
+        url = f"{base}/comments/ajax/{thread.key}?{urlencode(query)}"
+        out.append(
+            exchange(len(out), url, answer=None, trigger="load" if not out else "button.comments-more")
+        )
+        out[-1].update(body=html, content_type="text/html; charset=utf-8")
+    return out
 
 
 def _rendered(items: list[dict]) -> int:
@@ -1407,8 +1488,12 @@ def _disqus_cursor(index: int) -> str:
     return f"{1_760_000_000_000_000 + index * 97}:0:0"
 
 
-def disqus_answer(thread: Thread, query: dict[str, str]) -> dict:
-    assert query["thread"] == f"ident:{thread.key}" and query["api_key"] == DISQUS_KEY
+def disqus_answer(
+    thread: Thread, query: dict[str, str], key: str = DISQUS_KEY, key_param: str = "api_key"
+) -> dict:
+    """The answer to listPosts; `key`, `key_param`: the public key the site's widget sends, and its
+    parameter's name (a widget over another API names it `key`, `site_key` …)."""
+    assert query["thread"] == f"ident:{thread.key}" and query[key_param] == key
     limit = int(query.get("limit") or DISQUS_LIMIT)
     starts = {_disqus_cursor(i): i for i in range(0, len(thread.notes) + limit, limit)}
     start = starts[query["cursor"]] if query.get("cursor") else 0
@@ -1420,23 +1505,25 @@ def disqus_answer(thread: Thread, query: dict[str, str]) -> dict:
     return {"cursor": cursor, "code": 0, "response": [disqus_post(n, thread) for n in page]}
 
 
-def disqus_page(identifier: str) -> str:
-    """Disqus's documented configuration variables, which a site's own widget reads too."""
+def disqus_page(identifier: str, key: str | None = None) -> str:
+    """Disqus's documented configuration variables, which a site's own widget reads too; with `key`,
+    the embed also carries the site's public key, as widgets keep theirs (`data-api-key`)."""
+    attr = f" data-api-key='{key}'" if key else ""
     return (
         "<html><head><title>Story</title></head><body><article><h1>Story</h1></article>"
-        "<div id='disqus_thread'></div><script>var disqus_config = function () {\n"
+        f"<div id='disqus_thread'{attr}></div><script>var disqus_config = function () {{\n"
         f"  this.page.url = 'https://blog.example/story/';\n  this.page.identifier = '{identifier}';\n}};"
         "</script></body></html>"
     )
 
 
-def disqus_exchanges(thread: Thread) -> list[dict]:
+def disqus_exchanges(thread: Thread, key: str = DISQUS_KEY, key_param: str = "api_key") -> list[dict]:
     out: list[dict] = []
     cursor = None
     while True:
         query = {"forum": "blog-example", "thread": f"ident:{thread.key}", "limit": DISQUS_LIMIT,
-                 "order": "asc", "api_key": DISQUS_KEY, **({"cursor": cursor} if cursor else {})}  # fmt: skip
-        answer = disqus_answer(thread, {k: str(v) for k, v in query.items()})
+                 "order": "asc", key_param: key, **({"cursor": cursor} if cursor else {})}  # fmt: skip
+        answer = disqus_answer(thread, {k: str(v) for k, v in query.items()}, key, key_param)
         url = f"https://disqus.com/api/3.0/threads/listPosts.json?{urlencode(query)}"
         out.append(exchange(len(out), url, answer=answer, trigger="load" if not out else "a.load-more"))
         if not answer["cursor"]["hasNext"]:

@@ -49,15 +49,20 @@ def learned(exchanges, page_html, dom, url, site, shown=()):
     return recipe
 
 
-def page_in_process(recipe, page_html, url, serve):
+def page_in_process(recipe, page_html, url, serve, totals=None):
     """Every comment the recipe reads for the article at `url`, whether it reached the end, and the
-    requests it made; `serve(call)` answers a request as the comment system would."""
+    requests it made; `serve(call)` answers a request as the comment system would: its body, or
+    (body, response headers). `totals` collects the totals the answers report."""
     queue, got, end, sent = first_calls(recipe, page_html, url, []), {}, False, []
     while queue:
         call = queue.pop(0)
         sent.append(call)
         assert len(sent) < 200, "the recipe does not stop"
-        answer = read_answer(recipe, call, serve(call), url)
+        served = serve(call)
+        body, headers = served if isinstance(served, tuple) else (served, None)
+        answer = read_answer(recipe, call, body, url, headers=headers)
+        if totals is not None:
+            totals.append(answer.reported_total)
         for comment in answer.comments:
             got.setdefault(comment.comment_id, comment)
         end |= answer.end_reached
@@ -729,6 +734,49 @@ def test_an_offset_counting_every_comment_or_top_level_ones_nested_or_flat(per, 
     assert offsets == widget
 
 
+def test_a_flat_html_page_whose_replies_parents_came_earlier_places_them_by_the_known_depths():
+    """An HTML answer of a thread-order pager (Drupal's AJAX pager) lists every comment flat, each
+    naming its parent: a page may start with a reply of a reply whose parent came on an earlier page.
+    The reader sees one link of its chain only; its depth is its parent's as known across the
+    answers, plus one (as for JSON), and a reply whose parent has not come is left unknown (the
+    spider places it when its parent comes), never guessed from the fragment."""
+    from crawler.recipes.learn import fragment_reader
+    from tests.comment_systems import dom_of, rows_fragment, rows_fragment_exchanges, rows_page
+
+    learn, other = thread("4521", top=6, seed=3, max_depth=2), thread("9077", top=9, seed=8, max_depth=2)
+    url = BLOG + "/node/4521"
+    exchanges = rows_fragment_exchanges(BLOG, learn)
+    recipe = induce(exchanges, rows_page(4521), [], dom_of(learn.notes), fragment_reader(url, "zine"),
+                    site="zine", page_url=url)  # fmt: skip
+    recipe["reader"] = "zine"
+    comments = recipe["comments"]
+    assert comments["answer"] == {"format": "html"} and comments["paging"]["kind"] == "offset"
+
+    queue, depths, got = first_calls(recipe, rows_page(9077), BLOG + "/node/9077", []), {}, {}
+    while queue:
+        call = queue.pop(0)
+        html, _ = rows_fragment(other, dict(parse_qsl(urlsplit(call.url).query)))
+        answer = read_answer(recipe, call, html.encode(), BLOG + "/node/9077", depths)
+        for comment in answer.comments:
+            got[source_id(comment.comment_id)] = comment.depth
+            depths[comment.comment_id] = comment.depth  # as the spider's ThreadState keeps them
+        queue += answer.calls
+
+    def depth(note):
+        return 0 if note.parent is None else depth(other.by_id(note.parent)) + 1
+
+    assert got == {str(n.id): depth(n) for n in other.notes}
+    pages = [other.notes[i : i + 6] for i in range(0, len(other.notes), 6)]
+    first = [p[0] for p in pages]
+    assert any(depth(n) == 2 and n.parent not in {m.id for m in p} for n, p in zip(first, pages, strict=True))
+    # a reply whose parent has not come (asked before it): not known yet, never the fragment's guess
+    [call] = first_calls(recipe, rows_page(9077), BLOG + "/node/9077", [])
+    late = next(i for i, n in enumerate(other.notes) if depth(n) == 2)
+    html, _ = rows_fragment(other, {"offset": str(late), "limit": "1"})
+    [alone] = read_answer(recipe, call, html.encode(), BLOG + "/node/9077", {}).comments
+    assert alone.depth is None
+
+
 def test_an_offset_the_learned_pages_cannot_tell_apart_counts_short_never_skips():
     """Learned on a thread whose replies all come on its last page, both counts fit the recorded
     offsets: the recipe counts the paged level. Counted long, a later thread's pages would skip
@@ -852,21 +900,117 @@ def test_utterances_github_issue_comments_paged_by_number_with_reactions_as_vote
     assert end and rows(got) == want(utterances_dom(other)) and len(got) == 30
 
 
-def test_pages_named_only_by_the_link_header_are_refused_not_read_as_one_page():
+def test_utterances_page_numbers_end_where_the_link_header_names_no_next_page():
+    """GitHub names the next page in the answer's Link header, which Utterances reads for the
+    number of the page it asks next: the page parameter pages, the Link header ends the list. A
+    thread of whole pages (30 comments, 10 a page) ends on page 3 without asking an empty page 4,
+    and the Link's own address is never asked besides the page's (no double paging)."""
+    from tests.comment_systems import github_answer, utterances_dom, utterances_exchanges, utterances_page
+
+    learn = thread("12", top=25, seed=41, max_depth=0)
+    url = BLOG + "/2025/10/harbour-story/"
+    recipe = learned(utterances_exchanges(learn), utterances_page("12"), utterances_dom(learn), url, "blog")
+    comments = recipe["comments"]
+    assert comments["paging"]["kind"] == "page" and comments["end"]["link_next"] is True
+    other = thread("31", top=30, seed=42, first_id=400, max_depth=0)
+
+    def serve(call):
+        return json.dumps(github_answer(other, call.url)[0]).encode(), github_answer(other, call.url)[1]
+
+    got, end, sent = page_in_process(recipe, utterances_page("31"), BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(utterances_dom(other)) and len(got) == 30
+    assert [dict(parse_qsl(urlsplit(c.url).query))["page"] for c in sent] == ["1", "2", "3"]
+
+    def stripped(call):  # answers without a Link header (a proxy drops it) say nothing of the end
+        return serve(call)[0], {"Content-Type": "application/json"}
+
+    got, end, sent = page_in_process(recipe, utterances_page("31"), BLOG + "/2025/11/ferry/", stripped)
+    assert end and len(got) == 30 and len(sent) == 4  # paged on to the empty page 4
+
+
+def test_pages_named_only_by_the_link_header_are_followed_on_the_apis_host():
     """GitHub's cursor pagination names the next page only in the answer's Link header (an opaque
-    `after` no answer body carries). The recipe reads answers' bodies only: without the refusal it
-    would read page 1 and call the thread complete."""
-    from tests.comment_systems import utterances_dom, utterances_exchanges, utterances_page
+    `after` no answer body carries, under another path: /repositories/<id>/…). The recipe follows
+    the header from the page's own first request until it names no next page; an address on
+    another host is refused like any next-page address, and an answer whose headers the caller
+    does not give cannot be paged (never read as the last page)."""
+    from crawler.recipes.execute import RecipeFailure
+    from tests.comment_systems import github_answer, utterances_dom, utterances_exchanges, utterances_page
 
     learn = thread("12", top=25, seed=41, max_depth=0)
     exchanges = utterances_exchanges(learn, cursor=True)
     assert len(exchanges) == 3 and "after=" in exchanges[1]["url"]
-    with pytest.raises(InductionError, match="Link header"):
-        learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
-    for e in exchanges:  # recorded without its headers, the same thread is refused all the same
+    recipe = learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
+    comments = recipe["comments"]
+    assert comments["paging"]["kind"] == "link" and comments["paging"]["start"] == {"kind": "absent"}
+    assert comments["path"] == "/repos/panda/blog-comments/issues/12/comments"  # the page's own request
+    assert recipe["article_key"]["attr"] == "issue-number" and comments["article_param"] == "path:5"
+    other = thread("31", top=34, seed=42, first_id=400, max_depth=0)
+
+    def serve(call):
+        answer, headers = github_answer(other, call.url, cursor=True)
+        return json.dumps(answer).encode(), {"Link": headers["link"]} if headers else {}
+
+    got, end, sent = page_in_process(recipe, utterances_page("31"), BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(utterances_dom(other)) and len(got) == 34 and len(sent) == 4
+    assert [urlsplit(c.url).path for c in sent][1:] == ["/repositories/881/issues/31/comments"] * 3
+    first = first_calls(recipe, utterances_page("31"), BLOG + "/2025/11/ferry/", [])[0]
+    body = json.dumps(github_answer(other, first.url, cursor=True)[0]).encode()
+    elsewhere = {"link": '<https://api.evil.example/x?after=abc>; rel="next"'}
+    with pytest.raises(RecipeFailure, match="leaves the API's host"):
+        read_answer(recipe, first, body, BLOG + "/2025/11/ferry/", headers=elsewhere)
+    with pytest.raises(RecipeFailure, match="headers are unknown"):
+        read_answer(recipe, first, body, BLOG + "/2025/11/ferry/")
+
+    for e in exchanges:  # recorded without its headers, the same thread is refused
         e["response_headers"] = {}
     with pytest.raises(InductionError, match="no parameter of theirs pages them"):
         learned(exchanges, utterances_page("12"), utterances_dom(learn), BLOG + "/2025/10/h/", "blog")
+
+
+def test_wordpress_front_end_following_the_link_header_pages_once_and_reports_x_wp_total():
+    """A front end over the WordPress REST API that follows each answer's Link header: the address
+    it names is the page parameter's next value, so the recipe pages by number (one request per
+    page, never the Link's address besides), ends where the header names no next page (a thread of
+    whole pages: the page after the last is an HTTP 400 that would fail the recipe), and reports
+    X-WP-Total as the thread's total, the answers' bodies having none."""
+    from tests.comment_systems import wp_answer, wp_dom, wp_exchanges, wp_headers, wp_page
+
+    learn = thread("4521", top=12, seed=15, max_depth=2)
+    exchanges = wp_exchanges(BLOG, learn, links=True)
+    recipe = learned(exchanges, wp_page(4521), wp_dom(learn), BLOG + "/2025/10/harbour-story/", "blog")
+    comments = recipe["comments"]
+    assert comments["paging"]["kind"] == "page" and comments["paging"]["param"] == "page"
+    assert comments["end"]["link_next"] is True and comments["total_header"] == "x-wp-total"
+    other = thread("9077", top=12, seed=4, first_id=700, max_depth=2)
+    assert len(other.notes) == 80  # 8 whole pages
+
+    def serve(call):
+        status, answer = wp_answer(other, dict(parse_qsl(urlsplit(call.url).query)))
+        assert status == 200, "asked for the page after the last"
+        return json.dumps(answer).encode(), wp_headers(other, call.url)
+
+    totals = []
+    got, end, sent = page_in_process(recipe, wp_page(9077), BLOG + "/2025/11/ferry-story/", serve, totals)
+    assert end and rows(got) == want(wp_dom(other)) and len(got) == 80
+    assert len(sent) == len({c.url for c in sent}) == 8 and set(totals) == {80}
+
+
+@pytest.mark.parametrize(
+    ("header", "want"),
+    [
+        ('<https://h/c?page=1>; rel="prev", <https://h/c?page=3>; rel="next"', "https://h/c?page=3"),
+        ('<https://h/c?page=5>; rel="last"', None),  # the last page names no next
+        ("</c?after=Y3Vy>; rel=next", "https://h/c?after=Y3Vy"),  # relative, unquoted
+        ('<https://h/q>; title="a, b"; rel="prev next"', "https://h/q"),  # several relation types
+        ('<https://h/n>; rel="nextpage", <https://h/m>; title="rel=next"', None),  # no such relation
+        ("<a>; rel=" + " " * 5000, None),
+    ],
+)
+def test_the_next_page_a_link_header_names(header, want):
+    from crawler.recipes.induce import next_link
+
+    assert next_link({"Link": header}, "https://h/c?page=2") == want
 
 
 def test_the_recorder_keeps_only_the_paging_response_headers_bounded():
@@ -1001,6 +1145,46 @@ def test_disqus_thread_named_ident_colon_the_pages_identifier_and_paged_by_the_a
     got, end, sent = page_in_process(allowed, disqus_page(other.key), BLOG + "/2025/11/ferry/", serve)
     assert end and rows(got) == want(disqus_dom(other)) and len(got) == len(other.notes) >= 60
     assert len(sent) == len(disqus_exchanges(other))
+
+
+@pytest.mark.parametrize("name", ["api_key", "key", "site_key", "header:x-api-key"])
+def test_a_public_api_key_the_page_carries_is_read_from_each_page_never_stored(name):
+    """A widget sends the site's public key with every request (Disqus's `api_key`; APIs name it
+    `key` or `site_key` too), and the embed carries it (`data-api-key`). The recipe stores where the
+    page carries it, never the value: each article's request sends the key its own page carries (a
+    key the site rotated included), and a page without one is no page the recipe can page. The
+    key is never taken for the article's key either (the thread parameter would then be stored as
+    the learned article's)."""
+    from crawler.recipes.execute import RecipeFailure
+    from tests.comment_systems import disqus_answer, disqus_dom, disqus_exchanges, disqus_page
+
+    site_key, rotated = "pk_live_7Hq2x9Lm4Rt8Vw3Zb6Nc1", "pk_live_0Jd5s2Kf8Gh1Yp4Xe7Qa9"
+    learn = thread("post-4521", top=20, seed=61, max_depth=2)
+    exchanges = disqus_exchanges(learn, site_key, name)
+    header = name.removeprefix("header:") if name.startswith("header:") else None
+    for e in exchanges if header else ():  # sent as a request header instead (Algolia's, say)
+        e["headers"] = {header: e["query"].pop(name)}
+    url = BLOG + "/2025/10/harbour-story/"
+    recipe = learned(exchanges, disqus_page(learn.key, site_key), disqus_dom(learn), url, "blog")
+    comments = recipe["comments"]
+    assert comments["article_param"] == "thread" and recipe["article_key"]["template"] == "ident:{}"
+    assert comments["page_params"] == {
+        name: {"kind": "attr", "css": "div[data-api-key]", "attr": "data-api-key"}
+    }
+    assert site_key not in json.dumps(recipe) and learn.key not in json.dumps(recipe)
+    other = thread("post-9077", top=22, seed=62, first_id=400, max_depth=2)
+
+    def serve(call):  # the API answers only the key the page carries (disqus_answer asserts it)
+        query = dict(parse_qsl(urlsplit(call.url).query))
+        if header:
+            query[name] = call.headers[header]
+        return json.dumps(disqus_answer(other, query, rotated, name)).encode()
+
+    page = disqus_page(other.key, rotated)
+    got, end, _ = page_in_process(recipe, page, BLOG + "/2025/11/ferry/", serve)
+    assert end and rows(got) == want(disqus_dom(other)) and len(got) == len(other.notes)
+    with pytest.raises(RecipeFailure, match=f"does not carry the '{name}'"):
+        first_calls(recipe, disqus_page(other.key), BLOG + "/2025/11/ferry/", [])
 
 
 def test_a_unix_time_copied_from_the_last_comment_is_still_a_cursor():

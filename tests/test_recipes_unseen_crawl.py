@@ -177,3 +177,74 @@ def test_an_offset_over_every_rendered_comment_learned_in_browser_then_paged_wit
     loads = paged.query("SELECT method, complete FROM thread_loads WHERE run_id = ?", [paged.run["run_id"]])
     assert loads == [{"method": "recipe", "complete": 1}] * 2
     assert json.loads(paged.run["warnings"]) == []
+
+
+def test_a_link_paged_api_is_paged_over_plain_http_with_each_answers_headers(tmp_path):
+    """WordPress's REST API answers each page with a Link header and X-WP-Total (tests/comment_systems.py
+    `wp_headers`); a front end that follows the Link header teaches a recipe that pages by number and
+    ends where the header names no next page. In a plain-HTTP crawl the spider hands each answer's
+    headers to the recipe: a thread of whole pages ends on its last page (the page after it is an
+    HTTP 400, which would fail the recipe), every page asked once, every comment stored at its depth,
+    and X-WP-Total stored as the reported total. No browser."""
+    from urllib.parse import urlsplit
+
+    from crawler.recipes import store
+    from crawler.recipes.induce import induce
+    from tests.comment_systems import wp_dom, wp_exchanges, wp_page
+
+    threads = {
+        "/wp/harbour/": thread("4521", top=12, seed=15, max_depth=2),
+        "/wp/ferry/": thread("9077", top=12, seed=4, first_id=700, max_depth=2),  # 80: 8 whole pages
+        "/wp/market/": thread("9078", top=9, seed=2, first_id=2000, max_depth=2),  # 43
+    }
+    others = ["/wp/ferry/", "/wp/market/"]
+    with CommentSystemsServer(threads) as server:
+        learn_url = server.base_url + "/wp/harbour/"
+        learn = threads["/wp/harbour/"]
+        exchanges = wp_exchanges(server.base_url, learn, links=True)
+        recipe = induce(exchanges, wp_page(4521), [], wp_dom(learn), None, site="blog", page_url=learn_url)
+        recipe.update(
+            reader="generic", match={"host": urlsplit(server.base_url).netloc, "path_prefix": "/wp/"}
+        )
+        recipe["comments"]["same_host"] = True
+        assert recipe["comments"]["end"]["link_next"] and recipe["comments"]["total_header"] == "x-wp-total"
+        db = tmp_path / "wp.db"
+        store.save_recipe(db, recipe, learn_url)
+        urls = [server.base_url + p for p in others]
+        paged = crawl(db, urls)
+        api_calls = [c for c in server.requests if c.startswith("/wp-json/")]
+    assert paged.returncode == 0, paged.stderr[-3000:]
+    assert paged.stats.get("browser/pages_opened", 0) == 0 and paged.stats["recipes/used/blog"] == 2
+    assert len(api_calls) == len(set(api_calls)) == 8 + 5  # no page after the last, none twice
+    loads = paged.query(
+        "SELECT a.url, t.method, t.complete, t.reported_total FROM thread_loads t JOIN articles a "
+        "USING (article_id) WHERE t.run_id = ? ORDER BY a.url",
+        [paged.run["run_id"]],
+    )
+    want_loads = [
+        {
+            "url": server.base_url + p,
+            "method": "recipe",
+            "complete": 1,
+            "reported_total": len(threads[p].notes),
+        }
+        for p in others
+    ]
+    assert loads == sorted(want_loads, key=lambda r: r["url"])
+
+    def depth(story, note):
+        return 0 if note.parent is None else depth(story, story.by_id(note.parent)) + 1
+
+    want = {
+        (
+            f"blog:comment-{n.id}",
+            f"blog:comment-{n.parent}" if n.parent else None,
+            n.text,
+            depth(threads[p], n),
+        )
+        for p in others
+        for n in threads[p].notes
+    }
+    rows = paged.query("SELECT comment_id, parent_id, text, depth FROM comments")
+    assert {tuple(r.values()) for r in rows} == want and len(want) == 80 + 43
+    assert json.loads(paged.run["warnings"]) == []

@@ -9,8 +9,8 @@ they can be saved as JSON fixtures and fed to the pure induction in `crawler.rec
 
 Of the response headers, only those that page an API's answers are kept, each bounded
 (RESPONSE_HEADERS: an RFC 8288 `Link: <…>; rel="next"`, as GitHub's REST API pages issue comments,
-and total counts): the induction can then tell a thread paged by a header from one it cannot see
-paging at all. Set-Cookie and the rest are never recorded.
+and total counts): the induction learns a thread paged by its answers' headers (a recipe then reads
+the same headers of each answer). Set-Cookie and the rest are never recorded.
 
 Cookies, `Authorization` and the browser's own headers are never recorded. Of the request headers,
 only `Accept` and the `X-…` headers a page script sets itself are kept (an API may answer JSON only

@@ -2,7 +2,8 @@
 
 `first_calls` turns an article page into the first requests (the next comment page after what the
 page shows, replies of shown comments that have more, full texts of shown cut comments); `read_answer`
-turns one answer into comments and the further requests it calls for. Both raise RecipeFailure when
+turns one answer (its body, and its response headers: a `Link` header may name the next page) into
+comments and the further requests it calls for. Both raise RecipeFailure when
 the site no longer behaves as the recipe says (an article key the page does not carry, an answer of
 another shape, ids that disagree with what the page shows, a cursor that repeats): the spider then
 marks the recipe stale and falls back to the browser. No I/O here; the spider sends the requests.
@@ -21,7 +22,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 from lxml.cssselect import CSSSelector
 
 from crawler.items import CommentItem
-from crawler.recipes.induce import url_key
+from crawler.recipes.induce import next_link, url_key
 from crawler.recipes.learn import read_fragment_items, source_id
 from crawler.recipes.paths import JSON_SEPARATOR, PATH_PARAM, as_text, as_time, get, loads_json, scalar_text
 from crawler.sites.html import parse_html
@@ -590,13 +591,13 @@ def _comments_of(
 ) -> tuple[Any, list]:
     answer = endpoint["answer"]
     if answer["format"] == "html":
-        return None, _fragment(recipe, body.decode("utf-8", "replace"), page_url, parent, depth)
+        return None, _fragment(recipe, body.decode("utf-8", "replace"), page_url, parent, depth, known)
     data = _json(body)
     if answer["format"] == "json-html":
         html = get(data, answer.get("html"))
         if not isinstance(html, str):
             raise RecipeFailure("the answer has no HTML where the recipe says")
-        return data, _fragment(recipe, html, page_url, parent, depth)
+        return data, _fragment(recipe, html, page_url, parent, depth, known)
     items = get(data, answer.get("items"))
     if not isinstance(items, list):
         raise RecipeFailure("the answer has no list of comments where the recipe says")
@@ -604,25 +605,40 @@ def _comments_of(
 
 
 def _fragment(
-    recipe: dict, html: str, page_url: str, parent: str | None, depth: int | None
+    recipe: dict,
+    html: str,
+    page_url: str,
+    parent: str | None,
+    depth: int | None,
+    known: Mapping[str, int | None] | None = None,
 ) -> list[CommentItem]:
+    """Comments of an HTML answer. The reader sees the fragment alone: its depths count from the
+    fragment's outermost comments, and a reply whose parent came in another answer is one level
+    below nothing it knows. So replies are placed as in a flat JSON list (_flat_depths): below
+    their parent in the fragment, the comment asked for, or one known from earlier answers
+    (`known`), else not known yet; top-level comments keep the reader's depth."""
     comments = read_fragment_items(html, page_url, recipe.get("reader") or recipe["site"])
-    ids = {c.comment_id for c in comments}
     for comment in comments:
-        if not comment.parent_id or comment.parent_id not in ids:
-            # the fragment's outermost comments hang under the comment whose replies were asked for
-            comment.parent_id = comment.parent_id or parent
-        if parent is not None and not comment.depth:
-            comment.depth = depth
+        # the fragment's outermost comments hang under the comment whose replies were asked for
+        comment.parent_id = comment.parent_id or parent
+    _flat_depths(comments, parent, depth, known or {})
     return comments
 
 
-def _ended(endpoint: dict, data: Any, items: list, value: str | None = None) -> tuple[bool, str | None]:
+def _ended(
+    endpoint: dict, data: Any, items: list, value: str | None = None, link: str | bool | None = None
+) -> tuple[bool, str | None]:
     """(the list ended, the next cursor) by the recipe's end signal; no items always ends. `value`:
-    the paging value of the request answered (a page number, against the answer's count of pages)."""
+    the paging value of the request answered (a page number, against the answer's count of pages);
+    `link`: the next page the answer's Link header names, "" when the header names none, False
+    when there is no Link header, None when the answer's headers are not known."""
     end = endpoint.get("end") or {}
     paging = endpoint.get("paging") or {}
     cursor = get(data, paging.get("cursor_path")) if paging.get("cursor_path") else None
+    if paging.get("kind") == "link":
+        if link is None:
+            raise RecipeFailure("the recipe pages by the Link header, but the answer's headers are unknown")
+        cursor = link or None  # no Link header at all: a list of one page (GitHub sends none then)
     if paging.get("cursor_item"):
         # keyset paging: the next value is a field of this answer's last comment (old Isso's `after`)
         raw = get(data, (endpoint.get("answer") or {}).get("items"))
@@ -641,6 +657,12 @@ def _ended(endpoint: dict, data: Any, items: list, value: str | None = None) -> 
         return True, None
     if end.get("zero_at") and get(data, end["zero_at"]) == 0:
         return True, None  # nothing left to show (Isso's hidden_replies)
+    if paging.get("kind") == "link" and not link:
+        return True, None  # no next page named: the last
+    if end.get("link_next") and link == "":
+        # a Link header that names no next page: the last (induce._end_signal); an answer without
+        # one says nothing (a proxy may strip it), and the other signals decide
+        return True, None
     if end.get("last_page"):
         # the page answered is the last the answer counts (Cusdis's pageCount, induce._last_page)
         pages, page = _int(get(data, end["last_page"])), _int(value if value is not None else "1")
@@ -660,23 +682,51 @@ def _ended(endpoint: dict, data: Any, items: list, value: str | None = None) -> 
 
 
 def read_answer(
-    recipe: dict, call: Call, body: bytes, page_url: str, depths: Mapping[str, int | None] | None = None
+    recipe: dict,
+    call: Call,
+    body: bytes,
+    page_url: str,
+    depths: Mapping[str, int | None] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Answer:
     """Comments in the answer to `call` and the requests that continue from it.
 
     `depths`: the depths of the thread's comments known so far (the page's and earlier answers'), by
     id: a flat list's reply whose parent came before sits below it; one whose parent has not come yet
-    gets depth None (see _flat_depths). Raises RecipeFailure for any answer that does not fit."""
+    gets depth None (see _flat_depths). `headers`: the answer's response headers (names in any case):
+    its Link header may name the next page or say there is none, and a count header the thread's
+    total; None when they are not known (a Link-paged recipe then fails, and no end is read from
+    them). Raises RecipeFailure for any answer that does not fit."""
     try:
-        return _read_answer(recipe, call, body, page_url, depths or {})
+        named = None if headers is None else response_headers(headers)
+        return _read_answer(recipe, call, body, page_url, depths or {}, named)
     except RecipeFailure:
         raise
     except SHAPE_ERRORS as exc:  # the last line of defence: the causes are fixed where found
         raise RecipeFailure(f"the answer does not fit the recipe ({type(exc).__name__}: {exc})") from exc
 
 
+def response_headers(headers: Mapping) -> dict[str, str]:
+    """Response headers by lower-case name, as text: a dict of texts, or Scrapy's Headers (bytes
+    names, each with a list of bytes values, joined by commas as RFC 9110 allows)."""
+
+    def text(value: Any) -> str:
+        return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+    named = {}
+    for name, value in headers.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        named[text(name).lower()] = ",".join(text(v) for v in values)
+    return named
+
+
 def _read_answer(
-    recipe: dict, call: Call, body: bytes, page_url: str, depths: Mapping[str, int | None]
+    recipe: dict,
+    call: Call,
+    body: bytes,
+    page_url: str,
+    depths: Mapping[str, int | None],
+    headers: Mapping[str, str] | None,
 ) -> Answer:
     key = call.context["article_key"]
     if call.role == "full_text":
@@ -699,6 +749,9 @@ def _read_answer(
     answer = Answer(comments=comments, top_ids=[source_id(c.comment_id) for c in level])
     if call.role == "comments" and endpoint.get("total"):
         answer.reported_total = _int(get(data, endpoint["total"]))
+    elif call.role == "comments" and endpoint.get("total_header") and headers is not None:
+        # a count the response headers carry where the body has none (induce._total_header)
+        answer.reported_total = _int(headers.get(endpoint["total_header"]))
     verify = call.context.get("verify")
     # as sets: a page may order its first comments differently from the API's first page
     if verify is not None and answer.top_ids and set(answer.top_ids) != set(verify):
@@ -707,8 +760,13 @@ def _read_answer(
             f"({len(verify)} shown)"
         )
     listed = _listed(recipe, endpoint, data, comments)
-    # what the API's list holds decides its paging (a flat list pages replies and comments alike)
-    ended, cursor = _ended(endpoint, data, level if listed is None else listed, call.context.get("value"))
+    # what the API's list holds decides its paging (a flat list pages replies and comments alike);
+    # an HTML answer, every comment it holds (as induce._add_page_size counts them): a thread-order
+    # pager's page may hold only replies of a comment an earlier page held, and is no empty page
+    link = None if headers is None else "link" in headers and (next_link(headers, call.url) or "")
+    ended, cursor = _ended(
+        endpoint, data, comments if listed is None else listed, call.context.get("value"), link
+    )
     paging = endpoint.get("paging")
     repeats = paging and paging["kind"] in ("page", "offset") and answer.top_ids
     if repeats and answer.top_ids == call.context.get("previous_top"):
@@ -733,8 +791,9 @@ def _read_answer(
             cursors.append(call.context.get("value") or "")
         context = {**{k: v for k, v in call.context.items() if k != "verify"}, "known": known, "value": value,
                    "cursors": cursors, "previous_top": answer.top_ids}  # fmt: skip
-        if paging["kind"] == "next_url":
-            # the answer names the next page's address itself: only its host may differ, never the guard
+        if paging["kind"] in ("next_url", "link"):
+            # the answer names the next page's address itself (in its body or its Link header): its
+            # host must be the API's own, so the host guard that allowed the first holds for it
             answer.calls.append(_next_url_call(call, value, context))
         elif call.role == "comments":
             answer.calls.append(_top_call(recipe, key, page_url, value, context))

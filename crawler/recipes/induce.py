@@ -19,9 +19,12 @@ HTML fragment into comments the same way (the site's adapter or profile).
    or slug) or the parent's id, and which one pages: a page number (+1 per request), an offset (the
    number of comments known before the request: those of the level it pages, or every comment the
    answers carried, nested replies included, told apart by the recorded offsets: COUNTS) or a
-   cursor (a value copied from the previous answer, or a field of its last comment); and the end
-   signal (a has-more flag that turns false, a cursor that turns null, a count of what is left that
-   reaches 0, a page shorter than the page size, an empty page) and the reported total. Constant
+   cursor (a value copied from the previous answer, or a field of its last comment), or else the
+   next address the previous answer named (in its body, or in its `Link: <…>; rel="next"` response
+   header, wherever on the API's host it leads); and the end signal (a has-more flag that turns
+   false, a cursor that turns null, a count of what is left that reaches 0, a Link header that
+   names no next page, a page shorter than the page size, an empty page) and the reported total
+   (in the body, or a count header: TOTAL_HEADERS). Constant
    ids the page carries are read from each page, never kept as the learned page's values.
 4. For JSON, the field path of each comment field, chosen by agreement with the DOM over every item:
    replies nested at any depth of an item, a top-level parent sentinel ("root"), authors kept in a
@@ -33,8 +36,7 @@ The shapes of real comment systems it is tested on (Isso, Remark42, Commento, Co
 WordPress REST, Drupal's pager, Mastodon, GitHub issue comments, Ghost) are modelled in
 tests/comment_systems.py, with the sources they were read from. What it cannot follow it refuses
 (InductionError), never a recipe that would read part of a thread as all of it: pages that no
-parameter explains (named only by a `Link` response header, say), a top level marked by an id of
-the learned thread's own.
+parameter, answer or Link header explains, a top level marked by an id of the learned thread's own.
 
 `induce` returns the recipe as a JSON-able dict, or raises InductionError saying what was missing.
 """
@@ -45,7 +47,7 @@ import json
 import os
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
@@ -74,9 +76,14 @@ AGREEMENT = 0.9
 ANSWER_DEPTH = 7
 #: how deep a comment's field may sit in its item (JSON:API: relationships.pid.data.meta.<id>)
 ITEM_DEPTH = 6
-#: parameter names that look like credentials: never stored unless a setting allows it
+#: parameter names that look like credentials: never stored unless a setting allows it, and read
+#: from each article's page where it carries them (_page_params). Public keys too (Disqus's
+#: `api_key`, Google's `key`, a `data-sitekey`, an `X-Api-Key` header): not secret, but a site's
+#: own, and never an article's key (a key the embed carries in an attribute would else be taken
+#: for it, and the real thread parameter stored as a constant of the learned article)
 CREDENTIAL = re.compile(
-    r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|^security$|api_?key)"
+    r"(?i)(token|nonce|csrf|xsrf|auth|session|secret|signature|^sig$|^security$|api[_-]?key|^key$"
+    r"|(public|site|client|app)[_-]?key$)"
 )
 
 Comment = dict[str, Any]
@@ -715,6 +722,8 @@ def _paging(
     if not evidence:
         evidence.update(_next_urls(sequences))
     if not evidence:
+        evidence.update(_link_pages(sequences))
+    if not evidence:
         evidence = weak
     if not evidence:
         return None
@@ -731,24 +740,79 @@ def _paging(
                 "template": template}  # fmt: skip
     if kind == "offset":
         return {"kind": "offset", "param": name, "cursor_path": None, "counts": path}
+    if kind == "link":  # the next page is the address the answer's Link header names
+        return {"kind": "link", "param": "", "cursor_path": None}
     return {"kind": kind, "param": name, "cursor_path": list(path) if path else None}
 
 
-#: the next page an RFC 8288 Link header names: `<https://…?page=2>; rel="next", <…>; rel="last"`
-_LINK_NEXT = re.compile(r'<([^>]*)>\s*;[^,]*?\brel\s*=\s*"?(?:[^",]*\s)?next\b')
+#: the links of an RFC 8288 Link header, `<https://…?page=2>; rel="next", <…>; rel="last"`: each
+#: address and its parameters (up to the next link), and a parameter's relation types
+_LINK = re.compile(r"<([^>]*)>([^<]*)")
+_REL = re.compile(r'(?i)(?:^|;)\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))')
+#: a Link header is read up to this many characters (crawler.browser.record.MAX_HEADER keeps as many)
+LINK_CHARS = 2000
+#: response headers that count a whole thread (Gitea's, json-server's X-Total-Count; WordPress's
+#: X-WP-Total), a reported total where the answer's body has none
+TOTAL_HEADERS = ("x-total-count", "x-wp-total")
+
+
+def next_link(headers: Mapping[str, str], base: str) -> str | None:
+    """The next page's address a Link response header names (rel="next"), resolved against the
+    address answered; None when it names none (the last page: GitHub's REST API says so)."""
+    link = next((str(v) for k, v in headers.items() if str(k).lower() == "link"), "")
+    for found in _LINK.finditer(link[:LINK_CHARS]):
+        rel = _REL.search(found.group(2))
+        if rel and "next" in (rel.group(1) or rel.group(2) or "").lower().split():
+            return urljoin(base, found.group(1).strip())
+    return None
 
 
 def link_next(exchange: dict) -> str | None:
     """The next page's address in an answer's Link header (crawler.browser.record keeps it)."""
-    found = _LINK_NEXT.search((exchange.get("response_headers") or {}).get("link") or "")
-    return urljoin(exchange["url"], found.group(1)) if found else None
+    return next_link(exchange.get("response_headers") or {}, exchange["url"])
+
+
+def _link_followed(group: list[tuple[dict, dict]]) -> set[int]:
+    """The requests (by seq) whose address an earlier answer's Link header named as the next page:
+    they continue that answer's list, whatever endpoint they reach (GitHub names the next page of
+    /repos/<owner>/<repo>/issues/<n>/comments under /repositories/<id>/…)."""
+    named: dict[str, int] = {}  # each address named as a next page, by the first answer naming it
+    for exchange, _ in sorted(group, key=lambda x: x[0]["seq"]):
+        nxt = link_next(exchange)
+        if nxt is not None:
+            named.setdefault(nxt, exchange["seq"])
+    return {e["seq"] for e, _ in group if named.get(e["url"], e["seq"]) < e["seq"]}
+
+
+def _with_links(group: list[tuple[dict, dict]], pool: list[tuple[dict, dict]]) -> list[tuple[dict, dict]]:
+    """`group` with the requests of `pool` its answers' Link headers led to, in order."""
+    by_url = {e["url"]: (e, f) for e, f in pool}
+    chain = {e["seq"]: (e, f) for e, f in group}
+    todo = list(group)
+    while todo:
+        exchange, _ = todo.pop()
+        nxt = by_url.get(link_next(exchange) or "")
+        if nxt is not None and nxt[0]["seq"] > exchange["seq"] and nxt[0]["seq"] not in chain:
+            chain[nxt[0]["seq"]] = nxt
+            todo.append(nxt)
+    return [chain[seq] for seq in sorted(chain)]
+
+
+def _link_pages(sequences: list[list[tuple[dict, dict]]]) -> dict[tuple, int]:
+    """Evidence of paging by the Link response header: each request of a sequence is the address
+    the answer before it named as rel="next" (no parameter of the requests says so)."""
+    evidence: dict[tuple, int] = defaultdict(int)
+    for sequence in sequences:
+        steps = list(zip(sequence, sequence[1:], strict=False))
+        if steps and all(link_next(previous) == current["url"] for (previous, _), (current, _) in steps):
+            evidence[("link", "", None)] += 1
+    return evidence
 
 
 def _unexplained_pages(sequence: list[tuple[dict, dict]]) -> None:
     """One list asked in several requests that brought new comments, with no parameter that pages it
-    (a page number, an offset, a cursor or next address the answers carry): a recipe would read
-    its first page and call the thread complete. Refused, saying how it pages when the answers'
-    Link header names each next request (the executor reads answers' bodies, never their headers)."""
+    (a page number, an offset, a cursor or next address the answers carry, in their bodies or their
+    Link header): a recipe would read its first page and call the thread complete. Refused."""
     seen: set[str] = set()
     more = False
     for index, (_exchange, found) in enumerate(sequence):
@@ -756,12 +820,6 @@ def _unexplained_pages(sequence: list[tuple[dict, dict]]) -> None:
         seen |= set(found["ids"])
     if not more:
         return  # the same comments asked again (a refresh): nothing to page
-    steps = list(zip(sequence, sequence[1:], strict=False))
-    if all(link_next(previous) == current["url"] for (previous, _), (current, _) in steps):
-        raise InductionError(
-            'the comment pages follow the answers\' Link header (rel="next"), which a recipe cannot '
-            "follow: it reads answers' bodies only"
-        )
     raise InductionError(
         "the comments came in several requests, but no parameter of theirs pages them (a page number, "
         "an offset, a cursor or an address the answers carry): a recipe would read the first page only"
@@ -847,6 +905,12 @@ def _end_signal(sequences: list[list[tuple[dict, dict]]], paging: dict | None, o
             end["null_at"] = list(path)
     if paging and paging["kind"] == "page" and paging["param"]:
         end["last_page"] = _last_page(complete, paging["param"])
+    # the Link header names a next page on every answer but the last (GitHub's REST API): whatever
+    # pages the list, an answer whose Link header names none is the last (one without a Link header
+    # says nothing: the other signals decide; the page size too, kept for a thread of one page)
+    links = [[link_next(e) is not None for e, _ in s] for s in complete]
+    if any(len(x) >= 2 for x in links) and all(x[-1] is False and all(x[:-1]) for x in links):
+        end["link_next"] = True
     return end
 
 
@@ -915,6 +979,16 @@ def _total_path(findings: list[tuple[dict, dict]], total: int) -> list | None:
             is_total = isinstance(value, int) and not isinstance(value, bool) and value == total
             if is_total and all(get(a, path, total) == total for a in answers):
                 return list(path)
+    return None
+
+
+def _total_header(findings: list[tuple[dict, dict]], total: int) -> str | None:
+    """The response header that counts the whole thread (TOTAL_HEADERS) by the same rule as a
+    total in the body: the comments the page showed, the same in every page."""
+    for name in TOTAL_HEADERS:
+        values = {(e.get("response_headers") or {}).get(name) for e, _ in findings}
+        if values == {str(total)}:
+            return name
     return None
 
 
@@ -1204,8 +1278,12 @@ def _induce(
     _check_placement(recipe["item"], roles["comments"], dom)
     hosts = set()
 
-    # top-level comment pages: one sequence (one thread)
-    group = _main_group(roles["comments"])
+    # top-level comment pages: one sequence (one thread). The requests an answer's Link header named
+    # continue it wherever they went: the template is that of the requests the page built itself
+    followed = _link_followed(roles["comments"])
+    group = _main_group([x for x in roles["comments"] if x[0]["seq"] not in followed])
+    group = [x for x in roles["comments"] if _endpoint(x[0]) == _endpoint(group[0][0])]
+    sequence = _with_links(group, roles["comments"])
     template = _template(group, allow_credentials)
     hosts.add(template["host"])
     article_param, key_source = _article_param(group, page_html, page_url)
@@ -1223,9 +1301,11 @@ def _induce(
 
     # a page showing comments shows page 1: a page-number parameter would then start at 2
     fixed = _fixed_names(exchanges, group[0][0])
-    paging = _paging([group], top_before, {article_param} | fixed, first_page=2 if shown_ids & top_ids else 1)
+    paging = _paging(
+        [sequence], top_before, {article_param} | fixed, first_page=2 if shown_ids & top_ids else 1
+    )
     if paging is None:
-        _unexplained_pages(group)
+        _unexplained_pages(sequence)
     if paging is not None:
         first = params_of(group[0][0])
         if paging["kind"] == "next_url" or paging["param"] not in first or paging.get("template"):
@@ -1243,14 +1323,16 @@ def _induce(
         article_param=article_param,
         paging=paging,
         answer=_answer(group),
-        end=_end_signal([group], paging),
-        total=_total_path(group, len(dom)),
+        end=_end_signal([sequence], paging),
+        total=_total_path(sequence, len(dom)),
     )
+    if template["total"] is None:
+        template["total_header"] = _total_header(sequence, len(dom))
     _root_of_article(recipe["item"], group, article_param)
     template["constants"].pop(article_param, None)
     if paging and paging["param"]:
         template["constants"].pop(paging["param"], None)
-    _add_page_size(template, [group])
+    _add_page_size(template, [sequence])
     recipe["comments"] = template
     recipe["article_key"] = key_source
 

@@ -477,7 +477,10 @@ class LearnedApis:
         if state.abandoned:
             return []
         try:
-            answer = read_answer(row["recipe"], call, response.body, state.url, state.depths)
+            # its headers too: a Link header may name the next page, a count header the total
+            answer = read_answer(
+                row["recipe"], call, response.body, state.url, state.depths, response.headers
+            )
         except RecipeFailure as exc:
             return self._recipe_broken(state, row, f"{call.role} answer: {exc}")
         except Exception as exc:  # a bug of ours must not leave the thread pending
