@@ -59,3 +59,16 @@ def test_recipes_are_stored_listed_and_marked_stale(tmp_path):
 def test_no_database_is_an_error(tmp_path):
     result = CliRunner().invoke(cli, ["apis", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 1 and result.output.startswith("Error: no database at")
+
+
+def test_paging_named_by_the_answer_is_listed_by_its_kind(tmp_path):
+    db = tmp_path / "crawl.db"
+    recipe = recipe_of(load("square-nested"))
+    recipe["match"] = {"host": "replica", "path_prefix": "/square/"}
+    # a Link header names the next page: there is no paging parameter to show
+    recipe["comments"]["paging"] = {"kind": "link", "param": None}
+    store.save_recipe(db, recipe, "http://replica/square/ferry-timetable-story/", seconds=1.0, pages=1)
+    listed = CliRunner().invoke(cli, ["apis", "--db", str(db)], env={"COLUMNS": "300"})
+    assert listed.exit_code == 0, listed.output
+    assert f"GET {recipe['comments']['path']} (link)" in listed.output
+    assert "None=link" not in listed.output and " =link" not in listed.output

@@ -27,7 +27,13 @@ def _summary(recipe: dict) -> str:
         if not endpoint:
             continue
         paging = endpoint.get("paging")
-        how = f" {paging['param']}={paging['kind']}" if paging else ""
+        # paging without a parameter (the next page named by the answer: a Link header, a URL) says
+        # only how
+        how = (
+            (f" {paging['param']}={paging['kind']}" if paging.get("param") else f" ({paging['kind']})")
+            if paging
+            else ""
+        )
         parts.append(f"{role}: {endpoint['method']} {endpoint['path']}{how}")
     return "\n".join(parts)
 
