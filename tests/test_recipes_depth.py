@@ -162,10 +162,13 @@ def stored(result, url: str) -> dict[str, int]:
 
 
 class WordPress:
-    """A loopback WordPress: article pages (wp_page) at /<post>/ and the REST comments API."""
+    """A loopback WordPress: article pages (wp_page) at /<post>/ and the REST comments API.
+
+    `served`: the comment ids of every comments page it answered, in order (what a crawl fetched)."""
 
     def __init__(self, threads: dict[str, Thread], hidden: dict[str, frozenset]) -> None:
         server = self
+        self.served: list[list[int]] = []
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args) -> None:
@@ -179,6 +182,8 @@ class WordPress:
                     query = dict(parse_qsl(parts.query))
                     story = threads[query["post"]]
                     status, answer = wp_answer(story, query, hidden.get(story.key, frozenset()))
+                    if status == 200:
+                        server.served.append([c["id"] for c in answer])
                     return self._send(status, "application/json", json.dumps(answer).encode())
                 post = parts.path.strip("/")
                 if post not in threads:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from scrapy import signals
+from scrapy.exceptions import DropItem
 
 from crawler.monitor.checks import Thresholds
 from crawler.monitor.schedule import Policy
@@ -95,6 +96,20 @@ class StorePipeline:
         self.crawler.stats.set_value("store/error", self.store.error)
         logger.warning("The database refuses writes: the rest of this run goes to %s", self.store.spill_path)
 
+    def _through_earlier_pipelines(self, item):
+        """An item the spider hands over at the end (a held-back comment of a thread the crawl stopped)
+        is cleaned, validated and de-duplicated like every other: by the pipelines before this one, in
+        their order (ours are synchronous). None when one of them drops it."""
+        for pipeline in self.crawler.engine.scraper.itemproc.middlewares:
+            if pipeline is self:
+                break
+            if hasattr(pipeline, "process_item"):
+                try:
+                    item = pipeline.process_item(item)
+                except DropItem:
+                    return None
+        return item
+
     def close_spider(self, spider=None):
         if self.store is not None:
             self.store.flush()
@@ -105,7 +120,9 @@ class StorePipeline:
         unfinished = getattr(spider, "unfinished_thread_items", None)
         if unfinished is not None:
             for item in unfinished(reason):
-                self.store.add(item)
+                item = self._through_earlier_pipelines(item)
+                if item is not None:
+                    self.store.add(item)
         self.store.flush()
         self.crawler.stats.set_value("store/slowest_batch_ms", round(self.store.slowest_batch * 1000, 1))
         self.crawler.stats.set_value(

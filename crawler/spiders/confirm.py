@@ -23,7 +23,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawler.items import ThreadItem
+from crawler.items import CommentItem, ThreadItem
 from crawler.recipes.execute import confirm_call, gone_statuses, read_confirmation
 from crawler.store import resolve_db_path
 
@@ -184,16 +184,24 @@ class ThreadEnd:
 
     # -- threads the crawl did not finish --------------------------------------------------------
 
-    def unfinished_thread_items(self, reason: str) -> list[ThreadItem]:
-        """ThreadItems (incomplete) for threads still loading when the spider closed."""
-        items = []
+    def held_replies(self, state) -> list[CommentItem]:
+        """Comments a thread holds back until their parent comes (crawler/spiders/recipes.py)."""
+        return []
+
+    def unfinished_thread_items(self, reason: str) -> list[CommentItem | ThreadItem]:
+        """For each thread still loading when the spider closed: the comments it fetched but held back
+        (replies of a flat list waiting for a parent the crawl no longer gets: at the depth the crawl
+        can vouch for, like a parent that never comes), then its ThreadItem, incomplete. The store
+        pipeline stores them after the crawl's last callback (crawler/pipelines/store.py)."""
+        items: list[CommentItem | ThreadItem] = []
         for state in list(getattr(self, "_open_threads", {}).values()):
             if state.finished:
                 continue
-            state.finished = True
             state.stopped_by = (
                 state.stopped_by or f"the crawl stopped before the thread was loaded ({reason})"
             )
+            items += self.held_replies(state)
+            state.finished = True
             item = state.item(_now())
             item.complete = False
             items.append(item)

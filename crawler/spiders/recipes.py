@@ -223,6 +223,7 @@ class LearnedApis:
         state = self._state(article.article_id, response.url, page.site, thread, method="recipe")
         state.reported_total = thread.reported_total
         state.abandoned = False  # type: ignore[attr-defined]
+        state.broken = False  # type: ignore[attr-defined]  # the recipe failed this load (_recipe_broken)
         state.shadow = False  # type: ignore[attr-defined]
         state.answers = 0  # type: ignore[attr-defined]
         state.listed = set()  # type: ignore[attr-defined]  # top-level ids the recipe's pages listed
@@ -412,7 +413,7 @@ class LearnedApis:
                 self._recheck_side(state.url, "recipe", set(state.seen) if whole else None)
             return output
         if not state.pending and not state.finished:
-            output += self._unplaced(state)
+            output += self.held_replies(state)
         done = self._finish_if_done(state)
         if done:
             self.served_pages.pop(state.url, None)
@@ -420,10 +421,11 @@ class LearnedApis:
         output.extend(done)
         return output
 
-    def _unplaced(self, state) -> list[Any]:
+    def held_replies(self, state) -> list[Any]:
         """Replies still waiting for a parent once every answer of the thread is in (nothing pending,
-        so no answer order decides it): the parent never came. Emitted before the ThreadItem, at the
-        depth ThreadState.unplaced_rest can vouch for, counted and reported."""
+        so no answer order decides it) or the crawl stops (confirm.unfinished_thread_items): the
+        parent never came. Emitted before the ThreadItem, at the depth ThreadState.unplaced_rest can
+        vouch for, counted and reported."""
         if not state.unplaced:
             return []
         stored = set(self.stored_comment_state(state.article_id))
@@ -507,18 +509,28 @@ class LearnedApis:
         reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
         if not state.shadow:
             self.crawler.stats.inc_value(f"article_spider/request_error/{FOLLOW_UP_KIND[call.role]}")
-        if response is not None and response.status >= 500 and state.answers:
-            # a server fault after the recipe already read this thread's answers: one failed request
-            # (the thread is incomplete), not evidence that the recipe no longer fits the site
-            state.requests_failed += 1
-            state.failures.append(f"{call.role} {call.url}: {reason}")
-            self.logger.error("Comment request %s for %s failed: %s", call.key, state.url, reason)
-            return self._absorb_recipe(state, row, [], [], False, None, _now())
+        self.logger.error("Comment request %s for %s failed: %s", call.key, state.url, reason)
+        # One rule for every failure, whichever request it hits (a comment page, replies, a full text)
+        # and whatever answered before it: Scrapy interleaves answers, so "after some answers" is no
+        # evidence of anything. A 5xx (and a 408/429) gets here only after RetryMiddleware's retries:
+        # the recipe does not work for this run. A 404/410 on one comment's full text may mean that
+        # comment is gone; that is a deletion only the browser's load or a complete thread's confirm
+        # request may judge, never a broken load: the browser re-reads the article, or the thread is
+        # incomplete (no confirmation is asked for it, so nothing is deleted).
         return self._recipe_broken(state, row, f"{call.role} request failed: {reason}")
 
     def _recipe_broken(self, state, row: dict, reason: str) -> list[Any]:
-        """The recipe no longer fits the site: stale; the article goes to the browser if one is ready."""
+        """The recipe no longer fits the site: stale; the article goes to the browser if one is ready.
+
+        Once per thread: a later failure of the same load (only one without a browser goes on) is
+        one more failed request of an incomplete thread, neither a second verdict nor a second
+        warning, so the outcome is the same whichever of its failures comes first."""
         site = row["site"]
+        if state.broken:
+            state.requests_failed += 1
+            state.failures.append(f"recipe {site}: {reason}")
+            return self._absorb_recipe(state, row, [], [], False, None, _now())
+        state.broken = True  # type: ignore[attr-defined]
         self.crawler.stats.inc_value(f"{STATS}/failed/{site}")
         self._mark_stale(row, reason)
         if state.shadow:
@@ -550,7 +562,7 @@ class LearnedApis:
         )
         # the comments read so far are the thread's record (incomplete): those still waiting for a
         # parent too, once no answer that could bring it is pending
-        held = [] if state.pending or state.finished else self._unplaced(state)
+        held = [] if state.pending or state.finished else self.held_replies(state)
         return held + self._finish_if_done(state)
 
     def _browser_for(self, url: str, recipe: dict, with_article: bool) -> scrapy.Request:
