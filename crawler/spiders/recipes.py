@@ -12,12 +12,14 @@
   recipes alike, whatever the API's page size and order: once the thread's paging is complete, every
   top-level comment the page showed must be among those the recipe's comment pages listed (a learned
   recipe asks again for the page the article shows, and its answer must hold the same ids; a seed
-  starts at the list's first page). An answer of another shape, a 4xx/5xx, ids that disagree or a
+  starts at the list's first page). An answer of another shape, a request that still fails after
+  Scrapy's retries (any request of the thread, whatever answered before it), ids that disagree or a
   cursor that repeats marks the recipe `stale`; the article then falls back to the browser in the
-  same run (where the recipe is learned again) and the run's warnings say so. A crawl that may page
-  a seed keeps a browser ready too, fresh database included (recipes_want_browser); without one the
-  thread is recorded incomplete with the warning. The failed load emits no ThreadItem, so it
-  can never mark a comment deleted. Every RECIPES_RECHECK_EVERY uses, one article of the site is
+  same run (where the recipe is learned again) and the run's warnings say so, once per thread. A
+  crawl that may page a seed keeps a browser ready too, fresh database included
+  (recipes_want_browser); without one the thread is recorded incomplete with the warning. The
+  failed load emits no ThreadItem (or an incomplete one, without a browser), so it can never mark a
+  comment deleted. Every RECIPES_RECHECK_EVERY uses, one article of the site is
   re-read in the browser (which stores its thread) while the recipe pages the same article in the
   background (storing nothing); the two sets of comment ids are compared: agreement sets verified_at,
   a disagreement marks the recipe stale with a warning (and re-learns it from that browser page).
