@@ -35,7 +35,7 @@ needs_chromium = pytest.mark.skipif(
 #: three comment pages for the seed (50 a page); replies loaded by their own calls; texts shown cut
 PAGED, REPLIES, FULL = "failing-page-three-article", "failing-replies-article", "failing-full-text-article"
 ARTICLES = {PAGED: 8500601, REPLIES: 8500602, FULL: 8500603}
-TWO_PAGES, TWO_PAGES_ID = "failing-page-two-article", 8500604  # the browser's: 60 top-level, no replies
+TWO_PAGES, TWO_PAGES_ID = "failing-page-two-article", 8500604  # the browser's: 60 top-level only, none cut
 AGAIN = {"CONDITIONAL_GET": "False"}
 NO_BROWSER = {**AGAIN, "BROWSER_EXECUTABLE": "/nonexistent/chromium"}
 
@@ -45,7 +45,9 @@ def replica_site():
     site.add_article(generated_article(PAGED, ARTICLES[PAGED], 130, seed=1, top_level=110, max_depth=1))
     site.add_article(generated_article(REPLIES, ARTICLES[REPLIES], 90, seed=2, top_level=12, max_depth=2))
     site.add_article(generated_article(FULL, ARTICLES[FULL], 40, seed=3, top_level=30, max_depth=1))
-    site.add_article(generated_article(TWO_PAGES, TWO_PAGES_ID, 60, seed=4, top_level=60, max_depth=0))
+    site.add_article(
+        generated_article(TWO_PAGES, TWO_PAGES_ID, 60, seed=4, top_level=60, max_depth=0, cut_every=0)
+    )
     return site
 
 
@@ -194,18 +196,21 @@ def test_a_crawl_stopped_mid_thread_stores_the_replies_it_held_for_their_parents
     its first comment pages (CLOSESPIDER_PAGECOUNT). Every comment those pages held is stored: a reply
     whose parent came at the model's depth, one whose parent never came (a later page) at 1 (new to
     the database: the least a reply has) and its replies one level below, counted and warned; the
-    thread is incomplete, saying the crawl stopped."""
+    thread is incomplete, saying the crawl stopped. They are stored as a whole crawl stores them
+    (cleaned like every comment: text, author, time)."""
     story = thread("9079", top=30, seed=32, first_id=1000, max_depth=2)
     site = WordPress({"9079": story}, hidden={})
     try:
-        db = tmp_path / "wp.db"
-        store.save_recipe(db, wp_recipe(site.base_url, "desc"), site.base_url + "/4521/")
-        url = f"{site.base_url}/9079/"
+        recipe, url = wp_recipe(site.base_url, "desc"), f"{site.base_url}/9079/"
+        for name in ("stopped.db", "whole.db"):
+            store.save_recipe(tmp_path / name, recipe, site.base_url + "/4521/")
+        whole = crawl(tmp_path / "whole.db", [url])
+        site.served.clear()
         # robots.txt, the article, then comment pages: the crawl closes after the second of them
-        result = crawl(db, [url], settings={"CLOSESPIDER_PAGECOUNT": "4"})
+        result = crawl(tmp_path / "stopped.db", [url], settings={"CLOSESPIDER_PAGECOUNT": "4"})
     finally:
         site.close()
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert whole.returncode == 0 and result.returncode == 0, result.stderr[-3000:]
     assert result.stats["finish_reason"] == "closespider_pagecount"
     served = {note_id for page in site.served for note_id in page}
     assert 0 < len(site.served) < -(-len(story.notes) // 10), site.served  # stopped mid-thread
@@ -229,3 +234,6 @@ def test_a_crawl_stopped_mid_thread_stores_the_replies_it_held_for_their_parents
     assert "crawl stopped before the thread was loaded (closespider_pagecount)" in load["reason"]
     warnings = json.loads(result.run["warnings"])
     assert [w for w in warnings if "never held" in w and "/9079/" in w], warnings
+    columns = "comment_id, parent_id, author, text, posted_at, upvotes, downvotes"
+    sql = f"SELECT {columns} FROM comments ORDER BY comment_id"
+    assert result.query(sql) == [r for r in whole.query(sql) if int(r["comment_id"].split("-")[1]) in served]
