@@ -164,11 +164,13 @@ def stored(result, url: str) -> dict[str, int]:
 class WordPress:
     """A loopback WordPress: article pages (wp_page) at /<post>/ and the REST comments API.
 
-    `served`: the comment ids of every comments page it answered, in order (what a crawl fetched)."""
+    `served`: the comment ids of every comments page it answered, in order (what a crawl fetched);
+    `busy_pages`: comment pages it answers 429 with a Retry-After of an hour (a rate limit)."""
 
     def __init__(self, threads: dict[str, Thread], hidden: dict[str, frozenset]) -> None:
         server = self
         self.served: list[list[int]] = []
+        self.busy_pages: set[int] = set()
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args) -> None:
@@ -180,6 +182,8 @@ class WordPress:
                     return self._send(200, "text/plain", b"User-agent: *\nAllow: /\n")
                 if parts.path == "/wp-json/wp/v2/comments":
                     query = dict(parse_qsl(parts.query))
+                    if int(query.get("page") or 1) in server.busy_pages:
+                        return self._send(429, "application/json", b"{}", {"Retry-After": "3600"})
                     story = threads[query["post"]]
                     status, answer = wp_answer(story, query, hidden.get(story.key, frozenset()))
                     if status == 200:
@@ -192,8 +196,10 @@ class WordPress:
                 page = wp_page(int(post)).replace("<h1>Story</h1>", "<h1>Story</h1>" + text)
                 return self._send(200, "text/html; charset=utf-8", page.encode())
 
-            def _send(self, status: int, content_type: str, body: bytes) -> None:
+            def _send(self, status: int, content_type: str, body: bytes, headers=None) -> None:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

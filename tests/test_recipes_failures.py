@@ -237,3 +237,27 @@ def test_a_crawl_stopped_mid_thread_stores_the_replies_it_held_for_their_parents
     columns = "comment_id, parent_id, author, text, posted_at, upvotes, downvotes"
     sql = f"SELECT {columns} FROM comments ORDER BY comment_id"
     assert result.query(sql) == [r for r in whole.query(sql) if int(r["comment_id"].split("-")[1]) in served]
+
+
+def test_a_site_asking_to_wait_leaves_the_thread_incomplete_and_the_recipe_active(tmp_path):
+    """Comment page 2 answers 429 with a Retry-After of an hour (over RETRY_AFTER_MAX: not retried in
+    this run). A rate limit says nothing against the recipe, and the browser would call the same
+    site: the thread is incomplete with the reason, the recipe stays active, nothing is deleted."""
+    story = thread("9080", top=25, seed=19, first_id=3000, max_depth=1)
+    site = WordPress({"9080": story}, hidden={})
+    try:
+        db, url = tmp_path / "wp.db", f"{site.base_url}/9080/"
+        store.save_recipe(db, wp_recipe(site.base_url, "asc"), site.base_url + "/4521/")
+        site.busy_pages.add(2)
+        result = crawl(db, [url], settings=NO_BROWSER)
+    finally:
+        site.close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stats["recipes/asked_to_wait"] == 1 and "recipes/failed/blog" not in result.stats
+    assert result.stats["retry_after/too_long"] == 1
+    [load] = result.query("SELECT method, complete, reason FROM thread_loads")
+    assert load["method"] == "recipe" and load["complete"] == 0
+    assert "HTTP 429, the site asks to wait" in load["reason"]
+    assert result.query("SELECT status FROM site_apis") == [{"status": "active"}]
+    assert not [w for w in json.loads(result.run["warnings"]) if "is stale" in w]
+    assert len(stored(result, url)) == 10  # page 1's comments, stored

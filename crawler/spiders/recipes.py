@@ -13,16 +13,17 @@
   top-level comment the page showed must be among those the recipe's comment pages listed (a learned
   recipe asks again for the page the article shows, and its answer must hold the same ids; a seed
   starts at the list's first page). An answer of another shape, a request that still fails after
-  Scrapy's retries (any request of the thread, whatever answered before it), ids that disagree or a
-  cursor that repeats marks the recipe `stale`; the article then falls back to the browser in the
-  same run (where the recipe is learned again) and the run's warnings say so, once per thread. A
-  crawl that may page a seed keeps a browser ready too, fresh database included
-  (recipes_want_browser); without one the thread is recorded incomplete with the warning. The
-  failed load emits no ThreadItem (or an incomplete one, without a browser), so it can never mark a
-  comment deleted. Every RECIPES_RECHECK_EVERY uses, one article of the site is
-  re-read in the browser (which stores its thread) while the recipe pages the same article in the
-  background (storing nothing); the two sets of comment ids are compared: agreement sets verified_at,
-  a disagreement marks the recipe stale with a warning (and re-learns it from that browser page).
+  Scrapy's retries (any request of the thread, whatever answered before it; a rate limit only leaves
+  the thread incomplete), ids that disagree or a cursor that repeats marks the recipe `stale`; the
+  article then falls back to the browser in the same run (where the recipe is learned again) and
+  the run's warnings say so, once per thread. A crawl that may page a seed keeps a browser ready
+  too, fresh database included (recipes_want_browser); without one the thread is recorded
+  incomplete with the warning. The failed load emits no ThreadItem (or an incomplete one, without a
+  browser), so it can never mark a comment deleted. Every RECIPES_RECHECK_EVERY uses, one article
+  of the site is re-read in the browser (which stores its thread) while the recipe pages the same
+  article in the background (storing nothing); the two sets of comment ids are compared: agreement
+  sets verified_at, a disagreement marks the recipe stale with a warning (and re-learns it from that
+  browser page).
 - **Learn**: a browser page requested with recording on (crawler.browser.record) hands its exchanges,
   the page as served and the expanded DOM to crawler.recipes.learn; the result is stored in site_apis.
 - **Safety**: a recipe only calls the article's own host or hosts the learned page itself called, and
@@ -41,6 +42,7 @@ from scrapy.http import Response
 
 from crawler.dates import iso, now_utc
 from crawler.items import ThreadItem
+from crawler.politeness import PAUSING_STATUSES
 from crawler.recipes import store
 from crawler.recipes.execute import (
     Call,
@@ -512,6 +514,14 @@ class LearnedApis:
         if not state.shadow:
             self.crawler.stats.inc_value(f"article_spider/request_error/{FOLLOW_UP_KIND[call.role]}")
         self.logger.error("Comment request %s for %s failed: %s", call.key, state.url, reason)
+        if response is not None and _asks_to_wait(response):
+            # the site asks us to come back later (still so after the retries RETRY_AFTER_MAX allows):
+            # nothing says the recipe no longer fits, and the browser would call the same site. One
+            # failed request: the thread is incomplete (so nothing is deleted), the recipe stays.
+            self.crawler.stats.inc_value(f"{STATS}/asked_to_wait")
+            state.requests_failed += 1
+            state.failures.append(f"{call.role} {call.url}: {reason}, the site asks to wait")
+            return self._absorb_recipe(state, row, [], [], False, None, _now())
         # One rule for every failure, whichever request it hits (a comment page, replies, a full text)
         # and whatever answered before it: Scrapy interleaves answers, so "after some answers" is no
         # evidence of anything. A 5xx (and a 408/429) gets here only after RetryMiddleware's retries:
@@ -689,6 +699,13 @@ class LearnedApis:
 
 #: the article spider's name for the requests of each recipe role (its stats and thread accounting)
 FOLLOW_UP_KIND = {"comments": "comments_page", "replies": "replies", "full_text": "full_text"}
+
+
+def _asks_to_wait(response: Response) -> bool:
+    """A rate limit (429), or a 503 saying when to come back (Retry-After): not a failing recipe."""
+    if response.status == 429:
+        return True
+    return response.status in PAUSING_STATUSES and bool(response.headers.get(b"Retry-After"))
 
 
 def _comment_of(call: Call):
