@@ -165,12 +165,12 @@ class WordPress:
     """A loopback WordPress: article pages (wp_page) at /<post>/ and the REST comments API.
 
     `served`: the comment ids of every comments page it answered, in order (what a crawl fetched);
-    `busy_pages`: comment pages it answers 429 with a Retry-After of an hour (a rate limit)."""
+    `faults`: comment pages it answers with another status (and headers), by page number."""
 
     def __init__(self, threads: dict[str, Thread], hidden: dict[str, frozenset]) -> None:
         server = self
         self.served: list[list[int]] = []
-        self.busy_pages: set[int] = set()
+        self.faults: dict[int, tuple[int, dict[str, str]]] = {}
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args) -> None:
@@ -182,8 +182,9 @@ class WordPress:
                     return self._send(200, "text/plain", b"User-agent: *\nAllow: /\n")
                 if parts.path == "/wp-json/wp/v2/comments":
                     query = dict(parse_qsl(parts.query))
-                    if int(query.get("page") or 1) in server.busy_pages:
-                        return self._send(429, "application/json", b"{}", {"Retry-After": "3600"})
+                    fault = server.faults.get(int(query.get("page") or 1))
+                    if fault is not None:
+                        return self._send(fault[0], "application/json", b"{}", fault[1])
                     story = threads[query["post"]]
                     status, answer = wp_answer(story, query, hidden.get(story.key, frozenset()))
                     if status == 200:

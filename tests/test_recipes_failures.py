@@ -248,7 +248,7 @@ def test_a_site_asking_to_wait_leaves_the_thread_incomplete_and_the_recipe_activ
     try:
         db, url = tmp_path / "wp.db", f"{site.base_url}/9080/"
         store.save_recipe(db, wp_recipe(site.base_url, "asc"), site.base_url + "/4521/")
-        site.busy_pages.add(2)
+        site.faults[2] = (429, {"Retry-After": "3600"})  # a rate limit for an hour
         result = crawl(db, [url], settings=NO_BROWSER)
     finally:
         site.close()
@@ -261,3 +261,31 @@ def test_a_site_asking_to_wait_leaves_the_thread_incomplete_and_the_recipe_activ
     assert result.query("SELECT status FROM site_apis") == [{"status": "active"}]
     assert not [w for w in json.loads(result.run["warnings"]) if "is stale" in w]
     assert len(stored(result, url)) == 10  # page 1's comments, stored
+
+
+@needs_chromium
+def test_replies_held_by_a_load_handed_to_the_browser_are_stored_if_the_browser_never_reads_it(tmp_path):
+    """Comment page 2 answers 500: the recipe is stale and the article handed to the browser, but the
+    crawl stops (CLOSESPIDER_PAGECOUNT) before the browser opens it. The replies page 1 held for
+    their parents are stored all the same (at the depth the crawl can vouch for), and the thread is
+    recorded incomplete, saying why. No browser page is opened: Chromium never starts."""
+    story = thread("9079", top=30, seed=32, first_id=1000, max_depth=2)
+    site = WordPress({"9079": story}, hidden={})
+    try:
+        db, url = tmp_path / "wp.db", f"{site.base_url}/9079/"
+        store.save_recipe(db, wp_recipe(site.base_url, "desc"), site.base_url + "/4521/")
+        site.faults[2] = (500, {})
+        # robots.txt, the article, page 1, page 2 (the 500): the crawl closes there
+        result = crawl(db, [url], settings={**AGAIN, "CLOSESPIDER_PAGECOUNT": "4"})
+    finally:
+        site.close()
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = result.stats
+    assert stats["recipes/fallback_browser"] == 1 and stats.get("browser/pages_opened", 0) == 0
+    [page] = site.served
+    held = [n for n in page if story.by_id(n).parent is not None and story.by_id(n).parent not in page]
+    assert held and stats["recipes/depth_unknown"] >= len(held)
+    assert set(stored(result, url)) == {cid(n) for n in page}
+    [load] = result.query("SELECT method, complete, reason FROM thread_loads")
+    assert load["method"] == "recipe" and load["complete"] == 0
+    assert "did not read it (closespider_pagecount)" in load["reason"]

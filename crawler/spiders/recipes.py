@@ -564,8 +564,7 @@ class LearnedApis:
             )
             # not a thread the crawl left unfinished: the browser's load is the article's record
             state.finished = True
-            self._confirmations()
-            self._open_threads.pop(state.article_id, None)
+            self.hand_to_browser(state)
             return [self._browser_for(state.url, row["recipe"], with_article=False)]
         state.requests_failed += 1
         state.failures.append(f"recipe {site}: {reason}")
