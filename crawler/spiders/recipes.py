@@ -522,13 +522,13 @@ class LearnedApis:
             state.requests_failed += 1
             state.failures.append(f"{call.role} {call.url}: {reason}, the site asks to wait")
             return self._absorb_recipe(state, row, [], [], False, None, _now())
-        # One rule for every failure, whichever request it hits (a comment page, replies, a full text)
-        # and whatever answered before it: Scrapy interleaves answers, so "after some answers" is no
-        # evidence of anything. A 5xx (and a 408/429) gets here only after RetryMiddleware's retries:
-        # the recipe does not work for this run. A 404/410 on one comment's full text may mean that
-        # comment is gone; that is a deletion only the browser's load or a complete thread's confirm
-        # request may judge, never a broken load: the browser re-reads the article, or the thread is
-        # incomplete (no confirmation is asked for it, so nothing is deleted).
+        # One rule for every other failure, whichever request it hits (a comment page, replies, a full
+        # text) and whatever answered before it: Scrapy interleaves answers, so "after some answers"
+        # is evidence of nothing. A 5xx (or a 408) gets here only after RetryMiddleware's retries: the
+        # recipe does not work for this run. A 404/410 on one comment's full text may mean that comment
+        # was deleted meanwhile; it fails the recipe all the same (the conservative side): the browser
+        # re-reads the article, or the thread is incomplete, so no deletion is judged from this load
+        # (the next complete load asks the site about that comment).
         return self._recipe_broken(state, row, f"{call.role} request failed: {reason}")
 
     def _recipe_broken(self, state, row: dict, reason: str) -> list[Any]:
