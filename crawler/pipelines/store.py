@@ -3,7 +3,8 @@
 The run row is finished on `spider_closed`, after Scrapy's core stats extension has set the finish
 reason, so the stored stats are the ones Scrapy prints at the end of the crawl. Threads still loading
 when the crawl stops (Ctrl+C, SIGTERM, a time limit) are recorded as incomplete, so nothing is judged
-from them.
+from them; the comments they fetched but held back (a reply waiting for its parent) are stored then,
+through the pipelines before this one like every item.
 
 When the database refuses a batch for good (disk full, read-only, locked past the retries), the writer
 spills it and every later item to a JSON-lines file; the crawl goes on to its end, so that `crawler
