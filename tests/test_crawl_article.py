@@ -101,7 +101,9 @@ def test_every_comment_with_parent_and_depth(replica, replica_site, tmp_path, sl
 
 def test_comment_page_failing_keeps_what_loaded(replica, replica_site, tmp_path):
     replica_site.set_faults(BIG_THREAD_SLUG, comment_pages=[3])
-    result = crawl(tmp_path / "crawl.db", [article_url(replica, BIG_THREAD_SLUG)])
+    # no browser to fall back to (a failing recipe request re-reads the article in one where there is)
+    no_browser = {"BROWSER_EXECUTABLE": "/nonexistent/chromium"}
+    result = crawl(tmp_path / "crawl.db", [article_url(replica, BIG_THREAD_SLUG)], settings=no_browser)
     assert result.returncode == 0
     stats = result.stats
     assert stats["finish_reason"] == "finished"

@@ -162,10 +162,15 @@ def stored(result, url: str) -> dict[str, int]:
 
 
 class WordPress:
-    """A loopback WordPress: article pages (wp_page) at /<post>/ and the REST comments API."""
+    """A loopback WordPress: article pages (wp_page) at /<post>/ and the REST comments API.
+
+    `served`: the comment ids of every comments page it answered, in order (what a crawl fetched);
+    `faults`: comment pages it answers with another status (and headers), by page number."""
 
     def __init__(self, threads: dict[str, Thread], hidden: dict[str, frozenset]) -> None:
         server = self
+        self.served: list[list[int]] = []
+        self.faults: dict[int, tuple[int, dict[str, str]]] = {}
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args) -> None:
@@ -177,8 +182,13 @@ class WordPress:
                     return self._send(200, "text/plain", b"User-agent: *\nAllow: /\n")
                 if parts.path == "/wp-json/wp/v2/comments":
                     query = dict(parse_qsl(parts.query))
+                    fault = server.faults.get(int(query.get("page") or 1))
+                    if fault is not None:
+                        return self._send(fault[0], "application/json", b"{}", fault[1])
                     story = threads[query["post"]]
                     status, answer = wp_answer(story, query, hidden.get(story.key, frozenset()))
+                    if status == 200:
+                        server.served.append([c["id"] for c in answer])
                     return self._send(status, "application/json", json.dumps(answer).encode())
                 post = parts.path.strip("/")
                 if post not in threads:
@@ -187,8 +197,10 @@ class WordPress:
                 page = wp_page(int(post)).replace("<h1>Story</h1>", "<h1>Story</h1>" + text)
                 return self._send(200, "text/html; charset=utf-8", page.encode())
 
-            def _send(self, status: int, content_type: str, body: bytes) -> None:
+            def _send(self, status: int, content_type: str, body: bytes, headers=None) -> None:
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

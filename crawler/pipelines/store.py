@@ -3,7 +3,8 @@
 The run row is finished on `spider_closed`, after Scrapy's core stats extension has set the finish
 reason, so the stored stats are the ones Scrapy prints at the end of the crawl. Threads still loading
 when the crawl stops (Ctrl+C, SIGTERM, a time limit) are recorded as incomplete, so nothing is judged
-from them.
+from them; the comments they fetched but held back (a reply waiting for its parent) are stored then,
+through the pipelines before this one like every item.
 
 When the database refuses a batch for good (disk full, read-only, locked past the retries), the writer
 spills it and every later item to a JSON-lines file; the crawl goes on to its end, so that `crawler
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from scrapy import signals
+from scrapy.exceptions import DropItem
 
 from crawler.monitor.checks import Thresholds
 from crawler.monitor.schedule import Policy
@@ -95,6 +97,20 @@ class StorePipeline:
         self.crawler.stats.set_value("store/error", self.store.error)
         logger.warning("The database refuses writes: the rest of this run goes to %s", self.store.spill_path)
 
+    def _through_earlier_pipelines(self, item):
+        """An item the spider hands over at the end (a held-back comment of a thread the crawl stopped)
+        is cleaned, validated and de-duplicated like every other: by the pipelines before this one, in
+        their order (ours are synchronous). None when one of them drops it."""
+        for pipeline in self.crawler.engine.scraper.itemproc.middlewares:
+            if pipeline is self:
+                break
+            if hasattr(pipeline, "process_item"):
+                try:
+                    item = pipeline.process_item(item)
+                except DropItem:
+                    return None
+        return item
+
     def close_spider(self, spider=None):
         if self.store is not None:
             self.store.flush()
@@ -105,7 +121,9 @@ class StorePipeline:
         unfinished = getattr(spider, "unfinished_thread_items", None)
         if unfinished is not None:
             for item in unfinished(reason):
-                self.store.add(item)
+                item = self._through_earlier_pipelines(item)
+                if item is not None:
+                    self.store.add(item)
         self.store.flush()
         self.crawler.stats.set_value("store/slowest_batch_ms", round(self.store.slowest_batch * 1000, 1))
         self.crawler.stats.set_value(

@@ -23,7 +23,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawler.items import ThreadItem
+from crawler.items import CommentItem, ThreadItem
 from crawler.recipes.execute import confirm_call, gone_statuses, read_confirmation
 from crawler.store import resolve_db_path
 
@@ -46,6 +46,7 @@ class ThreadEnd:
         if not hasattr(self, "_confirm_state"):
             self._confirm_state: dict[str, Confirmation] = {}
             self._open_threads: dict[str, Any] = {}
+            self._handed_over: dict[str, Any] = {}
         return self._confirm_state
 
     def track_thread(self, state) -> None:
@@ -53,6 +54,14 @@ class ThreadEnd:
         self._confirmations().setdefault(state.article_id, Confirmation())
         if not state.finished:
             self._open_threads[state.article_id] = state
+
+    def hand_to_browser(self, state) -> None:
+        """`state`'s load is given up for the browser's (a failing recipe): the browser's ThreadItem is
+        the article's record. Until it is out, the load is kept for the crawl's end: should the
+        browser never read the article, what the load held back is stored then."""
+        self._confirmations()
+        self._open_threads.pop(state.article_id, None)
+        self._handed_over[state.article_id] = state
 
     # -- per-thread time limit -------------------------------------------------------------------
 
@@ -167,6 +176,7 @@ class ThreadEnd:
         """The thread's item with what the site said about the missing comments."""
         self._confirmations()  # (creates the book-keeping of a thread that never got a page)
         self._open_threads.pop(state.article_id, None)
+        self._handed_over.pop(state.article_id, None)
         confirmation = self._confirmations().get(state.article_id)
         item.direct_check = self.confirming_recipe(state) is not None
         if confirmation and confirmation.control_ok:
@@ -184,20 +194,30 @@ class ThreadEnd:
 
     # -- threads the crawl did not finish --------------------------------------------------------
 
-    def unfinished_thread_items(self, reason: str) -> list[ThreadItem]:
-        """ThreadItems (incomplete) for threads still loading when the spider closed."""
-        items = []
-        for state in list(getattr(self, "_open_threads", {}).values()):
-            if state.finished:
-                continue
+    def held_replies(self, state) -> list[CommentItem]:
+        """Comments a thread holds back until their parent comes (crawler/spiders/recipes.py)."""
+        return []
+
+    def unfinished_thread_items(self, reason: str) -> list[CommentItem | ThreadItem]:
+        """For each thread still loading when the spider closed: the comments it fetched but held back
+        (replies of a flat list waiting for a parent the crawl no longer gets: at the depth the crawl
+        can vouch for, like a parent that never comes), then its ThreadItem, incomplete. The store
+        pipeline stores them after the crawl's last callback (crawler/pipelines/store.py). The same
+        for a load handed to the browser that never read the article (hand_to_browser)."""
+        self._confirmations()
+        items: list[CommentItem | ThreadItem] = []
+        stopped = f"the crawl stopped before the thread was loaded ({reason})"
+        handed = f"the browser a failing recipe handed the thread to did not read it ({reason})"
+        threads = [(state, stopped) for state in self._open_threads.values() if not state.finished]
+        threads += [(state, handed) for state in self._handed_over.values()]
+        for state, why in threads:
+            state.stopped_by = state.stopped_by or why
+            items += self.held_replies(state)
             state.finished = True
-            state.stopped_by = (
-                state.stopped_by or f"the crawl stopped before the thread was loaded ({reason})"
-            )
             item = state.item(_now())
             item.complete = False
             items.append(item)
-        self._open_threads = {}
+        self._open_threads, self._handed_over = {}, {}
         return items
 
 

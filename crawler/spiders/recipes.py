@@ -12,15 +12,18 @@
   recipes alike, whatever the API's page size and order: once the thread's paging is complete, every
   top-level comment the page showed must be among those the recipe's comment pages listed (a learned
   recipe asks again for the page the article shows, and its answer must hold the same ids; a seed
-  starts at the list's first page). An answer of another shape, a 4xx/5xx, ids that disagree or a
-  cursor that repeats marks the recipe `stale`; the article then falls back to the browser in the
-  same run (where the recipe is learned again) and the run's warnings say so. A crawl that may page
-  a seed keeps a browser ready too, fresh database included (recipes_want_browser); without one the
-  thread is recorded incomplete with the warning. The failed load emits no ThreadItem, so it
-  can never mark a comment deleted. Every RECIPES_RECHECK_EVERY uses, one article of the site is
-  re-read in the browser (which stores its thread) while the recipe pages the same article in the
-  background (storing nothing); the two sets of comment ids are compared: agreement sets verified_at,
-  a disagreement marks the recipe stale with a warning (and re-learns it from that browser page).
+  starts at the list's first page). An answer of another shape, a request that still fails after
+  Scrapy's retries (any request of the thread, whatever answered before it; a rate limit only leaves
+  the thread incomplete), ids that disagree or a cursor that repeats marks the recipe `stale`; the
+  article then falls back to the browser in the same run (where the recipe is learned again) and
+  the run's warnings say so, once per thread. A crawl that may page a seed keeps a browser ready
+  too, fresh database included (recipes_want_browser); without one the thread is recorded
+  incomplete with the warning. The failed load emits no ThreadItem (or an incomplete one, without a
+  browser), so it can never mark a comment deleted. Every RECIPES_RECHECK_EVERY uses, one article
+  of the site is re-read in the browser (which stores its thread) while the recipe pages the same
+  article in the background (storing nothing); the two sets of comment ids are compared: agreement
+  sets verified_at, a disagreement marks the recipe stale with a warning (and re-learns it from that
+  browser page).
 - **Learn**: a browser page requested with recording on (crawler.browser.record) hands its exchanges,
   the page as served and the expanded DOM to crawler.recipes.learn; the result is stored in site_apis.
 - **Safety**: a recipe only calls the article's own host or hosts the learned page itself called, and
@@ -39,6 +42,7 @@ from scrapy.http import Response
 
 from crawler.dates import iso, now_utc
 from crawler.items import ThreadItem
+from crawler.politeness import PAUSING_STATUSES
 from crawler.recipes import store
 from crawler.recipes.execute import (
     Call,
@@ -223,6 +227,7 @@ class LearnedApis:
         state = self._state(article.article_id, response.url, page.site, thread, method="recipe")
         state.reported_total = thread.reported_total
         state.abandoned = False  # type: ignore[attr-defined]
+        state.broken = False  # type: ignore[attr-defined]  # the recipe failed this load (_recipe_broken)
         state.shadow = False  # type: ignore[attr-defined]
         state.answers = 0  # type: ignore[attr-defined]
         state.listed = set()  # type: ignore[attr-defined]  # top-level ids the recipe's pages listed
@@ -412,7 +417,7 @@ class LearnedApis:
                 self._recheck_side(state.url, "recipe", set(state.seen) if whole else None)
             return output
         if not state.pending and not state.finished:
-            output += self._unplaced(state)
+            output += self.held_replies(state)
         done = self._finish_if_done(state)
         if done:
             self.served_pages.pop(state.url, None)
@@ -420,10 +425,11 @@ class LearnedApis:
         output.extend(done)
         return output
 
-    def _unplaced(self, state) -> list[Any]:
+    def held_replies(self, state) -> list[Any]:
         """Replies still waiting for a parent once every answer of the thread is in (nothing pending,
-        so no answer order decides it): the parent never came. Emitted before the ThreadItem, at the
-        depth ThreadState.unplaced_rest can vouch for, counted and reported."""
+        so no answer order decides it) or the crawl stops (confirm.unfinished_thread_items): the
+        parent never came. Emitted before the ThreadItem, at the depth ThreadState.unplaced_rest can
+        vouch for, counted and reported."""
         if not state.unplaced:
             return []
         stored = set(self.stored_comment_state(state.article_id))
@@ -510,18 +516,36 @@ class LearnedApis:
         reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
         if not state.shadow:
             self.crawler.stats.inc_value(f"article_spider/request_error/{FOLLOW_UP_KIND[call.role]}")
-        if response is not None and response.status >= 500 and state.answers:
-            # a server fault after the recipe already read this thread's answers: one failed request
-            # (the thread is incomplete), not evidence that the recipe no longer fits the site
+        self.logger.error("Comment request %s for %s failed: %s", call.key, state.url, reason)
+        if response is not None and _asks_to_wait(response):
+            # the site asks us to come back later (still so after the retries RETRY_AFTER_MAX allows):
+            # nothing says the recipe no longer fits, and the browser would call the same site. One
+            # failed request: the thread is incomplete (so nothing is deleted), the recipe stays.
+            self.crawler.stats.inc_value(f"{STATS}/asked_to_wait")
             state.requests_failed += 1
-            state.failures.append(f"{call.role} {call.url}: {reason}")
-            self.logger.error("Comment request %s for %s failed: %s", call.key, state.url, reason)
+            state.failures.append(f"{call.role} {call.url}: {reason}, the site asks to wait")
             return self._absorb_recipe(state, row, [], [], False, None, _now())
+        # One rule for every other failure, whichever request it hits (a comment page, replies, a full
+        # text) and whatever answered before it: Scrapy interleaves answers, so "after some answers"
+        # is evidence of nothing. A 5xx (or a 408) gets here only after RetryMiddleware's retries: the
+        # recipe does not work for this run. A 404/410 on one comment's full text may mean that comment
+        # was deleted meanwhile; it fails the recipe all the same (the conservative side): the browser
+        # re-reads the article, or the thread is incomplete, so no deletion is judged from this load
+        # (the next complete load asks the site about that comment).
         return self._recipe_broken(state, row, f"{call.role} request failed: {reason}")
 
     def _recipe_broken(self, state, row: dict, reason: str) -> list[Any]:
-        """The recipe no longer fits the site: stale; the article goes to the browser if one is ready."""
+        """The recipe no longer fits the site: stale; the article goes to the browser if one is ready.
+
+        Once per thread: a later failure of the same load (only one without a browser goes on) is
+        one more failed request of an incomplete thread, neither a second verdict nor a second
+        warning, so the outcome is the same whichever of its failures comes first."""
         site = row["site"]
+        if state.broken:
+            state.requests_failed += 1
+            state.failures.append(f"recipe {site}: {reason}")
+            return self._absorb_recipe(state, row, [], [], False, None, _now())
+        state.broken = True  # type: ignore[attr-defined]
         self.crawler.stats.inc_value(f"{STATS}/failed/{site}")
         self._mark_stale(row, reason)
         if state.shadow:
@@ -543,8 +567,7 @@ class LearnedApis:
             )
             # not a thread the crawl left unfinished: the browser's load is the article's record
             state.finished = True
-            self._confirmations()
-            self._open_threads.pop(state.article_id, None)
+            self.hand_to_browser(state)
             return [self._browser_for(state.url, row["recipe"], with_article=False)]
         state.requests_failed += 1
         state.failures.append(f"recipe {site}: {reason}")
@@ -553,7 +576,7 @@ class LearnedApis:
         )
         # the comments read so far are the thread's record (incomplete): those still waiting for a
         # parent too, once no answer that could bring it is pending
-        held = [] if state.pending or state.finished else self._unplaced(state)
+        held = [] if state.pending or state.finished else self.held_replies(state)
         return held + self._finish_if_done(state)
 
     def _browser_for(self, url: str, recipe: dict, with_article: bool) -> scrapy.Request:
@@ -678,6 +701,13 @@ class LearnedApis:
 
 #: the article spider's name for the requests of each recipe role (its stats and thread accounting)
 FOLLOW_UP_KIND = {"comments": "comments_page", "replies": "replies", "full_text": "full_text"}
+
+
+def _asks_to_wait(response: Response) -> bool:
+    """A rate limit (429), or a 503 saying when to come back (Retry-After): not a failing recipe."""
+    if response.status == 429:
+        return True
+    return response.status in PAUSING_STATUSES and bool(response.headers.get(b"Retry-After"))
 
 
 def _comment_of(call: Call):
