@@ -263,6 +263,37 @@ def test_a_site_asking_to_wait_leaves_the_thread_incomplete_and_the_recipe_activ
     assert len(stored(result, url)) == 10  # page 1's comments, stored
 
 
+def test_a_recipe_stale_from_failed_requests_is_tried_again_by_a_run_without_browser(tmp_path):
+    """Run 1 (no browser): comment page 2 answers 500, the learned recipe goes stale, the thread is
+    incomplete. Run 2 (no browser to re-learn it; the fault has passed): the recipe is tried again,
+    pages the whole thread and is active again. A recipe stale for what it read (here: ids that
+    disagree with the page, written as its stale_reason) is not tried again: run 3 leaves it stale and
+    the thread to the page alone."""
+    story = thread("9081", top=25, seed=21, first_id=4000, max_depth=1)
+    site = WordPress({"9081": story}, hidden={})
+    try:
+        db, url = tmp_path / "wp.db", f"{site.base_url}/9081/"
+        store.save_recipe(db, wp_recipe(site.base_url, "asc"), site.base_url + "/4521/")
+        site.faults[2] = (500, {})
+        failed = crawl(db, [url], settings=NO_BROWSER)
+        [row] = failed.query("SELECT status, stale_reason FROM site_apis")
+        assert row["status"] == "stale" and "request failed: HTTP 500" in row["stale_reason"], row
+        site.faults.clear()
+        again = crawl(db, [url], settings=NO_BROWSER)
+        store.mark_stale(db, "blog", "comments answer: page 1 of the recipe disagrees with the page")
+        site.served.clear()
+        refused = crawl(db, [url], settings=NO_BROWSER)
+    finally:
+        site.close()
+    assert failed.returncode == 0 and again.returncode == 0 and refused.returncode == 0, again.stderr[-3000:]
+    assert again.stats["recipes/used/blog"] == 1 and again.stats["recipes/reactivated/blog"] == 1
+    [load] = again.query("SELECT method, complete FROM thread_loads WHERE run_id = ?", [again.run["run_id"]])
+    assert load == {"method": "recipe", "complete": 1}
+    assert len(stored(again, url)) == len(story.notes)
+    assert refused.query("SELECT status FROM site_apis") == [{"status": "stale"}]
+    assert "recipes/used/blog" not in refused.stats and site.served == []
+
+
 @needs_chromium
 def test_replies_held_by_a_load_handed_to_the_browser_are_stored_if_the_browser_never_reads_it(tmp_path):
     """Comment page 2 answers 500: the recipe is stale and the article handed to the browser, but the

@@ -68,6 +68,10 @@ def _now() -> str:
     return iso(now_utc())
 
 
+#: in a stale_reason: the recipe failed because its requests did (not for what it read)
+REQUEST_FAILED = "request failed"
+
+
 class LearnedApis:
     """Mixin for the article spider (see the module docstring)."""
 
@@ -135,7 +139,28 @@ class LearnedApis:
         if not self.recipes_enabled:
             return None
         row = store.matching(self.recipe_rows, url)
-        return row if row is not None and row["status"] == "active" else None
+        if row is None:
+            return None
+        if row["status"] == "active" or self._retry_stale(row):
+            return row
+        return None
+
+    def _retry_stale(self, row: dict) -> bool:
+        """A learned recipe made stale only by requests that failed (HTTP errors, the network: the
+        site's fault may have passed) is tried again by a later run that has no browser to re-learn it
+        (with one, the article goes to the browser and the recipe is re-learned there). Used like any
+        recipe, checked against the page like any use: a complete thread with at least one answer
+        makes it active again (_reactivate_if_whole), another failure leaves it stale for the rest of
+        the run. A recipe stale for what it read (ids that disagree, answers of another shape, a
+        browser re-check that saw other comments) is never tried again: it would page a thread as
+        complete without comments the site shows, and mark them deleted."""
+        return (
+            not self.browser_ready
+            and not row.get("seed")
+            and row["status"] == "stale"
+            and not row.get("failed_in_run")
+            and REQUEST_FAILED in (row.get("stale_reason") or "")
+        )
 
     def _hosts_allowed(self, row: dict, url: str) -> bool:
         recipe, page_host = row["recipe"], urlsplit(url).netloc
@@ -442,9 +467,12 @@ class LearnedApis:
         return orphans
 
     def _reactivate_if_whole(self, state, row: dict, done: list[Any]) -> None:
-        """A stale seed (tried again after its failure) that paged a complete thread is active again:
-        the site's fault has passed, and `crawler apis` should not go on calling it stale."""
-        if not (row.get("seed") and row.get("stored_status") == "stale" and self.recipes_enabled):
+        """A stale seed (tried again after its failure), or a stale learned recipe tried again without
+        a browser (_retry_stale), that paged a complete thread is active again: the site's fault has
+        passed, and `crawler apis` should not go on calling it stale."""
+        stale_seed = row.get("seed") and row.get("stored_status") == "stale"
+        retried = not row.get("seed") and row["status"] == "stale"
+        if not ((stale_seed or retried) and self.recipes_enabled):
             return
         if row.get("failed_in_run"):
             return
@@ -453,7 +481,7 @@ class LearnedApis:
         if not any(isinstance(i, ThreadItem) and i.complete for i in done):
             return
         store.mark_active(self.recipes_db, row["site"])
-        row["stored_status"] = "active"
+        row["stored_status"] = row["status"] = "active"
         self.crawler.stats.inc_value(f"{STATS}/reactivated/{row['site']}")
         self.logger.info("Comment recipe of %s works again (%s): active", row["site"], state.url)
 
@@ -532,7 +560,7 @@ class LearnedApis:
         # was deleted meanwhile; it fails the recipe all the same (the conservative side): the browser
         # re-reads the article, or the thread is incomplete, so no deletion is judged from this load
         # (the next complete load asks the site about that comment).
-        return self._recipe_broken(state, row, f"{call.role} request failed: {reason}")
+        return self._recipe_broken(state, row, f"{call.role} {REQUEST_FAILED}: {reason}")
 
     def _recipe_broken(self, state, row: dict, reason: str) -> list[Any]:
         """The recipe no longer fits the site: stale; the article goes to the browser if one is ready.
