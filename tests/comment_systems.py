@@ -60,10 +60,11 @@ import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crawler.browser.record import _body_fields, repeated_names
+from tests.loopback import QuietHandler
 
 #: the thread's comments start at this Unix time, one every 97.25 s (fractions as Isso stores them)
 EPOCH = 1_760_000_000.0
@@ -456,57 +457,56 @@ class CommentSystemsServer:
         self.requests: list[str] = []
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:  # quiet
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path == "/robots.txt":
-                    return self._send(200, "text/plain", b"User-agent: *\nAllow: /\n")
+                    return self.answer(200, "text/plain", b"User-agent: *\nAllow: /\n")
                 if parts.path == "/isso/":
                     query = dict(parse_qsl(parts.query, keep_blank_values=True))
                     server.requests.append(self.path)
                     found = server.threads.get(query.get("uri", ""))
                     if found is None:
-                        return self._send(404, "application/json", b"{}")
+                        return self.answer(404, "application/json", b"{}")
                     body = json.dumps(isso_answer(found, query)).encode()
-                    return self._send(200, "application/json", body)
+                    return self.answer(200, "application/json", body)
                 if parts.path.startswith("/api/node/"):  # the thread-ordered rows (ROWS_PAGE)
                     server.requests.append(self.path)
                     nid = parts.path.split("/")[3]
                     found = next((t for t in server.threads.values() if t.key == nid), None)
                     if found is None:
-                        return self._send(404, "application/json", b"{}")
+                        return self.answer(404, "application/json", b"{}")
                     query = dict(parse_qsl(parts.query, keep_blank_values=True))
-                    return self._send(200, "application/json", json.dumps(rows_answer(found, query)).encode())
+                    return self.answer(
+                        200, "application/json", json.dumps(rows_answer(found, query)).encode()
+                    )
                 if parts.path == "/wp-json/wp/v2/comments":
                     server.requests.append(self.path)
                     query = dict(parse_qsl(parts.query))
                     found = next((t for t in server.threads.values() if t.key == query.get("post")), None)
                     if found is None:
-                        return self._send(400, "application/json", b'{"code": "rest_invalid_param"}')
+                        return self.answer(400, "application/json", b'{"code": "rest_invalid_param"}')
                     status, answer = wp_answer(found, query)
                     headers = wp_headers(found, server.base_url + self.path) if status == 200 else {}
-                    return self._send(status, "application/json", json.dumps(answer).encode(), headers)
+                    return self.answer(status, "application/json", json.dumps(answer).encode(), headers)
                 found = server.threads.get(parts.path)
                 if found is None:
-                    return self._send(404, "text/html", b"<html><body>Not found</body></html>")
+                    return self.answer(404, "text/html", b"<html><body>Not found</body></html>")
                 if parts.path.startswith("/wp/"):
                     text = "<p>" + "The harbour story, told at length. " * 20 + "</p>"
                     page = wp_page(int(found.key)).replace("<h1>Story</h1>", "<h1>Story</h1>" + text)
-                    return self._send(200, "text/html; charset=utf-8", page.encode())
+                    return self.answer(200, "text/html; charset=utf-8", page.encode())
                 slug = parts.path.strip("/").split("/")[-1]
                 title = slug.replace("-", " ").title()
                 widget = COMMENTO_PAGE if parts.path.startswith("/talk/") else ISSO_PAGE
                 if parts.path.startswith("/forum/"):
                     widget = ROWS_PAGE.replace("{nid}", found.key)
                 page = widget.format(title=title, body=f"The story of {title.lower()}. " * 20)
-                return self._send(200, "text/html; charset=utf-8", page.encode())
+                return self.answer(200, "text/html; charset=utf-8", page.encode())
 
             def do_POST(self) -> None:
                 if urlsplit(self.path).path != "/commento/api/comment/list":
-                    return self._send(404, "application/json", b"{}")
+                    return self.answer(404, "application/json", b"{}")
                 length = int(self.headers.get("Content-Length") or 0)
                 server.requests.append(self.path)
                 try:  # the body is JSON whatever its content type says, as Commento's server reads it
@@ -516,21 +516,12 @@ class CommentSystemsServer:
                 found = server.threads.get(data.get("path", ""))
                 if data.get("commenterToken") is None or data.get("domain") != self.headers.get("Host"):
                     body = {"success": False, "message": "Some required fields are missing."}
-                    return self._send(200, "application/json", json.dumps(body).encode())
+                    return self.answer(200, "application/json", json.dumps(body).encode())
                 if found is None:
-                    return self._send(
+                    return self.answer(
                         200, "application/json", b'{"success": true, "comments": [], "commenters": {}}'
                     )
-                return self._send(200, "application/json", json.dumps(commento_answer(found)).encode())
-
-            def _send(self, status: int, content_type: str, body: bytes, headers: dict | None = None) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
+                return self.answer(200, "application/json", json.dumps(commento_answer(found)).encode())
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"

@@ -14,13 +14,14 @@ import json
 import shutil
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
 from crawler.browser.frames import HOLDER, MARK, inline_frames
 from tests.crawling import FAST, comments_at, crawl
+from tests.loopback import QuietHandler
 
 PAGE_SIZE = 4
 
@@ -129,14 +130,11 @@ class TwoOrigins:
     def _handler(self, is_site: bool):
         origins = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path == "/robots.txt":
-                    return self._send("text/plain", b"User-agent: *\nAllow: /\n")
+                    return self.answer(200, "text/plain", b"User-agent: *\nAllow: /\n")
                 if is_site and parts.path.startswith("/news/"):
                     slug = parts.path.strip("/").split("/")[-1]
                     title = slug.replace("-", " ").title()
@@ -144,9 +142,9 @@ class TwoOrigins:
                     page = ARTICLE.format(
                         title=title, body=body, thread=f"t-{slug}", widget=origins.widget_url
                     )
-                    return self._send("text/html; charset=utf-8", page.encode())
+                    return self.answer(200, "text/html; charset=utf-8", page.encode())
                 if not is_site and parts.path == "/embed/":
-                    return self._send("text/html; charset=utf-8", WIDGET.encode())
+                    return self.answer(200, "text/html; charset=utf-8", WIDGET.encode())
                 segments = parts.path.split("/")
                 if not is_site and parts.path.startswith("/api/threads/") and len(segments) == 5:
                     origins.api_calls.append(self.path)
@@ -154,17 +152,10 @@ class TwoOrigins:
                     page = int(dict(parse_qsl(parts.query)).get("page", "1"))
                     chunk = thread[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
                     more = page * PAGE_SIZE < len(thread)
-                    return self._send(
-                        "application/json", json.dumps({"comments": chunk, "has_more": more}).encode()
+                    return self.answer(
+                        200, "application/json", json.dumps({"comments": chunk, "has_more": more}).encode()
                     )
                 self.send_error(404)
-
-            def _send(self, content_type: str, body: bytes) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
 
         return Handler
 

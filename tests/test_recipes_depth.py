@@ -13,7 +13,7 @@ import json
 import random
 import sqlite3
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crawler.items import CommentItem
@@ -23,6 +23,7 @@ from crawler.recipes.induce import induce
 from crawler.spiders.thread_state import ThreadState
 from tests.comment_systems import Thread, exchange, thread, wp_comment, wp_dom, wp_page
 from tests.crawling import crawl
+from tests.loopback import QuietHandler
 
 PER_PAGE = 10
 
@@ -172,39 +173,27 @@ class WordPress:
         self.served: list[list[int]] = []
         self.faults: dict[int, tuple[int, dict[str, str]]] = {}
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path == "/robots.txt":
-                    return self._send(200, "text/plain", b"User-agent: *\nAllow: /\n")
+                    return self.answer(200, "text/plain", b"User-agent: *\nAllow: /\n")
                 if parts.path == "/wp-json/wp/v2/comments":
                     query = dict(parse_qsl(parts.query))
                     fault = server.faults.get(int(query.get("page") or 1))
                     if fault is not None:
-                        return self._send(fault[0], "application/json", b"{}", fault[1])
+                        return self.answer(fault[0], "application/json", b"{}", fault[1])
                     story = threads[query["post"]]
                     status, answer = wp_answer(story, query, hidden.get(story.key, frozenset()))
                     if status == 200:
                         server.served.append([c["id"] for c in answer])
-                    return self._send(status, "application/json", json.dumps(answer).encode())
+                    return self.answer(status, "application/json", json.dumps(answer).encode())
                 post = parts.path.strip("/")
                 if post not in threads:
-                    return self._send(404, "text/html", b"<html><body>Not found</body></html>")
+                    return self.answer(404, "text/html", b"<html><body>Not found</body></html>")
                 text = "<p>" + "The harbour story, told at length. " * 20 + "</p>"
                 page = wp_page(int(post)).replace("<h1>Story</h1>", "<h1>Story</h1>" + text)
-                return self._send(200, "text/html; charset=utf-8", page.encode())
-
-            def _send(self, status: int, content_type: str, body: bytes, headers=None) -> None:
-                self.send_response(status)
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                return self.answer(200, "text/html; charset=utf-8", page.encode())
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
