@@ -26,7 +26,7 @@ from tests.loopback import QuietHandler
 PAGE_SIZE = 4
 
 ARTICLE = """<!DOCTYPE html><html><head><title>{title}</title></head><body>
-<article><h1>{title}</h1><p>{body}</p></article>
+<article><h1>{title}</h1><p>{body}</p><iframe src="{widget}/video/"></iframe></article>
 <div class="embed-comments" data-thread="{thread}"></div>
 <script>
   const holder = document.querySelector(".embed-comments");
@@ -143,6 +143,10 @@ class TwoOrigins:
                         title=title, body=body, thread=f"t-{slug}", widget=origins.widget_url
                     )
                     return self.answer(200, "text/html; charset=utf-8", page.encode())
+                if not is_site and parts.path == "/video/":  # an embedded post: a frame without comments
+                    return self.answer(
+                        200, "text/html", b"<html><body><p>An embedded video player</p></body></html>"
+                    )
                 if not is_site and parts.path == "/embed/":
                     return self.answer(200, "text/html; charset=utf-8", WIDGET.encode())
                 segments = parts.path.split("/")
@@ -210,7 +214,11 @@ def test_widget_in_a_cross_origin_frame_is_read_learned_and_paged_without_browse
                                     settings={**settings, "RECIPES_LEARN": "False"})  # fmt: skip
             learned, reference = learning.result(), reference.result()
         assert learned.returncode == 0, learned.stderr[-3000:]
+        # the comment widget's frame only: the embedded video's text is no part of the article (plain
+        # HTTP sees an empty <iframe> there too)
         assert learned.stats["browser/frames_read"] == 1
+        [article] = learned.query("SELECT body_text FROM articles")
+        assert "Harbour Lights" in article["body_text"] and "video player" not in article["body_text"]
         # every comment of the learned thread, read inside the frame (3 pages: two clicks in it)
         assert {r[:4] for r in _rows(learned, [learn])} == set(flatten(threads["harbour-lights"]))
         assert learned.stats["recipes/learned/framesite"] == 1, learned.stats

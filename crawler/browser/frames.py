@@ -2,10 +2,12 @@
 
 Many comment widgets render in an `<iframe>`, often served from the widget's own host (Disqus,
 Remark42, Coral, Giscus). `page.content()` holds the top document only, with an empty `<iframe>`
-where the comments are, so the browser path would store none. `rendered_html` puts each frame's
-document (the children of its `<body>`, links made absolute against the frame's own address) in
-place of its `<iframe>`, inside `<div data-pandawatch-frame="FRAME URL">`: the site's profile or
-adapter reads one document, the one a reader of the page sees.
+where the comments are, so the browser path would store none. `rendered_html` puts the document of
+each frame that holds comments (the children of its `<body>`, links made absolute against the frame's
+own address) in place of its `<iframe>`, inside `<div data-pandawatch-frame="FRAME URL">`: the site's
+profile or adapter reads one document, the one a reader of the page sees. Frames without comments
+(embedded posts and videos, ads) stay empty `<iframe>`s, as plain HTTP serves them: an article's text
+does not depend on which path read it.
 
 Bounded: frames nested at most MAX_DEPTH deep, MAX_FRAMES in all, FRAME_TIMEOUT seconds each. A frame
 that cannot be read (detached, crashed, too slow) stays an empty `<iframe>` and is counted. If the top
@@ -43,38 +45,47 @@ def frames_of(page) -> list:
     return [f for f in page.frames if not f.is_detached()][: MAX_FRAMES + 1]
 
 
-async def rendered_html(page) -> Rendered:
-    """`page.content()` with every readable frame's document in place of its `<iframe>`."""
+async def rendered_html(page, comments: str | None = None) -> Rendered:
+    """`page.content()` with the document of every readable frame that holds `comments` (a CSS
+    selector: the comment block or item of the page's reader; None: every frame) in place of its
+    `<iframe>`. Other frames stay empty `<iframe>`s: an article's embedded posts and videos are frames
+    too, and their text must not become the article's only when a browser read it."""
     result = Rendered("")
-    result.html = await _document(page.main_frame, 0, result)
+    result.html, _ = await _document(page.main_frame, 0, result, comments)
     return result
 
 
-async def _document(frame, depth: int, result: Rendered) -> str:
+async def _document(frame, depth: int, result: Rendered, comments: str | None) -> tuple[str, bool]:
+    """(the frame's HTML with its wanted frames in place, whether it or one of them holds comments)."""
     children = [c for c in frame.child_frames if not c.is_detached()] if depth < MAX_DEPTH else []
     inner: dict[str, tuple[str, str]] = {}
     for index, child in enumerate(children):
         if result.frames + len(inner) >= MAX_FRAMES:
             break
         try:
+            document, wanted = await _document(child, depth + 1, result, comments)
+            if not wanted:
+                continue
             element = await asyncio.wait_for(child.frame_element(), FRAME_TIMEOUT)
             await asyncio.wait_for(element.evaluate(f"(el, i) => el.setAttribute('{MARK}', i)", str(index)),
                                    FRAME_TIMEOUT)  # fmt: skip
-            document = await _document(child, depth + 1, result)
         except Exception:  # a frame can go away at any moment; it is then left as it was
             result.failed.append(child.url)
             continue
         inner[str(index)] = (child.url, document)
     html = await asyncio.wait_for(frame.content(), FRAME_TIMEOUT) if depth else await frame.content()
+    holds = comments is None or bool(inner)
+    if depth and not holds:
+        holds = await asyncio.wait_for(frame.query_selector(comments), FRAME_TIMEOUT) is not None
     if not inner:
-        return html
+        return html, holds
     inlined, unreadable = inline_frames(html, inner)
     if inlined is None:
         result.failed.extend(url for url, _ in inner.values())
-        return html
+        return html, holds
     result.failed.extend(unreadable)
     result.frames += len(inner) - len(unreadable)
-    return inlined
+    return inlined, holds
 
 
 def inline_frames(html: str, documents: dict[str, tuple[str, str]]) -> tuple[str | None, list[str]]:

@@ -119,7 +119,7 @@ class BrowserPages:
             self.logger.error("Expanding comments of %s failed: %s", response.url, error)
         try:
             # the top document with its frames' documents in place (a widget in an <iframe>)
-            rendered = await rendered_html(page)
+            rendered = await rendered_html(page, f"{plan.container}, {plan.item}")
             html = rendered.html
             if rendered.frames:
                 self.crawler.stats.inc_value(f"{STATS}/frames_read", rendered.frames)
