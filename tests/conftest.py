@@ -46,7 +46,7 @@ def replica(replica_server: ReplicaServer, replica_site: Site) -> ReplicaServer:
 #: each worker takes the next test when it is free, so the two workers end within a short test of
 #: each other instead of one running a 50 s test alone at the end.
 RUN_FIRST = (
-    "tests/test_browser.py::test_hundred_pages_all_closed_and_no_chromium_left",
+    "tests/test_browser.py::test_many_pages_in_five_contexts_all_closed_and_no_chromium_left",
     "tests/test_browser.py::test_browser_and_api_store_the_same_thread",
     "tests/test_distributed.py::test_three_workers_and_one_ingester_store_what_one_process_stores",
     "tests/test_monitor.py::test_two_runs_at_once_one_waits_out_with_the_lock_message",
