@@ -55,12 +55,12 @@ INFLIGHT_SCRIPT = """
 })();
 """
 
-#: The page is settled when no request is in flight and nothing happened for this long: a click
-#: handler may start its request a moment after the click, so "no request right now" is not enough.
-QUIET_MS = 200
-SETTLED = f"""
-() => !window.__pandaWatch || (window.__pandaWatch.inflight === 0
-       && performance.now() - window.__pandaWatch.lastActivity > {QUIET_MS})
+#: The page is settled when no request is in flight and nothing happened for a quiet time
+#: (Limits.quiet, BROWSER_QUIET: 0.2 s by default): a click handler may start its request a moment
+#: after the click, so "no request right now" is not enough.
+SETTLED = """
+(quietMs) => !window.__pandaWatch || (window.__pandaWatch.inflight === 0
+       && performance.now() - window.__pandaWatch.lastActivity > quietMs)
 """
 
 #: Click every visible, enabled element matching the selectors; returns how many were clicked.
@@ -115,6 +115,7 @@ class Limits:
     settle_timeout: float = 15.0  # for one round's requests to finish
     lazy_wait: float = 3.0  # for a lazily loaded block to show its first comment or button
     no_growth_rounds: int = 2  # rounds in a row without new comments before giving up
+    quiet: float = 0.2  # seconds without requests or DOM changes before a round counts as settled
 
 
 @dataclass
@@ -145,11 +146,13 @@ async def install(page, request=None) -> None:
         await record.install(page, request)
 
 
-async def _settle(page, timeout: float) -> None:
-    await page.wait_for_function(SETTLED, timeout=timeout * 1000, polling=50)
+async def _settle(page, limits: Limits) -> None:
+    await page.wait_for_function(
+        SETTLED, arg=limits.quiet * 1000, timeout=limits.settle_timeout * 1000, polling=50
+    )
 
 
-async def _click_round(page, selectors: list[str], recorder, settle_timeout: float) -> int:
+async def _click_round(page, selectors: list[str], recorder, limits: Limits) -> int:
     """One round of clicks. While recording, one selector at a time with a settle in between, so
     every request the page makes is tied to the kind of click that caused it."""
     if recorder is None:
@@ -160,7 +163,7 @@ async def _click_round(page, selectors: list[str], recorder, settle_timeout: flo
         n = await page.evaluate(CLICK_ALL_SCRIPT, [selector])
         if n:
             clicked += n
-            await _settle(page, settle_timeout)
+            await _settle(page, limits)
     return clicked
 
 
@@ -180,7 +183,7 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
         await page.wait_for_selector(
             ", ".join([plan.item, *selectors]), state="attached", timeout=limits.lazy_wait * 1000
         )
-    await _settle(page, limits.settle_timeout)
+    await _settle(page, limits)
     clicks = rounds = stale = 0
     state = await page.evaluate(STATE_SCRIPT, [plan.item, selectors])
     stopped_by = "done"
@@ -198,7 +201,7 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
                 await page.wait_for_function(
                     READY_SCRIPT, arg=selectors, timeout=limits.settle_timeout * 1000, polling=50
                 )
-            await _settle(page, limits.settle_timeout)
+            await _settle(page, limits)
             waited_from = state["items"]
             state = await page.evaluate(STATE_SCRIPT, [plan.item, selectors])
             if state["items"] > waited_from:
@@ -206,10 +209,10 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
             if not state["pending"]:
                 break
         await page.evaluate(RESET_SCRIPT, selectors)
-        clicked = await _click_round(page, selectors, recorder, limits.settle_timeout)
+        clicked = await _click_round(page, selectors, recorder, limits)
         clicks += clicked
         rounds += 1
-        await _settle(page, limits.settle_timeout)
+        await _settle(page, limits)
         before = state["items"]
         state = await page.evaluate(STATE_SCRIPT, [plan.item, selectors])
         # "Read more" replaces text without adding comments, so growth also counts fewer pending.

@@ -34,6 +34,7 @@ class BrowserPages:
             time_budget=settings.getfloat("BROWSER_TIME_BUDGET", 120.0),
             settle_timeout=settings.getfloat("BROWSER_SETTLE_TIMEOUT", 15.0),
             lazy_wait=settings.getfloat("BROWSER_LAZY_WAIT", 3.0),
+            quiet=settings.getfloat("BROWSER_QUIET", 0.2),
         )
         self.context_pages = max(1, settings.getint("BROWSER_CONTEXT_PAGES", 20))
         self.pages_requested = 0
