@@ -214,16 +214,18 @@ def test_missing_browser_is_one_clear_line(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_navigation_timeout_is_retried_and_the_page_closed(replica, tmp_path):
+def test_navigation_timeout_is_retried_and_the_page_closed(replica_site, tmp_path):
     # answered after 2 s, twice the navigation timeout (a busy machine only makes it later); both
-    # fetches of it wait that long (Scrapy's, then the browser's retry, queued behind the first try)
-    url = f"{replica.base_url}/fault/slow/?seconds=2"
-    result = crawl(
-        tmp_path / "c.db",
-        [url],
-        args={"render": "browser"},
-        settings={**BROWSER, "BROWSER_NAVIGATION_TIMEOUT": "1", "RETRY_TIMES": "1"},
-    )
+    # fetches of it wait that long (Scrapy's, then the browser's retry, queued behind the first try).
+    # A server of its own: the retry is still being answered when the crawl ends, and the worker's
+    # shared server would count that answer in the next test's request log.
+    with ReplicaServer(replica_site) as server:
+        result = crawl(
+            tmp_path / "c.db",
+            [f"{server.base_url}/fault/slow/?seconds=2"],
+            args={"render": "browser"},
+            settings={**BROWSER, "BROWSER_NAVIGATION_TIMEOUT": "1", "RETRY_TIMES": "1"},
+        )
     stats = result.stats
     assert stats["retry/count"] == 1
     assert any("TimeoutError" in k for k in stats if k.startswith("retry/reason_count/"))
