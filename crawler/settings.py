@@ -171,6 +171,9 @@ BROWSER_MAX_CLICKS = 2000
 BROWSER_TIME_BUDGET = 300
 BROWSER_SETTLE_TIMEOUT = 15
 BROWSER_LAZY_WAIT = 3
+#: Seconds without requests or page changes before a round of clicks counts as settled (a site's click
+#: handler may start its request a moment after the click).
+BROWSER_QUIET = 0.2
 #: A new browser context (cookies, cache, memory) every this many pages; old ones are closed.
 BROWSER_CONTEXT_PAGES = 20
 BROWSER_MAX_PAGES_PER_CONTEXT = 4

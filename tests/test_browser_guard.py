@@ -88,8 +88,10 @@ def test_browser_connects_only_where_the_guard_checked(tmp_path, certificate):
                 "BROWSER_EXTRA_ARGS": "--host-resolver-rules=MAP *rebind.test 127.0.0.1,"
                 "--ignore-certificate-errors",
                 # a synchronous XHR that fails never reports its end to the expansion's settle check,
-                # and these pages have no comments to wait for
+                # and these pages have no comments to wait for (nor a lazy block to show its first
+                # one: the probes all ran before DOMContentLoaded, which the browser path waits for)
                 "BROWSER_SETTLE_TIMEOUT": "1",
+                "BROWSER_LAZY_WAIT": "0.5",
             },
         )
         assert result.returncode == 0, result.stderr[-3000:]

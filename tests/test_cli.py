@@ -10,14 +10,17 @@ import pytest
 from click.testing import CliRunner
 
 from crawler.cli.main import cli
+from crawler.replica import build_demo_site
 from crawler.replica.demo_site import ONE_PAGE_SLUG
 from tests.crawling import article_url, crawl, query
 
 
-@pytest.fixture
-def db(replica, tmp_path):
-    path = tmp_path / "crawl.db"
-    crawl(path, [article_url(replica, ONE_PAGE_SLUG)])
+@pytest.fixture(scope="module")
+def db(replica_server, tmp_path_factory):
+    """One crawl of a fresh demo site, shared by the tests here: they only read the database."""
+    server = replica_server.serve(build_demo_site())
+    path = tmp_path_factory.mktemp("cli") / "crawl.db"
+    crawl(path, [article_url(server, ONE_PAGE_SLUG)])
     return path
 
 

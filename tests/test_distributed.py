@@ -279,11 +279,12 @@ def test_three_workers_and_one_ingester_store_what_one_process_stores_despite_ki
 
 
 def test_three_workers_keep_to_the_per_domain_limit_and_the_robots_crawl_delay(redis_server, tmp_path):
-    """Per-domain limit 1 and a 0.5 s delay; a second domain whose robots.txt says Crawl-delay: 1.
+    """Per-domain limit 1 and a 0.3 s delay; a second domain whose robots.txt says Crawl-delay: 0.6.
     Three workers together never have two requests in flight to one domain, nor start two closer
-    than the delay (as the replica logged them)."""
+    than the delay (as the replica logged them; without the cluster's limits, they would start
+    within milliseconds of each other)."""
     plain, slow = build_bench_site(6, 2), bench_site(3, 2, first_post_id=9_100_000)
-    slow.crawl_delay = 1.0
+    slow.crawl_delay = 0.6
     db = tmp_path / "c.db"
     with ReplicaServer(plain) as one, ReplicaServer(slow, host="127.0.0.2") as two:
         watch(
@@ -292,7 +293,7 @@ def test_three_workers_keep_to_the_per_domain_limit_and_the_robots_crawl_delay(r
         )
         enqueue(db, redis_server.url)
         polite = {
-            "DISTRIBUTED_DOMAIN_CONCURRENCY": "1", "DISTRIBUTED_DOMAIN_DELAY": "0.5",
+            "DISTRIBUTED_DOMAIN_CONCURRENCY": "1", "DISTRIBUTED_DOMAIN_DELAY": "0.3",
             "ROBOTSTXT_OBEY": "True",
             "DISTRIBUTED_CHECKS_PER_WORKER": "1",  # the three workers compete for every check
         }  # fmt: skip
@@ -305,7 +306,7 @@ def test_three_workers_keep_to_the_per_domain_limit_and_the_robots_crawl_delay(r
         timelines = {"plain": one.timeline, "crawl-delay": two.timeline}
 
     assert run_counts(db)["articles_seen"] == 9
-    for name, delay in (("plain", 0.5), ("crawl-delay", 1.0)):
+    for name, delay in (("plain", 0.3), ("crawl-delay", 0.6)):
         timeline = timelines[name]
         paths = Counter(path for *_, path in timeline)
         assert paths["/robots.txt"] >= 1 and len(paths) == 1 + (6 if name == "plain" else 3), paths

@@ -98,13 +98,14 @@ def test_kill_9_then_rerun_reaps_the_old_run_without_a_flood_of_events(replica, 
 
 def test_thread_time_limit_ends_a_stalled_thread_as_incomplete(replica, tmp_path):
     db, url = tmp_path / "c.db", article_url(replica, BIG_THREAD_SLUG)
-    # ~210 requests at 0.2 s each take over 40 s; the thread may take 1 s
+    # ~210 requests at 0.1 s each take over 20 s; the thread may take 1 s (the requests already queued
+    # when the limit is reached are still fetched, ~25 of them: 2.5 s at this delay, 5 s at 0.2 s)
     result = crawl(
         db,
         [url],
         settings={
             "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
-            "DOWNLOAD_DELAY": "0.2",
+            "DOWNLOAD_DELAY": "0.1",
             "COMMENTS_THREAD_TIME_LIMIT": "1",
         },
     )
@@ -122,7 +123,9 @@ def test_whole_run_time_limit_ends_the_crawl_with_the_thread_incomplete(replica,
     result = crawl(
         db,
         [url],
-        settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.2", "CLOSESPIDER_TIMEOUT": "2"},
+        # the thread takes over 20 s at this delay; the requests queued in the downloader at the
+        # timeout are still fetched before the spider closes (~25: 2.5 s)
+        settings={"CONCURRENT_REQUESTS_PER_DOMAIN": "1", "DOWNLOAD_DELAY": "0.1", "CLOSESPIDER_TIMEOUT": "2"},
     )
     assert result.returncode == 0
     assert (result.run["status"], result.run["finish_reason"]) == ("incomplete", "closespider_timeout")

@@ -64,12 +64,12 @@ INFLIGHT_SCRIPT = """
 })();
 """
 
-#: The page is settled when no request is in flight and nothing happened for this long: a click
-#: handler may start its request a moment after the click, so "no request right now" is not enough.
-QUIET_MS = 200
-SETTLED = f"""
-() => !window.__pandaWatch || (window.__pandaWatch.inflight === 0
-       && performance.now() - window.__pandaWatch.lastActivity > {QUIET_MS})
+#: The page is settled when no request is in flight and nothing happened for a quiet time
+#: (Limits.quiet, BROWSER_QUIET: 0.2 s by default): a click handler may start its request a moment
+#: after the click, so "no request right now" is not enough.
+SETTLED = """
+(quietMs) => !window.__pandaWatch || (window.__pandaWatch.inflight === 0
+       && performance.now() - window.__pandaWatch.lastActivity > quietMs)
 """
 
 #: Click the enabled elements matching the selectors, in selector then document order, at most
@@ -132,6 +132,7 @@ class Limits:
     settle_timeout: float = 15.0  # for one round's requests to finish
     lazy_wait: float = 3.0  # for a lazily loaded block to show its first comment or button
     no_growth_rounds: int = 2  # rounds in a row without new comments before giving up
+    quiet: float = 0.2  # seconds without requests or DOM changes before a round counts as settled
     #: elements clicked at once at most (0: every one visible); see the module docstring
     clicks_per_round: int = 0
     #: seconds between the page going quiet and the next clicks
@@ -213,8 +214,8 @@ async def _wait_in_frames(page, script: str, arg, timeout: float) -> None:
             continue
 
 
-async def _settle(page, timeout: float) -> None:
-    await _wait_in_frames(page, SETTLED, None, timeout)
+async def _settle(page, limits: Limits) -> None:
+    await _wait_in_frames(page, SETTLED, limits.quiet * 1000, limits.settle_timeout)
 
 
 async def _click_round(page, selectors: list[str], recorder, limits: Limits) -> int:
@@ -236,7 +237,7 @@ async def _click_round(page, selectors: list[str], recorder, limits: Limits) -> 
         n = await _click(page, [selector], budget - clicked if budget else 0)
         if n:
             clicked += n
-            await _settle(page, limits.settle_timeout)
+            await _settle(page, limits)
     return clicked
 
 
@@ -277,7 +278,7 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
     while not (state["items"] or state["pending"]) and time.monotonic() < waited_until:
         await asyncio.sleep(0.1)
         state = await _state(page, plan.item, selectors)
-    await _settle(page, limits.settle_timeout)
+    await _settle(page, limits)
     state = await _state(page, plan.item, selectors)
     clicks = rounds = stale = 0
     stopped_by = "done"
@@ -293,7 +294,7 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
             # (bounded) instead of judging the round by the clock.
             with contextlib.suppress(PlaywrightTimeout):
                 await _wait_in_frames(page, READY_SCRIPT, selectors, limits.settle_timeout)
-            await _settle(page, limits.settle_timeout)
+            await _settle(page, limits)
             waited_from = state["items"]
             state = await _state(page, plan.item, selectors)
             if state["items"] > waited_from:
@@ -304,7 +305,7 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
         clicked = await _click_round(page, selectors, recorder, limits)
         clicks += clicked
         rounds += 1
-        await _settle(page, limits.settle_timeout)
+        await _settle(page, limits)
         before, pending_before = state["items"], state["pending"]
         state = await _state(page, plan.item, selectors)
         # "Read more" replaces text without adding comments, so growth also counts fewer pending

@@ -37,6 +37,7 @@ class BrowserPages:
             time_budget=settings.getfloat("BROWSER_TIME_BUDGET", 300.0),
             settle_timeout=settings.getfloat("BROWSER_SETTLE_TIMEOUT", 15.0),
             lazy_wait=settings.getfloat("BROWSER_LAZY_WAIT", 3.0),
+            quiet=settings.getfloat("BROWSER_QUIET", 0.2),
             # until the page's download slot says otherwise (paced_limits)
             clicks_per_round=max(1, settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 8)),
             round_delay=max(0.0, settings.getfloat("DOWNLOAD_DELAY", 0.0)),
