@@ -70,6 +70,10 @@ more.addEventListener("click", load);
 load();
 </script></body></html>"""
 
+#: an embedded video: a frame without comments whose button happens to match the profile's load_more
+VIDEO = b"""<html><body><p>An embedded video player</p>
+<button class="cw-more" onclick="fetch('/more-videos')">More videos</button></body></html>"""
+
 PROFILE = """
 [site]
 name = "framesite"
@@ -124,6 +128,7 @@ class TwoOrigins:
     def __init__(self, threads: dict[str, list[dict]]) -> None:
         self.threads = threads  # article slug -> thread
         self.api_calls: list[str] = []
+        self.video_clicks = 0  # requests of the embedded video's own "more" button
         self._servers = [ThreadingHTTPServer(("127.0.0.1", 0), self._handler(site)) for site in (True, False)]
         self.site_url, self.widget_url = (f"http://127.0.0.1:{s.server_address[1]}" for s in self._servers)
 
@@ -144,9 +149,10 @@ class TwoOrigins:
                     )
                     return self.answer(200, "text/html; charset=utf-8", page.encode())
                 if not is_site and parts.path == "/video/":  # an embedded post: a frame without comments
-                    return self.answer(
-                        200, "text/html", b"<html><body><p>An embedded video player</p></body></html>"
-                    )
+                    return self.answer(200, "text/html", VIDEO)
+                if not is_site and parts.path == "/more-videos":
+                    origins.video_clicks += 1
+                    return self.answer(200, "application/json", b"{}")
                 if not is_site and parts.path == "/embed/":
                     return self.answer(200, "text/html; charset=utf-8", WIDGET.encode())
                 segments = parts.path.split("/")
@@ -219,6 +225,7 @@ def test_widget_in_a_cross_origin_frame_is_read_learned_and_paged_without_browse
         assert learned.stats["browser/frames_read"] == 1
         [article] = learned.query("SELECT body_text FROM articles")
         assert "Harbour Lights" in article["body_text"] and "video player" not in article["body_text"]
+        assert origins.video_clicks == 0  # nothing is clicked in a frame that holds no comments
         # every comment of the learned thread, read inside the frame (3 pages: two clicks in it)
         assert {r[:4] for r in _rows(learned, [learn])} == set(flatten(threads["harbour-lights"]))
         assert learned.stats["recipes/learned/framesite"] == 1, learned.stats

@@ -170,11 +170,11 @@ async def install(page, request=None) -> None:
 # -- every frame: a comment widget may live in an <iframe> (crawler/browser/frames.py) -------------
 
 
-async def _in_frames(page, script: str, arg) -> list:
-    """`script(arg)` in every frame of the page, top first; a frame that went away meanwhile (or
+async def _in_frames(frames: list, script: str, arg) -> list:
+    """`script(arg)` in each of `frames` (_comment_frames); a frame that went away meanwhile (or
     navigates) has nothing to click and is skipped."""
     results = []
-    for frame in frames_of(page):
+    for frame in frames:
         try:
             results.append(await frame.evaluate(script, arg))
         except PlaywrightError:
@@ -182,18 +182,18 @@ async def _in_frames(page, script: str, arg) -> list:
     return results
 
 
-async def _state(page, item: str, selectors: list[str]) -> dict:
+async def _state(frames: list, item: str, selectors: list[str]) -> dict:
     totals = {"items": 0, "pending": 0, "busy": 0, "inflight": 0}
-    for state in await _in_frames(page, STATE_SCRIPT, [item, selectors]):
+    for state in await _in_frames(frames, STATE_SCRIPT, [item, selectors]):
         for key in totals:
             totals[key] += state.get(key, 0)
     return totals
 
 
-async def _click(page, selectors: list[str], budget: int) -> int:
+async def _click(frames: list, selectors: list[str], budget: int) -> int:
     """CLICK_ALL_SCRIPT frame by frame, the budget (0: none) shared by all frames."""
     clicked = 0
-    for frame in frames_of(page):
+    for frame in frames:
         if budget and clicked >= budget:
             break
         try:
@@ -203,9 +203,9 @@ async def _click(page, selectors: list[str], budget: int) -> int:
     return clicked
 
 
-async def _wait_in_frames(page, script: str, arg, timeout: float) -> None:
+async def _wait_in_frames(frames: list, script: str, arg, timeout: float) -> None:
     """Wait until `script` holds in every frame (each within `timeout`; a gone frame holds)."""
-    for frame in frames_of(page):
+    for frame in frames:
         try:
             await frame.wait_for_function(script, arg=arg, timeout=timeout * 1000, polling=50)
         except PlaywrightTimeout:
@@ -214,31 +214,46 @@ async def _wait_in_frames(page, script: str, arg, timeout: float) -> None:
             continue
 
 
-async def _settle(page, limits: Limits) -> None:
-    await _wait_in_frames(page, SETTLED, limits.quiet * 1000, limits.settle_timeout)
+async def _settle(frames: list, limits: Limits) -> None:
+    await _wait_in_frames(frames, SETTLED, limits.quiet * 1000, limits.settle_timeout)
 
 
-async def _click_round(page, selectors: list[str], recorder, limits: Limits) -> int:
+async def _click_round(frames: list, selectors: list[str], recorder, limits: Limits) -> int:
     """One round of clicks (at most limits.clicks_per_round). While recording, one selector at a
     time with a settle (and the delay) in between, so every request the page makes is tied to the
     kind of click that caused it."""
     budget = limits.clicks_per_round
     if recorder is None:
         await _pause(limits)
-        return await _click(page, selectors, budget)
+        return await _click(frames, selectors, budget)
     clicked = 0
     for selector in selectors:
         if budget and clicked >= budget:
             break
-        if limits.round_delay > 0 and not sum(await _in_frames(page, CLICKABLE_SCRIPT, [selector])):
+        if limits.round_delay > 0 and not sum(await _in_frames(frames, CLICKABLE_SCRIPT, [selector])):
             continue  # nothing of this kind to click: no request to wait for
         recorder.mark(selector)
         await _pause(limits)
-        n = await _click(page, [selector], budget - clicked if budget else 0)
+        n = await _click(frames, [selector], budget - clicked if budget else 0)
         if n:
             clicked += n
-            await _settle(page, limits)
+            await _settle(frames, limits)
     return clicked
+
+
+async def _comment_frames(page, wanted: str) -> list:
+    """The frames an expansion clicks and waits in: the top document, and each frame that holds the
+    comment block or a comment (`wanted`). An ad's or an embedded post's frame is never clicked in,
+    whatever its buttons are called."""
+    frames = frames_of(page)
+    found = frames[:1]
+    for frame in frames[1:]:
+        try:
+            if await frame.query_selector(wanted) is not None:
+                found.append(frame)
+        except PlaywrightError:
+            continue
+    return found
 
 
 async def _into_view(page, container: str) -> None:
@@ -269,17 +284,20 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
     """
     start = time.monotonic()
     selectors = list(plan.load_more)
+    wanted = f"{plan.container}, {plan.item}"
     await _into_view(page, plan.container)
     # A lazy block starts loading when it scrolls into view, a moment after the scroll: wait for its
     # first comment or button, in whichever frame it is. An empty thread shows neither: this waits
     # lazy_wait then.
     waited_until = time.monotonic() + limits.lazy_wait
-    state = await _state(page, plan.item, selectors)
+    frames = await _comment_frames(page, wanted)
+    state = await _state(frames, plan.item, selectors)
     while not (state["items"] or state["pending"]) and time.monotonic() < waited_until:
         await asyncio.sleep(0.1)
-        state = await _state(page, plan.item, selectors)
-    await _settle(page, limits)
-    state = await _state(page, plan.item, selectors)
+        frames = await _comment_frames(page, wanted)
+        state = await _state(frames, plan.item, selectors)
+    await _settle(frames, limits)
+    state = await _state(frames, plan.item, selectors)
     clicks = rounds = stale = 0
     stopped_by = "done"
     while state["pending"]:
@@ -293,21 +311,22 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
             # A disabled button is a site still at work, not a thread without growth: wait for it
             # (bounded) instead of judging the round by the clock.
             with contextlib.suppress(PlaywrightTimeout):
-                await _wait_in_frames(page, READY_SCRIPT, selectors, limits.settle_timeout)
-            await _settle(page, limits)
+                await _wait_in_frames(frames, READY_SCRIPT, selectors, limits.settle_timeout)
+            await _settle(frames, limits)
             waited_from = state["items"]
-            state = await _state(page, plan.item, selectors)
+            state = await _state(frames, plan.item, selectors)
             if state["items"] > waited_from:
                 stale = 0
             if not state["pending"]:
                 break
-        await _in_frames(page, RESET_SCRIPT, selectors)
-        clicked = await _click_round(page, selectors, recorder, limits)
+        frames = await _comment_frames(page, wanted)  # a widget's frame may have come since
+        await _in_frames(frames, RESET_SCRIPT, selectors)
+        clicked = await _click_round(frames, selectors, recorder, limits)
         clicks += clicked
         rounds += 1
-        await _settle(page, limits)
+        await _settle(frames, limits)
         before, pending_before = state["items"], state["pending"]
-        state = await _state(page, plan.item, selectors)
+        state = await _state(frames, plan.item, selectors)
         # "Read more" replaces text without adding comments, so growth also counts fewer pending
         # (than before the round: a capped round leaves the rest of them for the next)
         grew = state["items"] > before or state["pending"] < pending_before
