@@ -8,9 +8,13 @@ result says which, so a thread cut short is never mistaken for a complete one.
 
 Polite like the crawl's own requests: a click's request never passes through Scrapy's downloader, so
 its per-domain limit and delay are applied here. A round clicks at most `Limits.clicks_per_round`
-elements (the crawl's CONCURRENT_REQUESTS_PER_DOMAIN) and the next one starts `Limits.round_delay`
-seconds (DOWNLOAD_DELAY) after the page went quiet; without that, a thread with 170 "Read more"
-links sent 170 requests at once.
+elements and the next one starts `Limits.round_delay` seconds after the page went quiet: the page's
+download slot's concurrency and delay (crawler/spiders/rendering.py `paced_limits`). Without that, a
+thread with 170 "Read more" links sent 170 requests at once.
+
+In every frame that holds the comments: a widget in an `<iframe>` (another origin's too) is clicked
+and waited for in its frame; the top document is always looked at, frames without comments (ads,
+embedded posts) never (crawler/browser/frames.py reads the frames' documents afterwards).
 """
 
 from __future__ import annotations
