@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from crawler.browser.frames import frames_of
+from crawler.browser.frames import FRAME_TIMEOUT, frames_of
 from crawler.sites.thread import ClickPlan
 
 #: Installed before any page script runs: counts the page's in-flight fetch/XHR requests and
@@ -253,9 +253,10 @@ async def _comment_frames(page, wanted: str) -> list:
     found = frames[:1]
     for frame in frames[1:]:
         try:
-            if await frame.query_selector(wanted) is not None:
+            # bounded: a frame still loading (an ad that never finishes) must not hold the expansion
+            if await asyncio.wait_for(frame.query_selector(wanted), FRAME_TIMEOUT) is not None:
                 found.append(frame)
-        except PlaywrightError:
+        except (PlaywrightError, TimeoutError):
             continue
     return found
 
