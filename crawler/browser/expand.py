@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ from crawler.sites.thread import ClickPlan
 INFLIGHT_SCRIPT = """
 (() => {
   if (window.__pandaWatch) return;
-  const state = window.__pandaWatch = {inflight: 0, lastActivity: performance.now()};
+  const state = window.__pandaWatch = {inflight: 0, started: 0, lastActivity: performance.now()};
   const touch = () => { state.lastActivity = performance.now(); };
   const fetch = window.fetch;
   // A fetch() promise settles when the headers arrive; the page's handler then reads the body and
@@ -55,12 +56,12 @@ INFLIGHT_SCRIPT = """
     return response;
   };
   window.fetch = function (...args) {
-    state.inflight++; touch();
+    state.inflight++; state.started++; touch();
     return fetch.apply(this, args).then(counted).finally(() => { state.inflight--; touch(); });
   };
   const send = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.send = function (...args) {
-    state.inflight++; touch();
+    state.inflight++; state.started++; touch();
     this.addEventListener("loadend", () => { state.inflight--; touch(); });
     return send.apply(this, args);
   };
@@ -107,8 +108,27 @@ STATE_SCRIPT = """
   pending: selectors.reduce((n, s) => n + document.querySelectorAll(s).length, 0),
   busy: selectors.reduce((n, s) => n + [...document.querySelectorAll(s)].filter(e => e.disabled).length, 0),
   inflight: window.__pandaWatch ? window.__pandaWatch.inflight : 0,
+  started: window.__pandaWatch ? window.__pandaWatch.started : 0,
 })
 """
+
+#: An infinite list loads more when its end comes into view: the last comment at the top of the
+#: viewport, so that what follows it (a sentinel, a spinner) is in view too.
+#: The scroll counts as activity: the settle after it then waits a quiet time from the scroll, for
+#: the observer's callback (run at a later frame) to start its request.
+SCROLL_SCRIPT = """
+(item) => {
+  const items = document.querySelectorAll(item);
+  if (items.length) items[items.length - 1].scrollIntoView({block: "start"});
+  if (window.__pandaWatch) window.__pandaWatch.lastActivity = performance.now();
+  return items.length;
+}
+"""
+#: After a scroll, a round settles after at least this quiet time; the list counts as whole after
+#: IDLE_SCROLLS scrolls in a row that made the page ask for nothing (an observer fires a frame or more
+#: after the scroll, later on a busy machine: one quick look is no evidence of the end).
+SCROLL_QUIET = 0.5
+IDLE_SCROLLS = 2
 
 #: True once no load-more element is disabled (a site disables its button while it loads), or once
 #: the page has been idle for a second (a button the site keeps disabled for good).
@@ -187,7 +207,7 @@ async def _in_frames(frames: list, script: str, arg) -> list:
 
 
 async def _state(frames: list, item: str, selectors: list[str]) -> dict:
-    totals = {"items": 0, "pending": 0, "busy": 0, "inflight": 0}
+    totals = {"items": 0, "pending": 0, "busy": 0, "inflight": 0, "started": 0}
     for state in await _in_frames(frames, STATE_SCRIPT, [item, selectors]):
         for key in totals:
             totals[key] += state.get(key, 0)
@@ -303,9 +323,9 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
         state = await _state(frames, plan.item, selectors)
     await _settle(frames, limits)
     state = await _state(frames, plan.item, selectors)
-    clicks = rounds = stale = 0
+    clicks = rounds = stale = idle_scrolls = 0
     stopped_by = "done"
-    while state["pending"]:
+    while state["pending"] or plan.scroll:
         if clicks >= limits.max_clicks:
             stopped_by = "max_clicks"
             break
@@ -325,18 +345,37 @@ async def expand_thread(page, plan: ClickPlan, limits: Limits, recorder=None) ->
             if not state["pending"]:
                 break
         frames = await _comment_frames(page, wanted)  # a widget's frame may have come since
+        started = state["started"]
         await _in_frames(frames, RESET_SCRIPT, selectors)
-        clicked = await _click_round(frames, selectors, recorder, limits)
-        clicks += clicked
+        clicked = await _click_round(frames, selectors, recorder, limits) if state["pending"] else 0
+        scrolled = plan.scroll and not (limits.clicks_per_round and clicked >= limits.clicks_per_round)
+        if scrolled:
+            # what a scroll makes the widget ask for is one more request of the round (paced alike)
+            if recorder is not None:
+                recorder.mark("scroll")
+            if not clicked:
+                await _pause(limits)
+            await _in_frames(frames, SCROLL_SCRIPT, plan.item)
+        clicks += clicked + scrolled  # a scroll counts as a click (BROWSER_MAX_CLICKS bounds both)
         rounds += 1
-        await _settle(frames, limits)
+        await _settle(
+            frames, dataclasses.replace(limits, quiet=max(limits.quiet, SCROLL_QUIET)) if scrolled else limits
+        )
         before, pending_before = state["items"], state["pending"]
         state = await _state(frames, plan.item, selectors)
         # "Read more" replaces text without adding comments, so growth also counts fewer pending
         # (than before the round: a capped round leaves the rest of them for the next)
         grew = state["items"] > before or state["pending"] < pending_before
+        asked = state["started"] != started
+        idle_scrolls = idle_scrolls + 1 if scrolled and not grew and not asked and not state["pending"] else 0
+        if idle_scrolls >= IDLE_SCROLLS:
+            # scrolled to the end, nothing left to click, and the page asked for nothing more, twice:
+            # the list is whole (a request that brought nothing is no such evidence: no_growth below)
+            break
+        if idle_scrolls:
+            continue  # look once more before judging growth
         stale = 0 if grew else stale + 1
-        if not clicked or stale >= limits.no_growth_rounds:
+        if not (clicked or scrolled) or stale >= limits.no_growth_rounds:
             stopped_by = "no_growth"
             break
     if recorder is not None:

@@ -34,7 +34,10 @@ A complete profile (`[article]` may be left out; every key not marked required m
     reported_total = "section.discussion@data-total"
 
     [browser]
-    load_more = ["button.zine-more", "button.zine-replies", "span.zine-expand"]   # required
+    load_more = ["button.zine-more", "button.zine-replies", "span.zine-expand"]
+    scroll = false                       # true: the widget loads more as the reader scrolls (an
+                                         #   infinite list); each round scrolls the last comment into
+                                         #   view. load_more or scroll = true is required
 
 Selectors: "selector@attr" reads an attribute, "selector" the normalised text. Comment fields are
 relative to their item and take the first match that belongs to the item itself, not to a reply
@@ -126,6 +129,8 @@ class Profile:
     comments: CommentSelectors
     load_more: tuple[str, ...]
     article: ArticleSelectors = field(default_factory=ArticleSelectors)
+    #: the widget loads more as the reader scrolls (ClickPlan.scroll)
+    scroll: bool = False
     #: the file it came from, for messages
     source: str = "<string>"
     #: hosts whose pages this profile reads (the registry chooses it for them)
@@ -133,7 +138,8 @@ class Profile:
 
     def click_plan(self) -> ClickPlan:
         """What the browser path does on this site's pages."""
-        return ClickPlan(container=self.comments.container, item=self.comments.item, load_more=self.load_more)
+        comments = self.comments
+        return ClickPlan(comments.container, comments.item, self.load_more, scroll=self.scroll)
 
 
 # -- loading --------------------------------------------------------------------------------------
@@ -160,7 +166,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "downvotes": ("field", False),
         "reported_total": ("field", False),
     },
-    "browser": {"load_more": ("css_list", True)},
+    "browser": {"load_more": ("css_list", False), "scroll": ("bool", False)},
 }
 
 
@@ -190,13 +196,16 @@ def parse_profile(text: str, source: str = "<string>") -> Profile:
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: TOML syntax error: {exc}") from None
     values = _checked_values(data, source)
+    if not values.get(("browser", "load_more")) and not values.get(("browser", "scroll")):
+        raise ProfileError(f"{source}: browser.scroll is not true: missing required key browser.load_more")
     comments = {key: value for (section, key), value in values.items() if section == "comments"}
     article = {key: value for (section, key), value in values.items() if section == "article"}
     article["post_id"] = article.pop("post_id_attr", None)
     return Profile(
         name=values["site", "name"],
         comments=CommentSelectors(**comments),
-        load_more=values["browser", "load_more"],
+        load_more=values.get(("browser", "load_more"), ()),
+        scroll=values.get(("browser", "scroll"), False),
         article=ArticleSelectors(**article),
         source=source,
         hosts=values.get(("site", "hosts"), ()),
@@ -287,6 +296,12 @@ def _css_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(_css(css, f"{where}[{n}]") for n, css in enumerate(value))
 
 
+def _bool(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ProfileError(f"{where} must be true or false, not {value!r}")
+    return value
+
+
 def _check_css(css: str, where: str) -> None:
     try:
         _selector(css)
@@ -307,6 +322,7 @@ _KIND_CHECKS = {
     "field": _field,
     "attr_field": _attr_field,
     "css_list": _css_list,
+    "bool": _bool,
 }
 
 

@@ -54,12 +54,15 @@ class ClickPlan:
 
     The browser path scrolls `container` into view (lazy blocks load then), then clicks every element
     matching one of `load_more` ("Load More Comments", "Load More Replies...", "Read more") until none
-    is left or a stop condition holds, counting `item` elements to see growth.
+    is left or a stop condition holds, counting `item` elements to see growth. With `scroll`, each
+    round also scrolls the last comment into view, for widgets that load more as the reader scrolls
+    (an infinite list: no button to click).
     """
 
     container: str
     item: str
     load_more: tuple[str, ...]
+    scroll: bool = False
 
 
 @dataclass
