@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,25 @@ def crawl(
         rows = query(db_path, "SELECT * FROM runs ORDER BY run_id DESC LIMIT 1")
         result.run_row = rows[0] if rows else None
     return result
+
+
+def learn_beside_reference(
+    tmp_path: Path, learn_url: str, others: list[str], in_browser: dict, settings: dict | None = None
+) -> tuple[Crawl, Crawl]:
+    """Learn the recipe in Chromium from `learn_url` into recipe.db while, beside it, the browser path
+    stores the `others` into browser.db (the reference, learning off): two crawls at once, one wall
+    time. `settings` default to FAST with 4 requests per domain, the browser's as the recipe's."""
+    settings = settings or {**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
+    with ThreadPoolExecutor(2) as pool:
+        reference = pool.submit(
+            crawl,
+            tmp_path / "browser.db",
+            others,
+            args=in_browser,
+            settings={**settings, "RECIPES_LEARN": "False"},
+        )
+        learned = pool.submit(crawl, tmp_path / "recipe.db", [learn_url], args=in_browser, settings=settings)
+        return learned.result(), reference.result()
 
 
 def model_thread(site, slug: str) -> dict[str, dict]:

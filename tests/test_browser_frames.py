@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
 from crawler.browser.frames import HOLDER, MARK, inline_frames
-from tests.crawling import FAST, comments_at, crawl
+from tests.crawling import FAST, comments_at, crawl, learn_beside_reference
 from tests.loopback import QuietHandler
 
 PAGE_SIZE = 4
@@ -214,11 +213,7 @@ def test_widget_in_a_cross_origin_frame_is_read_learned_and_paged_without_browse
     with TwoOrigins(threads) as origins:
         learn = f"{origins.site_url}/news/harbour-lights/"
         others = [f"{origins.site_url}/news/{slug}/" for slug in ("ferry-strike", "market-day")]
-        with ThreadPoolExecutor(2) as pool:
-            learning = pool.submit(crawl, tmp_path / "recipe.db", [learn], args=in_browser, settings=settings)
-            reference = pool.submit(crawl, tmp_path / "browser.db", others, args=in_browser,
-                                    settings={**settings, "RECIPES_LEARN": "False"})  # fmt: skip
-            learned, reference = learning.result(), reference.result()
+        learned, reference = learn_beside_reference(tmp_path, learn, others, in_browser, settings)
         assert learned.returncode == 0, learned.stderr[-3000:]
         # the comment widget's frame only: the embedded video's text is no part of the article (plain
         # HTTP sees an empty <iframe> there too)

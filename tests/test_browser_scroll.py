@@ -13,13 +13,12 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.crawling import FAST, comments_at, crawl
+from tests.crawling import FAST, comments_at, crawl, learn_beside_reference
 from tests.loopback import QuietHandler
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
@@ -149,11 +148,7 @@ def test_infinite_list_read_by_scrolling_learned_and_paged_without_browser(tmp_p
     with Site(threads) as site:
         learn = f"{site.base_url}/talk/harbour-lights/"
         others = [f"{site.base_url}/talk/{slug}/" for slug in ("ferry-strike", "market-day")]
-        with ThreadPoolExecutor(2) as pool:
-            learning = pool.submit(crawl, tmp_path / "recipe.db", [learn], args=in_browser, settings=settings)
-            reference = pool.submit(crawl, tmp_path / "browser.db", others, args=in_browser,
-                                    settings={**settings, "RECIPES_LEARN": "False"})  # fmt: skip
-            learned, reference = learning.result(), reference.result()
+        learned, reference = learn_beside_reference(tmp_path, learn, others, in_browser, settings)
         assert learned.returncode == 0, learned.stderr[-3000:]
         # 18 comments in 4 pages: the first as the list came into view, the rest one scroll each
         assert stored(learned, [learn]) == rows(threads["harbour-lights"]), (

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.comment_systems import COMMENTO_PROFILE, ISSO_PROFILE, CommentSystemsServer, thread
-from tests.crawling import COMMENT_COLUMNS, FAST, comments_at, crawl
+from tests.crawling import COMMENT_COLUMNS, comments_at, crawl, learn_beside_reference
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
 
-BROWSER = {**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": "4"}
 LEARN = "/blog/harbour-lights/"
 OTHERS = ["/blog/ferry-strike/", "/blog/market-day/"]
 
@@ -30,18 +28,6 @@ OTHERS = ["/blog/ferry-strike/", "/blog/market-day/"]
 def stored(result, urls: list[str]) -> set[tuple]:
     """The stored comments' columns the recipe must store as the browser does, depth included."""
     return comments_at(result, urls, (*COMMENT_COLUMNS, "depth"))
-
-
-def learn_beside_reference(tmp_path, learn_url: str, others: list[str], in_browser: dict):
-    """Learn the recipe in Chromium from `learn_url` into recipe.db while, beside it, the browser path
-    stores the `others` into browser.db (the reference): two crawls at once, one wall time."""
-    with ThreadPoolExecutor(2) as pool:
-        reference = pool.submit(
-            crawl, tmp_path / "browser.db", others, args=in_browser,
-            settings={**BROWSER, "RECIPES_LEARN": "False"},
-        )  # fmt: skip
-        learned = pool.submit(crawl, tmp_path / "recipe.db", [learn_url], args=in_browser, settings=BROWSER)
-        return learned.result(), reference.result()
 
 
 def test_isso_shape_learned_in_browser_then_paged_without_browser(tmp_path):
