@@ -57,14 +57,12 @@ import hashlib
 import json
 import random
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crawler.browser.record import _body_fields, repeated_names
-from tests.loopback import QuietHandler
+from tests.loopback import LoopbackServer, QuietHandler
 
 #: the thread's comments start at this Unix time, one every 97.25 s (fractions as Isso stores them)
 EPOCH = 1_760_000_000.0
@@ -523,18 +521,15 @@ class CommentSystemsServer:
                     )
                 return self.answer(200, "application/json", json.dumps(commento_answer(found)).encode())
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)  # fmt: skip
+        self._server = LoopbackServer(Handler)
+        self.base_url = self._server.base_url
 
     def __enter__(self) -> CommentSystemsServer:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.close()
 
 
 # -- Remark42 -----------------------------------------------------------------------------------------

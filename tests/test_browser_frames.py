@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
 from crawler.browser.frames import HOLDER, MARK, inline_frames
 from tests.crawling import FAST, comments_at, crawl, learn_beside_reference
-from tests.loopback import QuietHandler
+from tests.loopback import LoopbackServer, QuietHandler
 
 PAGE_SIZE = 4
 
@@ -128,8 +126,8 @@ class TwoOrigins:
         self.threads = threads  # article slug -> thread
         self.api_calls: list[str] = []
         self.video_clicks = 0  # requests of the embedded video's own "more" button
-        self._servers = [ThreadingHTTPServer(("127.0.0.1", 0), self._handler(site)) for site in (True, False)]
-        self.site_url, self.widget_url = (f"http://127.0.0.1:{s.server_address[1]}" for s in self._servers)
+        self._servers = [LoopbackServer(self._handler(site)) for site in (True, False)]
+        self.site_url, self.widget_url = (s.base_url for s in self._servers)
 
     def _handler(self, is_site: bool):
         origins = self
@@ -170,13 +168,12 @@ class TwoOrigins:
 
     def __enter__(self) -> TwoOrigins:
         for server in self._servers:
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            server.start()
         return self
 
     def __exit__(self, *exc) -> None:
         for server in self._servers:
-            server.shutdown()
-            server.server_close()
+            server.close()
 
 
 def test_frame_documents_are_put_in_place_of_their_iframes():

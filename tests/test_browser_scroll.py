@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from tests.crawling import FAST, comments_at, crawl, learn_beside_reference
-from tests.loopback import QuietHandler
+from tests.loopback import LoopbackServer, QuietHandler
 
 pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
 
@@ -115,16 +113,15 @@ class Site:
                 page = PAGE.format(title=title, body=f"The story of {title}. " * 40, thread=f"t-{slug}")
                 return self.answer(200, "text/html; charset=utf-8", page.encode())
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._server = LoopbackServer(Handler)
+        self.base_url = self._server.base_url
 
     def __enter__(self) -> Site:
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.close()
 
 
 def rows(items: list[dict]) -> set[tuple]:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import threading
-from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from crawler.items import CommentItem
@@ -23,7 +21,7 @@ from crawler.recipes.induce import induce
 from crawler.spiders.thread_state import ThreadState
 from tests.comment_systems import Thread, exchange, thread, wp_comment, wp_dom, wp_page
 from tests.crawling import crawl
-from tests.loopback import QuietHandler
+from tests.loopback import LoopbackServer, QuietHandler
 
 PER_PAGE = 10
 
@@ -195,14 +193,11 @@ class WordPress:
                 page = wp_page(int(post)).replace("<h1>Story</h1>", "<h1>Story</h1>" + text)
                 return self.answer(200, "text/html; charset=utf-8", page.encode())
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        server._thread.start()
+        self._server = LoopbackServer(Handler).start()
+        self.base_url = self._server.base_url
 
     def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._server.close()
 
 
 def test_crawl_stores_each_reply_at_its_parents_depth_plus_one_and_says_which_parents_never_came(tmp_path):
