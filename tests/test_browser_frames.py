@@ -151,7 +151,13 @@ class TwoOrigins:
                     origins.video_clicks += 1
                     return self.answer(200, "application/json", b"{}")
                 if not is_site and parts.path == "/embed/":
-                    return self.answer(200, "text/html; charset=utf-8", WIDGET.encode())
+                    widget = WIDGET
+                    if dict(parse_qsl(parts.query)).get("thread") == f"t-{DEEP}":
+                        # below the comments, markup nested deeper than libxml2 reads (256 levels)
+                        widget = widget.replace(
+                            "</body>", "<div>" * 300 + "deep" + "</div>" * 300 + "</body>"
+                        )
+                    return self.answer(200, "text/html; charset=utf-8", widget.encode())
                 segments = parts.path.split("/")
                 if not is_site and parts.path.startswith("/api/threads/") and len(segments) == 5:
                     origins.api_calls.append(self.path)
@@ -239,6 +245,30 @@ def test_widget_in_a_cross_origin_frame_is_read_learned_and_paged_without_browse
     loads = paged.query("SELECT method, complete FROM thread_loads WHERE run_id = ?", [paged.run["run_id"]])
     assert loads == [{"method": "recipe", "complete": 1}] * 2
     assert _rows(paged, others) == _rows(reference, others)
+
+
+DEEP = "deep-story"
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian chromium is not installed")
+def test_a_comment_frame_that_cannot_be_read_whole_leaves_the_thread_incomplete(tmp_path):
+    """The widget's document holds the comments, then markup nested deeper than libxml2 reads: the
+    frame cannot be put in place whole, so the page's thread was not read; it is recorded incomplete,
+    saying why (nothing can be judged gone from it), not as a complete thread of no comments."""
+    profile = tmp_path / "framesite.toml"
+    profile.write_text(PROFILE)
+    settings = {**FAST, "ALLOW_PRIVATE_HOSTS": "True", "RECIPES_LEARN": "False"}
+    with TwoOrigins({DEEP: make_thread("d", 3)}) as origins:
+        result = crawl(tmp_path / "c.db", [f"{origins.site_url}/news/{DEEP}/"],
+                       args={"profile": str(profile), "render": "browser"}, settings=settings)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stats["browser/frames_unreadable"] == 1 and "browser/frames_read" not in result.stats
+    loads = result.query("SELECT method, complete, reason FROM thread_loads")
+    assert len(loads) == 1, (loads, result.stats, result.stderr[-2000:])
+    [load] = loads
+    assert (load["method"], load["complete"]) == ("browser", 0)
+    assert "a frame holding comments could not be read" in load["reason"], load
+    assert "the comment block may be cut" in load["reason"]
 
 
 def _rows(result, urls: list[str]) -> set[tuple]:

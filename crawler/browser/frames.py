@@ -10,7 +10,9 @@ profile or adapter reads one document, the one a reader of the page sees. Frames
 does not depend on which path read it.
 
 Bounded: frames nested at most MAX_DEPTH deep, MAX_FRAMES in all, FRAME_TIMEOUT seconds each. A frame
-that cannot be read (detached, crashed, too slow) stays an empty `<iframe>` and is counted. If the top
+that cannot be read (detached, crashed, too slow) stays an empty `<iframe>` and is counted; one known to
+hold comments (`Rendered.lost`) makes the page's thread incomplete (crawler/spiders/rendering.py): a
+thread read without its widget's comments is no evidence that they are gone. If the top
 document cannot be re-serialised whole (libxml2's nesting or text limits, crawler/sites/html.py), it
 is returned as Chromium gave it: a page is never cut to add a frame.
 """
@@ -38,6 +40,8 @@ class Rendered:
     html: str
     frames: int = 0  # frame documents put in place
     failed: list[str] = field(default_factory=list)  # addresses of frames that could not be read
+    #: those of them that hold comments: the page's thread was not read whole
+    lost: list[str] = field(default_factory=list)
 
 
 def frames_of(page) -> list:
@@ -62,6 +66,7 @@ async def _document(frame, depth: int, result: Rendered, comments: str | None) -
     for index, child in enumerate(children):
         if result.frames + len(inner) >= MAX_FRAMES:
             break
+        wanted = False
         try:
             document, wanted = await _document(child, depth + 1, result, comments)
             if not wanted:
@@ -71,6 +76,8 @@ async def _document(frame, depth: int, result: Rendered, comments: str | None) -
                                    FRAME_TIMEOUT)  # fmt: skip
         except Exception:  # a frame can go away at any moment; it is then left as it was
             result.failed.append(child.url)
+            if wanted:
+                result.lost.append(child.url)
             continue
         inner[str(index)] = (child.url, document)
     html = await asyncio.wait_for(frame.content(), FRAME_TIMEOUT) if depth else await frame.content()
@@ -82,8 +89,10 @@ async def _document(frame, depth: int, result: Rendered, comments: str | None) -
     inlined, unreadable = inline_frames(html, inner)
     if inlined is None:
         result.failed.extend(url for url, _ in inner.values())
+        result.lost.extend(url for url, _ in inner.values())
         return html, holds
     result.failed.extend(unreadable)
+    result.lost.extend(unreadable)
     result.frames += len(inner) - len(unreadable)
     return inlined, holds
 

@@ -291,8 +291,8 @@ class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, CommentRecheck, Brow
             self.crawler.stats.inc_value("hostguard/refused/browser_private_host")
             self._skip(response, "private_host", "the browser was redirected to a private host nobody named")
             return
-        html, expansion, error = await self.render_and_expand(response)
-        self.learn_from_browser(response, html, expansion, error, site or self.site)
+        html, expansion, error, lost = await self.render_and_expand(response)
+        self.learn_from_browser(response, html, expansion, error or lost, site or self.site)
         try:
             rendered = registry.parse_page(html or "", response.url, site=site or self.site)
         except (NotHTML, NotAnArticle) as exc:
@@ -305,6 +305,7 @@ class ArticleSpider(LearnedApis, ThreadEnd, ConditionalGet, CommentRecheck, Brow
             return
         fetched_at = _now()
         article, thread = rendered.article, rendered.thread
+        thread.parse_lost = thread.parse_lost or lost  # a frame of comments unread: the block may be cut
         if with_article:
             article.fetched_at = fetched_at
             self.crawler.stats.inc_value(f"{STATS}/articles")

@@ -101,12 +101,16 @@ class BrowserPages:
         self.crawler.stats.set_value(f"{STATS}/round_delay", round(limits.round_delay, 3))
         return limits
 
-    async def render_and_expand(self, response: Response) -> tuple[str | None, Expansion | None, str | None]:
-        """(DOM after expansion, how expansion ended, error message); the page is always closed."""
+    async def render_and_expand(
+        self, response: Response
+    ) -> tuple[str | None, Expansion | None, str | None, str | None]:
+        """(DOM after expansion, how expansion ended, error message, why part of the comments may be
+        missing from the DOM: a frame holding comments that could not be read); the page is always
+        closed."""
         page = response.meta["playwright_page"]
         context = response.meta["playwright_context"]
         self.crawler.stats.inc_value(f"{STATS}/pages_opened")
-        expansion = error = html = None
+        expansion = error = html = lost = None
         try:
             plan = response.meta["pandawatch_click_plan"]
             recorder = response.meta.get("pandawatch_recorder")  # crawler.browser.record, when learning
@@ -126,11 +130,14 @@ class BrowserPages:
                 self.crawler.stats.inc_value(f"{STATS}/frames_read", rendered.frames)
             if rendered.failed:
                 self.crawler.stats.inc_value(f"{STATS}/frames_unreadable", len(rendered.failed))
+            if rendered.lost:
+                # the thread was not read whole: like a page libxml2 cut, nothing is judged gone from it
+                lost = f"a frame holding comments could not be read ({rendered.lost[0][:200]})"
         except Exception as exc:
             error = error or f"{type(exc).__name__}: {exc}".splitlines()[0]
         finally:
             await self._page_done(page, context)
-        return html, expansion, error
+        return html, expansion, error, lost
 
     async def browser_failed(self, failure) -> list:
         page = failure.request.meta.get("playwright_page")
